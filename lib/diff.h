@@ -1,0 +1,44 @@
+/* Two models -> attribute-level changes with severities; text and JSON output. */
+#ifndef SCHEMADRIFT_DIFF_H
+#define SCHEMADRIFT_DIFF_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "model.h"
+
+enum diff_change_type { DIFF_ADDED, DIFF_REMOVED, DIFF_MODIFIED };
+enum diff_severity { DIFF_INFO, DIFF_WARNING, DIFF_BREAKING };
+
+struct diff_change {
+	enum diff_change_type type;
+	enum diff_severity severity;
+	const struct model_object *before; /* NULL when added */
+	const struct model_object *after;  /* NULL when removed */
+	const char *attribute;             /* DIFF_MODIFIED only */
+	const struct model_value *old_value, *new_value; /* NULL when absent */
+};
+
+/* Borrows from both models: they must outlive the diff. */
+struct diff {
+	struct diff_change *changes;
+	size_t n_changes;
+	size_t by_type[3];
+	size_t by_severity[3];
+	const struct model *from, *to;
+};
+
+int diff_models(const struct model *from, const struct model *to, struct diff **ret);
+void diff_free(struct diff *d);
+
+const char *diff_type_name(enum diff_change_type t);
+const char *diff_severity_name(enum diff_severity s);
+
+/* Human text; colour only when asked (the CLI asks when stdout is a TTY). */
+int diff_write_text(const struct diff *d, FILE *out, bool color);
+/* Documented JSON (docs/diff-format.md). New reference. */
+json_t *diff_to_json(const struct diff *d, const char *from_label, const char *to_label);
+
+#endif

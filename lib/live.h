@@ -1,0 +1,33 @@
+/* Snapshots of a live database: async connect + catalog read on a libevent base. */
+#ifndef SCHEMADRIFT_LIVE_H
+#define SCHEMADRIFT_LIVE_H
+
+#include <event2/event.h>
+
+#include "catalog.h"
+#include "error.h"
+#include "model.h"
+
+struct live_options {
+	const char *dsn;         /* libpq conninfo or URI, incl. service= */
+	int connect_timeout_ms;  /* 0: default (10000); enforced by a loop timer */
+	struct catalog_options catalog;
+};
+
+struct live_snapshot;
+
+/* Called once; takes ownership of model (NULL on failure, err filled). */
+typedef void (*live_done_fn)(struct model *model, const struct error *err, void *arg);
+
+int live_snapshot_start(struct event_base *base, const struct live_options *opts,
+			live_done_fn done, void *arg, struct live_snapshot **ret);
+/* Cancels if still running (done is not called). Accepts NULL. */
+void live_snapshot_free(struct live_snapshot *s);
+
+/* Runs one snapshot on a private event base (the CLI). Model is hashed. */
+int live_snapshot_run(const struct live_options *opts, struct model **ret, struct error *err);
+
+/* "host=/tmp/x port=5432 dbname=app user=bob", never the password. */
+void live_describe_dsn(const char *dsn, char *buf, size_t size);
+
+#endif
