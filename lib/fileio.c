@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void atomic_done(struct fileio_atomic *f)
@@ -36,6 +37,16 @@ int fileio_atomic_open(struct fileio_atomic *f, const char *path, struct error *
 		int e = errno;
 		atomic_done(f);
 		return error_set(err, -e, "%s: cannot create temporary file: %s", path, strerror(e));
+	}
+	/* mkstemp() makes the file 0600; give it the mode a plain fopen() would. */
+	mode_t mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) < 0) {
+		int e = errno;
+		close(fd);
+		unlink(f->tmp_path);
+		atomic_done(f);
+		return error_set(err, -e, "%s: %s", path, strerror(e));
 	}
 	f->stream = fdopen(fd, "w");
 	if (!f->stream) {

@@ -101,13 +101,23 @@ static void fail_conn(struct live_snapshot *s, const char *what)
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
 
+/*
+ * Watches the socket for what libpq waits on next.  The event persists and
+ * is only replaced when the socket or the wanted events change: result
+ * streams wake us thousands of times and must not churn events.
+ */
 static int arm(struct live_snapshot *s, short events)
 {
+	evutil_socket_t fd = PQsocket(s->conn);
+
+	events |= EV_PERSIST;
+	if (s->io && event_get_fd(s->io) == fd && event_get_events(s->io) == events)
+		return 0;
 	if (s->io) {
 		event_del(s->io);
 		event_free(s->io);
 	}
-	s->io = event_new(s->base, PQsocket(s->conn), events, on_io, s);
+	s->io = event_new(s->base, fd, events, on_io, s);
 	if (!s->io || event_add(s->io, NULL) < 0)
 		return -ENOMEM;
 	return 0;

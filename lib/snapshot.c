@@ -95,6 +95,166 @@ json_t *snapshot_object_json(const struct model_object *o)
 	return j;
 }
 
+/*
+ * The canonical text, written directly: byte for byte what jansson's
+ * json_dumps(snapshot_object_json(o), JSON_SORT_KEYS | JSON_COMPACT) gives
+ * (a unit test holds the two together), without building a JSON tree per
+ * object.  It is on the hot path: every object is emitted to hash it and
+ * again to write it.
+ */
+struct canon {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void canon_reserve(struct canon *c, size_t n)
+{
+	if (c->len + n <= c->cap)
+		return;
+	size_t cap = c->cap ? c->cap : 1024;
+	while (cap < c->len + n)
+		cap *= 2;
+	char *p = realloc(c->buf, cap);
+	if (!p) {
+		c->oom = true;
+		c->len = 0;
+		return;
+	}
+	c->buf = p;
+	c->cap = cap;
+}
+
+static void canon_put(struct canon *c, const char *s, size_t n)
+{
+	canon_reserve(c, n);
+	if (c->oom)
+		return;
+	memcpy(c->buf + c->len, s, n);
+	c->len += n;
+}
+
+#define canon_lit(c, s) canon_put((c), (s), sizeof(s) - 1)
+
+static void canon_string(struct canon *c, const char *s)
+{
+	static const char hex[] = "0123456789abcdef", HEX[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+
+	if (!utf8_valid(s, n)) {
+		canon_lit(c, "{\"hex\":\"");
+		canon_reserve(c, 2 * n);
+		for (size_t i = 0; !c->oom && i < n; i++) {
+			c->buf[c->len++] = hex[(unsigned char)s[i] >> 4];
+			c->buf[c->len++] = hex[(unsigned char)s[i] & 15];
+		}
+		canon_lit(c, "\"}");
+		return;
+	}
+	canon_lit(c, "\"");
+	const char *run = s;
+	for (const char *p = s;; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch && ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		canon_put(c, run, (size_t)(p - run));
+		if (!ch)
+			break;
+		run = p + 1;
+		switch (ch) {
+		case '"': canon_lit(c, "\\\""); break;
+		case '\\': canon_lit(c, "\\\\"); break;
+		case '\b': canon_lit(c, "\\b"); break;
+		case '\f': canon_lit(c, "\\f"); break;
+		case '\n': canon_lit(c, "\\n"); break;
+		case '\r': canon_lit(c, "\\r"); break;
+		case '\t': canon_lit(c, "\\t"); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', HEX[ch >> 4], HEX[ch & 15] };
+			canon_put(c, u, sizeof(u));
+		}
+		}
+	}
+	canon_lit(c, "\"");
+}
+
+static void canon_value(struct canon *c, const struct model_value *v)
+{
+	char num[32];
+
+	switch (v->type) {
+	case MODEL_STR:
+		canon_string(c, v->u.str);
+		return;
+	case MODEL_BOOL:
+		if (v->u.b)
+			canon_lit(c, "true");
+		else
+			canon_lit(c, "false");
+		return;
+	case MODEL_INT:
+		canon_put(c, num, (size_t)snprintf(num, sizeof(num), "%lld", v->u.i));
+		return;
+	case MODEL_LIST:
+		canon_lit(c, "[");
+		for (size_t i = 0; i < v->u.list.n; i++) {
+			if (i)
+				canon_lit(c, ",");
+			canon_string(c, v->u.list.items[i]);
+		}
+		canon_lit(c, "]");
+		return;
+	case MODEL_NULL:
+		canon_lit(c, "null");
+		return;
+	}
+}
+
+/* Keys in sorted order: attrs, kind, name, parent, schema, signature. */
+static void canon_object(struct canon *c, const struct model_object *o)
+{
+	c->len = 0;
+	c->oom = false;
+	canon_lit(c, "{\"attrs\":{");
+	for (size_t i = 0; i < o->n_attrs; i++) {
+		if (i)
+			canon_lit(c, ",");
+		canon_string(c, o->attrs[i].name);
+		canon_lit(c, ":");
+		canon_value(c, &o->attrs[i].value);
+	}
+	canon_lit(c, "},\"kind\":");
+	canon_string(c, model_kind_info(o->kind)->name);
+	canon_lit(c, ",\"name\":");
+	canon_string(c, o->name);
+	if (o->parent) {
+		canon_lit(c, ",\"parent\":");
+		canon_string(c, o->parent);
+	}
+	if (o->schema) {
+		canon_lit(c, ",\"schema\":");
+		canon_string(c, o->schema);
+	}
+	if (o->signature) {
+		canon_lit(c, ",\"signature\":");
+		canon_string(c, o->signature);
+	}
+	canon_lit(c, "}");
+}
+
+char *snapshot_object_text(const struct model_object *o)
+{
+	struct canon c = { 0 };
+
+	canon_object(&c, o);
+	canon_put(&c, "", 1);
+	if (c.oom) {
+		free(c.buf);
+		return NULL;
+	}
+	return c.buf;
+}
+
 void snapshot_hash_hex(const unsigned char hash[32], char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -106,31 +266,16 @@ void snapshot_hash_hex(const unsigned char hash[32], char out[65])
 	out[64] = '\0';
 }
 
-/* Hashes one object's canonical text; *text (if not NULL) keeps it for writing. */
-static int object_hash(struct model_object *o, char **ret_text, size_t *ret_len)
+/* Emits the object's canonical text into c and hashes it. */
+static int object_hash(struct canon *c, struct model_object *o)
 {
-	json_t *j = snapshot_object_json(o);
-	char *text;
-	size_t len;
 	unsigned int mdlen;
 
-	if (!j)
+	canon_object(c, o);
+	if (c->oom)
 		return -ENOMEM;
-	text = json_dumps(j, DUMP_FLAGS);
-	json_decref(j);
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	if (!EVP_Digest(text, len, o->hash, &mdlen, EVP_sha256(), NULL)) {
-		free(text);
+	if (!EVP_Digest(c->buf, c->len, o->hash, &mdlen, EVP_sha256(), NULL))
 		return -EIO;
-	}
-	if (ret_text) {
-		*ret_text = text;
-		*ret_len = len;
-	} else {
-		free(text);
-	}
 	return 0;
 }
 
@@ -156,12 +301,13 @@ static int model_hash(struct model *m)
 
 int snapshot_hash(struct model *m)
 {
-	for (size_t i = 0; i < m->n_objects; i++) {
-		int r = object_hash(&m->objects[i], NULL, NULL);
-		if (r < 0)
-			return r;
-	}
-	return model_hash(m);
+	struct canon c = { 0 };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < m->n_objects; i++)
+		r = object_hash(&c, &m->objects[i]);
+	free(c.buf);
+	return r < 0 ? r : model_hash(m);
 }
 
 static int write_header(struct model *m, FILE *out)
@@ -193,30 +339,32 @@ static int write_header(struct model *m, FILE *out)
 
 /*
  * One object per line, each with its hash; the header goes first and
- * carries the overall hash, so objects are dumped twice when the model was
- * not hashed yet: once to hash, once to write.  Hash first, then write.
+ * carries the overall hash, so an unhashed model is hashed in a first pass.
  */
 int snapshot_write(struct model *m, FILE *out, struct error *err)
 {
+	struct canon c = { 0 };
 	int r;
 
 	if (!m->hashed && (r = snapshot_hash(m)) < 0)
 		return error_set(err, r, "cannot hash snapshot: %s", strerror(-r));
 	r = write_header(m, out);
 	for (size_t i = 0; r == 0 && i < m->n_objects; i++) {
-		json_t *j = snapshot_object_json(&m->objects[i]);
 		char hex[65];
-		if (!j) {
+
+		/* The stored line is the canonical text with the hash put first. */
+		canon_object(&c, &m->objects[i]);
+		if (c.oom) {
 			r = -ENOMEM;
 			break;
 		}
 		snapshot_hash_hex(m->objects[i].hash, hex);
-		json_object_set_new_nocheck(j, "hash", json_string(hex));
-		if (fputs(i ? ",\n" : "\n", out) == EOF ||
-		    json_dumpf(j, out, DUMP_FLAGS) < 0)
+		if (fputs(i ? ",\n{\"hash\":\"" : "\n{\"hash\":\"", out) == EOF ||
+		    fputs(hex, out) == EOF || fputs("\",", out) == EOF ||
+		    fwrite(c.buf + 1, 1, c.len - 1, out) != c.len - 1)
 			r = -EIO;
-		json_decref(j);
 	}
+	free(c.buf);
 	if (r == 0 && fputs("\n]}\n", out) == EOF)
 		r = -EIO;
 	if (r == 0 && fflush(out) == EOF)
@@ -243,6 +391,30 @@ int snapshot_save(struct model *m, const char *path, struct error *err)
 }
 
 /* ---- parsing ---- */
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes 2*n hex digits into n bytes; -EINVAL on a non-hex digit. */
+static int hex_decode(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(hex[2 * i]), lo = hi < 0 ? -1 : hex_nibble(hex[2 * i + 1]);
+		if (lo < 0)
+			return -EINVAL;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
 
 struct parser {
 	const char *buf;
@@ -350,13 +522,10 @@ static const char *string_from_json(struct model *m, json_t *v)
 	bytes = malloc(n / 2 + 1);
 	if (!bytes)
 		return NULL;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int byte;
-		if (sscanf(h + 2 * i, "%2x", &byte) != 1 || byte == 0) {
-			free(bytes);
-			return NULL;
-		}
-		bytes[i] = (char)byte;
+	/* No NUL bytes: PostgreSQL text cannot hold them. */
+	if (hex_decode(h, (unsigned char *)bytes, n / 2) < 0 || memchr(bytes, 0, n / 2)) {
+		free(bytes);
+		return NULL;
 	}
 	out = model_strndup(m, bytes, n / 2);
 	free(bytes);
@@ -386,14 +555,9 @@ static int object_from_json(struct parser *p, size_t at, struct model *m, json_t
 	if (!ident[2])
 		return parse_fail(p, at, "object without \"name\"%s", NULL);
 	hash = json_object_get(j, "hash");
-	if (!json_is_string(hash) || json_string_length(hash) != 64)
+	if (!json_is_string(hash) || json_string_length(hash) != 64 ||
+	    hex_decode(json_string_value(hash), ret_hash, 32) < 0)
 		return parse_fail(p, at, "object without a valid \"hash\"%s", NULL);
-	for (int i = 0; i < 32; i++) {
-		unsigned int byte;
-		if (sscanf(json_string_value(hash) + 2 * i, "%2x", &byte) != 1)
-			return parse_fail(p, at, "object without a valid \"hash\"%s", NULL);
-		ret_hash[i] = (unsigned char)byte;
-	}
 	attrs = json_object_get(j, "attrs");
 	if (!json_is_object(attrs))
 		return parse_fail(p, at, "object without \"attrs\"%s", NULL);
@@ -489,14 +653,8 @@ static int parse_header(struct parser *p, size_t at, json_t *h, unsigned char re
 	}
 	v = json_object_get(h, "hash");
 	hex = json_string_value(v);
-	if (!hex || strlen(hex) != 64)
+	if (!hex || strlen(hex) != 64 || hex_decode(hex, ret_hash, 32) < 0)
 		return parse_fail(p, at, "snapshot header has no valid hash%s", NULL);
-	for (int i = 0; i < 32; i++) {
-		unsigned int byte;
-		if (sscanf(hex + 2 * i, "%2x", &byte) != 1)
-			return parse_fail(p, at, "snapshot header has no valid hash%s", NULL);
-		ret_hash[i] = (unsigned char)byte;
-	}
 	v = json_object_get(h, "objects");
 	if (!json_is_integer(v) || json_integer_value(v) < 0)
 		return parse_fail(p, at, "snapshot header has no object count%s", NULL);
@@ -581,10 +739,11 @@ int snapshot_parse(const char *buf, size_t len, const char *name, struct model *
 		r = parse_fail(&p, 0, "objects are duplicated%s", NULL);
 	if (r == 0) {
 		/* Verify: recompute every hash; a mismatch means a damaged or edited file. */
+		struct canon c = { 0 };
 		for (size_t i = 0; r == 0 && i < m->n_objects; i++) {
 			unsigned char stored[32];
 			memcpy(stored, m->objects[i].hash, 32);
-			r = object_hash(&m->objects[i], NULL, NULL);
+			r = object_hash(&c, &m->objects[i]);
 			if (r == 0 && memcmp(stored, m->objects[i].hash, 32) != 0) {
 				char obj[256];
 				model_object_name(&m->objects[i], obj, sizeof(obj));
@@ -592,6 +751,7 @@ int snapshot_parse(const char *buf, size_t len, const char *name, struct model *
 					       obj);
 			}
 		}
+		free(c.buf);
 		if (r == 0)
 			r = model_hash(m);
 		if (r == 0 && memcmp(header_hash, m->hash, 32) != 0)

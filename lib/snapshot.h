@@ -21,6 +21,9 @@ void snapshot_hash_hex(const unsigned char hash[32], char out[65]);
 /* The object's canonical JSON (sorted keys, compact), without its hash. New reference. */
 json_t *snapshot_object_json(const struct model_object *o);
 
+/* The object's canonical text (what its hash covers), malloc'd; NULL on ENOMEM. */
+char *snapshot_object_text(const struct model_object *o);
+
 /* A string as JSON: a JSON string if valid UTF-8, else {"hex": "..."}. New reference. */
 json_t *snapshot_string_json(const char *s);
 

@@ -1,0 +1,860 @@
+/* Diffs two finished models into attribute-level changes with severities; text and JSON output. */
+#include "diff.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+
+#define DIFF_RED "\033[31m"
+#define DIFF_GREEN "\033[32m"
+#define DIFF_YELLOW "\033[33m"
+#define DIFF_RESET "\033[0m"
+
+/* Above this many cells the block diff of a multi-line value skips the LCS. */
+#define DIFF_LCS_MAX_CELLS ((size_t)1 << 22)
+
+/* ---------------------------------------------------------------- types */
+
+/* Families of PostgreSQL types whose members can widen into each other. */
+enum diff_type_group {
+	DIFF_TG_VARCHAR,    /* character varying(n), character varying, text */
+	DIFF_TG_BPCHAR,     /* character(n), bpchar */
+	DIFF_TG_VARBIT,     /* bit varying(n), bit varying */
+	DIFF_TG_NUMERIC,    /* numeric(p,s), numeric(p), numeric */
+	DIFF_TG_INT,        /* smallint < integer < bigint */
+	DIFF_TG_FLOAT,      /* real < double precision */
+	DIFF_TG_TIMESTAMP,  /* timestamp(p) without time zone */
+	DIFF_TG_TIMESTAMPTZ,
+	DIFF_TG_TIME,
+	DIFF_TG_TIMETZ,
+	DIFF_TG_INTERVAL,   /* interval(p), without fields */
+};
+
+struct diff_type_family {
+	const char *name;          /* format_type() output without the typmod */
+	enum diff_type_group group;
+	int rank;                  /* order inside DIFF_TG_INT / DIFF_TG_FLOAT */
+	int max_args;              /* how many typmod numbers it may carry */
+	bool bare_unlimited;       /* without a typmod: no limit */
+	long long bare_value;      /* without a typmod and limited: this limit */
+};
+
+static const struct diff_type_family diff_type_families[] = {
+	{ "character varying", DIFF_TG_VARCHAR, 0, 1, true, 0 },
+	{ "text", DIFF_TG_VARCHAR, 0, 0, true, 0 },
+	{ "character", DIFF_TG_BPCHAR, 0, 1, false, 1 },
+	{ "bpchar", DIFF_TG_BPCHAR, 0, 0, true, 0 },
+	{ "bit varying", DIFF_TG_VARBIT, 0, 1, true, 0 },
+	{ "numeric", DIFF_TG_NUMERIC, 0, 2, true, 0 },
+	{ "smallint", DIFF_TG_INT, 1, 0, false, 0 },
+	{ "integer", DIFF_TG_INT, 2, 0, false, 0 },
+	{ "bigint", DIFF_TG_INT, 3, 0, false, 0 },
+	{ "real", DIFF_TG_FLOAT, 1, 0, false, 0 },
+	{ "double precision", DIFF_TG_FLOAT, 2, 0, false, 0 },
+	{ "timestamp without time zone", DIFF_TG_TIMESTAMP, 0, 1, false, 6 },
+	{ "timestamp with time zone", DIFF_TG_TIMESTAMPTZ, 0, 1, false, 6 },
+	{ "time without time zone", DIFF_TG_TIME, 0, 1, false, 6 },
+	{ "time with time zone", DIFF_TG_TIMETZ, 0, 1, false, 6 },
+	{ "interval", DIFF_TG_INTERVAL, 0, 1, false, 6 },
+};
+
+struct diff_sqltype {
+	const struct diff_type_family *family;
+	int dims;          /* trailing "[]" pairs */
+	bool unlimited;
+	long long a;       /* length, precision (numeric: p) */
+	long long b;       /* numeric scale */
+};
+
+/* Parses an optionally signed decimal number; advances *p. */
+static int diff_parse_number(const char **p, const char *end, long long *ret)
+{
+	const char *s = *p;
+	bool neg = false;
+	long long v = 0;
+
+	while (s < end && *s == ' ')
+		s++;
+	if (s < end && (*s == '-' || *s == '+')) {
+		neg = *s == '-';
+		s++;
+	}
+	if (s == end || *s < '0' || *s > '9')
+		return -EINVAL;
+	while (s < end && *s >= '0' && *s <= '9') {
+		if (v > 100000000)
+			return -ERANGE;
+		v = v * 10 + (*s - '0');
+		s++;
+	}
+	while (s < end && *s == ' ')
+		s++;
+	*p = s;
+	*ret = neg ? -v : v;
+	return 0;
+}
+
+/* Parses a format_type() string such as "timestamp(3) without time zone[]". */
+static int diff_sqltype_parse(const char *s, struct diff_sqltype *ret)
+{
+	char family[64];
+	const char *end = s + strlen(s), *open, *close = NULL, *p;
+	long long args[2];
+	int n_args = 0;
+	size_t flen;
+
+	memset(ret, 0, sizeof(*ret));
+	while (end - s >= 2 && end[-2] == '[' && end[-1] == ']') {
+		end -= 2;
+		ret->dims++;
+	}
+	open = memchr(s, '(', (size_t)(end - s));
+	if (open) {
+		close = memchr(open, ')', (size_t)(end - open));
+		if (!close)
+			return -EINVAL;
+		p = open + 1;
+		for (;;) {
+			if (n_args == 2 || diff_parse_number(&p, close, &args[n_args]) < 0)
+				return -EINVAL;
+			n_args++;
+			if (p == close)
+				break;
+			if (*p != ',')
+				return -EINVAL;
+			p++;
+		}
+		flen = (size_t)(open - s) + (size_t)(end - close - 1);
+		if (flen >= sizeof(family))
+			return -EINVAL;
+		memcpy(family, s, (size_t)(open - s));
+		memcpy(family + (open - s), close + 1, (size_t)(end - close - 1));
+	} else {
+		flen = (size_t)(end - s);
+		if (flen >= sizeof(family))
+			return -EINVAL;
+		memcpy(family, s, flen);
+	}
+	family[flen] = '\0';
+
+	for (size_t i = 0; i < sizeof(diff_type_families) / sizeof(diff_type_families[0]); i++) {
+		const struct diff_type_family *f = &diff_type_families[i];
+
+		if (strcmp(f->name, family) != 0)
+			continue;
+		if (n_args > f->max_args)
+			return -EINVAL;
+		ret->family = f;
+		if (n_args == 0) {
+			ret->unlimited = f->bare_unlimited;
+			ret->a = f->bare_value;
+			return 0;
+		}
+		ret->a = args[0];
+		ret->b = n_args == 2 ? args[1] : 0;
+		if (f->group == DIFF_TG_NUMERIC ? ret->a < 1 : ret->a < 0)
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Severity of a column type change: widening is a warning, anything else breaks. */
+static enum diff_severity diff_type_change_severity(const char *before, const char *after)
+{
+	struct diff_sqltype o, n;
+
+	if (diff_sqltype_parse(before, &o) < 0 || diff_sqltype_parse(after, &n) < 0)
+		return DIFF_BREAKING;
+	if (o.dims != n.dims || o.family->group != n.family->group)
+		return DIFF_BREAKING;
+	switch (o.family->group) {
+	case DIFF_TG_VARCHAR:
+	case DIFF_TG_BPCHAR:
+	case DIFF_TG_VARBIT:
+		if (n.unlimited)
+			return DIFF_WARNING;
+		if (o.unlimited)
+			return DIFF_BREAKING;
+		return n.a >= o.a ? DIFF_WARNING : DIFF_BREAKING;
+	case DIFF_TG_NUMERIC:
+		if (n.unlimited)
+			return DIFF_WARNING;
+		if (o.unlimited)
+			return DIFF_BREAKING;
+		return n.a - n.b >= o.a - o.b && n.b >= o.b ? DIFF_WARNING : DIFF_BREAKING;
+	case DIFF_TG_INT:
+	case DIFF_TG_FLOAT:
+		return n.family->rank >= o.family->rank ? DIFF_WARNING : DIFF_BREAKING;
+	case DIFF_TG_TIMESTAMP:
+	case DIFF_TG_TIMESTAMPTZ:
+	case DIFF_TG_TIME:
+	case DIFF_TG_TIMETZ:
+	case DIFF_TG_INTERVAL:
+		return n.a >= o.a ? DIFF_WARNING : DIFF_BREAKING;
+	}
+	return DIFF_BREAKING;
+}
+
+/* ------------------------------------------------------------- severity */
+
+static bool diff_value_bool(const struct model_value *v, bool absent)
+{
+	if (!v || v->type != MODEL_BOOL)
+		return absent;
+	return v->u.b;
+}
+
+static bool diff_is_bool(const struct model_value *v, bool b)
+{
+	return v && v->type == MODEL_BOOL && v->u.b == b;
+}
+
+static enum diff_severity diff_removed_severity(const struct model_object *o)
+{
+	switch (o->kind) {
+	case MODEL_CONSTRAINT:
+	case MODEL_INDEX:
+		return DIFF_WARNING;
+	default:
+		return DIFF_BREAKING;
+	}
+}
+
+static enum diff_severity diff_added_severity(const struct model_object *o)
+{
+	if (o->kind == MODEL_CONSTRAINT)
+		return DIFF_WARNING;
+	if (o->kind == MODEL_COLUMN) {
+		const struct model_attr *nn = model_object_attr(o, "not_null");
+
+		if (nn && diff_value_bool(&nn->value, false) &&
+		    !model_object_attr(o, "default") && !model_object_attr(o, "identity") &&
+		    !model_object_attr(o, "generated"))
+			return DIFF_BREAKING;
+	}
+	return DIFF_INFO;
+}
+
+static enum diff_severity diff_modified_severity(enum model_kind kind, const char *attr,
+						 const struct model_value *before,
+						 const struct model_value *after)
+{
+	switch (kind) {
+	case MODEL_COLUMN:
+		if (strcmp(attr, "type") == 0) {
+			if (!before || !after || before->type != MODEL_STR ||
+			    after->type != MODEL_STR)
+				return DIFF_BREAKING;
+			return diff_type_change_severity(before->u.str, after->u.str);
+		}
+		if (strcmp(attr, "not_null") == 0) {
+			bool o = diff_value_bool(before, false), n = diff_value_bool(after, false);
+
+			return !o && n ? DIFF_BREAKING : DIFF_WARNING;
+		}
+		if (strcmp(attr, "position") == 0)
+			return DIFF_INFO;
+		break;
+	case MODEL_CONSTRAINT:
+		if (strcmp(attr, "validated") == 0 && diff_is_bool(before, false) &&
+		    diff_is_bool(after, true))
+			return DIFF_INFO;
+		break;
+	default:
+		break;
+	}
+	/* index.valid true -> false is a warning like everything else. */
+	return DIFF_WARNING;
+}
+
+/* ------------------------------------------------------------------ diff */
+
+const char *diff_type_name(enum diff_change_type t)
+{
+	switch (t) {
+	case DIFF_ADDED:
+		return "added";
+	case DIFF_REMOVED:
+		return "removed";
+	case DIFF_MODIFIED:
+		return "modified";
+	}
+	return "unknown";
+}
+
+const char *diff_severity_name(enum diff_severity s)
+{
+	switch (s) {
+	case DIFF_INFO:
+		return "info";
+	case DIFF_WARNING:
+		return "warning";
+	case DIFF_BREAKING:
+		return "breaking";
+	}
+	return "unknown";
+}
+
+void diff_free(struct diff *d)
+{
+	if (!d)
+		return;
+	free(d->changes);
+	free(d);
+}
+
+static int diff_push(struct diff *d, size_t *cap, const struct diff_change *c)
+{
+	if (d->n_changes == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct diff_change *n;
+
+		if (ncap > SIZE_MAX / sizeof(*n))
+			return -ENOMEM;
+		n = realloc(d->changes, ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		d->changes = n;
+		*cap = ncap;
+	}
+	d->changes[d->n_changes++] = *c;
+	d->by_type[c->type]++;
+	d->by_severity[c->severity]++;
+	return 0;
+}
+
+/*
+ * True when o is a child whose parent relation exists in `own` but not in
+ * `other` under the same kind, i.e. the parent itself is added/removed.
+ */
+static bool diff_parent_changed(const struct model_object *o, const struct model *own,
+				const struct model *other)
+{
+	static const enum model_kind parents[] = { MODEL_TABLE, MODEL_VIEW,
+						   MODEL_MATERIALIZED_VIEW };
+	const struct model_kind_info *info = model_kind_info(o->kind);
+	struct model_object key;
+
+	if (!info || !info->has_parent || !o->parent)
+		return false;
+	memset(&key, 0, sizeof(key));
+	key.schema = o->schema;
+	key.name = o->parent;
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		key.kind = parents[i];
+		if (model_find(own, &key) && !model_find(other, &key))
+			return true;
+	}
+	return false;
+}
+
+static int diff_objects(struct diff *d, size_t *cap, const struct model_object *a,
+			const struct model_object *b)
+{
+	size_t i = 0, j = 0;
+	int r;
+
+	if (d->from->hashed && d->to->hashed && memcmp(a->hash, b->hash, sizeof(a->hash)) == 0)
+		return 0;
+	while (i < a->n_attrs || j < b->n_attrs) {
+		struct diff_change c = { .type = DIFF_MODIFIED, .before = a, .after = b };
+		int cmp;
+
+		if (i == a->n_attrs)
+			cmp = 1;
+		else if (j == b->n_attrs)
+			cmp = -1;
+		else
+			cmp = strcmp(a->attrs[i].name, b->attrs[j].name);
+		if (cmp < 0) {
+			c.attribute = a->attrs[i].name;
+			c.old_value = &a->attrs[i++].value;
+		} else if (cmp > 0) {
+			c.attribute = b->attrs[j].name;
+			c.new_value = &b->attrs[j++].value;
+		} else {
+			c.attribute = a->attrs[i].name;
+			c.old_value = &a->attrs[i++].value;
+			c.new_value = &b->attrs[j++].value;
+			if (model_value_equal(c.old_value, c.new_value))
+				continue;
+		}
+		c.severity = diff_modified_severity(a->kind, c.attribute, c.old_value, c.new_value);
+		r = diff_push(d, cap, &c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int diff_models(const struct model *from, const struct model *to, struct diff **ret)
+{
+	struct diff *d;
+	size_t i = 0, j = 0, cap = 0;
+	int r = 0;
+
+	if (!from || !to || !ret)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->from = from;
+	d->to = to;
+	while (r >= 0 && (i < from->n_objects || j < to->n_objects)) {
+		const struct model_object *a = i < from->n_objects ? &from->objects[i] : NULL;
+		const struct model_object *b = j < to->n_objects ? &to->objects[j] : NULL;
+		int cmp = !a ? 1 : !b ? -1 : model_object_cmp(a, b);
+
+		if (cmp < 0) {
+			i++;
+			if (!diff_parent_changed(a, from, to)) {
+				struct diff_change c = { .type = DIFF_REMOVED, .before = a,
+							 .severity = diff_removed_severity(a) };
+
+				r = diff_push(d, &cap, &c);
+			}
+		} else if (cmp > 0) {
+			j++;
+			if (!diff_parent_changed(b, to, from)) {
+				struct diff_change c = { .type = DIFF_ADDED, .after = b,
+							 .severity = diff_added_severity(b) };
+
+				r = diff_push(d, &cap, &c);
+			}
+		} else {
+			i++;
+			j++;
+			r = diff_objects(d, &cap, a, b);
+		}
+	}
+	if (r < 0) {
+		diff_free(d);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ text */
+
+/* The object's human name, malloc'd. */
+static char *diff_object_name(const struct model_object *o)
+{
+	char small[1];
+	size_t n = model_object_name(o, small, sizeof(small));
+	char *s = malloc(n + 1);
+
+	if (s)
+		model_object_name(o, s, n + 1);
+	return s;
+}
+
+/* A value as text for humans, malloc'd; NULL (absent) is "(none)". */
+static char *diff_value_text(const struct model_value *v)
+{
+	char small[1];
+	size_t n;
+	char *s;
+
+	if (!v)
+		return strdup("(none)");
+	n = model_value_text(v, small, sizeof(small));
+	s = malloc(n + 1);
+	if (s)
+		model_value_text(v, s, n + 1);
+	return s;
+}
+
+/*
+ * Writes n bytes with control characters as \xHH (model.c's style) so a line
+ * stays one line; tabs are kept when keep_tab (lines of a multi-line value).
+ */
+static void diff_put_escaped(FILE *out, const char *s, size_t n, bool keep_tab)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c < 0x20 && !(c == '\t' && keep_tab)) || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
+static void diff_put_str(FILE *out, const char *s)
+{
+	diff_put_escaped(out, s, strlen(s), false);
+}
+
+static void diff_color(FILE *out, bool color, const char *code)
+{
+	if (color)
+		fputs(code, out);
+}
+
+struct diff_line {
+	const char *s;
+	size_t n;
+};
+
+/* Splits s at '\n' into a malloc'd array (NULL s: no lines). */
+static int diff_split_lines(const char *s, struct diff_line **ret, size_t *ret_n)
+{
+	struct diff_line *lines;
+	size_t n = 1, k = 0;
+	const char *p;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!s)
+		return 0;
+	for (p = s; *p; p++)
+		n += *p == '\n';
+	lines = calloc(n, sizeof(*lines));
+	if (!lines)
+		return -ENOMEM;
+	p = s;
+	for (;;) {
+		const char *nl = strchr(p, '\n');
+
+		lines[k].s = p;
+		lines[k].n = nl ? (size_t)(nl - p) : strlen(p);
+		k++;
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	*ret = lines;
+	*ret_n = k;
+	return 0;
+}
+
+static bool diff_line_eq(const struct diff_line *a, const struct diff_line *b)
+{
+	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
+}
+
+static void diff_put_block_line(FILE *out, bool color, char sign, const struct diff_line *l)
+{
+	diff_color(out, color, sign == '-' ? DIFF_RED : DIFF_GREEN);
+	fprintf(out, "    %c ", sign);
+	diff_put_escaped(out, l->s, l->n, true);
+	diff_color(out, color, DIFF_RESET);
+	fputc('\n', out);
+}
+
+/*
+ * The lines that differ between two multi-line values, old ones as
+ * "    - line" and new ones as "    + line", in order (LCS-based when small).
+ */
+static int diff_write_block(FILE *out, bool color, const char *before, const char *after)
+{
+	struct diff_line *a = NULL, *b = NULL;
+	size_t na, nb, pre = 0, i, j, n, m;
+	unsigned int *lcs = NULL;
+	int r;
+
+	r = diff_split_lines(before, &a, &na);
+	if (r == 0)
+		r = diff_split_lines(after, &b, &nb);
+	if (r < 0)
+		goto out;
+	while (pre < na && pre < nb && diff_line_eq(&a[pre], &b[pre]))
+		pre++;
+	while (na > pre && nb > pre && diff_line_eq(&a[na - 1], &b[nb - 1])) {
+		na--;
+		nb--;
+	}
+	n = na - pre;
+	m = nb - pre;
+	if (n && m && (n + 1) <= DIFF_LCS_MAX_CELLS / (m + 1))
+		lcs = calloc((n + 1) * (m + 1), sizeof(*lcs));
+	if (lcs) {
+		/* lcs[i][j]: LCS length of a[pre+i..] and b[pre+j..]. */
+		for (i = n; i-- > 0;)
+			for (j = m; j-- > 0;) {
+				unsigned int *cell = &lcs[i * (m + 1) + j];
+
+				if (diff_line_eq(&a[pre + i], &b[pre + j]))
+					*cell = lcs[(i + 1) * (m + 1) + j + 1] + 1;
+				else if (lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1])
+					*cell = lcs[(i + 1) * (m + 1) + j];
+				else
+					*cell = lcs[i * (m + 1) + j + 1];
+			}
+		i = j = 0;
+		while (i < n && j < m) {
+			if (diff_line_eq(&a[pre + i], &b[pre + j])) {
+				i++;
+				j++;
+			} else if (lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
+				diff_put_block_line(out, color, '-', &a[pre + i++]);
+			} else {
+				diff_put_block_line(out, color, '+', &b[pre + j++]);
+			}
+		}
+	} else {
+		i = j = 0;
+	}
+	for (; i < n; i++)
+		diff_put_block_line(out, color, '-', &a[pre + i]);
+	for (; j < m; j++)
+		diff_put_block_line(out, color, '+', &b[pre + j]);
+out:
+	free(lcs);
+	free(a);
+	free(b);
+	return r;
+}
+
+static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
+{
+	const struct model_object *o = c->after ? c->after : c->before;
+	const struct model_kind_info *info = model_kind_info(o->kind);
+	const char *sev_color = c->severity == DIFF_BREAKING ? DIFF_RED :
+				c->severity == DIFF_WARNING ? DIFF_YELLOW : NULL;
+	char *name, *before = NULL, *after = NULL;
+	bool block = false;
+	int r = 0;
+
+	name = diff_object_name(o);
+	if (!name)
+		return -ENOMEM;
+	if (c->type == DIFF_MODIFIED) {
+		before = c->old_value ? diff_value_text(c->old_value) : NULL;
+		after = c->new_value ? diff_value_text(c->new_value) : NULL;
+		if ((c->old_value && !before) || (c->new_value && !after)) {
+			r = -ENOMEM;
+			goto out;
+		}
+		/* Multi-line values, or values that would make "a -> b" ambiguous. */
+		block = (before && (strchr(before, '\n') || strstr(before, " -> "))) ||
+			(after && (strchr(after, '\n') || strstr(after, " -> ")));
+	}
+
+	diff_color(out, color, c->type == DIFF_ADDED ? DIFF_GREEN :
+			       c->type == DIFF_REMOVED ? DIFF_RED : DIFF_YELLOW);
+	fprintf(out, "%c %s ", c->type == DIFF_ADDED ? '+' : c->type == DIFF_REMOVED ? '-' : '~',
+		info ? info->label : "object");
+	diff_put_str(out, name);
+	if (c->type == DIFF_MODIFIED) {
+		fputs(": ", out);
+		diff_put_str(out, c->attribute);
+		if (block) {
+			fputs(" changed", out);
+		} else {
+			fputc(' ', out);
+			diff_put_str(out, before ? before : "(none)");
+			fputs(" -> ", out);
+			diff_put_str(out, after ? after : "(none)");
+		}
+	}
+	diff_color(out, color, DIFF_RESET);
+	fputc(' ', out);
+	if (sev_color)
+		diff_color(out, color, sev_color);
+	fprintf(out, "[%s]", diff_severity_name(c->severity));
+	if (sev_color)
+		diff_color(out, color, DIFF_RESET);
+	fputc('\n', out);
+	if (block)
+		r = diff_write_block(out, color, before, after);
+out:
+	free(name);
+	free(before);
+	free(after);
+	return r;
+}
+
+int diff_write_text(const struct diff *d, FILE *out, bool color)
+{
+	int r;
+
+	if (!d || !out)
+		return -EINVAL;
+	for (size_t i = 0; i < d->n_changes; i++) {
+		r = diff_write_change(out, color, &d->changes[i]);
+		if (r < 0)
+			return r;
+	}
+	if (d->n_changes == 0)
+		fputs("no changes\n", out);
+	else
+		fprintf(out, "%zu changes: %zu breaking, %zu warning, %zu info\n", d->n_changes,
+			d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
+			d->by_severity[DIFF_INFO]);
+	if (fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+/* Sets key to value (a new reference, may be NULL); -ENOMEM on failure. */
+static int diff_json_set(json_t *obj, const char *key, json_t *value)
+{
+	if (!value)
+		return -ENOMEM;
+	return json_object_set_new(obj, key, value) == 0 ? 0 : -ENOMEM;
+}
+
+static json_t *diff_string_json(const char *s)
+{
+	return s ? snapshot_string_json(s) : json_null();
+}
+
+static json_t *diff_value_json(const struct model_value *v)
+{
+	json_t *arr;
+
+	if (!v)
+		return json_null();
+	switch (v->type) {
+	case MODEL_NULL:
+		return json_null();
+	case MODEL_STR:
+		return diff_string_json(v->u.str);
+	case MODEL_BOOL:
+		return json_boolean(v->u.b);
+	case MODEL_INT:
+		return json_integer(v->u.i);
+	case MODEL_LIST:
+		arr = json_array();
+		if (!arr)
+			return NULL;
+		for (size_t i = 0; i < v->u.list.n; i++) {
+			if (json_array_append_new(arr, diff_string_json(v->u.list.items[i])) < 0) {
+				json_decref(arr);
+				return NULL;
+			}
+		}
+		return arr;
+	}
+	return NULL;
+}
+
+static json_t *diff_side_json(const struct model *m, const char *label)
+{
+	json_t *side = json_object();
+	char hex[65];
+	int r;
+
+	if (!side)
+		return NULL;
+	r = diff_json_set(side, "source", diff_string_json(label));
+	if (r == 0) {
+		if (m->hashed) {
+			snapshot_hash_hex(m->hash, hex);
+			r = diff_json_set(side, "hash", json_string(hex));
+		} else {
+			r = diff_json_set(side, "hash", json_null());
+		}
+	}
+	if (r < 0) {
+		json_decref(side);
+		return NULL;
+	}
+	return side;
+}
+
+static json_t *diff_change_json(const struct diff_change *c)
+{
+	const struct model_object *o = c->after ? c->after : c->before;
+	const struct model_kind_info *info = model_kind_info(o->kind);
+	json_t *j = json_object();
+	char *name = NULL;
+	int r;
+
+	if (!j)
+		return NULL;
+	r = diff_json_set(j, "change", json_string(diff_type_name(c->type)));
+	if (r == 0)
+		r = diff_json_set(j, "severity", json_string(diff_severity_name(c->severity)));
+	if (r == 0)
+		r = diff_json_set(j, "kind", info ? json_string(info->name) : json_null());
+	if (r == 0 && o->schema)
+		r = diff_json_set(j, "schema", snapshot_string_json(o->schema));
+	if (r == 0 && o->parent)
+		r = diff_json_set(j, "parent", snapshot_string_json(o->parent));
+	if (r == 0)
+		r = diff_json_set(j, "name", diff_string_json(o->name));
+	if (r == 0 && o->signature)
+		r = diff_json_set(j, "signature", snapshot_string_json(o->signature));
+	if (r == 0) {
+		name = diff_object_name(o);
+		r = diff_json_set(j, "object", name ? snapshot_string_json(name) : NULL);
+	}
+	if (r == 0 && c->type == DIFF_MODIFIED) {
+		r = diff_json_set(j, "attribute", snapshot_string_json(c->attribute));
+		if (r == 0)
+			r = diff_json_set(j, "before", diff_value_json(c->old_value));
+		if (r == 0)
+			r = diff_json_set(j, "after", diff_value_json(c->new_value));
+	}
+	free(name);
+	if (r < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+json_t *diff_to_json(const struct diff *d, const char *from_label, const char *to_label)
+{
+	json_t *root, *head = NULL, *summary = NULL, *changes = NULL;
+	int r;
+
+	if (!d)
+		return NULL;
+	root = json_object();
+	if (!root)
+		return NULL;
+	head = json_object();
+	r = diff_json_set(root, "schemadrift_diff", head);
+	if (r == 0)
+		r = diff_json_set(head, "version", json_integer(1));
+	if (r == 0)
+		r = diff_json_set(head, "from", diff_side_json(d->from, from_label));
+	if (r == 0)
+		r = diff_json_set(head, "to", diff_side_json(d->to, to_label));
+
+	if (r == 0) {
+		summary = json_object();
+		r = diff_json_set(root, "summary", summary);
+	}
+	if (r == 0) {
+		const struct {
+			const char *key;
+			size_t n;
+		} counts[] = {
+			{ "changes", d->n_changes },
+			{ "added", d->by_type[DIFF_ADDED] },
+			{ "removed", d->by_type[DIFF_REMOVED] },
+			{ "modified", d->by_type[DIFF_MODIFIED] },
+			{ "breaking", d->by_severity[DIFF_BREAKING] },
+			{ "warning", d->by_severity[DIFF_WARNING] },
+			{ "info", d->by_severity[DIFF_INFO] },
+		};
+
+		for (size_t i = 0; r == 0 && i < sizeof(counts) / sizeof(counts[0]); i++)
+			r = diff_json_set(summary, counts[i].key,
+					  json_integer((json_int_t)counts[i].n));
+	}
+
+	if (r == 0) {
+		changes = json_array();
+		r = diff_json_set(root, "changes", changes);
+	}
+	for (size_t i = 0; r == 0 && i < d->n_changes; i++)
+		if (json_array_append_new(changes, diff_change_json(&d->changes[i])) < 0)
+			r = -ENOMEM;
+	if (r < 0) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
