@@ -684,8 +684,8 @@ int diff_write_text(const struct diff *d, FILE *out, bool color)
 	if (d->n_changes == 0)
 		fputs("no changes\n", out);
 	else
-		fprintf(out, "%zu changes: %zu breaking, %zu warning, %zu info\n", d->n_changes,
-			d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
+		fprintf(out, "%zu change%s: %zu breaking, %zu warning, %zu info\n", d->n_changes,
+			d->n_changes == 1 ? "" : "s", d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
 			d->by_severity[DIFF_INFO]);
 	if (fflush(out) != 0 || ferror(out))
 		return -EIO;

@@ -49,8 +49,11 @@ static void *arena_alloc(struct model *m, size_t n)
 	struct model_arena_chunk *c = m->arena;
 	size_t align = _Alignof(max_align_t);
 
+	/* Strings advance `used` by odd amounts: realign before handing out. */
 	n = (n + align - 1) & ~(align - 1);
-	if (!c || c->size - c->used < n) {
+	if (c)
+		c->used = (c->used + align - 1) & ~(align - 1);
+	if (!c || c->used > c->size || c->size - c->used < n) {
 		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
 
 		c = malloc(sizeof(*c) + size);
@@ -241,7 +244,8 @@ int model_end(struct model *m)
 	m->in_object = false;
 	if (m->building.kind == MODEL_KIND_COUNT)
 		return -ENOMEM;
-	qsort(m->pending, m->n_pending, sizeof(*m->pending), attr_cmp);
+	if (m->n_pending > 1)
+		qsort(m->pending, m->n_pending, sizeof(*m->pending), attr_cmp);
 	for (size_t i = 1; i < m->n_pending; i++)
 		if (strcmp(m->pending[i - 1].name, m->pending[i].name) == 0)
 			return -EINVAL;
@@ -314,7 +318,8 @@ int model_finish(struct model *m)
 {
 	if (m->in_object)
 		return -EINVAL;
-	qsort(m->objects, m->n_objects, sizeof(*m->objects), object_qsort_cmp);
+	if (m->n_objects > 1)
+		qsort(m->objects, m->n_objects, sizeof(*m->objects), object_qsort_cmp);
 	for (size_t i = 1; i < m->n_objects; i++)
 		if (model_object_cmp(&m->objects[i - 1], &m->objects[i]) == 0)
 			return -EEXIST;
