@@ -1,0 +1,80 @@
+/* schemadrift diff: what changed between two sides (files or live databases). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "diff.h"
+#include "live.h"
+
+/* How a side is named in output: a DSN is described, never echoed (passwords). */
+static void side_label(const char *side, char *buf, size_t size)
+{
+	const char *dsn = cli_side_dsn(side);
+
+	if (dsn)
+		live_describe_dsn(dsn, buf, size);
+	else
+		snprintf(buf, size, "%s", side);
+}
+
+int cli_cmd_diff(const struct cli *c, int argc, char **argv)
+{
+	struct model *a = NULL, *b = NULL;
+	struct diff *d = NULL;
+	bool json;
+	int status = EXIT_TROUBLE;
+
+	if (argc != 2) {
+		cli_fail("diff needs two sides, A and B (see --help)");
+		return EXIT_TROUBLE;
+	}
+	json = c->format && strcmp(c->format, "json") == 0;
+	if (c->format && !json && strcmp(c->format, "text") != 0) {
+		cli_fail("unknown --format '%s' (text or json)", c->format);
+		return EXIT_TROUBLE;
+	}
+	if (cli_load_side(c, argv[0], &a) < 0 || cli_load_side(c, argv[1], &b) < 0)
+		goto out;
+	if (diff_models(a, b, &d) < 0) {
+		cli_fail("out of memory while comparing");
+		goto out;
+	}
+	if (json) {
+		char la[512], lb[512];
+		json_t *j;
+
+		side_label(argv[0], la, sizeof(la));
+		side_label(argv[1], lb, sizeof(lb));
+		j = diff_to_json(d, la, lb);
+		if (!j || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
+			json_decref(j);
+			cli_fail("cannot write the diff");
+			goto out;
+		}
+		json_decref(j);
+		fputc('\n', stdout);
+	} else {
+		bool color = c->color ? strcmp(c->color, "always") == 0
+				      : isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		if (c->color && strcmp(c->color, "auto") == 0)
+			color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+		if (diff_write_text(d, stdout, color) < 0) {
+			cli_fail("cannot write the diff");
+			goto out;
+		}
+	}
+	if (fflush(stdout) != 0) {
+		cli_fail("cannot write the diff: %s", strerror(errno));
+		goto out;
+	}
+	status = d->n_changes ? EXIT_DIFFERENT : EXIT_SAME;
+out:
+	diff_free(d);
+	model_free(a);
+	model_free(b);
+	return status;
+}
+
