@@ -1,5 +1,6 @@
 /* Catalog reader: pipelined set-based pg_catalog queries in one read-only transaction. */
 #include "catalog.h"
+#include "catalog_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,16 +11,6 @@
  * Every query excludes system schemas with the same predicate on the
  * namespace alias `n`.  Temporary schemas are session-private noise.
  */
-#define USER_SCHEMA \
-	"n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(catalog$|toast|temp_)'"
-#define QUALIFIED(nsp, rel) "quote_ident(" nsp ".nspname) || '.' || quote_ident(" rel ".relname)"
-
-struct catalog_query {
-	const char *what; /* names the query in errors */
-	const char *(*sql)(int server_version);
-	int (*read)(struct model *m, PGresult *res, int server_version);
-};
-
 struct catalog_read {
 	PGconn *conn;
 	struct catalog_options opts;
@@ -31,7 +22,7 @@ struct catalog_read {
 	bool rollback_first; /* a failed attempt left its transaction aborted */
 	int n_sent;          /* statements in this attempt's pipeline */
 	int next;            /* index of the statement whose results come next */
-	const struct catalog_query *queries;
+	struct catalog_ctx ctx;
 	int first_query;     /* index of the first catalog query in the pipeline */
 	/* The first error of this attempt, kept until the pipeline is drained. */
 	char sqlstate[6];
@@ -40,27 +31,27 @@ struct catalog_read {
 	bool failed;
 };
 
-/* ---- small helpers for turning rows into model objects ---- */
+/* ---- helpers shared by the query families ---- */
 
-static const char *val(PGresult *res, int row, int col)
+const char *catalog_val(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-static bool val_bool(PGresult *res, int row, int col)
+bool catalog_val_bool(PGresult *res, int row, int col)
 {
-	const char *v = val(res, row, col);
+	const char *v = catalog_val(res, row, col);
 	return v && v[0] == 't';
 }
 
-static long long val_int(PGresult *res, int row, int col)
+long long catalog_val_int(PGresult *res, int row, int col)
 {
-	const char *v = val(res, row, col);
+	const char *v = catalog_val(res, row, col);
 	return v ? strtoll(v, NULL, 10) : 0;
 }
 
 /*
- * Parses a one-dimensional text[] in PostgreSQL's output syntax
+ * Parses a one-dimensional array in PostgreSQL's text output syntax
  * ({a,"b c","d\"e"}) in place; items point into s.  Returns the count,
  * or -EINVAL for anything else (including NULL elements).
  */
@@ -120,7 +111,12 @@ static int pgarray_parse(char *s, const char ***ret)
 	return (int)n;
 }
 
-static int set_text_array(struct model *m, const char *attr, const char *text)
+static int item_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int catalog_set_array(struct model *m, const char *attr, const char *text, bool as_set)
 {
 	const char **items = NULL;
 	char *copy;
@@ -136,293 +132,21 @@ static int set_text_array(struct model *m, const char *attr, const char *text)
 		free(copy);
 		return n;
 	}
+	/* Bytewise, never the database's collation: the same set sorts the same
+	 * on every server. */
+	if (as_set && n > 1)
+		qsort(items, (size_t)n, sizeof(*items), item_cmp);
 	r = model_set_list(m, attr, items, (size_t)n);
 	free(items);
 	free(copy);
 	return r;
 }
 
-/* ---- schemas ---- */
-
-static const char *sql_schemas(int v)
+int catalog_end(struct model *m, int r)
 {
-	(void)v;
-	return "SELECT n.nspname FROM pg_namespace n WHERE " USER_SCHEMA;
-}
+	int e = model_end(m);
 
-static int read_schemas(struct model *m, PGresult *res, int v)
-{
-	(void)v;
-	for (int i = 0; i < PQntuples(res); i++) {
-		model_begin(m, MODEL_SCHEMA, NULL, NULL, val(res, i, 0), NULL);
-		int r = model_end(m);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ---- tables, views, materialized views ---- */
-
-static const char *sql_relations(int v)
-{
-	(void)v;
-	return "SELECT n.nspname, c.relname, c.relkind, c.relpersistence = 'u',"
-	       " CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,"
-	       " CASE WHEN c.relispartition THEN"
-	       "  (SELECT " QUALIFIED("pn", "p") " FROM pg_inherits i"
-	       "   JOIN pg_class p ON p.oid = i.inhparent"
-	       "   JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) END,"
-	       " CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,"
-	       " CASE WHEN NOT c.relispartition THEN"
-	       "  (SELECT array_agg(" QUALIFIED("pn", "p") " ORDER BY i.inhseqno) FROM pg_inherits i"
-	       "   JOIN pg_class p ON p.oid = i.inhparent"
-	       "   JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) END,"
-	       " CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END"
-	       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-	       " WHERE c.relkind IN ('r', 'p', 'v', 'm') AND " USER_SCHEMA;
-}
-
-static int read_relations(struct model *m, PGresult *res, int v)
-{
-	(void)v;
-	for (int i = 0; i < PQntuples(res); i++) {
-		char relkind = val(res, i, 2)[0];
-		enum model_kind kind = relkind == 'v' ? MODEL_VIEW
-				     : relkind == 'm' ? MODEL_MATERIALIZED_VIEW
-						      : MODEL_TABLE;
-		int r;
-
-		model_begin(m, kind, val(res, i, 0), NULL, val(res, i, 1), NULL);
-		if (kind == MODEL_TABLE) {
-			model_set_bool(m, "unlogged", val_bool(res, i, 3));
-			model_set_str(m, "partition_key", val(res, i, 4));
-			model_set_str(m, "partition_of", val(res, i, 5));
-			model_set_str(m, "partition_bound", val(res, i, 6));
-			if ((r = set_text_array(m, "inherits", val(res, i, 7))) < 0) {
-				model_end(m);
-				return r;
-			}
-		} else {
-			model_set_str(m, "definition", val(res, i, 8));
-		}
-		if ((r = model_end(m)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ---- columns ---- */
-
-static const char *sql_columns(int v)
-{
-	(void)v;
-	/* Ordered so each table's live columns arrive together, by attnum:
-	 * the position reported is the rank among live columns, so a dropped
-	 * column's gap in attnum never shows. */
-	return "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),"
-	       " a.attnotnull,"
-	       " CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END,"
-	       " a.attidentity,"
-	       " CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END,"
-	       " CASE WHEN a.attcollation <> t.typcollation THEN"
-	       "  quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END"
-	       " FROM pg_attribute a"
-	       " JOIN pg_class c ON c.oid = a.attrelid"
-	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-	       " JOIN pg_type t ON t.oid = a.atttypid"
-	       " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
-	       " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
-	       " LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
-	       " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')"
-	       " AND " USER_SCHEMA " ORDER BY a.attrelid, a.attnum";
-}
-
-static int read_columns(struct model *m, PGresult *res, int v)
-{
-	const char *prev_schema = NULL, *prev_table = NULL;
-	long long position = 0;
-
-	(void)v;
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *schema = val(res, i, 0), *table = val(res, i, 1);
-		const char *identity = val(res, i, 6);
-		int r;
-
-		if (!prev_table || strcmp(prev_table, table) != 0 || strcmp(prev_schema, schema) != 0)
-			position = 0;
-		prev_schema = schema;
-		prev_table = table;
-		model_begin(m, MODEL_COLUMN, schema, table, val(res, i, 2), NULL);
-		model_set_int(m, "position", ++position);
-		model_set_str(m, "type", val(res, i, 3));
-		model_set_bool(m, "not_null", val_bool(res, i, 4));
-		model_set_str(m, "default", val(res, i, 5));
-		if (identity && identity[0])
-			model_set_str(m, "identity", identity[0] == 'a' ? "always" : "by default");
-		model_set_str(m, "generated", val(res, i, 7));
-		model_set_str(m, "collation", val(res, i, 8));
-		if ((r = model_end(m)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ---- constraints ---- */
-
-static const char *sql_constraints(int v)
-{
-	/* PostgreSQL 18 stores NOT NULL as constraints (contype 'n'); columns
-	 * already report not_null, so only these five types are read. */
-	if (v >= 180000)
-		return "SELECT n.nspname, c.relname, k.conname, k.contype,"
-		       " pg_get_constraintdef(k.oid), k.condeferrable, k.condeferred, k.convalidated,"
-		       " CASE WHEN k.contype = 'f' THEN " QUALIFIED("fn", "fc") " END,"
-		       " k.confupdtype, k.confdeltype, k.confmatchtype, k.conenforced"
-		       " FROM pg_constraint k"
-		       " JOIN pg_class c ON c.oid = k.conrelid"
-		       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-		       " LEFT JOIN pg_class fc ON fc.oid = k.confrelid"
-		       " LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace"
-		       " WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND " USER_SCHEMA;
-	return "SELECT n.nspname, c.relname, k.conname, k.contype,"
-	       " pg_get_constraintdef(k.oid), k.condeferrable, k.condeferred, k.convalidated,"
-	       " CASE WHEN k.contype = 'f' THEN " QUALIFIED("fn", "fc") " END,"
-	       " k.confupdtype, k.confdeltype, k.confmatchtype, true"
-	       " FROM pg_constraint k"
-	       " JOIN pg_class c ON c.oid = k.conrelid"
-	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-	       " LEFT JOIN pg_class fc ON fc.oid = k.confrelid"
-	       " LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace"
-	       " WHERE k.contype IN ('p', 'u', 'f', 'c', 'x') AND " USER_SCHEMA;
-}
-
-static const char *fk_action(const char *code)
-{
-	switch (code ? code[0] : 0) {
-	case 'a': return "no action";
-	case 'r': return "restrict";
-	case 'c': return "cascade";
-	case 'n': return "set null";
-	case 'd': return "set default";
-	}
-	return NULL;
-}
-
-static const char *fk_match(const char *code)
-{
-	switch (code ? code[0] : 0) {
-	case 's': return "simple";
-	case 'f': return "full";
-	case 'p': return "partial";
-	}
-	return NULL;
-}
-
-static int read_constraints(struct model *m, PGresult *res, int v)
-{
-	for (int i = 0; i < PQntuples(res); i++) {
-		char type = val(res, i, 3)[0];
-		int r;
-
-		model_begin(m, MODEL_CONSTRAINT, val(res, i, 0), val(res, i, 1), val(res, i, 2), NULL);
-		model_set_str(m, "type", type == 'p' ? "primary key" : type == 'u' ? "unique"
-					 : type == 'f' ? "foreign key" : type == 'c' ? "check"
-					 : "exclusion");
-		model_set_str(m, "definition", val(res, i, 4));
-		model_set_bool(m, "deferrable", val_bool(res, i, 5));
-		model_set_bool(m, "deferred", val_bool(res, i, 6));
-		model_set_bool(m, "validated", val_bool(res, i, 7));
-		if (type == 'f') {
-			model_set_str(m, "references", val(res, i, 8));
-			model_set_str(m, "on_update", fk_action(val(res, i, 9)));
-			model_set_str(m, "on_delete", fk_action(val(res, i, 10)));
-			model_set_str(m, "match", fk_match(val(res, i, 11)));
-		}
-		/* NOT ENFORCED exists from 18 on; before, every constraint is enforced
-		 * and the attribute is left out so older snapshots compare equal. */
-		if (v >= 180000 && !val_bool(res, i, 12))
-			model_set_bool(m, "enforced", false);
-		if ((r = model_end(m)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ---- indexes ---- */
-
-static const char *sql_indexes(int v)
-{
-	(void)v;
-	return "SELECT n.nspname, t.relname, c.relname, pg_get_indexdef(i.indexrelid),"
-	       " am.amname, i.indisunique, pg_get_expr(i.indpred, i.indrelid), i.indisvalid"
-	       " FROM pg_index i"
-	       " JOIN pg_class c ON c.oid = i.indexrelid"
-	       " JOIN pg_class t ON t.oid = i.indrelid"
-	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-	       " JOIN pg_am am ON am.oid = c.relam"
-	       " WHERE t.relkind IN ('r', 'p', 'm') AND " USER_SCHEMA;
-}
-
-static int read_indexes(struct model *m, PGresult *res, int v)
-{
-	(void)v;
-	for (int i = 0; i < PQntuples(res); i++) {
-		int r;
-
-		model_begin(m, MODEL_INDEX, val(res, i, 0), val(res, i, 1), val(res, i, 2), NULL);
-		model_set_str(m, "definition", val(res, i, 3));
-		model_set_str(m, "method", val(res, i, 4));
-		model_set_bool(m, "unique", val_bool(res, i, 5));
-		model_set_str(m, "predicate", val(res, i, 6));
-		model_set_bool(m, "valid", val_bool(res, i, 7));
-		if ((r = model_end(m)) < 0)
-			return r;
-	}
-	return 0;
-}
-
-/* ---- sequences ---- */
-
-static const char *sql_sequences(int v)
-{
-	(void)v;
-	/* Parameters only: the current value is data, not schema, and reading
-	 * it would need privileges a monitoring role should not have. */
-	return "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart,"
-	       " s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,"
-	       " (SELECT " QUALIFIED("tn", "t") " || '.' || quote_ident(a.attname)"
-	       "  FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid"
-	       "  JOIN pg_namespace tn ON tn.oid = t.relnamespace"
-	       "  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
-	       "  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid"
-	       "  AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0"
-	       "  AND d.deptype IN ('a', 'i') LIMIT 1)"
-	       " FROM pg_sequence s"
-	       " JOIN pg_class c ON c.oid = s.seqrelid"
-	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-	       " WHERE " USER_SCHEMA;
-}
-
-static int read_sequences(struct model *m, PGresult *res, int v)
-{
-	(void)v;
-	for (int i = 0; i < PQntuples(res); i++) {
-		int r;
-
-		model_begin(m, MODEL_SEQUENCE, val(res, i, 0), NULL, val(res, i, 1), NULL);
-		model_set_str(m, "type", val(res, i, 2));
-		model_set_int(m, "start", val_int(res, i, 3));
-		model_set_int(m, "increment", val_int(res, i, 4));
-		model_set_int(m, "min", val_int(res, i, 5));
-		model_set_int(m, "max", val_int(res, i, 6));
-		model_set_int(m, "cache", val_int(res, i, 7));
-		model_set_bool(m, "cycle", val_bool(res, i, 8));
-		model_set_str(m, "owned_by", val(res, i, 9));
-		if ((r = model_end(m)) < 0)
-			return r;
-	}
-	return 0;
+	return r < 0 ? r : e;
 }
 
 /*
@@ -430,13 +154,11 @@ static int read_sequences(struct model *m, PGresult *res, int v)
  * correctness (one snapshot sees one catalog state); the big ones come
  * last so that small results are processed while the server still works.
  */
-static const struct catalog_query queries[] = {
-	{ "schemas", sql_schemas, read_schemas },
-	{ "sequences", sql_sequences, read_sequences },
-	{ "relations", sql_relations, read_relations },
-	{ "constraints", sql_constraints, read_constraints },
-	{ "indexes", sql_indexes, read_indexes },
-	{ "columns", sql_columns, read_columns },
+static const struct catalog_query *const queries[] = {
+	&catalog_extensions, &catalog_schemas, &catalog_misc, &catalog_types,
+	&catalog_routines, &catalog_sequences, &catalog_policies, &catalog_rules,
+	&catalog_triggers, &catalog_relations, &catalog_constraints, &catalog_indexes,
+	&catalog_columns,
 };
 #define N_QUERIES ((int)(sizeof(queries) / sizeof(queries[0])))
 
@@ -444,7 +166,7 @@ const char *catalog_query_text(int server_version, int i)
 {
 	if (i < 0 || i >= N_QUERIES)
 		return NULL;
-	return queries[i].sql(server_version);
+	return queries[i]->sql(server_version);
 }
 
 /* ---- the state machine ---- */
@@ -466,7 +188,8 @@ int catalog_read_new(PGconn *conn, const struct catalog_options *opts,
 	if (r->opts.max_attempts <= 0)
 		r->opts.max_attempts = 4;
 	r->server_version = PQserverVersion(conn);
-	r->queries = queries;
+	r->ctx.version = r->server_version;
+	r->ctx.partitions_full = r->opts.partitions_full;
 	r->state = READ_SEND;
 	*ret = r;
 	return 0;
@@ -555,7 +278,7 @@ static int send_pipeline(struct catalog_read *r, struct error *err)
 		return conn_fail(r, err, "cannot send catalog queries");
 	r->first_query = r->n_sent;
 	for (int i = 0; i < N_QUERIES; i++)
-		if (send_one(r, queries[i].sql(r->server_version)) < 0)
+		if (send_one(r, queries[i]->sql(r->server_version)) < 0)
 			return conn_fail(r, err, "cannot send catalog queries");
 	if (send_one(r, "COMMIT") < 0 || !PQpipelineSync(r->conn))
 		return conn_fail(r, err, "cannot send catalog queries");
@@ -598,15 +321,15 @@ static int handle_result(struct catalog_read *r, PGresult *res, struct error *er
 {
 	ExecStatusType st = PQresultStatus(res);
 	int idx = r->next - r->first_query;
-	const char *what = idx >= 0 && idx < N_QUERIES ? queries[idx].what : "transaction setup";
+	const char *what = idx >= 0 && idx < N_QUERIES ? queries[idx]->what : "transaction setup";
 
 	switch (st) {
 	case PGRES_TUPLES_OK:
 		if (idx >= 0 && idx < N_QUERIES && !r->failed) {
-			int e = queries[idx].read(r->model, res, r->server_version);
+			int e = queries[idx]->read(r->model, res, &r->ctx);
 			if (e < 0) {
 				r->failed = true;
-				r->failed_what = queries[idx].what;
+				r->failed_what = queries[idx]->what;
 				r->sqlstate[0] = '\0';
 				snprintf(r->failed_msg, sizeof(r->failed_msg),
 					 "cannot build the model: %s", strerror(-e));

@@ -2,6 +2,8 @@
 #ifndef SCHEMADRIFT_CATALOG_H
 #define SCHEMADRIFT_CATALOG_H
 
+#include <stdbool.h>
+
 #include <libpq-fe.h>
 
 #include "error.h"
@@ -11,6 +13,9 @@ struct catalog_options {
 	int lock_timeout_ms;      /* 0: default (1000) */
 	int statement_timeout_ms; /* 0: default (60000) */
 	int max_attempts;         /* 0: default (4); retries on concurrent-DDL errors */
+	/* Report every partition's columns, constraints, indexes and triggers,
+	 * instead of once at the partitioned parent (the default). */
+	bool partitions_full;
 };
 
 /* What catalog_read_step() needs before it is called again. */

@@ -16,15 +16,72 @@ struct model_arena_chunk {
 	_Alignas(max_align_t) unsigned char data[];
 };
 
+#define ATTRS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define OWNED "owner", "acl", "comment"
+
 static const struct model_kind_info kind_table[MODEL_KIND_COUNT] = {
-	[MODEL_SCHEMA] = { "schema", "schema", false },
-	[MODEL_TABLE] = { "table", "table", false },
-	[MODEL_VIEW] = { "view", "view", false },
-	[MODEL_MATERIALIZED_VIEW] = { "materialized_view", "materialized view", false },
-	[MODEL_SEQUENCE] = { "sequence", "sequence", false },
-	[MODEL_COLUMN] = { "column", "column", true },
-	[MODEL_CONSTRAINT] = { "constraint", "constraint", true },
-	[MODEL_INDEX] = { "index", "index", true },
+	[MODEL_EXTENSION] = { "extension", "extension", false, false,
+		ATTRS("version", "schema", "comment") },
+	[MODEL_FOREIGN_DATA_WRAPPER] = { "foreign_data_wrapper", "foreign-data wrapper", false,
+		false, ATTRS("handler", "validator", "options", OWNED) },
+	[MODEL_FOREIGN_SERVER] = { "foreign_server", "foreign server", false, false,
+		ATTRS("wrapper", "type", "version", "options", OWNED) },
+	[MODEL_PUBLICATION] = { "publication", "publication", false, false,
+		ATTRS("all_tables", "operations", "via_root", "tables", "schemas", "owner",
+		      "comment") },
+	[MODEL_EVENT_TRIGGER] = { "event_trigger", "event trigger", false, false,
+		ATTRS("event", "tags", "function", "enabled", "owner", "comment") },
+	[MODEL_DEFAULT_PRIVILEGES] = { "default_privileges", "default privileges", false, false,
+		ATTRS("role", "object_type", "acl") },
+	[MODEL_SCHEMA] = { "schema", "schema", false, false, ATTRS(OWNED) },
+	[MODEL_COLLATION] = { "collation", "collation", false, false,
+		ATTRS("provider", "locale", "lc_collate", "lc_ctype", "deterministic", "owner",
+		      "comment") },
+	[MODEL_TYPE] = { "type", "type", false, false,
+		ATTRS("type", "labels", "attributes", "subtype", "subtype_opclass", "collation",
+		      "canonical", "subtype_diff", "input", "output", OWNED) },
+	[MODEL_DOMAIN] = { "domain", "domain", false, false,
+		ATTRS("base_type", "not_null", "default", "collation", "constraints", OWNED) },
+	[MODEL_FUNCTION] = { "function", "function", false, false,
+		ATTRS("arguments", "returns", "language", "body", "volatility", "strict",
+		      "security_definer", "leakproof", "parallel", "cost", "rows", "config",
+		      "window", OWNED) },
+	[MODEL_PROCEDURE] = { "procedure", "procedure", false, false,
+		ATTRS("arguments", "language", "body", "security_definer", "config", OWNED) },
+	[MODEL_AGGREGATE] = { "aggregate", "aggregate", false, false,
+		ATTRS("arguments", "returns", "aggregate_kind", "transition_function",
+		      "state_type", "final_function", "combine_function", "initial_value",
+		      "sort_operator", "parallel", OWNED) },
+	[MODEL_TABLE] = { "table", "table", false, false,
+		ATTRS("unlogged", "partition_key", "partition_of", "partition_bound", "inherits",
+		      "row_security", "force_row_security", "options", "tablespace",
+		      "access_method", "replica_identity", OWNED) },
+	[MODEL_FOREIGN_TABLE] = { "foreign_table", "foreign table", false, false,
+		ATTRS("server", "options", "partition_of", "partition_bound", "inherits", OWNED) },
+	[MODEL_VIEW] = { "view", "view", false, false, ATTRS("definition", "options", OWNED) },
+	[MODEL_MATERIALIZED_VIEW] = { "materialized_view", "materialized view", false, false,
+		ATTRS("definition", "options", "tablespace", "access_method", OWNED) },
+	[MODEL_SEQUENCE] = { "sequence", "sequence", false, false,
+		ATTRS("type", "start", "increment", "min", "max", "cache", "cycle", "owned_by",
+		      "unlogged", OWNED) },
+	[MODEL_COLUMN] = { "column", "column", true, false,
+		ATTRS("position", "type", "not_null", "default", "identity", "generated",
+		      "collation", "options", "fdw_options", "acl", "comment") },
+	[MODEL_CONSTRAINT] = { "constraint", "constraint", true, false,
+		ATTRS("type", "definition", "deferrable", "deferred", "validated", "references",
+		      "on_update", "on_delete", "match", "enforced", "comment") },
+	[MODEL_INDEX] = { "index", "index", true, true,
+		ATTRS("definition", "method", "unique", "predicate", "valid", "tablespace",
+		      "comment") },
+	[MODEL_TRIGGER] = { "trigger", "trigger", true, false,
+		ATTRS("timing", "events", "level", "columns", "when", "function", "arguments",
+		      "enabled", "constraint", "comment") },
+	[MODEL_RULE] = { "rule", "rule", true, false,
+		ATTRS("definition", "event", "enabled", "comment") },
+	[MODEL_POLICY] = { "policy", "policy", true, false,
+		ATTRS("command", "roles", "permissive", "using", "with_check", "comment") },
+	[MODEL_STATISTICS] = { "statistics", "statistics object", true, true,
+		ATTRS("definition", "owner", "comment") },
 };
 
 const struct model_kind_info *model_kind_info(enum model_kind kind)
@@ -492,7 +549,7 @@ size_t model_object_name(const struct model_object *o, char *buf, size_t size)
 	}
 	/* Indexes are schema-level names in PostgreSQL; columns and
 	 * constraints are only unique within their table. */
-	if (o->parent && o->kind != MODEL_INDEX) {
+	if (o->parent && !kind_table[o->kind].schema_level_name) {
 		sbuf_put_ident(&b, o->parent);
 		sbuf_putc(&b, '.');
 	}

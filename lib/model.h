@@ -10,14 +10,34 @@
  * canonical order), a row in model.c's kind table, and a reader in catalog.c.
  */
 enum model_kind {
+	/* database-wide objects (schema NULL) */
+	MODEL_EXTENSION,
+	MODEL_FOREIGN_DATA_WRAPPER,
+	MODEL_FOREIGN_SERVER,
+	MODEL_PUBLICATION,
+	MODEL_EVENT_TRIGGER,
+	MODEL_DEFAULT_PRIVILEGES, /* schema set when the defaults are per schema */
+	/* schema objects */
 	MODEL_SCHEMA,
+	MODEL_COLLATION,
+	MODEL_TYPE,
+	MODEL_DOMAIN,
+	MODEL_FUNCTION,
+	MODEL_PROCEDURE,
+	MODEL_AGGREGATE,
 	MODEL_TABLE,
+	MODEL_FOREIGN_TABLE,
 	MODEL_VIEW,
 	MODEL_MATERIALIZED_VIEW,
 	MODEL_SEQUENCE,
+	/* children of a table or view (parent set) */
 	MODEL_COLUMN,
 	MODEL_CONSTRAINT,
 	MODEL_INDEX,
+	MODEL_TRIGGER,
+	MODEL_RULE,
+	MODEL_POLICY,
+	MODEL_STATISTICS,
 	MODEL_KIND_COUNT
 };
 
@@ -82,6 +102,10 @@ struct model_kind_info {
 	const char *name;  /* as in JSON and text output: "materialized_view" */
 	const char *label; /* for humans: "materialized view" */
 	bool has_parent;
+	/* Named at schema level (shown schema.name even with a parent). */
+	bool schema_level_name;
+	/* Every attribute the kind can have, NULL-terminated (`schemadrift kinds`). */
+	const char *const *attrs;
 };
 
 const struct model_kind_info *model_kind_info(enum model_kind kind);

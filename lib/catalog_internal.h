@@ -1,0 +1,59 @@
+/* Shared pieces of the catalog reader's query families (catalog_*.c); not a public API. */
+#ifndef SCHEMADRIFT_CATALOG_INTERNAL_H
+#define SCHEMADRIFT_CATALOG_INTERNAL_H
+
+#include <stdbool.h>
+
+#include <libpq-fe.h>
+
+#include "model.h"
+
+/* What a reader needs to know besides the rows. */
+struct catalog_ctx {
+	int version; /* server_version_num */
+	bool partitions_full;
+};
+
+/* One set-based query and the code that turns its rows into objects. */
+struct catalog_query {
+	const char *what; /* names the query in errors */
+	const char *(*sql)(int server_version);
+	int (*read)(struct model *m, PGresult *res, const struct catalog_ctx *ctx);
+};
+
+/*
+ * Every query excludes system schemas with the same predicate on the
+ * namespace alias `n`, and objects that belong to an extension (those are
+ * reported as the extension).  Temporary schemas are session-private noise.
+ */
+#define CATALOG_USER_SCHEMA \
+	"n.nspname <> 'information_schema' AND n.nspname !~ '^pg_(catalog$|toast|temp_)'"
+#define CATALOG_NOT_EXTENSION(cls, oid) \
+	" NOT EXISTS (SELECT FROM pg_depend e WHERE e.classid = '" cls "'::regclass" \
+	" AND e.objid = " oid " AND e.deptype = 'e') "
+#define CATALOG_QUALIFIED(nsp, rel) \
+	"quote_ident(" nsp ".nspname) || '.' || quote_ident(" rel ".relname)"
+/* The comment on an object: LEFT JOIN pg_description AS alias. */
+#define CATALOG_COMMENT_JOIN(alias, cls, oid, sub) \
+	" LEFT JOIN pg_description " alias " ON " alias ".objoid = " oid " AND " alias \
+	".classoid = '" cls "'::regclass AND " alias ".objsubid = " sub " "
+
+const char *catalog_val(PGresult *res, int row, int col);
+bool catalog_val_bool(PGresult *res, int row, int col);
+long long catalog_val_int(PGresult *res, int row, int col);
+
+/*
+ * Sets attr to the items of a text[] in PostgreSQL's output syntax; when
+ * as_set, items are sorted bytewise (privileges, roles: order is noise).
+ * NULL text leaves the attribute absent.
+ */
+int catalog_set_array(struct model *m, const char *attr, const char *text, bool as_set);
+
+/* model_end() after the attributes; also reports a failed array parse. */
+int catalog_end(struct model *m, int r);
+
+extern const struct catalog_query catalog_schemas, catalog_relations, catalog_sequences,
+	catalog_columns, catalog_constraints, catalog_indexes, catalog_routines, catalog_types,
+	catalog_triggers, catalog_rules, catalog_policies, catalog_extensions, catalog_misc;
+
+#endif

@@ -1,0 +1,352 @@
+/* Catalog queries for triggers, rules, policies, extensions and the database-wide kinds. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog_internal.h"
+
+/* ---- triggers ---- */
+
+#define TRIGGER_SELECT(inherited) \
+	"SELECT n.nspname, c.relname, t.tgname, t.tgtype, t.tgenabled," \
+	" quote_ident(pn.nspname) || '.' || quote_ident(p.proname)," \
+	" (SELECT array_agg(quote_ident(a.attname) ORDER BY k.ord)" \
+	"  FROM unnest(t.tgattr) WITH ORDINALITY k(attnum, ord)" \
+	"  JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k.attnum)," \
+	" substring(pg_get_triggerdef(t.oid) from" \
+	"  ' FOR EACH (?:ROW|STATEMENT) WHEN \\((.*)\\) EXECUTE (?:FUNCTION|PROCEDURE) ')," \
+	" substring(pg_get_triggerdef(t.oid) from" \
+	"  ' EXECUTE (?:FUNCTION|PROCEDURE) [^(]*\\((.*)\\)$')," \
+	" t.tgconstraint <> 0, d.description, " inherited \
+	" FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid" \
+	" JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
+	CATALOG_COMMENT_JOIN("d", "pg_trigger", "t.oid", "0") \
+	" WHERE NOT t.tgisinternal AND " CATALOG_USER_SCHEMA \
+	" AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid")
+
+static const char *sql_triggers(int v)
+{
+	(void)v;
+	/* tgparentid (13+): a partition's clone of its parent's trigger. */
+	return TRIGGER_SELECT("t.tgparentid <> 0");
+}
+
+static int read_triggers(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
+{
+	for (int i = 0; i < PQntuples(res); i++) {
+		int type = (int)catalog_val_int(res, i, 3);
+		const char *events[4];
+		size_t n_events = 0;
+		const char *enabled = catalog_val(res, i, 4);
+		int r;
+
+		if (catalog_val_bool(res, i, 11) && !ctx->partitions_full)
+			continue;
+		/* tgtype bits, as in pg_trigger.h: ROW 1, BEFORE 2, INSERT 4,
+		 * DELETE 8, UPDATE 16, TRUNCATE 32, INSTEAD 64. */
+		if (type & 4)
+			events[n_events++] = "insert";
+		if (type & 16)
+			events[n_events++] = "update";
+		if (type & 8)
+			events[n_events++] = "delete";
+		if (type & 32)
+			events[n_events++] = "truncate";
+		model_begin(m, MODEL_TRIGGER, catalog_val(res, i, 0), catalog_val(res, i, 1),
+			    catalog_val(res, i, 2), NULL);
+		model_set_str(m, "timing", type & 64 ? "instead of" : type & 2 ? "before" : "after");
+		model_set_list(m, "events", events, n_events);
+		model_set_str(m, "level", type & 1 ? "row" : "statement");
+		r = catalog_set_array(m, "columns", catalog_val(res, i, 6), false);
+		model_set_str(m, "when", catalog_val(res, i, 7));
+		model_set_str(m, "function", catalog_val(res, i, 5));
+		model_set_str(m, "arguments", catalog_val(res, i, 8));
+		model_set_str(m, "enabled", !enabled ? NULL : enabled[0] == 'O' ? "origin"
+					    : enabled[0] == 'D' ? "disabled"
+					    : enabled[0] == 'R' ? "replica" : "always");
+		model_set_bool(m, "constraint", catalog_val_bool(res, i, 9));
+		model_set_str(m, "comment", catalog_val(res, i, 10));
+		if ((r = catalog_end(m, r)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct catalog_query catalog_triggers = { "triggers", sql_triggers, read_triggers };
+
+/* ---- rules ---- */
+
+static const char *sql_rules(int v)
+{
+	(void)v;
+	/* _RETURN is how a view is implemented, not a rule anyone wrote. */
+	return "SELECT n.nspname, c.relname, w.rulename, pg_get_ruledef(w.oid), w.ev_type,"
+	       " w.ev_enabled, d.description"
+	       " FROM pg_rewrite w JOIN pg_class c ON c.oid = w.ev_class"
+	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	       CATALOG_COMMENT_JOIN("d", "pg_rewrite", "w.oid", "0")
+	       " WHERE w.rulename <> '_RETURN' AND " CATALOG_USER_SCHEMA
+	       " AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid");
+}
+
+static int read_rules(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
+{
+	(void)ctx;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *ev = catalog_val(res, i, 4), *en = catalog_val(res, i, 5);
+		int r;
+
+		model_begin(m, MODEL_RULE, catalog_val(res, i, 0), catalog_val(res, i, 1),
+			    catalog_val(res, i, 2), NULL);
+		model_set_str(m, "definition", catalog_val(res, i, 3));
+		model_set_str(m, "event", ev[0] == '1' ? "select" : ev[0] == '2' ? "update"
+					  : ev[0] == '3' ? "insert" : "delete");
+		model_set_str(m, "enabled", en[0] == 'O' ? "origin" : en[0] == 'D' ? "disabled"
+					    : en[0] == 'R' ? "replica" : "always");
+		model_set_str(m, "comment", catalog_val(res, i, 6));
+		if ((r = model_end(m)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct catalog_query catalog_rules = { "rules", sql_rules, read_rules };
+
+/* ---- row-level security policies ---- */
+
+static const char *sql_policies(int v)
+{
+	(void)v;
+	return "SELECT n.nspname, c.relname, p.polname, p.polcmd, p.polpermissive,"
+	       " (SELECT array_agg(CASE WHEN k.oid = 0 THEN 'public' ELSE quote_ident(r.rolname) END)"
+	       "  FROM unnest(p.polroles) k(oid) LEFT JOIN pg_roles r ON r.oid = k.oid),"
+	       " pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),"
+	       " d.description"
+	       " FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid"
+	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	       CATALOG_COMMENT_JOIN("d", "pg_policy", "p.oid", "0")
+	       " WHERE " CATALOG_USER_SCHEMA " AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid");
+}
+
+static int read_policies(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
+{
+	(void)ctx;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *cmd = catalog_val(res, i, 3);
+		int r;
+
+		model_begin(m, MODEL_POLICY, catalog_val(res, i, 0), catalog_val(res, i, 1),
+			    catalog_val(res, i, 2), NULL);
+		model_set_str(m, "command", cmd[0] == 'r' ? "select" : cmd[0] == 'a' ? "insert"
+					    : cmd[0] == 'w' ? "update" : cmd[0] == 'd' ? "delete"
+					    : "all");
+		model_set_bool(m, "permissive", catalog_val_bool(res, i, 4));
+		/* Roles are a set: the order they were named in means nothing. */
+		r = catalog_set_array(m, "roles", catalog_val(res, i, 5), true);
+		model_set_str(m, "using", catalog_val(res, i, 6));
+		model_set_str(m, "with_check", catalog_val(res, i, 7));
+		model_set_str(m, "comment", catalog_val(res, i, 8));
+		if ((r = catalog_end(m, r)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct catalog_query catalog_policies = { "policies", sql_policies, read_policies };
+
+/* ---- extensions ---- */
+
+static const char *sql_extensions(int v)
+{
+	(void)v;
+	return "SELECT x.extname, x.extversion, n.nspname, d.description"
+	       " FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace"
+	       CATALOG_COMMENT_JOIN("d", "pg_extension", "x.oid", "0");
+}
+
+static int read_extensions(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
+{
+	(void)ctx;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int r;
+
+		model_begin(m, MODEL_EXTENSION, NULL, NULL, catalog_val(res, i, 0), NULL);
+		model_set_str(m, "version", catalog_val(res, i, 1));
+		model_set_str(m, "schema", catalog_val(res, i, 2));
+		model_set_str(m, "comment", catalog_val(res, i, 3));
+		if ((r = model_end(m)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct catalog_query catalog_extensions = { "extensions", sql_extensions,
+						  read_extensions };
+
+/* ---- the rest, in one query ----
+ *
+ * Kinds with few rows share one statement so the statement count stays
+ * constant and small: every branch yields the same columns (kind, schema,
+ * parent, name, owner, acl, comment, v1..v6), and a table below says what
+ * v1..v6 mean for each kind.
+ */
+
+#define MISC_COLLATIONS(locale) \
+	"SELECT 'collation', n.nspname, NULL, co.collname, pg_get_userbyid(co.collowner)," \
+	" NULL::aclitem[], d.description," \
+	" CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu'" \
+	"  WHEN 'b' THEN 'builtin' ELSE 'default' END, " locale "," \
+	" co.collcollate, co.collctype, co.collisdeterministic::text, NULL" \
+	" FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace" \
+	CATALOG_COMMENT_JOIN("d", "pg_collation", "co.oid", "0") \
+	" WHERE " CATALOG_USER_SCHEMA " AND" CATALOG_NOT_EXTENSION("pg_collation", "co.oid")
+
+#define MISC_STATISTICS \
+	" UNION ALL SELECT 'statistics', n.nspname, c.relname, s.stxname," \
+	" pg_get_userbyid(s.stxowner), NULL, d.description," \
+	" pg_get_statisticsobjdef(s.oid), NULL, NULL, NULL, NULL, NULL" \
+	" FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace" \
+	" JOIN pg_class c ON c.oid = s.stxrelid" \
+	CATALOG_COMMENT_JOIN("d", "pg_statistic_ext", "s.oid", "0") \
+	" WHERE " CATALOG_USER_SCHEMA " AND" CATALOG_NOT_EXTENSION("pg_statistic_ext", "s.oid")
+
+#define MISC_EVENT_TRIGGERS \
+	" UNION ALL SELECT 'event_trigger', NULL, NULL, et.evtname," \
+	" pg_get_userbyid(et.evtowner), NULL, d.description, et.evtevent, et.evttags::text," \
+	" et.evtfoid::regproc::text," \
+	" CASE et.evtenabled WHEN 'O' THEN 'origin' WHEN 'D' THEN 'disabled'" \
+	"  WHEN 'R' THEN 'replica' ELSE 'always' END, NULL, NULL" \
+	" FROM pg_event_trigger et" \
+	CATALOG_COMMENT_JOIN("d", "pg_event_trigger", "et.oid", "0") \
+	" WHERE" CATALOG_NOT_EXTENSION("pg_event_trigger", "et.oid")
+
+#define MISC_PUBLICATIONS(tables, schemas) \
+	" UNION ALL SELECT 'publication', NULL, NULL, pb.pubname, pg_get_userbyid(pb.pubowner)," \
+	" NULL, d.description, pb.puballtables::text," \
+	" array_remove(ARRAY[CASE WHEN pb.pubinsert THEN 'insert' END," \
+	"  CASE WHEN pb.pubupdate THEN 'update' END, CASE WHEN pb.pubdelete THEN 'delete' END," \
+	"  CASE WHEN pb.pubtruncate THEN 'truncate' END], NULL)::text," \
+	" pb.pubviaroot::text, " tables ", " schemas ", NULL" \
+	" FROM pg_publication pb" \
+	CATALOG_COMMENT_JOIN("d", "pg_publication", "pb.oid", "0")
+
+/* A published table, with its row filter and column list where the server has them (15+). */
+#define PUB_TABLES_15 \
+	"(SELECT array_agg(" CATALOG_QUALIFIED("tn", "t") \
+	" || coalesce(' (' || (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)" \
+	"   FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum = ANY(pr.prattrs)) || ')', '')" \
+	" || coalesce(' WHERE ' || pg_get_expr(pr.prqual, pr.prrelid), ''))::text" \
+	" FROM pg_publication_rel pr JOIN pg_class t ON t.oid = pr.prrelid" \
+	" JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE pr.prpubid = pb.oid)"
+#define PUB_TABLES_13 \
+	"(SELECT array_agg(" CATALOG_QUALIFIED("tn", "t") ")::text" \
+	" FROM pg_publication_rel pr JOIN pg_class t ON t.oid = pr.prrelid" \
+	" JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE pr.prpubid = pb.oid)"
+#define PUB_SCHEMAS_15 \
+	"(SELECT array_agg(quote_ident(sn.nspname))::text FROM pg_publication_namespace ps" \
+	" JOIN pg_namespace sn ON sn.oid = ps.pnnspid WHERE ps.pnpubid = pb.oid)"
+
+/* Wrappers and servers: definitions only.  User mappings are never read:
+ * their options hold passwords. */
+#define MISC_FOREIGN \
+	" UNION ALL SELECT 'foreign_data_wrapper', NULL, NULL, w.fdwname," \
+	" pg_get_userbyid(w.fdwowner), coalesce(w.fdwacl, acldefault('F', w.fdwowner))," \
+	" d.description, nullif(w.fdwhandler, 0)::regproc::text," \
+	" nullif(w.fdwvalidator, 0)::regproc::text, w.fdwoptions::text, NULL, NULL, NULL" \
+	" FROM pg_foreign_data_wrapper w" \
+	CATALOG_COMMENT_JOIN("d", "pg_foreign_data_wrapper", "w.oid", "0") \
+	" WHERE" CATALOG_NOT_EXTENSION("pg_foreign_data_wrapper", "w.oid") \
+	" UNION ALL SELECT 'foreign_server', NULL, NULL, s.srvname," \
+	" pg_get_userbyid(s.srvowner), coalesce(s.srvacl, acldefault('S', s.srvowner))," \
+	" d.description, w.fdwname, s.srvtype, s.srvversion, s.srvoptions::text, NULL, NULL" \
+	" FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw" \
+	CATALOG_COMMENT_JOIN("d", "pg_foreign_server", "s.oid", "0") \
+	" WHERE" CATALOG_NOT_EXTENSION("pg_foreign_server", "s.oid")
+
+#define MISC_DEFAULT_ACL \
+	" UNION ALL SELECT 'default_privileges', n.nspname, NULL," \
+	" pg_get_userbyid(da.defaclrole) || ' ' || CASE da.defaclobjtype WHEN 'r' THEN 'tables'" \
+	"  WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types'" \
+	"  WHEN 'n' THEN 'schemas' ELSE da.defaclobjtype::text END," \
+	" NULL, da.defaclacl, NULL, pg_get_userbyid(da.defaclrole), CASE da.defaclobjtype" \
+	"  WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'" \
+	"  WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' ELSE da.defaclobjtype::text END," \
+	" NULL, NULL, NULL, NULL" \
+	" FROM pg_default_acl da LEFT JOIN pg_namespace n ON n.oid = da.defaclnamespace"
+
+static const char *sql_misc(int v)
+{
+	if (v >= 170000)
+		return MISC_COLLATIONS("co.colllocale") MISC_STATISTICS MISC_EVENT_TRIGGERS
+			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL;
+	if (v >= 150000)
+		return MISC_COLLATIONS("co.colliculocale") MISC_STATISTICS MISC_EVENT_TRIGGERS
+			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL;
+	return MISC_COLLATIONS("NULL") MISC_STATISTICS MISC_EVENT_TRIGGERS
+		MISC_PUBLICATIONS(PUB_TABLES_13, "NULL") MISC_FOREIGN MISC_DEFAULT_ACL;
+}
+
+/* What the generic columns v1..v6 mean, per kind: 's' string, 'b' bool,
+ * 'l' list in order, 'L' list as a set. */
+static const struct misc_layout {
+	const char *kind;
+	enum model_kind model_kind;
+	const char *attrs[6];
+	const char types[7];
+} misc_layouts[] = {
+	{ "collation", MODEL_COLLATION,
+	  { "provider", "locale", "lc_collate", "lc_ctype", "deterministic", NULL }, "ssssb" },
+	{ "statistics", MODEL_STATISTICS, { "definition" }, "s" },
+	{ "event_trigger", MODEL_EVENT_TRIGGER, { "event", "tags", "function", "enabled" },
+	  "sLss" },
+	{ "publication", MODEL_PUBLICATION,
+	  { "all_tables", "operations", "via_root", "tables", "schemas" }, "blbLL" },
+	{ "foreign_data_wrapper", MODEL_FOREIGN_DATA_WRAPPER, { "handler", "validator", "options" },
+	  "ssL" },
+	{ "foreign_server", MODEL_FOREIGN_SERVER, { "wrapper", "type", "version", "options" },
+	  "sssL" },
+	{ "default_privileges", MODEL_DEFAULT_PRIVILEGES, { "role", "object_type" }, "ss" },
+};
+
+static int read_misc(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
+{
+	(void)ctx;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *kind = catalog_val(res, i, 0);
+		const struct misc_layout *l = NULL;
+		int r = 0;
+
+		for (size_t k = 0; k < sizeof(misc_layouts) / sizeof(misc_layouts[0]); k++)
+			if (strcmp(misc_layouts[k].kind, kind) == 0)
+				l = &misc_layouts[k];
+		if (!l)
+			return -EINVAL;
+		model_begin(m, l->model_kind, catalog_val(res, i, 1), catalog_val(res, i, 2),
+			    catalog_val(res, i, 3), NULL);
+		for (int a = 0; a < 6 && l->attrs[a] && r == 0; a++) {
+			const char *v = catalog_val(res, i, 7 + a);
+			switch (l->types[a]) {
+			case 'b':
+				if (v)
+					model_set_bool(m, l->attrs[a], v[0] == 't');
+				break;
+			case 'l':
+			case 'L':
+				r = catalog_set_array(m, l->attrs[a], v, l->types[a] == 'L');
+				break;
+			default:
+				model_set_str(m, l->attrs[a], v);
+			}
+		}
+		model_set_str(m, "owner", catalog_val(res, i, 4));
+		if (r == 0)
+			r = catalog_set_array(m, "acl", catalog_val(res, i, 5), true);
+		model_set_str(m, "comment", catalog_val(res, i, 6));
+		if ((r = catalog_end(m, r)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct catalog_query catalog_misc = { "other objects", sql_misc, read_misc };
