@@ -200,7 +200,13 @@ static const char *sql_columns(int v)
 	       " CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,"
 	       " CASE WHEN a.attcollation <> t.typcollation THEN"
 	       "  quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END,"
-	       " a.attacl, a.attoptions, a.attfdwoptions, d.description,"
+	       " a.attacl,"
+	       /* Only the documented column options: some server builds keep private,
+	        * per-database entries in attoptions (pg_attver=...) that would read
+	        * as drift after a dump and restore. */
+	       " (SELECT array_agg(o) FROM unnest(a.attoptions) o"
+	       "  WHERE o ~ '^n_distinct(_inherited)?='),"
+	       " a.attfdwoptions, d.description,"
 	       " c.relispartition"
 	       " FROM pg_attribute a"
 	       " JOIN pg_class c ON c.oid = a.attrelid"
