@@ -19,6 +19,7 @@ static const char usage_text[] =
 	"  snapshot --dsn DSN [-o FILE]     write the schema of a live database as JSON\n"
 	"  hash (--dsn DSN | FILE)          print the schema's SHA-256 hash\n"
 	"  diff A B [--format text|json]    show what changed from A to B\n"
+	"  kinds                            list object kinds, attributes and --ignore groups\n"
 	"\n"
 	"A side of diff (A or B) is one of:\n"
 	"  FILE                             a snapshot file written by `schemadrift snapshot`\n"
@@ -36,6 +37,18 @@ static const char usage_text[] =
 	"      --color WHEN     colour text output: auto (default, only on a terminal),\n"
 	"                       always or never\n"
 	"      --connect-timeout SECONDS   give up connecting after this long (default 10)\n"
+	"\n"
+	"Noise control (snapshot, hash, diff; applied before hashing):\n"
+	"      --include GLOB          only objects whose schema.name matches (repeatable)\n"
+	"      --exclude GLOB          leave out objects matching, e.g. 'audit.*' (repeatable)\n"
+	"      --include-schema GLOB   only these schemas (repeatable)\n"
+	"      --exclude-schema GLOB   leave out these schemas, e.g. 'tmp_*' (repeatable)\n"
+	"      --ignore LIST           comma-separated: privileges, ownership, comments,\n"
+	"                              column-order, body-whitespace, a kind (trigger), an\n"
+	"                              attribute (tablespace) or kind.attribute\n"
+	"      --partitions MODE       parent (default: partitions' columns, indexes... are\n"
+	"                              reported once at the partitioned table) or full\n"
+	"\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -64,7 +77,12 @@ const char *cli_side_dsn(const char *side)
 
 int cli_take_live(const struct cli *c, const char *dsn, struct model **ret)
 {
-	struct live_options opts = { .dsn = dsn, .connect_timeout_ms = c->connect_timeout_ms };
+	struct live_options opts = {
+		.dsn = dsn,
+		.connect_timeout_ms = c->connect_timeout_ms,
+		.catalog = { .partitions_full = c->partitions_full },
+		.filter = &c->filter,
+	};
 	struct error err;
 
 	if (live_snapshot_run(&opts, ret, &err) < 0) {
@@ -85,6 +103,14 @@ int cli_load_side(const struct cli *c, const char *side, struct model **ret)
 		cli_fail("%s", err.text);
 		return -1;
 	}
+	/* A file holds everything it was taken with: filter it the same way a
+	 * live side is filtered, then hash again. */
+	if (!filter_is_empty(&c->filter) &&
+	    (filter_apply(*ret, &c->filter) < 0 || snapshot_hash(*ret) < 0)) {
+		cli_fail("%s: out of memory while filtering", side);
+		model_free(*ret);
+		return -1;
+	}
 	return 0;
 }
 
@@ -96,17 +122,25 @@ static const struct {
 	{ "snapshot", cli_cmd_snapshot },
 	{ "hash", cli_cmd_hash },
 	{ "diff", cli_cmd_diff },
+	{ "kinds", cli_cmd_kinds },
 };
 
 int main(int argc, char **argv)
 {
-	enum { OPT_FORMAT = 256, OPT_COLOR, OPT_CONNECT_TIMEOUT };
+	enum { OPT_FORMAT = 256, OPT_COLOR, OPT_CONNECT_TIMEOUT, OPT_INCLUDE, OPT_EXCLUDE,
+	       OPT_INCLUDE_SCHEMA, OPT_EXCLUDE_SCHEMA, OPT_IGNORE, OPT_PARTITIONS };
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "color", required_argument, NULL, OPT_COLOR },
 		{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+		{ "include", required_argument, NULL, OPT_INCLUDE },
+		{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+		{ "include-schema", required_argument, NULL, OPT_INCLUDE_SCHEMA },
+		{ "exclude-schema", required_argument, NULL, OPT_EXCLUDE_SCHEMA },
+		{ "ignore", required_argument, NULL, OPT_IGNORE },
+		{ "partitions", required_argument, NULL, OPT_PARTITIONS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -145,6 +179,37 @@ int main(int argc, char **argv)
 			c.connect_timeout_ms = (int)(secs * 1000);
 			break;
 		}
+		case OPT_INCLUDE:
+		case OPT_EXCLUDE:
+		case OPT_INCLUDE_SCHEMA:
+		case OPT_EXCLUDE_SCHEMA: {
+			struct filter *f = &c.filter;
+			int r = opt == OPT_INCLUDE ? filter_add(&f->include, &f->n_include, optarg)
+			      : opt == OPT_EXCLUDE ? filter_add(&f->exclude, &f->n_exclude, optarg)
+			      : opt == OPT_INCLUDE_SCHEMA
+				      ? filter_add(&f->include_schema, &f->n_include_schema, optarg)
+				      : filter_add(&f->exclude_schema, &f->n_exclude_schema, optarg);
+			if (r < 0) {
+				cli_fail("out of memory");
+				return EXIT_TROUBLE;
+			}
+			break;
+		}
+		case OPT_IGNORE: {
+			struct error err;
+			if (filter_parse_ignore(&c.filter, optarg, &err) < 0) {
+				cli_fail("%s", err.text);
+				return EXIT_TROUBLE;
+			}
+			break;
+		}
+		case OPT_PARTITIONS:
+			if (strcmp(optarg, "full") && strcmp(optarg, "parent")) {
+				cli_fail("--partitions takes parent or full");
+				return EXIT_TROUBLE;
+			}
+			c.partitions_full = strcmp(optarg, "full") == 0;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_SAME;
@@ -161,6 +226,7 @@ int main(int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	command = argv[optind++];
+	/* Everything below returns; the filter's lists live until exit. */
 	argc -= optind;
 	argv += optind;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

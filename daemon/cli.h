@@ -2,6 +2,7 @@
 #ifndef SCHEMADRIFT_CLI_H
 #define SCHEMADRIFT_CLI_H
 
+#include "filter.h"
 #include "model.h"
 
 /* Exit statuses, as diff(1). */
@@ -14,6 +15,8 @@ struct cli {
 	const char *format;
 	const char *color;
 	int connect_timeout_ms;
+	struct filter filter;  /* --include/--exclude/--ignore... */
+	bool partitions_full;  /* --partitions full */
 };
 
 /* Prints "schemadrift: <message>" on stderr. */
@@ -28,5 +31,6 @@ int cli_load_side(const struct cli *c, const char *side, struct model **ret);
 int cli_cmd_snapshot(const struct cli *c, int argc, char **argv);
 int cli_cmd_hash(const struct cli *c, int argc, char **argv);
 int cli_cmd_diff(const struct cli *c, int argc, char **argv);
+int cli_cmd_kinds(const struct cli *c, int argc, char **argv);
 
 #endif

@@ -139,6 +139,14 @@ static void step_read(struct live_snapshot *s)
 		m->taken_at = model_strdup(m, now);
 		m->database = model_strdup(m, PQdb(s->conn));
 		m->server_version = model_strdup(m, PQparameterStatus(s->conn, "server_version"));
+		/* Filtering comes before hashing: the hash means "the schema as this
+		 * operator defined it". */
+		if (s->opts.filter && (r = filter_apply(m, s->opts.filter)) < 0) {
+			model_free(m);
+			error_set(&err, r, "cannot filter the snapshot: %s", strerror(-r));
+			finish(s, NULL, &err);
+			return;
+		}
 		if ((r = snapshot_hash(m)) < 0) {
 			model_free(m);
 			error_set(&err, r, "cannot hash snapshot: %s", strerror(-r));

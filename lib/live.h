@@ -6,12 +6,14 @@
 
 #include "catalog.h"
 #include "error.h"
+#include "filter.h"
 #include "model.h"
 
 struct live_options {
 	const char *dsn;         /* libpq conninfo or URI, incl. service= */
 	int connect_timeout_ms;  /* 0: default (10000); enforced by a loop timer */
 	struct catalog_options catalog;
+	const struct filter *filter; /* applied before hashing; NULL: keep everything */
 };
 
 struct live_snapshot;
