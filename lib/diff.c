@@ -216,9 +216,18 @@ static bool diff_is_bool(const struct model_value *v, bool b)
 static enum diff_severity diff_removed_severity(const struct model_object *o)
 {
 	switch (o->kind) {
+	/* Performance, enforcement or housekeeping: applications keep working. */
 	case MODEL_CONSTRAINT:
 	case MODEL_INDEX:
+	case MODEL_TRIGGER:
+	case MODEL_RULE:
+	case MODEL_STATISTICS:
+	case MODEL_EVENT_TRIGGER:
+	case MODEL_DEFAULT_PRIVILEGES:
+	case MODEL_COLLATION:
 		return DIFF_WARNING;
+	/* Everything else is something a client may name: dropping it breaks
+	 * them.  A dropped policy changes which rows a role sees. */
 	default:
 		return DIFF_BREAKING;
 	}
@@ -226,7 +235,8 @@ static enum diff_severity diff_removed_severity(const struct model_object *o)
 
 static enum diff_severity diff_added_severity(const struct model_object *o)
 {
-	if (o->kind == MODEL_CONSTRAINT)
+	/* New constraints and policies may reject writes or hide rows. */
+	if (o->kind == MODEL_CONSTRAINT || o->kind == MODEL_POLICY)
 		return DIFF_WARNING;
 	if (o->kind == MODEL_COLUMN) {
 		const struct model_attr *nn = model_object_attr(o, "not_null");
@@ -237,6 +247,23 @@ static enum diff_severity diff_added_severity(const struct model_object *o)
 			return DIFF_BREAKING;
 	}
 	return DIFF_INFO;
+}
+
+/* True when every item of a (a privilege list) is also in b. */
+static bool diff_list_subset(const struct model_value *a, const struct model_value *b)
+{
+	if (!a || a->type != MODEL_LIST)
+		return true;
+	if (!b || b->type != MODEL_LIST)
+		return a->u.list.n == 0;
+	for (size_t i = 0; i < a->u.list.n; i++) {
+		bool found = false;
+		for (size_t j = 0; j < b->u.list.n && !found; j++)
+			found = strcmp(a->u.list.items[i], b->u.list.items[j]) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
 }
 
 static enum diff_severity diff_modified_severity(enum model_kind kind, const char *attr,
@@ -267,6 +294,11 @@ static enum diff_severity diff_modified_severity(enum model_kind kind, const cha
 	default:
 		break;
 	}
+	/* A revoked privilege breaks whoever used it; a new grant does not. */
+	if (strcmp(attr, "acl") == 0)
+		return diff_list_subset(before, after) ? DIFF_WARNING : DIFF_BREAKING;
+	if (strcmp(attr, "comment") == 0)
+		return DIFF_INFO;
 	/* index.valid true -> false is a warning like everything else. */
 	return DIFF_WARNING;
 }
@@ -282,6 +314,8 @@ const char *diff_type_name(enum diff_change_type t)
 		return "removed";
 	case DIFF_MODIFIED:
 		return "modified";
+	case DIFF_RENAMED:
+		return "renamed";
 	}
 	return "unknown";
 }
@@ -334,7 +368,7 @@ static int diff_push(struct diff *d, size_t *cap, const struct diff_change *c)
 static bool diff_parent_changed(const struct model_object *o, const struct model *own,
 				const struct model *other)
 {
-	static const enum model_kind parents[] = { MODEL_TABLE, MODEL_VIEW,
+	static const enum model_kind parents[] = { MODEL_TABLE, MODEL_FOREIGN_TABLE, MODEL_VIEW,
 						   MODEL_MATERIALIZED_VIEW };
 	const struct model_kind_info *info = model_kind_info(o->kind);
 	struct model_object key;
@@ -352,10 +386,36 @@ static bool diff_parent_changed(const struct model_object *o, const struct model
 	return false;
 }
 
+static void diff_drop(struct diff *d, size_t at)
+{
+	d->by_type[d->changes[at].type]--;
+	d->by_severity[d->changes[at].severity]--;
+	memmove(&d->changes[at], &d->changes[at + 1], (d->n_changes - at - 1) * sizeof(*d->changes));
+	d->n_changes--;
+}
+
+/*
+ * Constraints and indexes carry their whole definition next to the parts
+ * broken out of it (on_delete, predicate...).  When a part changed, the
+ * definition's change says the same thing again: keep only the part.
+ */
+static void diff_drop_redundant_definition(struct diff *d, size_t first)
+{
+	size_t n = d->n_changes - first;
+
+	if (n < 2)
+		return;
+	for (size_t k = first; k < d->n_changes; k++)
+		if (strcmp(d->changes[k].attribute, "definition") == 0) {
+			diff_drop(d, k);
+			return;
+		}
+}
+
 static int diff_objects(struct diff *d, size_t *cap, const struct model_object *a,
 			const struct model_object *b)
 {
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, first = d->n_changes;
 	int r;
 
 	if (d->from->hashed && d->to->hashed && memcmp(a->hash, b->hash, sizeof(a->hash)) == 0)
@@ -388,7 +448,189 @@ static int diff_objects(struct diff *d, size_t *cap, const struct model_object *
 		if (r < 0)
 			return r;
 	}
+	if (a->kind == MODEL_CONSTRAINT || a->kind == MODEL_INDEX)
+		diff_drop_redundant_definition(d, first);
 	return 0;
+}
+
+/* ---- rename awareness ----
+ *
+ * A table, column, index... whose content is identical but whose name
+ * changed is one rename, not a drop and an add.  Only when it is certain:
+ * exactly one removed and one added object of the same kind, in the same
+ * place, with the same content, each the other's only candidate.
+ */
+
+static bool diff_renamable(enum model_kind k)
+{
+	return k != MODEL_SCHEMA && k != MODEL_EXTENSION && k != MODEL_DEFAULT_PRIVILEGES;
+}
+
+static enum diff_severity diff_renamed_severity(enum model_kind k)
+{
+	switch (k) {
+	case MODEL_INDEX:
+	case MODEL_CONSTRAINT:
+	case MODEL_TRIGGER:
+	case MODEL_RULE:
+	case MODEL_POLICY:
+	case MODEL_STATISTICS:
+	case MODEL_EVENT_TRIGGER:
+		return DIFF_INFO;
+	default:
+		return DIFF_BREAKING; /* clients name it */
+	}
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Strings equal once every `from` in a reads as `to` (a renamed table named in a definition). */
+static bool diff_str_equal_renamed(const char *a, const char *b, const char *from, const char *to)
+{
+	size_t fl = from ? strlen(from) : 0, tl = to ? strlen(to) : 0;
+
+	while (*a || *b) {
+		if (fl && strncmp(a, from, fl) == 0 && strncmp(b, to, tl) == 0) {
+			a += fl;
+			b += tl;
+		} else if (*a == *b) {
+			a++;
+			b++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool diff_value_equal_renamed(const struct model_value *a, const struct model_value *b,
+				     const char *from, const char *to)
+{
+	if (!from || a->type != MODEL_STR || b->type != MODEL_STR)
+		return model_value_equal(a, b);
+	return diff_str_equal_renamed(a->u.str, b->u.str, from, to);
+}
+
+/*
+ * Equal attributes, except an index's definition, which embeds its own
+ * name; with from/to set, a definition naming the table by its old
+ * qualified name matches one naming it by the new.
+ */
+static bool diff_same_content(const struct model_object *a, const struct model_object *b,
+			      const char *from, const char *to)
+{
+	size_t i = 0, j = 0;
+
+	while (i < a->n_attrs || j < b->n_attrs) {
+		bool skip_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
+			      strcmp(a->attrs[i].name, "definition") == 0;
+		bool skip_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
+			      strcmp(b->attrs[j].name, "definition") == 0;
+		if (skip_a || skip_b) {
+			i += skip_a;
+			j += skip_b;
+			continue;
+		}
+		if (i == a->n_attrs || j == b->n_attrs ||
+		    strcmp(a->attrs[i].name, b->attrs[j].name) != 0 ||
+		    !diff_value_equal_renamed(&a->attrs[i].value, &b->attrs[j].value, from, to))
+			return false;
+		i++;
+		j++;
+	}
+	return true;
+}
+
+/* The children of a table: contiguous right after it in canonical order. */
+static const struct model_object *diff_children(const struct model *m, const struct model_object *o,
+						size_t *ret_n)
+{
+	const struct model_object *first = o + 1, *end = m->objects + m->n_objects, *p = first;
+
+	while (p < end && p->parent && same_str(p->schema, o->schema) && strcmp(p->parent, o->name) == 0)
+		p++;
+	*ret_n = (size_t)(p - first);
+	return first;
+}
+
+static bool diff_same_children(const struct diff *d, const struct model_object *a,
+			       const struct model_object *b)
+{
+	size_t na, nb;
+	const struct model_object *ca, *cb;
+
+	if (a->kind != MODEL_TABLE && a->kind != MODEL_FOREIGN_TABLE && a->kind != MODEL_VIEW &&
+	    a->kind != MODEL_MATERIALIZED_VIEW)
+		return true;
+	ca = diff_children(d->from, a, &na);
+	cb = diff_children(d->to, b, &nb);
+	if (na != nb)
+		return false;
+	/* Rules, triggers and statistics name their table in their definitions. */
+	struct model_object qa = { .kind = MODEL_TABLE, .schema = a->schema, .name = a->name };
+	struct model_object qb = { .kind = MODEL_TABLE, .schema = b->schema, .name = b->name };
+	char from[512], to[512];
+	model_object_name(&qa, from, sizeof(from));
+	model_object_name(&qb, to, sizeof(to));
+	for (size_t i = 0; i < na; i++)
+		if (ca[i].kind != cb[i].kind || strcmp(ca[i].name, cb[i].name) != 0 ||
+		    !diff_same_content(&ca[i], &cb[i], from, to))
+			return false;
+	return true;
+}
+
+static bool diff_rename_candidate(const struct diff *d, const struct diff_change *r,
+				  const struct diff_change *a)
+{
+	const struct model_object *x = r->before, *y = a->after;
+
+	return r->type == DIFF_REMOVED && a->type == DIFF_ADDED && x->kind == y->kind &&
+	       same_str(x->schema, y->schema) && same_str(x->parent, y->parent) &&
+	       same_str(x->signature, y->signature) && diff_same_content(x, y, NULL, NULL) &&
+	       diff_same_children(d, x, y);
+}
+
+static void diff_detect_renames(struct diff *d)
+{
+	size_t removed = d->by_type[DIFF_REMOVED], added = d->by_type[DIFF_ADDED];
+
+	/* Quadratic in the worst case; a diff that big is not a rename. */
+	if (removed == 0 || added == 0 || removed * added > 4000000)
+		return;
+	for (size_t i = 0; i < d->n_changes; i++) {
+		struct diff_change *r = &d->changes[i];
+		size_t match = SIZE_MAX, n = 0;
+
+		if (r->type != DIFF_REMOVED || !diff_renamable(r->before->kind))
+			continue;
+		for (size_t j = 0; j < d->n_changes && n < 2; j++)
+			if (diff_rename_candidate(d, r, &d->changes[j])) {
+				match = j;
+				n++;
+			}
+		if (n != 1)
+			continue;
+		/* The added object must have no other removed candidate either. */
+		n = 0;
+		for (size_t k = 0; k < d->n_changes && n < 2; k++)
+			if (diff_rename_candidate(d, &d->changes[k], &d->changes[match]))
+				n++;
+		if (n != 1)
+			continue;
+		d->by_type[DIFF_REMOVED]--;
+		d->by_severity[r->severity]--;
+		r->type = DIFF_RENAMED;
+		r->after = d->changes[match].after;
+		r->severity = diff_renamed_severity(r->before->kind);
+		d->by_type[DIFF_RENAMED]++;
+		d->by_severity[r->severity]++;
+		diff_drop(d, match);
+		if (match < i)
+			i--;
+	}
 }
 
 int diff_models(const struct model *from, const struct model *to, struct diff **ret)
@@ -435,6 +677,7 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 		diff_free(d);
 		return r;
 	}
+	diff_detect_renames(d);
 	*ret = d;
 	return 0;
 }
@@ -638,8 +881,19 @@ static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
 
 	diff_color(out, color, c->type == DIFF_ADDED ? DIFF_GREEN :
 			       c->type == DIFF_REMOVED ? DIFF_RED : DIFF_YELLOW);
-	fprintf(out, "%c %s ", c->type == DIFF_ADDED ? '+' : c->type == DIFF_REMOVED ? '-' : '~',
+	fprintf(out, "%c %s ", c->type == DIFF_ADDED ? '+' : c->type == DIFF_REMOVED ? '-'
+			       : c->type == DIFF_RENAMED ? '>' : '~',
 		info ? info->label : "object");
+	if (c->type == DIFF_RENAMED) {
+		char *old = diff_object_name(c->before);
+		if (!old) {
+			r = -ENOMEM;
+			goto out;
+		}
+		diff_put_str(out, old);
+		fputs(" renamed to ", out);
+		free(old);
+	}
 	diff_put_str(out, name);
 	if (c->type == DIFF_MODIFIED) {
 		fputs(": ", out);
@@ -788,6 +1042,13 @@ static json_t *diff_change_json(const struct diff_change *c)
 		name = diff_object_name(o);
 		r = diff_json_set(j, "object", name ? snapshot_string_json(name) : NULL);
 	}
+	if (r == 0 && c->type == DIFF_RENAMED) {
+		char *old = diff_object_name(c->before);
+		r = diff_json_set(j, "renamed_from", old ? snapshot_string_json(c->before->name) : NULL);
+		if (r == 0)
+			r = diff_json_set(j, "renamed_from_object", old ? snapshot_string_json(old) : NULL);
+		free(old);
+	}
 	if (r == 0 && c->type == DIFF_MODIFIED) {
 		r = diff_json_set(j, "attribute", snapshot_string_json(c->attribute));
 		if (r == 0)
@@ -835,6 +1096,7 @@ json_t *diff_to_json(const struct diff *d, const char *from_label, const char *t
 			{ "added", d->by_type[DIFF_ADDED] },
 			{ "removed", d->by_type[DIFF_REMOVED] },
 			{ "modified", d->by_type[DIFF_MODIFIED] },
+			{ "renamed", d->by_type[DIFF_RENAMED] },
 			{ "breaking", d->by_severity[DIFF_BREAKING] },
 			{ "warning", d->by_severity[DIFF_WARNING] },
 			{ "info", d->by_severity[DIFF_INFO] },

@@ -9,14 +9,14 @@
 
 #include "model.h"
 
-enum diff_change_type { DIFF_ADDED, DIFF_REMOVED, DIFF_MODIFIED };
+enum diff_change_type { DIFF_ADDED, DIFF_REMOVED, DIFF_MODIFIED, DIFF_RENAMED };
 enum diff_severity { DIFF_INFO, DIFF_WARNING, DIFF_BREAKING };
 
 struct diff_change {
 	enum diff_change_type type;
 	enum diff_severity severity;
-	const struct model_object *before; /* NULL when added */
-	const struct model_object *after;  /* NULL when removed */
+	const struct model_object *before; /* NULL when added; the old name when renamed */
+	const struct model_object *after;  /* NULL when removed; the new name when renamed */
 	const char *attribute;             /* DIFF_MODIFIED only */
 	const struct model_value *old_value, *new_value; /* NULL when absent */
 };
@@ -25,7 +25,7 @@ struct diff_change {
 struct diff {
 	struct diff_change *changes;
 	size_t n_changes;
-	size_t by_type[3];
+	size_t by_type[4];
 	size_t by_severity[3];
 	const struct model *from, *to;
 };

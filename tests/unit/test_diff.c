@@ -234,7 +234,7 @@ START_TEST(test_identical)
 			       "\"from\":{\"source\":\"a\",\"hash\":null},"
 			       "\"to\":{\"source\":\"b\",\"hash\":null}},"
 			       "\"summary\":{\"changes\":0,\"added\":0,\"removed\":0,"
-			       "\"modified\":0,\"breaking\":0,\"warning\":0,\"info\":0},"
+			       "\"modified\":0,\"renamed\":0,\"breaking\":0,\"warning\":0,\"info\":0},"
 			       "\"changes\":[]}");
 	free(text);
 	free(json);
@@ -272,7 +272,8 @@ START_TEST(test_added_removed)
 	test_finish(a);
 	test_schema(b, "public");
 	test_table(b, "public", "b");
-	test_column(b, "public", "b", "id", "integer", 1, true);
+	/* Not the same content as a.id, so b is not a renamed a. */
+	test_column(b, "public", "b", "id", "bigint", 1, true);
 	test_table(b, "public", "c");
 	test_column(b, "public", "c", "x", "text", 1, false);
 	test_schema(b, "app");
@@ -858,7 +859,7 @@ START_TEST(test_json_spec_example)
 			 "{\"schemadrift_diff\":{\"version\":1,"
 			 "\"from\":{\"source\":\"before.json\",\"hash\":null},"
 			 "\"to\":{\"source\":\"postgresql://h/db\",\"hash\":null}},"
-			 "\"summary\":{\"changes\":3,\"added\":1,\"removed\":1,\"modified\":1,"
+			 "\"summary\":{\"changes\":3,\"added\":1,\"removed\":1,\"modified\":1,\"renamed\":0,"
 			 "\"breaking\":1,\"warning\":1,\"info\":1},"
 			 "\"changes\":["
 			 "{\"change\":\"removed\",\"severity\":\"breaking\",\"kind\":\"table\","
@@ -1270,6 +1271,71 @@ END_TEST
 
 #define TEST_N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+START_TEST(test_renames_when_certain)
+{
+	struct model *a = test_model(), *b = test_model();
+	struct diff *d;
+	char *text;
+
+	test_schema(a, "public");
+	test_table(a, "public", "old");
+	test_column(a, "public", "old", "id", "integer", 1, true);
+	test_column(a, "public", "old", "note", "text", 2, false);
+	test_table(a, "public", "t");
+	test_column(a, "public", "t", "x", "integer", 1, false);
+	test_column(a, "public", "t", "y", "integer", 2, false);
+	test_finish(a);
+	test_schema(b, "public");
+	test_table(b, "public", "new");
+	test_column(b, "public", "new", "id", "integer", 1, true);
+	test_column(b, "public", "new", "note", "text", 2, false);
+	test_table(b, "public", "t");
+	test_column(b, "public", "t", "x2", "integer", 1, false);
+	test_column(b, "public", "t", "y", "integer", 2, false);
+	test_finish(b);
+
+	d = test_diff(a, b);
+	text = test_text(d, false);
+	ck_assert_str_eq(text, "> table public.old renamed to public.new [breaking]\n"
+			       "> column public.t.x renamed to public.t.x2 [breaking]\n"
+			       "2 changes: 2 breaking, 0 warning, 0 info\n");
+	ck_assert_uint_eq(d->by_type[DIFF_RENAMED], 2);
+	ck_assert_uint_eq(d->by_type[DIFF_ADDED], 0);
+	ck_assert_uint_eq(d->by_type[DIFF_REMOVED], 0);
+	free(text);
+	diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+END_TEST
+
+START_TEST(test_rename_never_guessed)
+{
+	struct model *a = test_model(), *b = test_model();
+	struct diff *d;
+
+	/* Two identical candidates on each side: which went where is a guess. */
+	test_schema(a, "public");
+	test_table(a, "public", "t");
+	test_column(a, "public", "t", "a", "integer", 1, false);
+	test_column(a, "public", "t", "b", "integer", 1, false);
+	test_finish(a);
+	test_schema(b, "public");
+	test_table(b, "public", "t");
+	test_column(b, "public", "t", "c", "integer", 1, false);
+	test_column(b, "public", "t", "d", "integer", 1, false);
+	test_finish(b);
+
+	d = test_diff(a, b);
+	ck_assert_uint_eq(d->by_type[DIFF_RENAMED], 0);
+	ck_assert_uint_eq(d->by_type[DIFF_REMOVED], 2);
+	ck_assert_uint_eq(d->by_type[DIFF_ADDED], 2);
+	diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+END_TEST
+
 static Suite *test_diff_suite(void)
 {
 	Suite *s = suite_create("diff");
@@ -1281,6 +1347,8 @@ static Suite *test_diff_suite(void)
 	tcase_add_test(core, test_identical);
 	tcase_add_test(core, test_empty_models);
 	tcase_add_test(core, test_added_removed);
+	tcase_add_test(core, test_renames_when_certain);
+	tcase_add_test(core, test_rename_never_guessed);
 	tcase_add_test(core, test_child_suppression);
 	tcase_add_test(core, test_attribute_level);
 	tcase_add_test(core, test_hash_trust);
