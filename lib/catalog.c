@@ -151,14 +151,15 @@ int catalog_end(struct model *m, int r)
 
 /*
  * The catalog queries, in pipeline order.  Order does not matter for
- * correctness (one snapshot sees one catalog state); the big ones come
- * last so that small results are processed while the server still works.
+ * correctness (one snapshot sees one catalog state).  The biggest result,
+ * columns, comes first: it is converted and freed while the model is still
+ * empty, which keeps the peak memory of a large snapshot down.
  */
 static const struct catalog_query *const queries[] = {
+	&catalog_columns, &catalog_indexes, &catalog_constraints, &catalog_relations,
 	&catalog_extensions, &catalog_schemas, &catalog_misc, &catalog_types,
 	&catalog_routines, &catalog_sequences, &catalog_policies, &catalog_rules,
-	&catalog_triggers, &catalog_relations, &catalog_constraints, &catalog_indexes,
-	&catalog_columns,
+	&catalog_triggers,
 };
 #define N_QUERIES ((int)(sizeof(queries) / sizeof(queries[0])))
 

@@ -150,6 +150,21 @@ const char *model_strdup(struct model *m, const char *s)
 	return s ? model_strndup(m, s, strlen(s)) : NULL;
 }
 
+/* A copy of s, or the previous object's identical string. */
+static const char *model_intern(struct model *m, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (m->n_objects) {
+		const struct model_object *prev = &m->objects[m->n_objects - 1];
+		const char *cand[] = { prev->schema, prev->parent, prev->name };
+		for (size_t i = 0; i < 3; i++)
+			if (cand[i] && strcmp(cand[i], s) == 0)
+				return cand[i];
+	}
+	return model_strdup(m, s);
+}
+
 int model_new(struct model **ret)
 {
 	struct model *m = calloc(1, sizeof(*m));
@@ -190,8 +205,10 @@ int model_begin(struct model *m, enum model_kind kind, const char *schema,
 	m->n_pending = 0;
 	memset(&m->building, 0, sizeof(m->building));
 	m->building.kind = kind;
-	m->building.schema = model_strdup(m, schema);
-	m->building.parent = model_strdup(m, parent);
+	/* Objects arrive grouped by table and schema: share the previous
+	 * object's copy of the same string instead of copying it again. */
+	m->building.schema = model_intern(m, schema);
+	m->building.parent = model_intern(m, parent);
 	m->building.name = model_strdup(m, name);
 	m->building.signature = model_strdup(m, signature);
 	if ((schema && !m->building.schema) || (parent && !m->building.parent) ||
@@ -215,7 +232,14 @@ static struct model_attr *pending_push(struct model *m, const char *attr)
 		m->cap_pending = cap;
 	}
 	struct model_attr *a = &m->pending[m->n_pending++];
-	a->name = model_strdup(m, attr);
+	/* Attribute names are the kind's own static strings when known: a
+	 * snapshot has hundreds of thousands of them. */
+	a->name = NULL;
+	for (const char *const *k = kind_table[m->building.kind].attrs; *k && !a->name; k++)
+		if (strcmp(*k, attr) == 0)
+			a->name = *k;
+	if (!a->name)
+		a->name = model_strdup(m, attr);
 	if (!a->name) {
 		build_fail(m, -ENOMEM);
 		return NULL;
