@@ -268,11 +268,17 @@ static int send_pipeline(struct catalog_read *r, struct error *err)
 
 	/* search_path is pinned empty so every name pg_get_*def prints is
 	 * schema-qualified, whatever the role's own settings say. */
+	/* Names come to us as UTF-8, converted by the server, except from a
+	 * SQL_ASCII database: there bytes are bytes (the server refuses to
+	 * convert them), and the snapshot keeps them exactly (hex when not UTF-8). */
+	const char *enc = PQparameterStatus(r->conn, "server_encoding");
 	snprintf(settings, sizeof(settings),
 		 "SELECT set_config('search_path', '', true),"
 		 " set_config('lock_timeout', '%d', true),"
-		 " set_config('statement_timeout', '%d', true)",
-		 r->opts.lock_timeout_ms, r->opts.statement_timeout_ms);
+		 " set_config('statement_timeout', '%d', true),"
+		 " set_config('client_encoding', '%s', true)",
+		 r->opts.lock_timeout_ms, r->opts.statement_timeout_ms,
+		 enc && strcmp(enc, "SQL_ASCII") == 0 ? "SQL_ASCII" : "UTF8");
 	if ((r->rollback_first && send_one(r, "ROLLBACK") < 0) ||
 	    send_one(r, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0 ||
 	    send_one(r, settings) < 0)

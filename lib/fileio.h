@@ -22,4 +22,21 @@ void fileio_atomic_abort(struct fileio_atomic *f);
 /* Reads a whole file ("-" is stdin) into a NUL-terminated malloc'd buffer. */
 int fileio_read_all(const char *path, char **ret, size_t *ret_len, struct error *err);
 
+/* Writes len bytes to path atomically (fileio_atomic_*); errors keep the errno (ENOSPC). */
+int fileio_write_atomic(const char *path, const void *buf, size_t len, struct error *err);
+
+/*
+ * Appends one record (len bytes ending in '\n') to a file of '\n'-terminated
+ * records, creating it if needed, and fdatasyncs it (and its directory when it
+ * was created).  A final record without its '\n' is an append that never
+ * completed (its writer died inside write()) and is cut off first.  On
+ * failure nothing of this record stays in the file.  The caller must keep
+ * other appenders out (a lock); concurrent readers see whole records or a
+ * partial last one, never a rewritten middle.
+ */
+int fileio_append_line(const char *path, const char *line, size_t len, struct error *err);
+
+/* fsyncs a directory, so renames and unlinks in it survive a crash. */
+int fileio_sync_dir(const char *dir, struct error *err);
+
 #endif
