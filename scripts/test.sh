@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The whole test suite: deps, a -Werror build + ctest, then an ASan+UBSan build + ctest.
+#
+# Usage: scripts/test.sh [--no-asan | --asan-only] [-- CTEST_ARGS...]
+#
+#   --no-asan     only the -Werror build (build-test/)
+#   --asan-only   only the AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
+#   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
+#
+# Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
+# and `ctest --output-on-failure -j2` there; then configure + build with
+# -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
+# there, with leak detection on and every sanitizer report fatal.  The second
+# flavour runs even when the first fails.  Each stage's time is printed, and
+# a summary at the end.  Exit status: 0 when everything passed, 1 when a
+# build or a test failed, 2 when the dependencies could not be installed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+
+run_main=1
+run_asan=1
+ctest_extra=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--no-asan) run_asan=0 ;;
+	--asan-only) run_main=0 ;;
+	-h | --help)
+		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+		exit 0
+		;;
+	--)
+		shift
+		ctest_extra=("$@")
+		break
+		;;
+	*)
+		echo "test.sh: unknown argument '$1' (try --help)" >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+if [ "$run_main" = 0 ] && [ "$run_asan" = 0 ]; then
+	echo "test.sh: --no-asan and --asan-only together leave nothing to run" >&2
+	exit 2
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+summary=()
+failed=0
+total_passed=0
+total_failed=0
+suite_start=$EPOCHREALTIME
+
+elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+# stage NAME COMMAND...: runs one timed stage; records and returns its status.
+stage() {
+	local name=$1 t0=$EPOCHREALTIME rc=0 secs
+	shift
+	printf '\n== [test.sh] %s\n' "$name"
+	"$@" || rc=$?
+	secs=$(elapsed "$t0")
+	if [ "$rc" = 0 ]; then
+		printf '== [test.sh] %s: ok in %s s\n' "$name" "$secs"
+		summary+=("$(printf '  %-24s %8s s  ok' "$name" "$secs")")
+	else
+		printf '== [test.sh] %s: FAILED (exit %d) after %s s\n' "$name" "$rc" "$secs"
+		summary+=("$(printf '  %-24s %8s s  FAILED (exit %d)' "$name" "$secs" "$rc")")
+	fi
+	return "$rc"
+}
+
+# run_ctest BUILD_DIR: ctest there, its output kept in BUILD_DIR/ctest.log;
+# adds its counts to the totals.  (Called through stage.)
+# shellcheck disable=SC2317
+run_ctest() {
+	local dir=$1 rc=0 line n_failed n_total
+	(cd "$dir" && ctest --output-on-failure --no-tests=error -j2 "${ctest_extra[@]}") 2>&1 |
+		tee "$dir/ctest.log" || rc=$?
+	# "100% tests passed, 0 tests failed out of 57"
+	line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest.log" | tail -n 1 || true)
+	if [ -n "$line" ]; then
+		n_failed=$(sed -E 's/.*passed, ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+		n_total=$(sed -E 's/.*failed out of ([0-9]+).*/\1/' <<<"$line")
+		total_failed=$((total_failed + n_failed))
+		total_passed=$((total_passed + n_total - n_failed))
+	fi
+	return "$rc"
+}
+
+# flavour NAME BUILD_DIR CMAKE_ARGS...: configure, build and test one build.
+flavour() {
+	local name=$1 dir=$repo/$2
+	shift 2
+	stage "$name: configure" cmake -S "$repo" -B "$dir" "$@" || { failed=1; return; }
+	stage "$name: build" cmake --build "$dir" -j "$jobs" || { failed=1; return; }
+	stage "$name: ctest" run_ctest "$dir" || failed=1
+}
+
+stage "deps" bash "$here/deps.sh" || exit 2
+
+if [ "$run_main" = 1 ]; then
+	flavour "build-test" build-test -DWERROR=ON -DSANITIZE=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo
+fi
+
+if [ "$run_asan" = 1 ]; then
+	# Leaks, ASan and UBSan reports all fail the test that triggers them
+	# (the build has -fno-sanitize-recover=all as well).
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	# The benchmark is never a test: no need to build it a second time.
+	flavour "build-asan" build-asan -DSANITIZE=ON -DWERROR=OFF \
+		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF
+fi
+
+printf '\n== [test.sh] summary (%s s in all)\n' "$(elapsed "$suite_start")"
+printf '%s\n' "${summary[@]}"
+if [ "$failed" = 0 ]; then
+	echo "== [test.sh] all passed"
+else
+	echo "== [test.sh] FAILED (ctest logs: build-*/ctest.log)"
+fi
+echo "total: $total_passed passed, $total_failed failed"
+exit "$failed"
