@@ -1,0 +1,975 @@
+/* Alerts: building them from diffs, headlines, links, and the outbox's JSON form. */
+#include "alert.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "model.h"
+#include "snapshot.h"
+#include "utf8.h"
+
+static const char *const alert_kind_names[] = {
+	[ALERT_DRIFT] = "drift",	 [ALERT_CHECK] = "check", [ALERT_ERROR] = "error",
+	[ALERT_RECOVERED] = "recovered", [ALERT_TEST] = "test",
+};
+
+const char *alert_kind_name(enum alert_kind k)
+{
+	if ((unsigned)k < sizeof(alert_kind_names) / sizeof(alert_kind_names[0]))
+		return alert_kind_names[k];
+	return "unknown";
+}
+
+int alert_kind_from_name(const char *name, enum alert_kind *ret)
+{
+	for (size_t i = 0; i < sizeof(alert_kind_names) / sizeof(alert_kind_names[0]); i++) {
+		if (strcmp(name, alert_kind_names[i]) == 0) {
+			*ret = (enum alert_kind)i;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int alert_severity_from_name(const char *name, enum diff_severity *ret)
+{
+	for (int s = DIFF_INFO; s <= DIFF_BREAKING; s++) {
+		if (strcmp(name, diff_severity_name((enum diff_severity)s)) == 0) {
+			*ret = (enum diff_severity)s;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------ strings */
+
+/*
+ * Copies n bytes, writing invalid UTF-8 bytes and control characters as \xHH
+ * (model.c's style); newlines and tabs are kept when keep_layout.  At most
+ * max bytes of output, cut on a character boundary and ending in "…".
+ */
+static char *alert_clean(const char *s, size_t n, bool keep_layout, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	static const char ellipsis[] = "\xe2\x80\xa6";
+	/* utf8_char_len reads up to 4 bytes: work on a NUL-terminated copy. */
+	char *src = malloc(n + 1), *out;
+	const unsigned char *p, *end;
+	size_t len = 0;
+
+	if (!src)
+		return NULL;
+	memcpy(src, s, n);
+	src[n] = '\0';
+	out = malloc(n * 4 + sizeof(ellipsis));
+	if (!out) {
+		free(src);
+		return NULL;
+	}
+	p = (const unsigned char *)src;
+	end = p + n;
+	while (p < end) {
+		size_t cl = *p ? utf8_char_len(p) : 0;
+		bool layout = keep_layout && (*p == '\n' || *p == '\t');
+		size_t need = (cl == 0 || ((*p < 0x20 || *p == 0x7f) && !layout)) ? 4 : cl;
+
+		if (len + need > max) {
+			memcpy(out + len, ellipsis, sizeof(ellipsis));
+			free(src);
+			return out;
+		}
+		if (need == 4 && cl != 4) {
+			out[len++] = '\\';
+			out[len++] = 'x';
+			out[len++] = hex[*p >> 4];
+			out[len++] = hex[*p & 15];
+			p++;
+			continue;
+		}
+		memcpy(out + len, p, cl);
+		len += cl;
+		p += cl;
+	}
+	out[len] = '\0';
+	free(src);
+	return out;
+}
+
+int alert_set_str(char **field, const char *s)
+{
+	char *copy = NULL;
+
+	if (s) {
+		copy = alert_clean(s, strlen(s), true, SIZE_MAX / 8);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+static void alert_change_done(struct alert_change *c)
+{
+	free(c->change);
+	free(c->severity);
+	free(c->kind);
+	free(c->object);
+	free(c->attribute);
+	free(c->before);
+	free(c->after);
+}
+
+static void alert_clear_changes(struct alert *a)
+{
+	for (size_t i = 0; i < a->n_changes; i++)
+		alert_change_done(&a->changes[i]);
+	free(a->changes);
+	a->changes = NULL;
+	a->n_changes = 0;
+}
+
+static int alert_random_id(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t n = getrandom(b + got, sizeof(b) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		got += (size_t)n;
+	}
+	for (size_t i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[32] = '\0';
+	return 0;
+}
+
+int alert_new(enum alert_kind kind, const char *target, struct alert **ret)
+{
+	struct alert *a;
+	char id[33];
+	int r;
+
+	if ((unsigned)kind > ALERT_TEST)
+		return -EINVAL;
+	r = alert_random_id(id);
+	if (r < 0)
+		return r;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->kind = kind;
+	a->created = time(NULL);
+	a->severity = kind == ALERT_ERROR ? DIFF_BREAKING
+		      : kind == ALERT_CHECK ? DIFF_WARNING
+					    : DIFF_INFO;
+	a->id = strdup(id);
+	if (!a->id || alert_set_str(&a->target, target) < 0) {
+		alert_free(a);
+		return -ENOMEM;
+	}
+	*ret = a;
+	return 0;
+}
+
+void alert_free(struct alert *a)
+{
+	if (!a)
+		return;
+	alert_clear_changes(a);
+	free(a->id);
+	free(a->target);
+	free(a->environment);
+	free(a->from_hash);
+	free(a->to_hash);
+	free(a->message);
+	free(a->link);
+	free(a->dedup_key);
+	free(a);
+}
+
+/* ------------------------------------------------------------ from a diff */
+
+/* The most severe changes first, diff order inside a severity, at most ALERT_MAX_CHANGES. */
+static size_t alert_pick(const enum diff_severity *sev, size_t n, size_t *out)
+{
+	size_t k = 0;
+
+	for (int s = DIFF_BREAKING; s >= DIFF_INFO; s--)
+		for (size_t i = 0; i < n && k < ALERT_MAX_CHANGES; i++)
+			if (sev[i] == (enum diff_severity)s)
+				out[k++] = i;
+	return k;
+}
+
+static char *alert_value_text(const struct model_value *v)
+{
+	char small[1], *buf, *out;
+	size_t n = model_value_text(v, small, sizeof(small));
+
+	buf = malloc(n + 1);
+	if (!buf)
+		return NULL;
+	model_value_text(v, buf, n + 1);
+	out = alert_clean(buf, n, true, ALERT_VALUE_MAX);
+	free(buf);
+	return out;
+}
+
+static char *alert_object_text(const struct model_object *o)
+{
+	char small[1], *buf, *out;
+	size_t n = model_object_name(o, small, sizeof(small));
+
+	buf = malloc(n + 1);
+	if (!buf)
+		return NULL;
+	model_object_name(o, buf, n + 1);
+	out = alert_clean(buf, n, false, SIZE_MAX / 8);
+	free(buf);
+	return out;
+}
+
+static enum diff_severity alert_top_severity(const size_t by_severity[3])
+{
+	for (int s = DIFF_BREAKING; s > DIFF_INFO; s--)
+		if (by_severity[s])
+			return (enum diff_severity)s;
+	return DIFF_INFO;
+}
+
+int alert_set_diff(struct alert *a, const struct diff *d)
+{
+	enum diff_severity *sev = NULL;
+	size_t *pick = NULL, n;
+	char hex[65];
+	int r = -ENOMEM;
+
+	alert_clear_changes(a);
+	sev = malloc((d->n_changes ? d->n_changes : 1) * sizeof(*sev));
+	pick = malloc(ALERT_MAX_CHANGES * sizeof(*pick));
+	if (!sev || !pick)
+		goto out;
+	for (size_t i = 0; i < d->n_changes; i++)
+		sev[i] = d->changes[i].severity;
+	n = alert_pick(sev, d->n_changes, pick);
+	a->changes = calloc(n ? n : 1, sizeof(*a->changes));
+	if (!a->changes)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct diff_change *c = &d->changes[pick[i]];
+		const struct model_object *o = c->after ? c->after : c->before;
+		const struct model_kind_info *info = model_kind_info(o->kind);
+		struct alert_change *ac = &a->changes[a->n_changes++];
+
+		ac->change = strdup(diff_type_name(c->type));
+		ac->severity = strdup(diff_severity_name(c->severity));
+		ac->kind = strdup(info ? info->name : "object");
+		ac->object = alert_object_text(o);
+		if (!ac->change || !ac->severity || !ac->kind || !ac->object)
+			goto out;
+		if (c->type == DIFF_MODIFIED) {
+			ac->attribute = alert_clean(c->attribute, strlen(c->attribute), false,
+						    SIZE_MAX / 8);
+			ac->before = alert_value_text(c->old_value);
+			ac->after = alert_value_text(c->new_value);
+			if (!ac->attribute || !ac->before || !ac->after)
+				goto out;
+		}
+	}
+	memcpy(a->by_type, d->by_type, sizeof(a->by_type));
+	memcpy(a->by_severity, d->by_severity, sizeof(a->by_severity));
+	a->total_changes = d->n_changes;
+	a->severity = alert_top_severity(a->by_severity);
+	r = 0;
+	if (d->from && d->from->hashed) {
+		snapshot_hash_hex(d->from->hash, hex);
+		r = alert_set_str(&a->from_hash, hex);
+	}
+	if (r == 0 && d->to && d->to->hashed) {
+		snapshot_hash_hex(d->to->hash, hex);
+		r = alert_set_str(&a->to_hash, hex);
+	}
+out:
+	if (r < 0)
+		alert_clear_changes(a);
+	free(sev);
+	free(pick);
+	return r;
+}
+
+/* Decodes {"hex": "..."} into bytes; NULL when j is not that shape. */
+static char *alert_hex_bytes(json_t *j, size_t *ret_len)
+{
+	json_t *h = json_is_object(j) && json_object_size(j) == 1 ? json_object_get(j, "hex")
+								    : NULL;
+	const char *s;
+	size_t n;
+	char *out;
+
+	if (!json_is_string(h))
+		return NULL;
+	s = json_string_value(h);
+	n = json_string_length(h);
+	if (n % 2)
+		return NULL;
+	out = malloc(n / 2 + 1);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char ch = s[2 * i + (size_t)k];
+
+			v <<= 4;
+			if (ch >= '0' && ch <= '9')
+				v |= (unsigned)(ch - '0');
+			else if (ch >= 'a' && ch <= 'f')
+				v |= (unsigned)(ch - 'a' + 10);
+			else if (ch >= 'A' && ch <= 'F')
+				v |= (unsigned)(ch - 'A' + 10);
+			else {
+				free(out);
+				return NULL;
+			}
+		}
+		out[i] = (char)v;
+	}
+	out[n / 2] = '\0';
+	*ret_len = n / 2;
+	return out;
+}
+
+/* A snapshot-format string (JSON string or {"hex": ...}) as clean text. */
+static char *alert_json_string_text(json_t *j, bool keep_layout, size_t max)
+{
+	size_t n;
+	char *bytes, *out;
+
+	if (json_is_string(j))
+		return alert_clean(json_string_value(j), json_string_length(j), keep_layout, max);
+	bytes = alert_hex_bytes(j, &n);
+	if (!bytes)
+		return NULL;
+	out = alert_clean(bytes, n, keep_layout, max);
+	free(bytes);
+	return out;
+}
+
+/* A diff JSON value (as in the snapshot) as text, like model_value_text. */
+static char *alert_json_value_text(json_t *v)
+{
+	char num[32];
+
+	if (!v || json_is_null(v))
+		return strdup("(none)");
+	if (json_is_true(v) || json_is_false(v))
+		return strdup(json_is_true(v) ? "true" : "false");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+		return strdup(num);
+	}
+	if (json_is_array(v)) {
+		size_t len = 0, i;
+		json_t *item;
+		char *joined, *out;
+
+		if (json_array_size(v) == 0)
+			return strdup("(empty)");
+		json_array_foreach(v, i, item) {
+			char *t = alert_json_string_text(item, false, ALERT_VALUE_MAX);
+
+			if (!t)
+				return NULL;
+			len += strlen(t) + 2;
+			free(t);
+		}
+		joined = malloc(len + 1);
+		if (!joined)
+			return NULL;
+		joined[0] = '\0';
+		len = 0;
+		json_array_foreach(v, i, item) {
+			char *t = alert_json_string_text(item, false, ALERT_VALUE_MAX);
+
+			if (!t) {
+				free(joined);
+				return NULL;
+			}
+			len += (size_t)sprintf(joined + len, "%s%s", i ? ", " : "", t);
+			free(t);
+		}
+		out = alert_clean(joined, len, true, ALERT_VALUE_MAX);
+		free(joined);
+		return out;
+	}
+	return alert_json_string_text(v, true, ALERT_VALUE_MAX);
+}
+
+static int alert_json_count(json_t *summary, const char *key, size_t *ret, struct error *err)
+{
+	json_t *v = json_object_get(summary, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return error_set(err, -EBADMSG, "diff JSON: summary.%s is not a count", key);
+	*ret = (size_t)json_integer_value(v);
+	return 0;
+}
+
+static int alert_json_hash(json_t *head, const char *side, char **field)
+{
+	json_t *h = json_object_get(json_object_get(head, side), "hash");
+	const char *s = json_string_value(h);
+
+	if (!s)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return alert_set_str(field, s);
+}
+
+int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
+{
+	json_t *head = json_object_get(diff, "schemadrift_diff");
+	json_t *summary = json_object_get(diff, "summary");
+	json_t *changes = json_object_get(diff, "changes");
+	enum diff_severity *sev = NULL;
+	size_t n_all, n, *pick = NULL, total;
+	int r;
+
+	if (!json_is_object(head) || json_integer_value(json_object_get(head, "version")) != 1)
+		return error_set(err, -EBADMSG,
+				 "not a schemadrift diff (version 1): no schemadrift_diff header");
+	if (!json_is_object(summary) || !json_is_array(changes))
+		return error_set(err, -EBADMSG, "diff JSON: summary or changes missing");
+	alert_clear_changes(a);
+	r = alert_json_count(summary, "changes", &total, err);
+	if (r == 0)
+		r = alert_json_count(summary, "added", &a->by_type[DIFF_ADDED], err);
+	if (r == 0)
+		r = alert_json_count(summary, "removed", &a->by_type[DIFF_REMOVED], err);
+	if (r == 0)
+		r = alert_json_count(summary, "modified", &a->by_type[DIFF_MODIFIED], err);
+	if (r == 0)
+		r = alert_json_count(summary, "breaking", &a->by_severity[DIFF_BREAKING], err);
+	if (r == 0)
+		r = alert_json_count(summary, "warning", &a->by_severity[DIFF_WARNING], err);
+	if (r == 0)
+		r = alert_json_count(summary, "info", &a->by_severity[DIFF_INFO], err);
+	if (r < 0)
+		return r;
+	n_all = json_array_size(changes);
+	sev = malloc((n_all ? n_all : 1) * sizeof(*sev));
+	pick = malloc(ALERT_MAX_CHANGES * sizeof(*pick));
+	if (!sev || !pick) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n_all; i++) {
+		json_t *c = json_array_get(changes, i);
+		const char *s = json_string_value(json_object_get(c, "severity"));
+
+		if (!s || alert_severity_from_name(s, &sev[i]) < 0) {
+			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu].severity is invalid",
+				      i);
+			goto out;
+		}
+	}
+	n = alert_pick(sev, n_all, pick);
+	a->changes = calloc(n ? n : 1, sizeof(*a->changes));
+	if (!a->changes) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *c = json_array_get(changes, pick[i]);
+		const char *change = json_string_value(json_object_get(c, "change"));
+		const char *kind = json_string_value(json_object_get(c, "kind"));
+		json_t *object = json_object_get(c, "object");
+		struct alert_change *ac = &a->changes[a->n_changes++];
+
+		if (!change || (strcmp(change, "added") && strcmp(change, "removed") &&
+				strcmp(change, "modified")) ||
+		    !kind || !object) {
+			r = error_set(err, -EBADMSG,
+				      "diff JSON: changes[%zu] needs change, kind and object",
+				      pick[i]);
+			goto out;
+		}
+		ac->change = strdup(change);
+		ac->severity = strdup(diff_severity_name(sev[pick[i]]));
+		ac->kind = alert_clean(kind, strlen(kind), false, 64);
+		ac->object = alert_json_string_text(object, false, SIZE_MAX / 8);
+		if (!ac->change || !ac->severity || !ac->kind || !ac->object) {
+			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu] is invalid", pick[i]);
+			goto out;
+		}
+		if (strcmp(change, "modified") == 0) {
+			json_t *attr = json_object_get(c, "attribute");
+
+			ac->attribute = alert_json_string_text(attr, false, 256);
+			ac->before = alert_json_value_text(json_object_get(c, "before"));
+			ac->after = alert_json_value_text(json_object_get(c, "after"));
+			if (!ac->attribute || !ac->before || !ac->after) {
+				r = error_set(err, -EBADMSG,
+					      "diff JSON: changes[%zu]: attribute, before or after "
+					      "is invalid",
+					      pick[i]);
+				goto out;
+			}
+		}
+	}
+	a->total_changes = total > n_all ? total : n_all;
+	a->severity = alert_top_severity(a->by_severity);
+	if (alert_json_hash(head, "from", &a->from_hash) < 0 ||
+	    alert_json_hash(head, "to", &a->to_hash) < 0)
+		r = error_set(err, -ENOMEM, "out of memory");
+out:
+	if (r < 0)
+		alert_clear_changes(a);
+	free(sev);
+	free(pick);
+	return r;
+}
+
+/* ------------------------------------------------------------ links */
+
+static int alert_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *nb = realloc(*buf, ncap);
+
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = ncap;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+static int alert_put_encoded(char **buf, size_t *len, size_t *cap, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int r = 0;
+
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && r == 0; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			r = alert_put(buf, len, cap, (const char *)p, 1);
+		} else {
+			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+
+			r = alert_put(buf, len, cap, e, 3);
+		}
+	}
+	return r;
+}
+
+int alert_set_link(struct alert *a, const char *tpl, struct error *err)
+{
+	const struct {
+		const char *name;
+		const char *value;
+	} vars[] = {
+		{ "target", a->target },       { "environment", a->environment },
+		{ "kind", alert_kind_name(a->kind) }, { "id", a->id },
+		{ "from_hash", a->from_hash }, { "to_hash", a->to_hash },
+		{ "dedup_key", a->dedup_key },
+	};
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int r = 0;
+
+	if (strncmp(tpl, "https://", 8) != 0 && strncmp(tpl, "http://", 7) != 0)
+		return error_set(err, -EINVAL, "link template must start with https:// or http://");
+	for (const char *p = tpl; *p && r == 0;) {
+		if (p[0] == '{' && p[1] == '{') {
+			r = alert_put(&buf, &len, &cap, "{", 1);
+			p += 2;
+			continue;
+		}
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			bool found = false;
+
+			for (size_t i = 0; close && i < sizeof(vars) / sizeof(vars[0]); i++) {
+				if (strlen(vars[i].name) == (size_t)(close - p - 1) &&
+				    memcmp(vars[i].name, p + 1, (size_t)(close - p - 1)) == 0) {
+					r = alert_put_encoded(&buf, &len, &cap, vars[i].value);
+					found = true;
+				}
+			}
+			if (!found) {
+				free(buf);
+				return error_set(err, -EINVAL,
+						 "link template: unknown placeholder '%.*s' (use "
+						 "{target}, {environment}, {kind}, {id}, {from_hash}, "
+						 "{to_hash}, {dedup_key})",
+						 close ? (int)(close - p + 1) : 1, p);
+			}
+			p = close + 1;
+			continue;
+		}
+		/* Control characters and blanks cannot be part of a URL: encode them. */
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			char e[4];
+
+			snprintf(e, sizeof(e), "%%%02X", (unsigned char)*p);
+			r = alert_put(&buf, &len, &cap, e, 3);
+		} else {
+			r = alert_put(&buf, &len, &cap, p, 1);
+		}
+		p++;
+	}
+	if (r < 0) {
+		free(buf);
+		return error_set(err, -ENOMEM, "out of memory");
+	}
+	free(a->link);
+	a->link = buf;
+	return 0;
+}
+
+/* ------------------------------------------------------------ text */
+
+void alert_time_iso(time_t t, char buf[21])
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The first line of s, control characters as spaces, at most max bytes (UTF-8 safe). */
+static void alert_first_line(const char *s, char *out, size_t max)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p && *p != '\n';) {
+		size_t cl = utf8_char_len(p);
+
+		if (cl == 0)
+			cl = 1;
+		if (n + cl + 1 > max)
+			break;
+		for (size_t i = 0; i < cl; i++)
+			out[n++] = (char)((p[i] < 0x20 || p[i] == 0x7f) ? ' ' : p[i]);
+		p += cl;
+	}
+	out[n] = '\0';
+}
+
+char *alert_headline(const struct alert *a)
+{
+	char where[300], msg[400], counts[200], *out = NULL;
+	const char *target = a->target ? a->target : "schemadrift";
+	int r;
+
+	if (a->environment)
+		snprintf(where, sizeof(where), "%s (%s)", target, a->environment);
+	else
+		snprintf(where, sizeof(where), "%s", target);
+	alert_first_line(where, where, sizeof(where));
+	alert_first_line(a->message ? a->message : "", msg, sizeof(msg));
+
+	switch (a->kind) {
+	case ALERT_DRIFT: {
+		size_t k = 0;
+
+		k += (size_t)snprintf(counts, sizeof(counts), "%zu change%s", a->total_changes,
+				      a->total_changes == 1 ? "" : "s");
+		if (a->total_changes) {
+			const char *sep = " (";
+
+			for (int s = DIFF_BREAKING; s >= DIFF_INFO; s--) {
+				if (!a->by_severity[s])
+					continue;
+				k += (size_t)snprintf(counts + k, sizeof(counts) - k, "%s%zu %s",
+						      sep, a->by_severity[s],
+						      diff_severity_name((enum diff_severity)s));
+				sep = ", ";
+			}
+			if (k < sizeof(counts) - 1)
+				snprintf(counts + k, sizeof(counts) - k, ")");
+		}
+		r = asprintf(&out, "Schema drift on %s: %s", where, counts);
+		break;
+	}
+	case ALERT_CHECK:
+		r = asprintf(&out, "Check failed on %s%s%s", where, msg[0] ? ": " : "", msg);
+		break;
+	case ALERT_ERROR:
+		r = asprintf(&out, "Cannot monitor %s%s%s", where, msg[0] ? ": " : "", msg);
+		break;
+	case ALERT_RECOVERED:
+		r = asprintf(&out, "Recovered: %s%s%s", where, msg[0] ? ": " : "", msg);
+		break;
+	case ALERT_TEST:
+	default:
+		r = asprintf(&out, "Test alert from schemadrift%s%s%s%s", a->target ? " for " : "",
+			     a->target ? where : "", msg[0] ? ": " : "", msg);
+		break;
+	}
+	return r < 0 ? NULL : out;
+}
+
+/* ------------------------------------------------------------ JSON */
+
+static int alert_json_set(json_t *obj, const char *key, json_t *v)
+{
+	if (!v)
+		return -ENOMEM;
+	return json_object_set_new(obj, key, v) == 0 ? 0 : -ENOMEM;
+}
+
+/* Strings held by an alert are clean UTF-8 when set through the API; anything
+ * assigned directly is cleaned here rather than dropped. */
+static json_t *alert_json_str(const char *s)
+{
+	json_t *j;
+	char *clean;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j)
+		return j;
+	clean = alert_clean(s, strlen(s), true, SIZE_MAX / 8);
+	j = clean ? json_string(clean) : NULL;
+	free(clean);
+	return j;
+}
+
+static json_t *alert_json_counts(const size_t v[3])
+{
+	return json_pack("[III]", (json_int_t)v[0], (json_int_t)v[1], (json_int_t)v[2]);
+}
+
+json_t *alert_to_json(const struct alert *a)
+{
+	json_t *j = json_object(), *changes = json_array();
+	int r = j && changes ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = alert_json_set(j, "version", json_integer(ALERT_JSON_VERSION));
+	if (r == 0)
+		r = alert_json_set(j, "id", alert_json_str(a->id));
+	if (r == 0)
+		r = alert_json_set(j, "kind", json_string(alert_kind_name(a->kind)));
+	if (r == 0)
+		r = alert_json_set(j, "target", alert_json_str(a->target));
+	if (r == 0)
+		r = alert_json_set(j, "environment", alert_json_str(a->environment));
+	if (r == 0)
+		r = alert_json_set(j, "severity", json_string(diff_severity_name(a->severity)));
+	if (r == 0)
+		r = alert_json_set(j, "created", json_integer((json_int_t)a->created));
+	if (r == 0)
+		r = alert_json_set(j, "by_type", alert_json_counts(a->by_type));
+	if (r == 0)
+		r = alert_json_set(j, "by_severity", alert_json_counts(a->by_severity));
+	if (r == 0)
+		r = alert_json_set(j, "total_changes", json_integer((json_int_t)a->total_changes));
+	for (size_t i = 0; r == 0 && i < a->n_changes; i++) {
+		const struct alert_change *c = &a->changes[i];
+		json_t *cj = json_object();
+
+		r = cj ? 0 : -ENOMEM;
+		if (r == 0)
+			r = alert_json_set(cj, "change", alert_json_str(c->change));
+		if (r == 0)
+			r = alert_json_set(cj, "severity", alert_json_str(c->severity));
+		if (r == 0)
+			r = alert_json_set(cj, "kind", alert_json_str(c->kind));
+		if (r == 0)
+			r = alert_json_set(cj, "object", alert_json_str(c->object));
+		if (r == 0)
+			r = alert_json_set(cj, "attribute", alert_json_str(c->attribute));
+		if (r == 0)
+			r = alert_json_set(cj, "before", alert_json_str(c->before));
+		if (r == 0)
+			r = alert_json_set(cj, "after", alert_json_str(c->after));
+		if (r == 0)
+			r = json_array_append_new(changes, cj) == 0 ? 0 : -ENOMEM;
+		else
+			json_decref(cj);
+	}
+	if (r == 0) {
+		r = alert_json_set(j, "changes", changes);
+		changes = NULL;
+	}
+	if (r == 0)
+		r = alert_json_set(j, "from_hash", alert_json_str(a->from_hash));
+	if (r == 0)
+		r = alert_json_set(j, "to_hash", alert_json_str(a->to_hash));
+	if (r == 0)
+		r = alert_json_set(j, "message", alert_json_str(a->message));
+	if (r == 0)
+		r = alert_json_set(j, "link", alert_json_str(a->link));
+	if (r == 0)
+		r = alert_json_set(j, "dedup_key", alert_json_str(a->dedup_key));
+	json_decref(changes);
+	if (r < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* An optional string member: absent or null leaves *field NULL. */
+static int alert_json_get_str(json_t *j, const char *key, bool required, char **field,
+			      struct error *err)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			return error_set(err, -EBADMSG, "alert JSON: '%s' is missing", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return error_set(err, -EBADMSG, "alert JSON: '%s' is not a string", key);
+	if (alert_set_str(field, json_string_value(v)) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static int alert_json_get_counts(json_t *j, const char *key, size_t out[3], struct error *err)
+{
+	json_t *v = json_object_get(j, key);
+
+	if (!json_is_array(v) || json_array_size(v) != 3)
+		return error_set(err, -EBADMSG, "alert JSON: '%s' is not 3 counts", key);
+	for (size_t i = 0; i < 3; i++) {
+		json_t *n = json_array_get(v, i);
+
+		if (!json_is_integer(n) || json_integer_value(n) < 0)
+			return error_set(err, -EBADMSG, "alert JSON: '%s' is not 3 counts", key);
+		out[i] = (size_t)json_integer_value(n);
+	}
+	return 0;
+}
+
+int alert_from_json(json_t *j, struct alert **ret, struct error *err)
+{
+	struct alert *a;
+	json_t *changes, *v;
+	enum alert_kind kind;
+	const char *s;
+	int r;
+
+	if (!json_is_object(j))
+		return error_set(err, -EBADMSG, "alert JSON: not an object");
+	v = json_object_get(j, "version");
+	if (!json_is_integer(v) || json_integer_value(v) != ALERT_JSON_VERSION)
+		return error_set(err, -EBADMSG, "alert JSON: unsupported version (want %d)",
+				 ALERT_JSON_VERSION);
+	s = json_string_value(json_object_get(j, "kind"));
+	if (!s || alert_kind_from_name(s, &kind) < 0)
+		return error_set(err, -EBADMSG, "alert JSON: 'kind' is invalid");
+	r = alert_new(kind, NULL, &a);
+	if (r < 0)
+		return error_set(err, r, "out of memory");
+	free(a->id);
+	a->id = NULL;
+	r = alert_json_get_str(j, "id", true, &a->id, err);
+	/* The id goes into headers (webhook-id) and file names: a token only. */
+	if (r == 0 && (!a->id[0] || strlen(a->id) > 100 ||
+		       strspn(a->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				     "0123456789_-.") != strlen(a->id)))
+		r = error_set(err, -EBADMSG,
+			      "alert JSON: 'id' is not 1-100 of letters, digits, '_', '-', '.'");
+	if (r == 0)
+		r = alert_json_get_str(j, "target", false, &a->target, err);
+	if (r == 0)
+		r = alert_json_get_str(j, "environment", false, &a->environment, err);
+	if (r == 0) {
+		s = json_string_value(json_object_get(j, "severity"));
+		if (!s || alert_severity_from_name(s, &a->severity) < 0)
+			r = error_set(err, -EBADMSG, "alert JSON: 'severity' is invalid");
+	}
+	if (r == 0) {
+		v = json_object_get(j, "created");
+		if (!json_is_integer(v))
+			r = error_set(err, -EBADMSG, "alert JSON: 'created' is not a time");
+		else
+			a->created = (time_t)json_integer_value(v);
+	}
+	if (r == 0)
+		r = alert_json_get_counts(j, "by_type", a->by_type, err);
+	if (r == 0)
+		r = alert_json_get_counts(j, "by_severity", a->by_severity, err);
+	if (r == 0) {
+		v = json_object_get(j, "total_changes");
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			r = error_set(err, -EBADMSG, "alert JSON: 'total_changes' is not a count");
+		else
+			a->total_changes = (size_t)json_integer_value(v);
+	}
+	changes = json_object_get(j, "changes");
+	if (r == 0 && (!json_is_array(changes) || json_array_size(changes) > ALERT_MAX_CHANGES))
+		r = error_set(err, -EBADMSG, "alert JSON: 'changes' is not a list of at most %d",
+			      ALERT_MAX_CHANGES);
+	if (r == 0 && json_array_size(changes)) {
+		a->changes = calloc(json_array_size(changes), sizeof(*a->changes));
+		if (!a->changes)
+			r = error_set(err, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; r == 0 && i < json_array_size(changes); i++) {
+		json_t *c = json_array_get(changes, i);
+		struct alert_change *ac = &a->changes[a->n_changes++];
+
+		r = alert_json_get_str(c, "change", true, &ac->change, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "severity", true, &ac->severity, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "kind", true, &ac->kind, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "object", true, &ac->object, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "attribute", false, &ac->attribute, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "before", false, &ac->before, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "after", false, &ac->after, err);
+		if (r < 0)
+			error_prefix(err, "changes[%zu]", i);
+	}
+	if (r == 0)
+		r = alert_json_get_str(j, "from_hash", false, &a->from_hash, err);
+	if (r == 0)
+		r = alert_json_get_str(j, "to_hash", false, &a->to_hash, err);
+	if (r == 0)
+		r = alert_json_get_str(j, "message", false, &a->message, err);
+	if (r == 0)
+		r = alert_json_get_str(j, "link", false, &a->link, err);
+	if (r == 0)
+		r = alert_json_get_str(j, "dedup_key", false, &a->dedup_key, err);
+	if (r < 0) {
+		alert_free(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}

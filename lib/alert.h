@@ -1,0 +1,95 @@
+/* Alerts: what an on-call engineer is told, independent of the channel that carries it. */
+#ifndef SCHEMADRIFT_ALERT_H
+#define SCHEMADRIFT_ALERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "diff.h"
+#include "error.h"
+
+enum alert_kind { ALERT_DRIFT, ALERT_CHECK, ALERT_ERROR, ALERT_RECOVERED, ALERT_TEST };
+
+/*
+ * One change, as text ready for rendering (values via model_value_text).
+ * Every string is valid UTF-8; object names have control characters as \xHH
+ * (one line); before/after keep newlines and tabs (view definitions) and are
+ * cut to ALERT_VALUE_MAX bytes (ending in "…" when cut).  Renderers escape.
+ */
+struct alert_change {
+	char *change;    /* "added" | "removed" | "modified" */
+	char *severity;  /* "breaking" | "warning" | "info" */
+	char *kind;      /* "column" */
+	char *object;    /* "public.orders.total" */
+	char *attribute; /* NULL unless modified */
+	char *before, *after; /* NULL unless modified */
+};
+
+/* Owns every string.  Serialisable (alert_to_json/alert_from_json) for the outbox. */
+struct alert {
+	char *id;          /* unique, stable across retries: the idempotency key */
+	enum alert_kind kind;
+	char *target;
+	char *environment; /* "production"; NULL if unset */
+	enum diff_severity severity;
+	time_t created;
+	size_t by_type[3];     /* added, removed, modified */
+	size_t by_severity[3]; /* info, warning, breaking */
+	size_t total_changes;
+	struct alert_change *changes; /* the most severe first, at most ALERT_MAX_CHANGES */
+	size_t n_changes;
+	char *from_hash, *to_hash; /* NULL when not applicable */
+	char *message;   /* error text, check details, or the test message */
+	char *link;      /* from the configured URL template, or NULL */
+	char *dedup_key; /* the drift/error state this alert belongs to (PagerDuty dedup_key) */
+};
+
+#define ALERT_MAX_CHANGES 100
+#define ALERT_VALUE_MAX 1024
+/* Version of alert_to_json()'s format (the outbox's files). */
+#define ALERT_JSON_VERSION 1
+
+const char *alert_kind_name(enum alert_kind k);
+int alert_kind_from_name(const char *name, enum alert_kind *ret);
+
+/*
+ * A new alert with a random 32-hex-digit id, created = now, and the kind's
+ * default severity (drift, recovered, test: info; check: warning; error:
+ * breaking).  target is copied (NULL is allowed for a test alert).
+ */
+int alert_new(enum alert_kind kind, const char *target, struct alert **ret);
+void alert_free(struct alert *a);
+
+/* Fills counts, severity (the highest) and the top changes from a diff, and
+ * the snapshot hashes when the models are hashed. */
+int alert_set_diff(struct alert *a, const struct diff *d);
+/* Same from `schemadrift diff --format json` output (docs/diff-format.md). */
+int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err);
+
+/* Replaces a string field with a copy of s (NULL clears it); invalid UTF-8
+ * bytes become \xHH, so any server message is safe to store.  -ENOMEM. */
+int alert_set_str(char **field, const char *s);
+
+/*
+ * Expands a URL template into a->link: {target}, {environment}, {kind}, {id},
+ * {from_hash}, {to_hash} and {dedup_key} are replaced by the percent-encoded
+ * value (empty when unset); "{{" is a literal "{".  The template must start
+ * with https:// or http://.  -EINVAL with a message naming the placeholder.
+ */
+int alert_set_link(struct alert *a, const char *url_template, struct error *err);
+
+/* One line for humans: "Schema drift on billing (production): 3 changes (1 breaking, 2 info)".
+ * Control characters become spaces.  malloc'd; NULL on ENOMEM. */
+char *alert_headline(const struct alert *a);
+
+/* "2024-05-01T12:00:00Z" into buf (21 bytes). */
+void alert_time_iso(time_t t, char buf[21]);
+
+/* The outbox format, version ALERT_JSON_VERSION.  New reference; NULL on ENOMEM. */
+json_t *alert_to_json(const struct alert *a);
+int alert_from_json(json_t *j, struct alert **ret, struct error *err);
+
+#endif

@@ -1,0 +1,182 @@
+/* Notifier interface and registry: one const vtable per channel type, one table of them. */
+#ifndef SCHEMADRIFT_NOTIFY_H
+#define SCHEMADRIFT_NOTIFY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "alert.h"
+#include "conf.h"
+#include "error.h"
+
+struct http_client;
+struct http_response;
+
+enum notify_status {
+	NOTIFY_DELIVERED, /* the channel accepted it (2xx, SMTP 250) */
+	NOTIFY_RETRY,     /* network error, timeout, 408, 429, 5xx, SMTP 4xx: try again later */
+	NOTIFY_FAILED,    /* permanent (other 3xx/4xx, SMTP 5xx, refused TLS): dead letter */
+};
+
+struct notify_result {
+	enum notify_status status;
+	int retry_after_s; /* from Retry-After, or 0 */
+	char detail[512];  /* what the remote side answered, for logs and test-alert; no secrets */
+};
+
+struct notify_channel;
+
+/* Called exactly once per send, on the event loop's thread. */
+typedef void (*notify_done_fn)(struct notify_channel *ch, const struct notify_result *res,
+			       void *arg);
+
+/* Shared, loop-bound resources every channel may use. */
+struct notify_env {
+	struct event_base *base;
+	struct http_client *http; /* lib/http.h: libcurl multi-socket on base */
+};
+
+struct notify_backend {
+	const char *name; /* "webhook", "slack", "teams", "discord", "pagerduty", "smtp" */
+	/* Reads its keys from the [notifier NAME] section (`type` included: accept
+	 * it); unknown keys are errors naming file:line.  Sets ch->state. */
+	int (*configure)(struct notify_channel *ch, const struct conf_section *s,
+			 struct error *err);
+	/* The payload this channel would send, for `schemadrift render` and tests.
+	 * Never contains a secret.  Must work with ch->state == NULL (not
+	 * configured: defaults), which is how `schemadrift render` calls it. */
+	int (*render)(struct notify_channel *ch, const struct alert *a, char **ret_body,
+		      struct error *err);
+	/* Starts an asynchronous delivery; done is called later, never from inside
+	 * send.  A negative return (nothing started, done never called) means a
+	 * local failure worth retrying (-ENOMEM); problems with the alert itself
+	 * are reported through done as NOTIFY_FAILED. */
+	int (*send)(struct notify_channel *ch, const struct alert *a, notify_done_fn done,
+		    void *arg);
+	/* Frees ch->state (may be NULL); sends in flight are dropped and their
+	 * done callbacks are not called. */
+	void (*destroy)(struct notify_channel *ch);
+};
+
+struct notify_channel {
+	const struct notify_backend *backend;
+	char *name; /* the section's NAME */
+	struct notify_env *env;
+	void *state; /* the backend's */
+};
+
+/* The registry (notify.c): one row per backend. */
+extern const struct notify_backend notify_webhook_backend;
+extern const struct notify_backend notify_pagerduty_backend;
+extern const struct notify_backend notify_slack_backend;
+extern const struct notify_backend notify_teams_backend;
+extern const struct notify_backend notify_discord_backend;
+extern const struct notify_backend notify_smtp_backend;
+
+const struct notify_backend *notify_backend_find(const char *type);
+/* "webhook, pagerduty, slack, teams, discord, smtp" into buf. */
+void notify_backend_names(char *buf, size_t size);
+
+/* From a [notifier NAME] section with `type = ...`. */
+int notify_channel_new(struct notify_env *env, const struct conf_section *s,
+		       struct notify_channel **ret, struct error *err);
+void notify_channel_free(struct notify_channel *ch);
+
+/* What a channel of this type would send for a, with default settings
+ * (`schemadrift render --channel TYPE`). */
+int notify_render_type(const char *type, const struct alert *a, char **ret_body,
+		       struct error *err);
+
+/* ------------------------------------------------------------------------
+ * For backends: the shared part of the HTTP channels (webhook, pagerduty,
+ * slack, teams, discord).
+ */
+
+/* Keys every HTTP channel takes; see docs/notifiers.md. */
+struct notify_http {
+	char *url; /* secret */
+	bool allow_http;
+	bool follow_redirects;
+	long connect_timeout_ms;
+	long timeout_ms;
+	char *ca_file;
+	long max_changes; /* changes listed in a message */
+	/* private */
+	const struct conf_kv *url_kv;
+	char **secrets; /* redacted from every detail text */
+	size_t n_secrets;
+	struct notify_pending *pending; /* sends in flight */
+};
+
+/* Defaults; max_changes is the backend's default. */
+void notify_http_init(struct notify_http *h, long max_changes);
+/* 1 if kv is a shared key (type, url, allow_http, follow_redirects,
+ * connect_timeout, timeout, ca_file, max_changes) and was taken, 0 if not,
+ * negative on error. */
+int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct error *err);
+/* After the keys: the URL is required unless default_url, and its scheme is
+ * checked (https://, or http:// with allow_http). */
+int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
+		      const struct conf_section *s, const char *default_url, struct error *err);
+/* Never shown in any detail text (the URL and its path are already). */
+int notify_http_add_secret(struct notify_http *h, const char *secret);
+/* Drops sends in flight (no callbacks) and frees h's contents. */
+void notify_http_done(struct notify_http *h);
+
+/* POSTs body with the given extra headers ("Name: value"; Content-Type is
+ * application/json unless given); done gets the classified result. */
+int notify_http_post(struct notify_channel *ch, struct notify_http *h, const char *body,
+		     size_t body_len, const char *const *headers, size_t n_headers,
+		     notify_done_fn done, void *arg);
+/* Reports res through done from the event loop (a send that failed before
+ * reaching the network).  -ENOMEM if it cannot be scheduled. */
+int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
+		      const struct notify_result *res, notify_done_fn done, void *arg);
+
+/* The retry classification (docs/notifiers.md): 2xx delivered; no answer,
+ * timeout, 408, 429, 5xx retry; scheme refused, bad URL, too many redirects,
+ * other 3xx and 4xx failed.  secrets are redacted from the detail. */
+void notify_classify_http(const struct http_response *res, const char *const *secrets,
+			  size_t n_secrets, struct notify_result *ret);
+
+/* An alert id fit for a header: 1-100 of [A-Za-z0-9_.-]. */
+bool notify_id_is_token(const char *id);
+
+/* A growing string for renderers; errors are sticky (b->failed) and reported by take. */
+struct notify_buf {
+	char *s;
+	size_t len, cap;
+	bool failed;
+};
+void notify_buf_put(struct notify_buf *b, const char *s, size_t n);
+void notify_buf_puts(struct notify_buf *b, const char *s);
+void notify_buf_printf(struct notify_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The string (malloc'd, "" when empty), or NULL after a failure; b is reset. */
+char *notify_buf_take(struct notify_buf *b);
+void notify_buf_done(struct notify_buf *b);
+
+/* Escaping for a channel: the bytes that stand for the character at p
+ * (*ret_len of them), and how many bytes of p that character takes. */
+typedef const char *(*notify_escape_fn)(const char *p, size_t *ret_len, size_t *ret_advance);
+/* Appends s escaped by fn, at most max units long counting the escapes; cut
+ * only between whole characters and escapes, ending in "…" when cut. */
+void notify_escape_cut(struct notify_buf *b, const char *s, size_t max, notify_escape_fn fn);
+
+/* A message title (unescaped): "Schema drift on billing (production)",
+ * "Cannot monitor billing", "Recovered: billing", "Test alert from schemadrift". */
+char *notify_title(const struct alert *a);
+
+/* Text helpers for renderers.  Lengths are counted in UTF-16 code units, the
+ * most any of the chat services counts. */
+size_t notify_text_units(const char *s);
+/* A copy of s cut to at most max units, ending in "…" when cut; malloc'd. */
+char *notify_truncate(const char *s, size_t max_units);
+/* "column", "materialized view": a change's kind for humans. */
+void notify_kind_label(const char *kind, char *buf, size_t size);
+/* Whether a modified change's values are best shown as "changed" (multi-line or long). */
+bool notify_change_is_long(const struct alert_change *c, size_t max_units);
+
+#endif

@@ -1,0 +1,380 @@
+/* Slack channel: incoming webhook, Block Kit layout with a plain-text fallback, within Slack's limits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "notify.h"
+#include "utf8.h"
+
+/* Slack's limits: 50 blocks a message, 3,000 characters a section text, 150 a
+ * header; we stay a little below each. */
+#define SLACK_MAX_BLOCKS 50
+#define SLACK_SECTION_MAX 2900
+#define SLACK_HEADER_MAX 150
+#define SLACK_FALLBACK_MAX 2900
+#define SLACK_VALUE_MAX 200
+#define SLACK_MESSAGE_MAX 2800
+#define SLACK_DEFAULT_MAX_CHANGES 20
+
+/* U+2060 WORD JOINER after '@': "@channel" still reads "@channel" but is no mention. */
+#define SLACK_AT "@\xe2\x81\xa0"
+/* U+02CB MODIFIER LETTER GRAVE ACCENT stands in for '`', which cannot be escaped in a code span. */
+#define SLACK_BACKTICK "\xcb\x8b"
+
+struct slack_state {
+	struct notify_http http; /* first: the shared HTTP part */
+};
+
+/*
+ * Slack mrkdwn has no escape character: &, < and > become entities (so
+ * <!channel>, <!here>, <@U123> and <url|text> cannot form), '@' is followed by
+ * a word joiner (no @channel/@here/@everyone, even with link_names), and text
+ * from the database is shown inside `code` spans, where *bold*, _italic_ and
+ * ~strike~ are not formatted; a backtick there is replaced by U+02CB.
+ */
+/* The escaped form of the character at p (notify_escape_fn). */
+static const char *slack_piece(const char *p, size_t *ret_len, size_t *ret_advance)
+{
+	static const struct {
+		char c;
+		const char *esc;
+	} map[] = {
+		{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" },
+		{ '@', SLACK_AT }, { '`', SLACK_BACKTICK },
+	};
+	size_t cl = utf8_char_len((const unsigned char *)p);
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (*p == map[i].c) {
+			*ret_len = strlen(map[i].esc);
+			*ret_advance = 1;
+			return map[i].esc;
+		}
+	}
+	*ret_len = *ret_advance = cl ? cl : 1;
+	return p;
+}
+
+static void slack_escape_cut(struct notify_buf *b, const char *s, size_t max)
+{
+	notify_escape_cut(b, s, max, slack_piece);
+}
+
+static void slack_escape(struct notify_buf *b, const char *s)
+{
+	slack_escape_cut(b, s, SIZE_MAX);
+}
+
+/* `text`, at most max characters with the escapes. */
+static void slack_code(struct notify_buf *b, const char *s, size_t max)
+{
+	notify_buf_puts(b, "`");
+	slack_escape_cut(b, s, max);
+	notify_buf_puts(b, "`");
+}
+
+static char *slack_escaped(const char *s, size_t max)
+{
+	struct notify_buf b = { 0 };
+
+	slack_escape_cut(&b, s, max);
+	return notify_buf_take(&b);
+}
+
+static int jadd(json_t *arr, json_t *v)
+{
+	if (!v)
+		return -ENOMEM;
+	return json_array_append_new(arr, v) == 0 ? 0 : -ENOMEM;
+}
+
+static json_t *slack_mrkdwn_section(const char *text)
+{
+	return json_pack("{s:s,s:{s:s,s:s}}", "type", "section", "text", "type", "mrkdwn", "text",
+			 text);
+}
+
+/* One change line: "• *breaking* removed table `public.legacy`". */
+static void slack_change_line(struct notify_buf *b, const struct alert_change *c)
+{
+	char kind[64];
+
+	notify_kind_label(c->kind, kind, sizeof(kind));
+	notify_buf_printf(b, "\xe2\x80\xa2 *%s* %s %s ", c->severity, c->change, kind);
+	slack_code(b, c->object, 400);
+	if (c->attribute) {
+		notify_buf_puts(b, ": ");
+		slack_code(b, c->attribute, 100);
+		if (notify_change_is_long(c, SLACK_VALUE_MAX)) {
+			notify_buf_puts(b, " changed");
+		} else {
+			notify_buf_puts(b, " ");
+			slack_code(b, c->before, SLACK_VALUE_MAX);
+			notify_buf_puts(b, " \xe2\x86\x92 ");
+			slack_code(b, c->after, SLACK_VALUE_MAX);
+		}
+	}
+}
+
+static int slack_blocks(const struct alert *a, size_t max_changes, json_t *blocks)
+{
+	struct notify_buf b = { 0 };
+	char *text = NULL, *title = NULL;
+	size_t shown = 0, n;
+	int r = 0;
+
+	/* Header: plain_text, so nothing in it is formatted. */
+	text = notify_title(a);
+	title = text ? slack_escaped(text, SLACK_HEADER_MAX - 10) : NULL;
+	free(text);
+	if (!title)
+		return -ENOMEM;
+	r = jadd(blocks, json_pack("{s:s,s:{s:s,s:s,s:b}}", "type", "header", "text", "type",
+				   "plain_text", "text", title, "emoji", 0));
+	free(title);
+
+	/* Facts. */
+	if (r == 0) {
+		json_t *fields = json_array();
+
+		notify_buf_puts(&b, "*Target*\n");
+		slack_code(&b, a->target ? a->target : "(none)", 200);
+		text = notify_buf_take(&b);
+		r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text", text))
+			 : -ENOMEM;
+		free(text);
+		if (r == 0 && a->environment) {
+			notify_buf_puts(&b, "*Environment*\n");
+			slack_code(&b, a->environment, 200);
+			text = notify_buf_take(&b);
+			r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text",
+							  text))
+				 : -ENOMEM;
+			free(text);
+		}
+		if (r == 0) {
+			notify_buf_printf(&b, "*Severity*\n%s", diff_severity_name(a->severity));
+			text = notify_buf_take(&b);
+			r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text",
+							  text))
+				 : -ENOMEM;
+			free(text);
+		}
+		if (r == 0 && a->kind == ALERT_DRIFT) {
+			const char *sep = " (";
+
+			notify_buf_printf(&b, "*Changes*\n%zu", a->total_changes);
+			for (int s = DIFF_BREAKING; s >= DIFF_INFO; s--) {
+				if (!a->by_severity[s])
+					continue;
+				notify_buf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
+						  diff_severity_name((enum diff_severity)s));
+				sep = ", ";
+			}
+			if (a->total_changes)
+				notify_buf_puts(&b, ")");
+			text = notify_buf_take(&b);
+			r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text",
+							  text))
+				 : -ENOMEM;
+			free(text);
+		}
+		if (r == 0)
+			r = jadd(blocks, json_pack("{s:s,s:o}", "type", "section", "fields", fields));
+		else
+			json_decref(fields);
+	}
+
+	/* The message (error text, check details, test note): a code block. */
+	if (r == 0 && a->message && a->message[0]) {
+		char *cut = notify_truncate(a->message, SLACK_MESSAGE_MAX);
+
+		notify_buf_puts(&b, "```");
+		if (cut)
+			slack_escape(&b, cut);
+		else
+			b.failed = true;
+		notify_buf_puts(&b, "```");
+		free(cut);
+		text = notify_buf_take(&b);
+		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
+		free(text);
+	}
+
+	/* Changes, packed into sections of at most SLACK_SECTION_MAX characters,
+	 * leaving room for the "more" line, the link and the context. */
+	n = a->n_changes < max_changes ? a->n_changes : max_changes;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct notify_buf line = { 0 };
+		char *l;
+
+		slack_change_line(&line, &a->changes[i]);
+		l = notify_buf_take(&line);
+		if (!l) {
+			r = -ENOMEM;
+			break;
+		}
+		if (b.len && notify_text_units(b.s) + 1 + notify_text_units(l) > SLACK_SECTION_MAX) {
+			if (json_array_size(blocks) + 1 + 3 > SLACK_MAX_BLOCKS) {
+				free(l);
+				break;
+			}
+			text = notify_buf_take(&b);
+			r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
+			free(text);
+		}
+		if (r == 0) {
+			if (b.len)
+				notify_buf_puts(&b, "\n");
+			notify_buf_puts(&b, l);
+			shown++;
+		}
+		free(l);
+	}
+	if (r == 0 && b.len) {
+		text = notify_buf_take(&b);
+		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
+		free(text);
+	}
+	if (r == 0 && a->kind == ALERT_DRIFT && a->total_changes > shown) {
+		char more[64];
+
+		snprintf(more, sizeof(more), "... and %zu more changes", a->total_changes - shown);
+		r = jadd(blocks, slack_mrkdwn_section(more));
+	}
+
+	if (r == 0 && a->link) {
+		/* <url|text>: the URL is ours (percent-encoded values) but the
+		 * template is not; entities keep it one link, %7C keeps '|' out. */
+		notify_buf_puts(&b, "<");
+		for (const char *p = a->link; *p; p++) {
+			if (*p == '|')
+				notify_buf_puts(&b, "%7C");
+			else if (*p == '&')
+				notify_buf_puts(&b, "&amp;");
+			else if (*p == '<')
+				notify_buf_puts(&b, "%3C");
+			else if (*p == '>')
+				notify_buf_puts(&b, "%3E");
+			else
+				notify_buf_put(&b, p, 1);
+		}
+		notify_buf_puts(&b, "|Open in schemadrift>");
+		text = notify_buf_take(&b);
+		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
+		free(text);
+	}
+
+	if (r == 0) {
+		char created[21];
+
+		alert_time_iso(a->created, created);
+		notify_buf_printf(&b, "%s", created);
+		if (a->from_hash && a->to_hash)
+			notify_buf_printf(&b, " \xc2\xb7 snapshot `%.12s` \xe2\x86\x92 `%.12s`",
+					  a->from_hash, a->to_hash);
+		notify_buf_printf(&b, " \xc2\xb7 alert `%s`", a->id);
+		text = notify_buf_take(&b);
+		r = text ? jadd(blocks, json_pack("{s:s,s:[{s:s,s:s}]}", "type", "context",
+						  "elements", "type", "mrkdwn", "text", text))
+			 : -ENOMEM;
+		free(text);
+	}
+	notify_buf_done(&b);
+	return r;
+}
+
+static int slack_render(struct notify_channel *ch, const struct alert *a, char **ret_body,
+			struct error *err)
+{
+	const struct slack_state *st = ch->state;
+	size_t max = st ? (size_t)st->http.max_changes : SLACK_DEFAULT_MAX_CHANGES;
+	json_t *j = NULL, *blocks = json_array();
+	char *headline = alert_headline(a), *fallback = NULL;
+	int r = blocks && headline ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = slack_blocks(a, max, blocks);
+	if (r == 0) {
+		fallback = slack_escaped(headline, SLACK_FALLBACK_MAX);
+		/* mrkdwn false: the fallback (notifications, old clients) is not
+		 * formatted either. */
+		j = fallback ? json_pack("{s:s,s:b,s:O}", "text", fallback, "mrkdwn", 0, "blocks",
+					 blocks)
+			     : NULL;
+		r = j ? 0 : -ENOMEM;
+	}
+	if (r == 0) {
+		*ret_body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		r = *ret_body ? 0 : -ENOMEM;
+	}
+	json_decref(j);
+	json_decref(blocks);
+	free(headline);
+	free(fallback);
+	if (r < 0)
+		return error_set(err, r, "channel '%s': cannot build the Slack message", ch->name);
+	return 0;
+}
+
+static void slack_destroy(struct notify_channel *ch)
+{
+	struct slack_state *st = ch->state;
+
+	if (!st)
+		return;
+	notify_http_done(&st->http);
+	free(st);
+	ch->state = NULL;
+}
+
+static int slack_configure(struct notify_channel *ch, const struct conf_section *s,
+			   struct error *err)
+{
+	struct slack_state *st = calloc(1, sizeof(*st));
+	int r = 0;
+
+	if (!st)
+		return error_set(err, -ENOMEM, "out of memory");
+	notify_http_init(&st->http, SLACK_DEFAULT_MAX_CHANGES);
+	ch->state = st;
+	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
+		r = notify_http_key(&st->http, &s->kv[i], err);
+		if (r == 0)
+			r = conf_error(&s->kv[i], err, -EINVAL, "unknown key for a slack notifier");
+	}
+	if (r >= 0)
+		r = notify_http_check(&st->http, ch, s, NULL, err);
+	if (r < 0) {
+		slack_destroy(ch);
+		return r;
+	}
+	return 0;
+}
+
+static int slack_send(struct notify_channel *ch, const struct alert *a, notify_done_fn done,
+		      void *arg)
+{
+	struct slack_state *st = ch->state;
+	struct error err;
+	char *body;
+	int r;
+
+	if (!st)
+		return -EINVAL;
+	r = slack_render(ch, a, &body, &err);
+	if (r < 0)
+		return r;
+	r = notify_http_post(ch, &st->http, body, strlen(body), NULL, 0, done, arg);
+	free(body);
+	return r;
+}
+
+const struct notify_backend notify_slack_backend = {
+	.name = "slack",
+	.configure = slack_configure,
+	.render = slack_render,
+	.send = slack_send,
+	.destroy = slack_destroy,
+};
