@@ -361,6 +361,19 @@ static int diff_push(struct diff *d, size_t *cap, const struct diff_change *c)
 	return 0;
 }
 
+void diff_acknowledge(struct diff *d, size_t i, const char *reason)
+{
+	struct diff_change *c;
+
+	if (!d || i >= d->n_changes || d->changes[i].acknowledged)
+		return;
+	c = &d->changes[i];
+	c->acknowledged = true;
+	c->ack_reason = reason;
+	d->by_severity[c->severity]--;
+	d->n_acknowledged++;
+}
+
 /*
  * True when o is a child whose parent relation exists in `own` but not in
  * `other` under the same kind, i.e. the parent itself is added/removed.
@@ -379,8 +392,19 @@ static bool diff_parent_changed(const struct model_object *o, const struct model
 	key.schema = o->schema;
 	key.name = o->parent;
 	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++) {
+		const struct model_object *mine, *theirs;
+
 		key.kind = parents[i];
-		if (model_find(own, &key) && !model_find(other, &key))
+		mine = model_find(own, &key);
+		theirs = model_find(other, &key);
+		if (mine && !theirs)
+			return true;
+		/* A table that became a partition (or stopped being one) loses (or
+		 * gains) the columns and inherited children that partitions report
+		 * at their parent: not changes of their own. */
+		if (mine && theirs &&
+		    (model_object_attr(mine, "partition_of") != NULL) !=
+			    (model_object_attr(theirs, "partition_of") != NULL))
 			return true;
 	}
 	return false;
@@ -914,6 +938,11 @@ static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
 	fprintf(out, "[%s]", diff_severity_name(c->severity));
 	if (sev_color)
 		diff_color(out, color, DIFF_RESET);
+	if (c->acknowledged) {
+		fputs(" (acknowledged: ", out);
+		diff_put_str(out, c->ack_reason ? c->ack_reason : "");
+		fputc(')', out);
+	}
 	fputc('\n', out);
 	if (block)
 		r = diff_write_block(out, color, before, after);
@@ -937,6 +966,10 @@ int diff_write_text(const struct diff *d, FILE *out, bool color)
 	}
 	if (d->n_changes == 0)
 		fputs("no changes\n", out);
+	else if (d->n_acknowledged)
+		fprintf(out, "%zu change%s: %zu breaking, %zu warning, %zu info, %zu acknowledged\n",
+			d->n_changes, d->n_changes == 1 ? "" : "s", d->by_severity[DIFF_BREAKING],
+			d->by_severity[DIFF_WARNING], d->by_severity[DIFF_INFO], d->n_acknowledged);
 	else
 		fprintf(out, "%zu change%s: %zu breaking, %zu warning, %zu info\n", d->n_changes,
 			d->n_changes == 1 ? "" : "s", d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
@@ -1056,6 +1089,11 @@ static json_t *diff_change_json(const struct diff_change *c)
 		if (r == 0)
 			r = diff_json_set(j, "after", diff_value_json(c->new_value));
 	}
+	if (r == 0 && c->acknowledged) {
+		r = diff_json_set(j, "acknowledged", json_true());
+		if (r == 0)
+			r = diff_json_set(j, "ack_reason", diff_string_json(c->ack_reason));
+	}
 	free(name);
 	if (r < 0) {
 		json_decref(j);
@@ -1105,6 +1143,9 @@ json_t *diff_to_json(const struct diff *d, const char *from_label, const char *t
 		for (size_t i = 0; r == 0 && i < sizeof(counts) / sizeof(counts[0]); i++)
 			r = diff_json_set(summary, counts[i].key,
 					  json_integer((json_int_t)counts[i].n));
+		if (r == 0 && d->n_acknowledged)
+			r = diff_json_set(summary, "acknowledged",
+					  json_integer((json_int_t)d->n_acknowledged));
 	}
 
 	if (r == 0) {

@@ -19,6 +19,8 @@ struct diff_change {
 	const struct model_object *after;  /* NULL when removed; the new name when renamed */
 	const char *attribute;             /* DIFF_MODIFIED only */
 	const struct model_value *old_value, *new_value; /* NULL when absent */
+	bool acknowledged;                 /* set by diff_acknowledge() */
+	const char *ack_reason;            /* borrowed from the caller */
 };
 
 /* Borrows from both models: they must outlive the diff. */
@@ -26,12 +28,20 @@ struct diff {
 	struct diff_change *changes;
 	size_t n_changes;
 	size_t by_type[4];
-	size_t by_severity[3];
+	size_t by_severity[3]; /* acknowledged changes not included */
+	size_t n_acknowledged;
 	const struct model *from, *to;
 };
 
 int diff_models(const struct model *from, const struct model *to, struct diff **ret);
 void diff_free(struct diff *d);
+
+/*
+ * Marks change i as acknowledged (an accepted exception, lib/ack.h): it stays
+ * listed, marked with the reason (borrowed: must outlive d), and leaves the
+ * severity counts, so it neither raises the summary nor an alert.
+ */
+void diff_acknowledge(struct diff *d, size_t i, const char *reason);
 
 const char *diff_type_name(enum diff_change_type t);
 const char *diff_severity_name(enum diff_severity s);

@@ -1,0 +1,2 @@
+-- drift case column_add: starting schema
+CREATE TABLE t (id integer);

@@ -1,0 +1,2 @@
+-- drift case column_drop: the change
+ALTER TABLE t DROP COLUMN b;

@@ -1,0 +1,3 @@
+-- drift case column_generated: the change
+ALTER TABLE t ALTER COLUMN g DROP EXPRESSION;
+ALTER TABLE t ADD COLUMN h integer NOT NULL GENERATED ALWAYS AS (a + 1) STORED;

@@ -1,0 +1,2 @@
+-- drift case column_identity: starting schema
+CREATE TABLE t (a integer NOT NULL, b integer GENERATED ALWAYS AS IDENTITY);

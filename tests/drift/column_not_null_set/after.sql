@@ -1,0 +1,2 @@
+-- drift case column_not_null_set: the change
+ALTER TABLE t ALTER COLUMN name SET NOT NULL;

@@ -1,0 +1,2 @@
+-- drift case fk_validate: the change
+ALTER TABLE child VALIDATE CONSTRAINT child_pid_fkey;

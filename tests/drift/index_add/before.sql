@@ -1,0 +1,2 @@
+-- drift case index_add: starting schema
+CREATE TABLE t (a integer, b text);

@@ -1,0 +1,2 @@
+-- drift case matview_drop: the change
+DROP MATERIALIZED VIEW mv;

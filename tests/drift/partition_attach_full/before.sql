@@ -1,0 +1,3 @@
+-- drift case partition_attach_full: starting schema
+CREATE TABLE measurements (id integer, logdate date NOT NULL) PARTITION BY RANGE (logdate);
+CREATE TABLE measurements_2024 (id integer, logdate date NOT NULL);

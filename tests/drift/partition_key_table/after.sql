@@ -1,0 +1,3 @@
+-- drift case partition_key_table: the change
+DROP TABLE logs;
+CREATE TABLE logs (id integer, at date);

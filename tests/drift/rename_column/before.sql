@@ -1,0 +1,2 @@
+-- drift case rename_column: starting schema
+CREATE TABLE t (a integer, b text);

@@ -1,0 +1,2 @@
+-- drift case schema_add: the change
+CREATE SCHEMA app;

@@ -1,0 +1,2 @@
+-- drift case schema_add: starting schema
+CREATE SCHEMA keep;

@@ -1,0 +1,2 @@
+-- drift case schema_drop: the change
+DROP SCHEMA app;

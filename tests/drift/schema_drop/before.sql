@@ -1,0 +1,3 @@
+-- drift case schema_drop: starting schema
+CREATE SCHEMA app;
+CREATE SCHEMA keep;

@@ -1,0 +1,2 @@
+-- drift case sequence_options: starting schema
+CREATE SEQUENCE s;

@@ -1,0 +1,2 @@
+-- drift case sequence_type_start: starting schema
+CREATE SEQUENCE s;

@@ -1,0 +1,2 @@
+-- drift case table_add: starting schema
+CREATE TABLE keep (id integer);

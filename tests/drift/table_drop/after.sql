@@ -1,0 +1,2 @@
+-- drift case table_drop: the change
+DROP TABLE legacy;

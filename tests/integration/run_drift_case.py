@@ -1,0 +1,207 @@
+"""Runs one drift case: tests/drift/<case>/{before.sql,after.sql,expected.json}.
+
+  before.sql -> snapshot A (file), after.sql -> snapshot B (file),
+  `diff A B --format json` must exit 1 and contain every expected change
+  (subset match on the fields given), and no others when "exact" is true;
+  `diff A dsn:<live db>` must report the same changes as `diff A B`.
+
+expected.json:
+  {"description": "...",            (optional, for humans)
+   "args": ["--partitions", "full"], (optional: passed to every snapshot and diff)
+   "exact": true,                   (optional: no changes beyond those listed)
+   "changes": [{"change": "modified", "kind": "column", "object": "public.t.c",
+                "attribute": "type", "severity": "warning",
+                "before": "integer", "after": "bigint"}, ...],
+   "absent": [{...}, ...]}          (optional: patterns no change may match)
+A listed field must equal the actual one; "before"/"after": null also match
+an absent field.  Fields not listed are not checked.
+
+Usage: run_drift_case.py CASE_DIR [CASE_DIR...]   (ctest runs one per test)
+Exit status 0 when every case passes.
+"""
+
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pgharness  # noqa: E402
+
+MATCH_FIELDS = ("change", "kind", "schema", "parent", "name", "object", "attribute",
+                "severity", "before", "after", "renamed_from", "renamed_from_object")
+DB = "drift_case"
+
+
+class CaseFailure(Exception):
+    pass
+
+
+def change_matches(expected, actual):
+    for k, v in expected.items():
+        if k not in MATCH_FIELDS:
+            continue
+        if v is None and k in ("before", "after"):
+            if actual.get(k) is not None:
+                return False
+        elif k not in actual or actual[k] != v:
+            return False
+    return True
+
+
+def fmt(c):
+    return json.dumps(c, sort_keys=True)
+
+
+def check_diff_json(doc, label):
+    """Structural checks on a diff document; returns its changes."""
+    problems = []
+    if not isinstance(doc, dict) or "schemadrift_diff" not in doc:
+        raise CaseFailure("%s: no schemadrift_diff header: %s" % (label, fmt(doc)[:500]))
+    hdr = doc["schemadrift_diff"]
+    if hdr.get("version") != 1:
+        problems.append("version is %r, expected 1" % hdr.get("version"))
+    changes = doc.get("changes")
+    if not isinstance(changes, list):
+        raise CaseFailure("%s: \"changes\" is not a list" % label)
+    summary = doc.get("summary", {})
+    want = {"changes": len(changes)}
+    for key in ("added", "removed", "modified", "renamed"):
+        want[key] = sum(1 for c in changes if c.get("change") == key)
+    for key in ("breaking", "warning", "info"):
+        want[key] = sum(1 for c in changes if c.get("severity") == key)
+    for k, v in want.items():
+        if k == "renamed" and v == 0 and k not in summary:
+            continue
+        if summary.get(k) != v:
+            problems.append("summary.%s is %r but the changes array says %d" %
+                            (k, summary.get(k), v))
+    for c in changes:
+        for k in ("change", "severity", "kind", "object"):
+            if k not in c:
+                problems.append("change without %r: %s" % (k, fmt(c)))
+        if c.get("change") == "modified" and "attribute" not in c:
+            problems.append("modified change without attribute: %s" % fmt(c))
+    if problems:
+        raise CaseFailure("%s: %s" % (label, "; ".join(problems)))
+    return changes
+
+
+def run_case(pg, case_dir):
+    name = os.path.basename(os.path.normpath(case_dir))
+    with open(os.path.join(case_dir, "expected.json")) as f:
+        expected = json.load(f)
+    exp_changes = expected["changes"]
+    if not exp_changes:
+        raise CaseFailure("expected.json lists no changes")
+    args = [str(a) for a in expected.get("args", [])]
+
+    pg.drop_db(DB)
+    pg.create_db(DB)
+    work = os.path.join(pg.tmpdir, "case-" + name)
+    os.makedirs(work, exist_ok=True)
+    a = os.path.join(work, "a.json")
+    b = os.path.join(work, "b.json")
+
+    pg.psql_file(DB, os.path.join(case_dir, "before.sql"))
+    pgharness.cli_ok("snapshot", "--dsn", pg.dsn(DB), "-o", a, *args)
+    pg.psql_file(DB, os.path.join(case_dir, "after.sql"))
+    pgharness.cli_ok("snapshot", "--dsn", pg.dsn(DB), "-o", b, *args)
+
+    def diff(x, y, fmt):
+        return pgharness.diff(x, y, fmt, args=args)
+
+    rc, doc, err = diff(a, b, "json")
+    if rc != 1:
+        raise CaseFailure("diff A B --format json: exit %d, expected 1\nstderr: %s\nstdout: %s"
+                          % (rc, err, doc if isinstance(doc, str) else fmt(doc)))
+    if err.strip():
+        raise CaseFailure("diff A B wrote to stderr: %s" % err)
+    changes = check_diff_json(doc, "diff A B")
+    report = "\n".join("  " + fmt(c) for c in changes)
+
+    missing = [e for e in exp_changes if not any(change_matches(e, c) for c in changes)]
+    if missing:
+        raise CaseFailure("expected changes not found:\n%s\nactual changes:\n%s" %
+                          ("\n".join("  " + fmt(e) for e in missing), report))
+    forbidden = [c for c in changes
+                 if any(change_matches(e, c) for e in expected.get("absent", []))]
+    if forbidden:
+        raise CaseFailure("changes that should not be there (\"absent\"):\n%s\n"
+                          "actual changes:\n%s" % ("\n".join("  " + fmt(c) for c in forbidden),
+                                                   report))
+    if expected.get("exact"):
+        extra = [c for c in changes if not any(change_matches(e, c) for e in exp_changes)]
+        if extra:
+            raise CaseFailure("\"exact\": unexpected changes:\n%s\nactual changes:\n%s" %
+                              ("\n".join("  " + fmt(c) for c in extra), report))
+
+    # Same hashes as the files' own headers.
+    with open(a) as f:
+        ha = json.load(f)["schemadrift_snapshot"]["hash"]
+    with open(b) as f:
+        hb = json.load(f)["schemadrift_snapshot"]["hash"]
+    if doc["schemadrift_diff"].get("from", {}).get("hash") != ha or \
+            doc["schemadrift_diff"].get("to", {}).get("hash") != hb:
+        raise CaseFailure("diff header hashes %s do not match the snapshots' (%s, %s)" %
+                          (fmt(doc["schemadrift_diff"]), ha, hb))
+
+    # The live form: B read from the database itself gives the same changes.
+    live = pg.live_side(DB)
+    rc, ldoc, err = diff(a, live, "json")
+    if rc != 1:
+        raise CaseFailure("diff A '%s' --format json: exit %d, expected 1\nstderr: %s" %
+                          (live, rc, err))
+    lchanges = check_diff_json(ldoc, "diff A live")
+    if lchanges != changes:
+        raise CaseFailure("diff A live differs from diff A B:\nlive:\n%s\nfiles:\n%s" %
+                          ("\n".join("  " + fmt(c) for c in lchanges), report))
+    if ldoc["schemadrift_diff"].get("to", {}).get("hash") != hb:
+        raise CaseFailure("live side hash %r != snapshot B hash %s" %
+                          (ldoc["schemadrift_diff"].get("to"), hb))
+
+    # Text form agrees on exit status and names every changed object.
+    rc, text, err = diff(a, b, "text")
+    if rc != 1:
+        raise CaseFailure("diff A B --format text: exit %d, expected 1\nstderr: %s" % (rc, err))
+    for c in changes:
+        if c["object"] not in text:
+            raise CaseFailure("text diff does not mention %s:\n%s" % (c["object"], text))
+
+    # The reverse direction is a difference too, of the same size.
+    rc, rdoc, err = diff(b, a, "json")
+    if rc != 1:
+        raise CaseFailure("diff B A: exit %d, expected 1\nstderr: %s" % (rc, err))
+    rchanges = check_diff_json(rdoc, "diff B A")
+    if len(rchanges) != len(changes):
+        raise CaseFailure("diff B A lists %d changes, diff A B %d:\nB A:\n%s\nA B:\n%s" % (
+            len(rchanges), len(changes), "\n".join("  " + fmt(c) for c in rchanges), report))
+
+    # Identical sides: exit 0.
+    rc, _, err = diff(b, live, "json")
+    if rc != 0:
+        raise CaseFailure("diff B live (unchanged database): exit %d, expected 0\nstderr: %s" %
+                          (rc, err))
+    return report
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.stderr.write(__doc__)
+        return 2
+    failed = 0
+    with pgharness.PgCluster(name="drift") as pg:
+        for case_dir in argv[1:]:
+            name = os.path.basename(os.path.normpath(case_dir))
+            try:
+                report = run_case(pg, case_dir)
+                print("ok   drift/%s\n%s" % (name, report))
+            except (CaseFailure, pgharness.HarnessError) as e:
+                failed += 1
+                print("FAIL drift/%s: %s" % (name, e))
+                sys.stdout.flush()
+                pg.print_log_tail("drift/%s failed" % name, lines=20)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
