@@ -21,12 +21,27 @@ static const char usage_text[] =
 	"  diff A B [--format text|json]    show what changed from A to B\n"
 	"  kinds                            list object kinds, attributes and --ignore groups\n"
 	"\n"
+	"History store (per target, under --state-dir; see docs/store.md):\n"
+	"  snapshot --dsn DSN --target NAME record a run: the snapshot if its hash is new,\n"
+	"                                   one history line, then retention\n"
+	"  baseline create TARGET --dsn DSN take a snapshot and make it the baseline\n"
+	"  baseline accept TARGET [REF] --reason TEXT   accept a snapshot (default latest)\n"
+	"  baseline show TARGET             the baseline, who accepted it, and drift since\n"
+	"  ack TARGET OBJECT --reason TEXT [--expires DATE]   acknowledge the drift of\n"
+	"                                   objects matching [KIND:]GLOB in their current state\n"
+	"  ack --list [TARGET] | ack --remove TARGET ID|OBJECT\n"
+	"  history TARGET                   when the schema changed, one line per change\n"
+	"  history prune [TARGET...]        apply retention now\n"
+	"  show TARGET@REF [--format json]  a stored snapshot\n"
+	"\n"
 	"A side of diff (A or B) is one of:\n"
 	"  FILE                             a snapshot file written by `schemadrift snapshot`\n"
 	"  -                                a snapshot on standard input\n"
 	"  postgresql://... or postgres://... a live database, as a libpq URI\n"
 	"  dsn:CONNINFO                     a live database, as a libpq connection string,\n"
 	"                                   e.g. dsn:service=prod or 'dsn:host=db1 dbname=app'\n"
+	"  TARGET@REF                       a stored snapshot; REF is baseline, latest, a hash\n"
+	"                                   prefix or a time (2026-11-20T06:00: the one in force)\n"
 	"\n"
 	"DSN is any libpq connection string or URI (service= works). Put passwords in\n"
 	"~/.pgpass or PGPASSFILE, not on the command line.\n"
@@ -48,6 +63,15 @@ static const char usage_text[] =
 	"                              attribute (tablespace) or kind.attribute\n"
 	"      --partitions MODE       parent (default: partitions' columns, indexes... are\n"
 	"                              reported once at the partitioned table) or full\n"
+	"\n"
+	"Store options:\n"
+	"      --state-dir DIR  the store (default $SCHEMADRIFT_STATE_DIR or /var/lib/schemadrift)\n"
+	"      --target NAME    snapshot: record the run into NAME's history\n"
+	"      --reason TEXT    why (baseline, ack); recorded in the audit log\n"
+	"      --expires DATE   ack: until this date (through its end, UTC) or time\n"
+	"      --keep N, --keep-days D, --history-days H   retention, saved per target:\n"
+	"                       the N latest snapshots and all seen in D days; history\n"
+	"                       lines for H days (default 100, 30, 365)\n"
 	"\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
@@ -99,6 +123,8 @@ int cli_load_side(const struct cli *c, const char *side, struct model **ret)
 
 	if (dsn)
 		return cli_take_live(c, dsn, ret);
+	if (cli_is_store_ref(side)) /* TARGET@REF; a file of that name: ./TARGET@REF */
+		return cli_load_store_side(c, side, ret);
 	if (snapshot_load(side, ret, &err) < 0) {
 		cli_fail("%s", err.text);
 		return -1;
@@ -123,12 +149,18 @@ static const struct {
 	{ "hash", cli_cmd_hash },
 	{ "diff", cli_cmd_diff },
 	{ "kinds", cli_cmd_kinds },
+	{ "baseline", cli_cmd_baseline },
+	{ "ack", cli_cmd_ack },
+	{ "history", cli_cmd_history },
+	{ "show", cli_cmd_show },
 };
 
 int main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 256, OPT_COLOR, OPT_CONNECT_TIMEOUT, OPT_INCLUDE, OPT_EXCLUDE,
 	       OPT_INCLUDE_SCHEMA, OPT_EXCLUDE_SCHEMA, OPT_IGNORE, OPT_PARTITIONS };
+	enum { OPT_TARGET = 512, OPT_STATE_DIR, OPT_REASON, OPT_EXPIRES, OPT_LIST, OPT_REMOVE,
+	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -141,6 +173,15 @@ int main(int argc, char **argv)
 		{ "exclude-schema", required_argument, NULL, OPT_EXCLUDE_SCHEMA },
 		{ "ignore", required_argument, NULL, OPT_IGNORE },
 		{ "partitions", required_argument, NULL, OPT_PARTITIONS },
+		{ "target", required_argument, NULL, OPT_TARGET },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "expires", required_argument, NULL, OPT_EXPIRES },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "remove", no_argument, NULL, OPT_REMOVE },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "keep-days", required_argument, NULL, OPT_KEEP_DAYS },
+		{ "history-days", required_argument, NULL, OPT_HISTORY_DAYS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -209,6 +250,33 @@ int main(int argc, char **argv)
 				return EXIT_TROUBLE;
 			}
 			c.partitions_full = strcmp(optarg, "full") == 0;
+			break;
+		case OPT_TARGET:
+			c.target = optarg;
+			break;
+		case OPT_STATE_DIR:
+			c.state_dir = optarg;
+			break;
+		case OPT_REASON:
+			c.reason = optarg;
+			break;
+		case OPT_EXPIRES:
+			c.expires = optarg;
+			break;
+		case OPT_LIST:
+			c.list = true;
+			break;
+		case OPT_REMOVE:
+			c.remove = true;
+			break;
+		case OPT_KEEP:
+			c.keep = optarg;
+			break;
+		case OPT_KEEP_DAYS:
+			c.keep_days = optarg;
+			break;
+		case OPT_HISTORY_DAYS:
+			c.history_days = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -17,6 +17,10 @@ struct cli {
 	int connect_timeout_ms;
 	struct filter filter;  /* --include/--exclude/--ignore... */
 	bool partitions_full;  /* --partitions full */
+	/* the history store (cli_store.c) */
+	const char *target, *state_dir, *reason, *expires;
+	const char *keep, *keep_days, *history_days; /* parsed in cli_store.c */
+	bool list, remove;
 };
 
 /* Prints "schemadrift: <message>" on stderr. */
@@ -32,5 +36,22 @@ int cli_cmd_snapshot(const struct cli *c, int argc, char **argv);
 int cli_cmd_hash(const struct cli *c, int argc, char **argv);
 int cli_cmd_diff(const struct cli *c, int argc, char **argv);
 int cli_cmd_kinds(const struct cli *c, int argc, char **argv);
+
+/* The history store (cli_store.c). */
+struct diff;
+int cli_cmd_baseline(const struct cli *c, int argc, char **argv);
+int cli_cmd_ack(const struct cli *c, int argc, char **argv);
+int cli_cmd_history(const struct cli *c, int argc, char **argv);
+int cli_cmd_show(const struct cli *c, int argc, char **argv);
+/* snapshot --target NAME: records a run into the store. */
+int cli_store_snapshot(const struct cli *c, int argc, char **argv);
+/* TARGET@REF (baseline, latest, a time, a hash prefix) as a side. */
+bool cli_is_store_ref(const char *side);
+int cli_load_store_side(const struct cli *c, const char *side, struct model **ret);
+/* Applies the target's acks when a side is TARGET@REF; *ret_keep holds the
+ * reasons d borrows: free it with cli_store_acknowledge_done() after d. */
+size_t cli_store_acknowledge(const struct cli *c, const char *a, const char *b, struct diff *d,
+			     void **ret_keep);
+void cli_store_acknowledge_done(void *keep);
 
 #endif

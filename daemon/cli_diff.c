@@ -24,6 +24,7 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 {
 	struct model *a = NULL, *b = NULL;
 	struct diff *d = NULL;
+	void *acks = NULL;
 	bool json;
 	int status = EXIT_TROUBLE;
 
@@ -42,6 +43,7 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 		cli_fail("out of memory while comparing");
 		goto out;
 	}
+	cli_store_acknowledge(c, argv[0], argv[1], d, &acks); /* TARGET@REF sides */
 	if (json) {
 		char la[512], lb[512];
 		json_t *j;
@@ -70,9 +72,10 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 		cli_fail("cannot write the diff: %s", strerror(errno));
 		goto out;
 	}
-	status = d->n_changes ? EXIT_DIFFERENT : EXIT_SAME;
+	status = d->n_changes > d->n_acknowledged ? EXIT_DIFFERENT : EXIT_SAME;
 out:
 	diff_free(d);
+	cli_store_acknowledge_done(acks);
 	model_free(a);
 	model_free(b);
 	return status;

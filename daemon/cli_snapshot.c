@@ -10,6 +10,8 @@ int cli_cmd_snapshot(const struct cli *c, int argc, char **argv)
 	struct error err;
 	int r;
 
+	if (c->target)
+		return cli_store_snapshot(c, argc, argv);
 	if (!c->dsn || argc != 0) {
 		cli_fail("snapshot needs --dsn DSN and no other arguments (see --help)");
 		return EXIT_TROUBLE;
