@@ -1,0 +1,133 @@
+/* Logging: journald with structured fields when stderr is the journal, plain lines otherwise. */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+static struct {
+	const char *ident;
+	int max_level;
+	bool journal;
+} log_state = { "schemadriftd", LOG_INFO, false };
+
+static const char *const level_names[] = { "emerg", "alert", "crit", "error", "warning",
+					   "notice", "info", "debug" };
+
+/* JOURNAL_STREAM="dev:ino" is set by systemd when stderr goes to the journal;
+ * check it is still our stderr (a child may have inherited the variable). */
+static bool stderr_is_journal(void)
+{
+	const char *e = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!e || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_open(const char *ident, int max_level, bool force_stderr)
+{
+	log_state.ident = ident;
+	log_state.max_level = max_level;
+	log_state.journal = !force_stderr && stderr_is_journal();
+}
+
+void log_set_level(int max_level)
+{
+	log_state.max_level = max_level;
+}
+
+bool log_to_journal(void)
+{
+	return log_state.journal;
+}
+
+int log_level_from_name(const char *name)
+{
+	for (int i = 0; i < 8; i++)
+		if (strcmp(level_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void emit(int level, const char *target, const char *message_id, const char *hash,
+		 const char *text)
+{
+	if (level > log_state.max_level)
+		return;
+	if (log_state.journal) {
+		char buf[6][2200];
+		struct iovec iov[7];
+		int n = 0;
+
+		snprintf(buf[0], sizeof(buf[0]), "MESSAGE=%s", text);
+		snprintf(buf[1], sizeof(buf[1]), "PRIORITY=%d", level);
+		snprintf(buf[2], sizeof(buf[2]), "SYSLOG_IDENTIFIER=%s", log_state.ident);
+		for (int i = 0; i < 3; i++)
+			iov[n++] = (struct iovec){ buf[i], strlen(buf[i]) };
+		if (target) {
+			snprintf(buf[3], sizeof(buf[3]), "TARGET=%s", target);
+			iov[n++] = (struct iovec){ buf[3], strlen(buf[3]) };
+		}
+		if (message_id) {
+			snprintf(buf[4], sizeof(buf[4]), "MESSAGE_ID=%s", message_id);
+			iov[n++] = (struct iovec){ buf[4], strlen(buf[4]) };
+		}
+		if (hash) {
+			snprintf(buf[5], sizeof(buf[5]), "SNAPSHOT_HASH=%s", hash);
+			iov[n++] = (struct iovec){ buf[5], strlen(buf[5]) };
+		}
+		sd_journal_sendv(iov, n);
+		return;
+	}
+	if (target)
+		fprintf(stderr, "%s: target '%s': %s\n", level_names[level], target, text);
+	else
+		fprintf(stderr, "%s: %s\n", level_names[level], text);
+}
+
+void log_msg(int level, const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	emit(level, NULL, NULL, NULL, text);
+}
+
+void log_errno(int level, int errnum, const char *fmt, ...)
+{
+	char text[2048];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	n = strlen(text);
+	snprintf(text + n, sizeof(text) - n, ": %s", strerror(errnum));
+	emit(level, NULL, NULL, NULL, text);
+}
+
+void log_target(int level, const char *target, const char *message_id, const char *hash,
+		const char *fmt, ...)
+{
+	char text[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	emit(level, target, message_id, hash, text);
+}
