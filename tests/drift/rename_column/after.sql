@@ -1,2 +1,2 @@
 -- drift case rename_column: the change
-ALTER TABLE t RENAME COLUMN b TO c;
+ALTER TABLE t RENAME COLUMN nme TO name;

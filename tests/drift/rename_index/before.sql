@@ -1,3 +1,3 @@
 -- drift case rename_index: starting schema
-CREATE TABLE t (a integer);
-CREATE INDEX t_a_idx ON t (a);
+CREATE TABLE t (a integer, b integer);
+CREATE INDEX t_idx ON t (a);

@@ -1,2 +1,2 @@
 -- drift case rename_table: the change
-ALTER TABLE orders_old RENAME TO orders;
+ALTER TABLE orders RENAME TO purchases;

@@ -1,2 +1,3 @@
 -- drift case rename_table: starting schema
-CREATE TABLE orders_old (id integer PRIMARY KEY, total numeric(10,2));
+CREATE TABLE orders (id integer PRIMARY KEY, total numeric CHECK (total > 0));
+CREATE INDEX orders_total ON orders (total);

@@ -1,0 +1,3 @@
+-- drift case aggregate_hypothetical: starting schema
+CREATE AGGREGATE agg(VARIADIC "any" ORDER BY VARIADIC "any") (SFUNC = ordered_set_transition_multi,
+	STYPE = internal, FINALFUNC = rank_final, FINALFUNC_EXTRA);

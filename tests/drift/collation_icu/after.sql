@@ -1,0 +1,3 @@
+-- drift case collation_icu: the change
+DROP COLLATION coll;
+CREATE COLLATION coll (provider = icu, locale = 'und-u-ks-level2', deterministic = false);

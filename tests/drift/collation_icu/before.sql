@@ -1,0 +1,2 @@
+-- drift case collation_icu: starting schema
+CREATE COLLATION coll (provider = icu, locale = 'de-DE');

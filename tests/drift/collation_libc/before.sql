@@ -1,0 +1,3 @@
+-- drift case collation_libc: starting schema
+CREATE COLLATION coll (provider = libc, locale = 'C');
+CREATE COLLATION coll2 (provider = libc, locale = 'C');

@@ -1,0 +1,9 @@
+-- drift case comment_global_objects: starting schema
+CREATE TABLE t (a integer);
+CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
+CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN NULL; END$$;
+CREATE EVENT TRIGGER et ON ddl_command_end EXECUTE FUNCTION evt();
+CREATE PUBLICATION pub FOR TABLE t;
+CREATE FOREIGN DATA WRAPPER w;
+CREATE SERVER srv FOREIGN DATA WRAPPER w;
+CREATE FOREIGN TABLE ft (a integer) SERVER srv;

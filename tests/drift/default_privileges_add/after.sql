@@ -1,0 +1,3 @@
+-- drift case default_privileges_add: the change
+ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO priv_r;
+ALTER DEFAULT PRIVILEGES FOR ROLE priv_w GRANT USAGE ON SEQUENCES TO priv_r;

@@ -1,0 +1,2 @@
+-- drift case domain_base_type: starting schema
+CREATE DOMAIN d AS varchar(10);

@@ -1,0 +1,4 @@
+-- drift case domain_constraint: the change
+ALTER DOMAIN d DROP CONSTRAINT d_pos;
+ALTER DOMAIN d ADD CONSTRAINT d_small CHECK (VALUE < 100);
+ALTER DOMAIN d ADD CONSTRAINT d_not5 CHECK (VALUE <> 5) NOT VALID;

@@ -1,0 +1,2 @@
+-- drift case domain_constraint_validate: the change
+ALTER DOMAIN d VALIDATE CONSTRAINT d_pos;

@@ -1,0 +1,4 @@
+-- drift case domain_default: the change
+ALTER DOMAIN d1 SET DEFAULT 0;
+ALTER DOMAIN d2 SET DEFAULT 'y';
+ALTER DOMAIN d3 DROP DEFAULT;

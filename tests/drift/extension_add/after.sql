@@ -1,0 +1,2 @@
+-- drift case extension_add: the change
+CREATE EXTENSION hstore;

@@ -1,0 +1,2 @@
+-- drift case extension_add: starting schema
+CREATE TABLE t (a integer);

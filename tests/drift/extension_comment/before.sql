@@ -1,0 +1,2 @@
+-- drift case extension_comment: starting schema
+CREATE EXTENSION hstore;

@@ -1,0 +1,2 @@
+-- drift case extension_drop: the change
+DROP EXTENSION pg_trgm;

@@ -1,0 +1,2 @@
+-- drift case extension_drop: starting schema
+CREATE EXTENSION pg_trgm;

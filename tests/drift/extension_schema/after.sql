@@ -1,0 +1,2 @@
+-- drift case extension_schema: the change
+ALTER EXTENSION pg_trgm SET SCHEMA ext;

@@ -1,0 +1,3 @@
+-- drift case extension_schema: starting schema
+CREATE SCHEMA ext;
+CREATE EXTENSION pg_trgm;

@@ -1,0 +1,3 @@
+-- drift case foreign_server: starting schema
+CREATE FOREIGN DATA WRAPPER w;
+CREATE SERVER srv FOREIGN DATA WRAPPER w OPTIONS (host 'a.example.org');

@@ -1,0 +1,7 @@
+-- drift case function_body: the change
+CREATE OR REPLACE FUNCTION f(a integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN a + 2;
+END
+$$;
+CREATE OR REPLACE FUNCTION g(a integer) RETURNS integer LANGUAGE sql RETURN a * 3;

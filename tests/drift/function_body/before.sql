@@ -1,0 +1,7 @@
+-- drift case function_body: starting schema
+CREATE FUNCTION f(a integer) RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN a + 1;
+END
+$$;
+CREATE FUNCTION g(a integer) RETURNS integer LANGUAGE sql RETURN a * 2;

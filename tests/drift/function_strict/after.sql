@@ -1,0 +1,3 @@
+-- drift case function_strict: the change
+ALTER FUNCTION f(integer) STRICT;
+ALTER FUNCTION g(integer) CALLED ON NULL INPUT;

@@ -1,0 +1,3 @@
+-- drift case function_volatility: the change
+ALTER FUNCTION f() STABLE;
+ALTER FUNCTION g() VOLATILE;

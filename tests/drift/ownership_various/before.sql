@@ -1,0 +1,11 @@
+-- drift case ownership_various: starting schema
+DO $$BEGIN CREATE ROLE own_new NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+
+CREATE SCHEMA s;
+CREATE TABLE t (a integer);
+CREATE VIEW v AS SELECT a FROM t;
+CREATE MATERIALIZED VIEW mv AS SELECT a FROM t;
+CREATE SEQUENCE seq;
+CREATE FUNCTION f() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+CREATE TYPE e AS ENUM ('a');
+CREATE DOMAIN d AS integer;

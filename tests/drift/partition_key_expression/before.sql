@@ -1,0 +1,2 @@
+-- drift case partition_key_expression: starting schema
+CREATE TABLE m (id integer, at timestamp) PARTITION BY RANGE (at);

@@ -1,0 +1,6 @@
+-- drift case privileges_foreign: starting schema
+DO $$BEGIN CREATE ROLE priv_r NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+DO $$BEGIN CREATE ROLE priv_w NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+
+CREATE FOREIGN DATA WRAPPER w;
+CREATE SERVER srv FOREIGN DATA WRAPPER w;

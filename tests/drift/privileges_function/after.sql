@@ -1,0 +1,4 @@
+-- drift case privileges_function: the change
+REVOKE EXECUTE ON FUNCTION f() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION f() TO priv_r;
+REVOKE EXECUTE ON PROCEDURE p() FROM PUBLIC;

@@ -1,0 +1,6 @@
+-- drift case privileges_public_schema: starting schema
+DO $$BEGIN CREATE ROLE priv_r NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+DO $$BEGIN CREATE ROLE priv_w NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END$$;
+
+CREATE SCHEMA s;
+GRANT USAGE ON SCHEMA s TO PUBLIC;

@@ -1,0 +1,2 @@
+-- drift case privileges_sequence: the change
+GRANT USAGE, SELECT ON SEQUENCE s TO priv_w;

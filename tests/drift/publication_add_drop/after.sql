@@ -1,0 +1,3 @@
+-- drift case publication_add_drop: the change
+DROP PUBLICATION old_pub;
+CREATE PUBLICATION new_pub FOR ALL TABLES;

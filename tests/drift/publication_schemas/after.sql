@@ -1,0 +1,2 @@
+-- drift case publication_schemas: the change
+ALTER PUBLICATION pub ADD TABLES IN SCHEMA s;

@@ -1,0 +1,3 @@
+-- drift case rename_with_change: the change
+ALTER TABLE t RENAME COLUMN a TO b;
+ALTER TABLE t ALTER COLUMN b TYPE bigint;

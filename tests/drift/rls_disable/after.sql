@@ -1,0 +1,2 @@
+-- drift case rls_disable: the change
+ALTER TABLE t DISABLE ROW LEVEL SECURITY;

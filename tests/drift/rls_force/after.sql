@@ -1,0 +1,2 @@
+-- drift case rls_force: the change
+ALTER TABLE t FORCE ROW LEVEL SECURITY;

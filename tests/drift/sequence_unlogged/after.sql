@@ -1,0 +1,2 @@
+-- drift case sequence_unlogged: the change
+ALTER SEQUENCE s SET UNLOGGED;

@@ -1,0 +1,2 @@
+-- drift case sequence_unlogged: starting schema
+CREATE SEQUENCE s;

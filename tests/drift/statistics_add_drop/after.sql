@@ -1,0 +1,3 @@
+-- drift case statistics_add_drop: the change
+DROP STATISTICS old_st;
+CREATE STATISTICS new_st (mcv) ON a, b FROM t;

@@ -1,0 +1,3 @@
+-- drift case table_access_method: starting schema
+CREATE ACCESS METHOD heap2 TYPE TABLE HANDLER heap_tableam_handler;
+CREATE TABLE t (a integer);

@@ -1,0 +1,3 @@
+-- drift case table_unlogged_logged: the change
+ALTER TABLE t1 SET UNLOGGED;
+ALTER TABLE t2 SET LOGGED;

@@ -1,0 +1,2 @@
+-- drift case trigger_events: the change
+CREATE OR REPLACE TRIGGER tr AFTER INSERT OR UPDATE OR DELETE ON t FOR EACH ROW EXECUTE FUNCTION trg();

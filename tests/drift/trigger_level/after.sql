@@ -1,0 +1,2 @@
+-- drift case trigger_level: the change
+CREATE OR REPLACE TRIGGER tr AFTER INSERT ON t FOR EACH STATEMENT EXECUTE FUNCTION trg();

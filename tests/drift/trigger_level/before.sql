@@ -1,0 +1,6 @@
+-- drift case trigger_level: starting schema
+CREATE TABLE t (a integer, b integer, c integer);
+CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE FUNCTION trg2() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NULL; END$$;
+
+CREATE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg();

@@ -1,0 +1,2 @@
+-- drift case type_enum_rename_label: the change
+ALTER TYPE mood RENAME VALUE 'ok' TO 'fine';

@@ -1,0 +1,3 @@
+-- drift case type_range: the change
+DROP TYPE r;
+CREATE TYPE r AS RANGE (subtype = float8, subtype_diff = float8mi);

@@ -1,0 +1,2 @@
+-- drift case type_range_collation: starting schema
+CREATE TYPE r AS RANGE (subtype = text);
