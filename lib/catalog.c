@@ -23,7 +23,7 @@ struct catalog_read {
 	int n_sent;          /* statements in this attempt's pipeline */
 	int next;            /* index of the statement whose results come next */
 	struct catalog_ctx ctx;
-	int first_query;     /* index of the first catalog query in the pipeline */
+	int stmt_query[32];  /* per statement of the pipeline: its query's index, -1 for setup */
 	/* The first error of this attempt, kept until the pipeline is drained. */
 	char sqlstate[6];
 	char failed_msg[512];
@@ -160,6 +160,8 @@ static const struct catalog_query *const queries[] = {
 	&catalog_extensions, &catalog_schemas, &catalog_misc, &catalog_types,
 	&catalog_routines, &catalog_sequences, &catalog_policies, &catalog_rules,
 	&catalog_triggers,
+	/* Last, in the same transaction: the fingerprint of exactly what was read. */
+	&catalog_probe,
 };
 #define N_QUERIES ((int)(sizeof(queries) / sizeof(queries[0])))
 
@@ -240,10 +242,12 @@ static int conn_fail(struct catalog_read *r, struct error *err, const char *what
 	return error_set(err, -EIO, "%s: %s", what, msg);
 }
 
-static int send_one(struct catalog_read *r, const char *sql)
+static int send_one(struct catalog_read *r, const char *sql, int query)
 {
-	if (!PQsendQueryParams(r->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+	if (r->n_sent >= (int)(sizeof(r->stmt_query) / sizeof(r->stmt_query[0])) ||
+	    !PQsendQueryParams(r->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
 		return -1;
+	r->stmt_query[r->n_sent] = query;
 	r->n_sent++;
 	r->statements++;
 	return 0;
@@ -279,15 +283,15 @@ static int send_pipeline(struct catalog_read *r, struct error *err)
 		 " set_config('client_encoding', '%s', true)",
 		 r->opts.lock_timeout_ms, r->opts.statement_timeout_ms,
 		 enc && strcmp(enc, "SQL_ASCII") == 0 ? "SQL_ASCII" : "UTF8");
-	if ((r->rollback_first && send_one(r, "ROLLBACK") < 0) ||
-	    send_one(r, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") < 0 ||
-	    send_one(r, settings) < 0)
+	if ((r->rollback_first && send_one(r, "ROLLBACK", -1) < 0) ||
+	    send_one(r, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", -1) < 0 ||
+	    send_one(r, settings, -1) < 0)
 		return conn_fail(r, err, "cannot send catalog queries");
-	r->first_query = r->n_sent;
-	for (int i = 0; i < N_QUERIES; i++)
-		if (send_one(r, queries[i]->sql(r->server_version)) < 0)
+	/* The probe is last: with probe_only it is all there is. */
+	for (int i = r->opts.probe_only ? N_QUERIES - 1 : 0; i < N_QUERIES; i++)
+		if (send_one(r, queries[i]->sql(r->server_version), i) < 0)
 			return conn_fail(r, err, "cannot send catalog queries");
-	if (send_one(r, "COMMIT") < 0 || !PQpipelineSync(r->conn))
+	if (send_one(r, "COMMIT", -1) < 0 || !PQpipelineSync(r->conn))
 		return conn_fail(r, err, "cannot send catalog queries");
 	r->rollback_first = false;
 	r->state = READ_FLUSH;
@@ -327,12 +331,12 @@ static void note_failure(struct catalog_read *r, PGresult *res, const char *what
 static int handle_result(struct catalog_read *r, PGresult *res, struct error *err)
 {
 	ExecStatusType st = PQresultStatus(res);
-	int idx = r->next - r->first_query;
-	const char *what = idx >= 0 && idx < N_QUERIES ? queries[idx]->what : "transaction setup";
+	int idx = r->next < r->n_sent ? r->stmt_query[r->next] : -1;
+	const char *what = idx >= 0 ? queries[idx]->what : "transaction setup";
 
 	switch (st) {
 	case PGRES_TUPLES_OK:
-		if (idx >= 0 && idx < N_QUERIES && !r->failed) {
+		if (idx >= 0 && !r->failed) {
 			int e = queries[idx]->read(r->model, res, &r->ctx);
 			if (e < 0) {
 				r->failed = true;

@@ -16,6 +16,8 @@ struct catalog_options {
 	/* Report every partition's columns, constraints, indexes and triggers,
 	 * instead of once at the partitioned parent (the default). */
 	bool partitions_full;
+	/* Only the change probe: the model has no objects, just its fingerprint. */
+	bool probe_only;
 };
 
 /* What catalog_read_step() needs before it is called again. */

@@ -54,6 +54,7 @@ int catalog_end(struct model *m, int r);
 
 extern const struct catalog_query catalog_schemas, catalog_relations, catalog_sequences,
 	catalog_columns, catalog_constraints, catalog_indexes, catalog_routines, catalog_types,
-	catalog_triggers, catalog_rules, catalog_policies, catalog_extensions, catalog_misc;
+	catalog_triggers, catalog_rules, catalog_policies, catalog_extensions, catalog_misc,
+	catalog_probe;
 
 #endif

@@ -90,6 +90,9 @@ struct model {
 	const char *server_version;
 	const char *database;
 	const char *taken_at; /* ISO 8601 UTC */
+	/* The change probe's fingerprint of the catalog this model was read
+	 * from (catalog_probe.c), or NULL. */
+	const char *fingerprint;
 	/* private */
 	struct model_arena_chunk *arena;
 	struct model_attr *pending;   /* attributes of the object being built */

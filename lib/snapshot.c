@@ -324,6 +324,8 @@ static int write_header(struct model *m, FILE *out)
 		json_object_set_new(meta, "database", snapshot_string_json(m->database));
 	if (m->taken_at)
 		json_object_set_new(meta, "taken_at", json_string(m->taken_at));
+	if (m->fingerprint)
+		json_object_set_new(meta, "fingerprint", snapshot_string_json(m->fingerprint));
 	head = json_pack("{si ss sI so}", "version", SNAPSHOT_VERSION, "hash", hex, "objects",
 			 (json_int_t)m->n_objects, "meta", meta);
 	if (!head)
@@ -667,6 +669,8 @@ static int parse_header(struct parser *p, size_t at, json_t *h, unsigned char re
 			m->database = string_from_json(m, v);
 		if ((v = json_object_get(meta, "taken_at")))
 			m->taken_at = string_from_json(m, v);
+		if ((v = json_object_get(meta, "fingerprint")))
+			m->fingerprint = string_from_json(m, v);
 	}
 	return 0;
 }
