@@ -2,6 +2,7 @@
 #include "live.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ struct live_snapshot {
 	live_done_fn done;
 	void *arg;
 	bool connected;
+	bool broken; /* cancelled mid-read: never reuse */
 	char where[512]; /* "host=... port=... dbname=... user=...", never the password */
 };
 
@@ -100,6 +102,7 @@ static void fail_conn(struct live_snapshot *s, const char *what)
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
+static void start_read(struct live_snapshot *s);
 
 /*
  * Watches the socket for what libpq waits on next.  The event persists and
@@ -171,8 +174,6 @@ static void step_read(struct live_snapshot *s)
 
 static void step_connect(struct live_snapshot *s)
 {
-	struct error err;
-
 	switch (PQconnectPoll(s->conn)) {
 	case PGRES_POLLING_FAILED:
 		fail_conn(s, "cannot connect to");
@@ -191,8 +192,46 @@ static void step_connect(struct live_snapshot *s)
 		return;
 	}
 	s->connected = true;
+	start_read(s);
+}
+
+/* PQcancel blocks (it opens a connection of its own): off the loop's thread. */
+static void *cancel_thread(void *arg)
+{
+	PGcancel *c = arg;
+	char buf[256];
+
+	PQcancel(c, buf, sizeof(buf));
+	PQfreeCancel(c);
+	return NULL;
+}
+
+static void cancel_query(struct live_snapshot *s)
+{
+	PGcancel *c = PQgetCancel(s->conn);
+	pthread_attr_t attr;
+	pthread_t t;
+
+	if (!c)
+		return;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, cancel_thread, c) != 0)
+		PQfreeCancel(c);
+	pthread_attr_destroy(&attr);
+}
+
+static void start_read(struct live_snapshot *s)
+{
+	struct error err;
+
 	event_del(s->timer);
 	describe_conn(s);
+	if (s->opts.read_timeout_ms > 0) {
+		struct timeval tv = { s->opts.read_timeout_ms / 1000,
+				      (s->opts.read_timeout_ms % 1000) * 1000 };
+		evtimer_add(s->timer, &tv);
+	}
 	if (catalog_read_new(s->conn, &s->opts.catalog, &s->reader) < 0) {
 		error_set(&err, -ENOMEM, "out of memory");
 		finish(s, NULL, &err);
@@ -221,18 +260,53 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	describe_conn(s);
-	error_set(&err, -ETIMEDOUT, "cannot connect to %s: timed out after %d ms", s->where,
-		  s->opts.connect_timeout_ms);
+	if (s->connected) {
+		/* A stuck query: cancel it, and drop the connection (it is mid-pipeline). */
+		cancel_query(s);
+		error_set(&err, -ETIMEDOUT, "%s: catalog read cancelled after %d ms", s->where,
+			  s->opts.read_timeout_ms);
+		s->broken = true;
+	} else {
+		error_set(&err, -ETIMEDOUT, "cannot connect to %s: timed out after %d ms", s->where,
+			  s->opts.connect_timeout_ms);
+	}
 	finish(s, NULL, &err);
+}
+
+PGconn *live_snapshot_take_conn(struct live_snapshot *s)
+{
+	PGconn *c = s->conn;
+
+	if (!c || s->broken || !s->connected || PQstatus(c) != CONNECTION_OK ||
+	    PQtransactionStatus(c) != PQTRANS_IDLE || PQpipelineStatus(c) != PQ_PIPELINE_OFF)
+		return NULL;
+	if (s->io) {
+		event_free(s->io);
+		s->io = NULL;
+	}
+	s->conn = NULL;
+	return c;
+}
+
+/* A pooled connection: start reading from the loop, never from inside start. */
+static void on_reuse(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_read(arg);
 }
 
 int live_snapshot_start(struct event_base *base, const struct live_options *opts,
 			live_done_fn done, void *arg, struct live_snapshot **ret)
 {
 	/* Keywords after dbname override what the DSN says (libpq processes them
-	 * in order): every session identifies itself and speaks UTF-8. */
-	const char *const keys[] = { "dbname", "application_name", "client_encoding", NULL };
-	const char *const vals[] = { opts->dsn, "schemadrift", "UTF8", NULL };
+	 * in order): every session identifies itself and speaks UTF-8; TCP
+	 * keepalives notice a server that vanished.  The password, when given,
+	 * comes from a file, never from the DSN text. */
+	const char *const keys[] = { "dbname", "application_name", "client_encoding", "keepalives",
+				     "keepalives_idle", opts->password ? "password" : NULL, NULL };
+	const char *const vals[] = { opts->dsn, "schemadrift", "UTF8", "1", "60", opts->password,
+				     NULL };
 	struct live_snapshot *s = calloc(1, sizeof(*s));
 	struct timeval tv;
 
@@ -244,9 +318,22 @@ int live_snapshot_start(struct event_base *base, const struct live_options *opts
 		s->opts.connect_timeout_ms = 10000;
 	s->done = done;
 	s->arg = arg;
+	s->opts.password = NULL; /* not kept */
 	live_describe_dsn(opts->dsn, s->where, sizeof(s->where));
-	s->conn = PQconnectStartParams(keys, vals, 1);
 	s->timer = evtimer_new(base, on_timeout, s);
+	if (opts->conn) {
+		s->conn = opts->conn;
+		s->connected = true;
+		s->io = event_new(base, -1, 0, on_reuse, s);
+		if (!s->timer || !s->io) {
+			live_snapshot_free(s);
+			return -ENOMEM;
+		}
+		event_active(s->io, 0, 0);
+		*ret = s;
+		return 0;
+	}
+	s->conn = PQconnectStartParams(keys, vals, 1);
 	if (!s->conn || !s->timer) {
 		live_snapshot_free(s);
 		return -ENOMEM;

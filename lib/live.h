@@ -14,6 +14,13 @@ struct live_options {
 	int connect_timeout_ms;  /* 0: default (10000); enforced by a loop timer */
 	struct catalog_options catalog;
 	const struct filter *filter; /* applied before hashing; NULL: keep everything */
+	const char *password;    /* from a file or credential; never part of the DSN text */
+	/* A connected, idle connection to reuse (the daemon's pool): the snapshot
+	 * takes it over; live_snapshot_take_conn() hands it back when healthy. */
+	PGconn *conn;
+	/* Client-side deadline for the catalog read (0: none): a query still
+	 * running then is cancelled (PQcancel) and the snapshot fails. */
+	int read_timeout_ms;
 };
 
 struct live_snapshot;
@@ -25,6 +32,10 @@ int live_snapshot_start(struct event_base *base, const struct live_options *opts
 			live_done_fn done, void *arg, struct live_snapshot **ret);
 /* Cancels if still running (done is not called). Accepts NULL. */
 void live_snapshot_free(struct live_snapshot *s);
+
+/* After done: the connection, if it is healthy and idle, for reuse; the caller
+ * owns it (PQfinish).  NULL otherwise. */
+PGconn *live_snapshot_take_conn(struct live_snapshot *s);
 
 /* Runs one snapshot on a private event base (the CLI). Model is hashed. */
 int live_snapshot_run(const struct live_options *opts, struct model **ret, struct error *err);

@@ -1753,8 +1753,8 @@ int store_record_run(struct store *s, const struct store_record *rec, struct sto
 	struct error werr;
 	int r;
 
-	if (!rec->model && !rec->error)
-		return error_set(err, -EINVAL, "a run needs a snapshot or an error");
+	if (!rec->model && !rec->error && !(rec->unchanged && strlen(rec->unchanged) == 64))
+		return error_set(err, -EINVAL, "a run needs a snapshot, an error or an unchanged hash");
 	r = store_lock(s, err);
 	if (r < 0)
 		return r;
@@ -1792,9 +1792,13 @@ int store_record_run(struct store *s, const struct store_record *rec, struct sto
 			memcpy(run.from, prev->hash, 65);
 			summary_since(s, prev->hash, m, &run.summary);
 		}
-	} else {
+	} else if (rec->error) {
 		run.outcome = STORE_RUN_ERROR;
 		run.error = (char *)rec->error;
+	} else {
+		run.outcome = STORE_RUN_OK;
+		memcpy(run.hash, rec->unchanged, 65);
+		run.objects = prev && strcmp(prev->hash, run.hash) == 0 ? prev->objects : 0;
 	}
 	r = append_run(s, &run, err);
 	if (r < 0)

@@ -122,6 +122,10 @@ struct store_record {
 	long long duration_ms;
 	struct model *model;    /* hashed here if needed */
 	const char *error;      /* when model is NULL */
+	/* When model and error are NULL: the change probe saw nothing move, so
+	 * the schema is still this hash (the latest run's); nothing is written
+	 * but the history line. */
+	const char *unchanged;
 };
 
 /*
