@@ -1,0 +1,2 @@
+-- drift case foreign_server_drop: the change
+DROP SERVER old_srv;

@@ -1,0 +1,9 @@
+-- drift case rename_other_kinds: starting schema
+CREATE TABLE t (a integer CONSTRAINT t_a_check CHECK (a > 0));
+CREATE VIEW v AS SELECT a FROM t;
+CREATE FUNCTION f(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x';
+CREATE SEQUENCE seq;
+CREATE TYPE e AS ENUM ('a');
+CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER tr BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg();
+CREATE POLICY pol ON t USING (true);

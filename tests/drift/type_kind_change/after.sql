@@ -1,0 +1,3 @@
+-- drift case type_kind_change: the change
+DROP TYPE thing;
+CREATE TYPE thing AS (a integer, b text);

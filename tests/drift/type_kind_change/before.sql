@@ -1,0 +1,2 @@
+-- drift case type_kind_change: starting schema
+CREATE TYPE thing AS ENUM ('a', 'b');

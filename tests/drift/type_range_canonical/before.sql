@@ -1,0 +1,2 @@
+-- drift case type_range_canonical: starting schema
+CREATE TYPE r AS RANGE (subtype = integer);
