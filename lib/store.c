@@ -1611,7 +1611,8 @@ static int prune_locked(struct store *s, const struct store_history *h, const si
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	memcpy(sorted, names, n * sizeof(*sorted));
+	if (n) /* names is NULL when there are none */
+		memcpy(sorted, names, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), hash_cmp);
 	for (size_t i = 0; i < n; i++) {
 		rank[i].hash = sorted[i];
@@ -1644,7 +1645,7 @@ static int prune_locked(struct store *s, const struct store_history *h, const si
 		const struct snap_rank *k = &rank[i];
 		bool keep = (int)i < pol.keep_snapshots || strcmp(k->hash, latest->hash) == 0 ||
 			    (have_baseline && strcmp(k->hash, b.hash) == 0) ||
-			    (k->last_index != SIZE_MAX &&
+			    (pol.keep_days > 0 && k->last_index != SIZE_MAX &&
 			     k->last_time >= now - (time_t)pol.keep_days * DAY_SECONDS);
 		char *p;
 

@@ -36,8 +36,9 @@ struct store_options {
  * Retention, kept per target in retention.json so the daemon and the CLI
  * prune the same way.  A snapshot is kept when it is the baseline, the
  * latest, one of the keep_snapshots most recently seen distinct snapshots,
- * or seen within the last keep_days days.  History lines older than
- * history_days are dropped, except the last line and the last successful run.
+ * or seen within the last keep_days days (0: age keeps nothing).  History
+ * lines older than history_days are dropped, except the last line and the
+ * last successful run.
  */
 struct store_retention {
 	int keep_snapshots;
