@@ -125,6 +125,7 @@ static void alert_change_done(struct alert_change *c)
 	free(c->attribute);
 	free(c->before);
 	free(c->after);
+	free(c->renamed_from);
 }
 
 static void alert_clear_changes(struct alert *a)
@@ -256,23 +257,35 @@ static enum diff_severity alert_top_severity(const size_t by_severity[3])
 int alert_set_diff(struct alert *a, const struct diff *d)
 {
 	enum diff_severity *sev = NULL;
-	size_t *pick = NULL, n;
+	size_t *live = NULL, *pick = NULL, n_live = 0, n;
 	char hex[65];
 	int r = -ENOMEM;
 
 	alert_clear_changes(a);
+	memset(a->by_type, 0, sizeof(a->by_type));
+	memset(a->by_severity, 0, sizeof(a->by_severity));
 	sev = malloc((d->n_changes ? d->n_changes : 1) * sizeof(*sev));
+	live = malloc((d->n_changes ? d->n_changes : 1) * sizeof(*live));
 	pick = malloc(ALERT_MAX_CHANGES * sizeof(*pick));
-	if (!sev || !pick)
+	if (!sev || !live || !pick)
 		goto out;
-	for (size_t i = 0; i < d->n_changes; i++)
-		sev[i] = d->changes[i].severity;
-	n = alert_pick(sev, d->n_changes, pick);
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+
+		if (c->acknowledged)
+			continue;
+		sev[n_live] = c->severity;
+		live[n_live++] = i;
+		if ((unsigned)c->type < sizeof(a->by_type) / sizeof(a->by_type[0]))
+			a->by_type[c->type]++;
+		a->by_severity[c->severity]++;
+	}
+	n = alert_pick(sev, n_live, pick);
 	a->changes = calloc(n ? n : 1, sizeof(*a->changes));
 	if (!a->changes)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		const struct diff_change *c = &d->changes[pick[i]];
+		const struct diff_change *c = &d->changes[live[pick[i]]];
 		const struct model_object *o = c->after ? c->after : c->before;
 		const struct model_kind_info *info = model_kind_info(o->kind);
 		struct alert_change *ac = &a->changes[a->n_changes++];
@@ -291,10 +304,13 @@ int alert_set_diff(struct alert *a, const struct diff *d)
 			if (!ac->attribute || !ac->before || !ac->after)
 				goto out;
 		}
+		if (c->type == DIFF_RENAMED && c->before && c->after) {
+			ac->renamed_from = alert_object_text(c->before);
+			if (!ac->renamed_from)
+				goto out;
+		}
 	}
-	memcpy(a->by_type, d->by_type, sizeof(a->by_type));
-	memcpy(a->by_severity, d->by_severity, sizeof(a->by_severity));
-	a->total_changes = d->n_changes;
+	a->total_changes = n_live;
 	a->severity = alert_top_severity(a->by_severity);
 	r = 0;
 	if (d->from && d->from->hashed) {
@@ -309,6 +325,7 @@ out:
 	if (r < 0)
 		alert_clear_changes(a);
 	free(sev);
+	free(live);
 	free(pick);
 	return r;
 }
@@ -422,16 +439,6 @@ static char *alert_json_value_text(json_t *v)
 	return alert_json_string_text(v, true, ALERT_VALUE_MAX);
 }
 
-static int alert_json_count(json_t *summary, const char *key, size_t *ret, struct error *err)
-{
-	json_t *v = json_object_get(summary, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < 0)
-		return error_set(err, -EBADMSG, "diff JSON: summary.%s is not a count", key);
-	*ret = (size_t)json_integer_value(v);
-	return 0;
-}
-
 static int alert_json_hash(json_t *head, const char *side, char **field)
 {
 	json_t *h = json_object_get(json_object_get(head, side), "hash");
@@ -445,72 +452,77 @@ static int alert_json_hash(json_t *head, const char *side, char **field)
 	return alert_set_str(field, s);
 }
 
+static int alert_change_type_from_name(const char *name, enum diff_change_type *ret)
+{
+	for (int t = DIFF_ADDED; t <= DIFF_RENAMED; t++) {
+		if (strcmp(name, diff_type_name((enum diff_change_type)t)) == 0) {
+			*ret = (enum diff_change_type)t;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 {
 	json_t *head = json_object_get(diff, "schemadrift_diff");
-	json_t *summary = json_object_get(diff, "summary");
 	json_t *changes = json_object_get(diff, "changes");
 	enum diff_severity *sev = NULL;
-	size_t n_all, n, *pick = NULL, total;
-	int r;
+	size_t n_all, n, n_live = 0, *live = NULL, *pick = NULL;
+	int r = 0;
 
 	if (!json_is_object(head) || json_integer_value(json_object_get(head, "version")) != 1)
 		return error_set(err, -EBADMSG,
 				 "not a schemadrift diff (version 1): no schemadrift_diff header");
-	if (!json_is_object(summary) || !json_is_array(changes))
-		return error_set(err, -EBADMSG, "diff JSON: summary or changes missing");
+	if (!json_is_array(changes))
+		return error_set(err, -EBADMSG, "diff JSON: no changes list");
 	alert_clear_changes(a);
-	r = alert_json_count(summary, "changes", &total, err);
-	if (r == 0)
-		r = alert_json_count(summary, "added", &a->by_type[DIFF_ADDED], err);
-	if (r == 0)
-		r = alert_json_count(summary, "removed", &a->by_type[DIFF_REMOVED], err);
-	if (r == 0)
-		r = alert_json_count(summary, "modified", &a->by_type[DIFF_MODIFIED], err);
-	if (r == 0)
-		r = alert_json_count(summary, "breaking", &a->by_severity[DIFF_BREAKING], err);
-	if (r == 0)
-		r = alert_json_count(summary, "warning", &a->by_severity[DIFF_WARNING], err);
-	if (r == 0)
-		r = alert_json_count(summary, "info", &a->by_severity[DIFF_INFO], err);
-	if (r < 0)
-		return r;
+	memset(a->by_type, 0, sizeof(a->by_type));
+	memset(a->by_severity, 0, sizeof(a->by_severity));
 	n_all = json_array_size(changes);
 	sev = malloc((n_all ? n_all : 1) * sizeof(*sev));
+	live = malloc((n_all ? n_all : 1) * sizeof(*live));
 	pick = malloc(ALERT_MAX_CHANGES * sizeof(*pick));
-	if (!sev || !pick) {
+	if (!sev || !live || !pick) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
+	/* Counts come from the changes themselves: acknowledged ones raise no alert. */
 	for (size_t i = 0; i < n_all; i++) {
 		json_t *c = json_array_get(changes, i);
 		const char *s = json_string_value(json_object_get(c, "severity"));
+		const char *t = json_string_value(json_object_get(c, "change"));
+		enum diff_change_type type;
 
-		if (!s || alert_severity_from_name(s, &sev[i]) < 0) {
-			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu].severity is invalid",
-				      i);
+		if (!s || alert_severity_from_name(s, &sev[n_live]) < 0 || !t ||
+		    alert_change_type_from_name(t, &type) < 0) {
+			r = error_set(err, -EBADMSG,
+				      "diff JSON: changes[%zu]: change or severity is invalid", i);
 			goto out;
 		}
+		if (json_is_true(json_object_get(c, "acknowledged")))
+			continue;
+		a->by_type[type]++;
+		a->by_severity[sev[n_live]]++;
+		live[n_live++] = i;
 	}
-	n = alert_pick(sev, n_all, pick);
+	n = alert_pick(sev, n_live, pick);
 	a->changes = calloc(n ? n : 1, sizeof(*a->changes));
 	if (!a->changes) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		json_t *c = json_array_get(changes, pick[i]);
+		size_t at = live[pick[i]];
+		json_t *c = json_array_get(changes, at);
 		const char *change = json_string_value(json_object_get(c, "change"));
 		const char *kind = json_string_value(json_object_get(c, "kind"));
 		json_t *object = json_object_get(c, "object");
 		struct alert_change *ac = &a->changes[a->n_changes++];
 
-		if (!change || (strcmp(change, "added") && strcmp(change, "removed") &&
-				strcmp(change, "modified")) ||
-		    !kind || !object) {
-			r = error_set(err, -EBADMSG,
-				      "diff JSON: changes[%zu] needs change, kind and object",
-				      pick[i]);
+		if (!kind || !object) {
+			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu] needs kind and object",
+				      at);
 			goto out;
 		}
 		ac->change = strdup(change);
@@ -518,7 +530,7 @@ int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 		ac->kind = alert_clean(kind, strlen(kind), false, 64);
 		ac->object = alert_json_string_text(object, false, SIZE_MAX / 8);
 		if (!ac->change || !ac->severity || !ac->kind || !ac->object) {
-			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu] is invalid", pick[i]);
+			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu] is invalid", at);
 			goto out;
 		}
 		if (strcmp(change, "modified") == 0) {
@@ -531,12 +543,23 @@ int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 				r = error_set(err, -EBADMSG,
 					      "diff JSON: changes[%zu]: attribute, before or after "
 					      "is invalid",
-					      pick[i]);
+					      at);
+				goto out;
+			}
+		}
+		if (strcmp(change, "renamed") == 0) {
+			json_t *old = json_object_get(c, "renamed_from_object");
+
+			ac->renamed_from = alert_json_string_text(old, false, SIZE_MAX / 8);
+			if (!ac->renamed_from) {
+				r = error_set(err, -EBADMSG,
+					      "diff JSON: changes[%zu]: renamed_from_object is invalid",
+					      at);
 				goto out;
 			}
 		}
 	}
-	a->total_changes = total > n_all ? total : n_all;
+	a->total_changes = n_live;
 	a->severity = alert_top_severity(a->by_severity);
 	if (alert_json_hash(head, "from", &a->from_hash) < 0 ||
 	    alert_json_hash(head, "to", &a->to_hash) < 0)
@@ -545,6 +568,7 @@ out:
 	if (r < 0)
 		alert_clear_changes(a);
 	free(sev);
+	free(live);
 	free(pick);
 	return r;
 }
@@ -761,9 +785,17 @@ static json_t *alert_json_str(const char *s)
 	return j;
 }
 
-static json_t *alert_json_counts(const size_t v[3])
+static json_t *alert_json_counts(const size_t *v, size_t n)
 {
-	return json_pack("[III]", (json_int_t)v[0], (json_int_t)v[1], (json_int_t)v[2]);
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < n; i++) {
+		if (json_array_append_new(arr, json_integer((json_int_t)v[i])) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
 }
 
 json_t *alert_to_json(const struct alert *a)
@@ -786,9 +818,9 @@ json_t *alert_to_json(const struct alert *a)
 	if (r == 0)
 		r = alert_json_set(j, "created", json_integer((json_int_t)a->created));
 	if (r == 0)
-		r = alert_json_set(j, "by_type", alert_json_counts(a->by_type));
+		r = alert_json_set(j, "by_type", alert_json_counts(a->by_type, 4));
 	if (r == 0)
-		r = alert_json_set(j, "by_severity", alert_json_counts(a->by_severity));
+		r = alert_json_set(j, "by_severity", alert_json_counts(a->by_severity, 3));
 	if (r == 0)
 		r = alert_json_set(j, "total_changes", json_integer((json_int_t)a->total_changes));
 	for (size_t i = 0; r == 0 && i < a->n_changes; i++) {
@@ -810,6 +842,8 @@ json_t *alert_to_json(const struct alert *a)
 			r = alert_json_set(cj, "before", alert_json_str(c->before));
 		if (r == 0)
 			r = alert_json_set(cj, "after", alert_json_str(c->after));
+		if (r == 0 && c->renamed_from)
+			r = alert_json_set(cj, "renamed_from", alert_json_str(c->renamed_from));
 		if (r == 0)
 			r = json_array_append_new(changes, cj) == 0 ? 0 : -ENOMEM;
 		else
@@ -855,17 +889,21 @@ static int alert_json_get_str(json_t *j, const char *key, bool required, char **
 	return 0;
 }
 
-static int alert_json_get_counts(json_t *j, const char *key, size_t out[3], struct error *err)
+/* min..max counts into out (the rest zero). */
+static int alert_json_get_counts(json_t *j, const char *key, size_t *out, size_t min,
+				 size_t max, struct error *err)
 {
 	json_t *v = json_object_get(j, key);
 
-	if (!json_is_array(v) || json_array_size(v) != 3)
-		return error_set(err, -EBADMSG, "alert JSON: '%s' is not 3 counts", key);
-	for (size_t i = 0; i < 3; i++) {
+	if (!json_is_array(v) || json_array_size(v) < min || json_array_size(v) > max)
+		return error_set(err, -EBADMSG, "alert JSON: '%s' is not %zu counts", key, max);
+	memset(out, 0, max * sizeof(*out));
+	for (size_t i = 0; i < json_array_size(v); i++) {
 		json_t *n = json_array_get(v, i);
 
 		if (!json_is_integer(n) || json_integer_value(n) < 0)
-			return error_set(err, -EBADMSG, "alert JSON: '%s' is not 3 counts", key);
+			return error_set(err, -EBADMSG, "alert JSON: '%s' is not %zu counts", key,
+					 max);
 		out[i] = (size_t)json_integer_value(n);
 	}
 	return 0;
@@ -917,9 +955,9 @@ int alert_from_json(json_t *j, struct alert **ret, struct error *err)
 			a->created = (time_t)json_integer_value(v);
 	}
 	if (r == 0)
-		r = alert_json_get_counts(j, "by_type", a->by_type, err);
+		r = alert_json_get_counts(j, "by_type", a->by_type, 3, 4, err);
 	if (r == 0)
-		r = alert_json_get_counts(j, "by_severity", a->by_severity, err);
+		r = alert_json_get_counts(j, "by_severity", a->by_severity, 3, 3, err);
 	if (r == 0) {
 		v = json_object_get(j, "total_changes");
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
@@ -953,6 +991,8 @@ int alert_from_json(json_t *j, struct alert **ret, struct error *err)
 			r = alert_json_get_str(c, "before", false, &ac->before, err);
 		if (r == 0)
 			r = alert_json_get_str(c, "after", false, &ac->after, err);
+		if (r == 0)
+			r = alert_json_get_str(c, "renamed_from", false, &ac->renamed_from, err);
 		if (r < 0)
 			error_prefix(err, "changes[%zu]", i);
 	}

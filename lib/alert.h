@@ -20,12 +20,13 @@ enum alert_kind { ALERT_DRIFT, ALERT_CHECK, ALERT_ERROR, ALERT_RECOVERED, ALERT_
  * cut to ALERT_VALUE_MAX bytes (ending in "…" when cut).  Renderers escape.
  */
 struct alert_change {
-	char *change;    /* "added" | "removed" | "modified" */
+	char *change;    /* "added" | "removed" | "modified" | "renamed" */
 	char *severity;  /* "breaking" | "warning" | "info" */
 	char *kind;      /* "column" */
 	char *object;    /* "public.orders.total" */
 	char *attribute; /* NULL unless modified */
 	char *before, *after; /* NULL unless modified */
+	char *renamed_from;   /* renamed only: the old name, like object */
 };
 
 /* Owns every string.  Serialisable (alert_to_json/alert_from_json) for the outbox. */
@@ -36,7 +37,7 @@ struct alert {
 	char *environment; /* "production"; NULL if unset */
 	enum diff_severity severity;
 	time_t created;
-	size_t by_type[3];     /* added, removed, modified */
+	size_t by_type[4];     /* added, removed, modified, renamed (enum diff_change_type) */
 	size_t by_severity[3]; /* info, warning, breaking */
 	size_t total_changes;
 	struct alert_change *changes; /* the most severe first, at most ALERT_MAX_CHANGES */
@@ -64,7 +65,8 @@ int alert_new(enum alert_kind kind, const char *target, struct alert **ret);
 void alert_free(struct alert *a);
 
 /* Fills counts, severity (the highest) and the top changes from a diff, and
- * the snapshot hashes when the models are hashed. */
+ * the snapshot hashes when the models are hashed.  Acknowledged changes
+ * (diff_acknowledge) are left out: they raise no alert. */
 int alert_set_diff(struct alert *a, const struct diff *d);
 /* Same from `schemadrift diff --format json` output (docs/diff-format.md). */
 int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err);
@@ -88,7 +90,8 @@ char *alert_headline(const struct alert *a);
 /* "2024-05-01T12:00:00Z" into buf (21 bytes). */
 void alert_time_iso(time_t t, char buf[21]);
 
-/* The outbox format, version ALERT_JSON_VERSION.  New reference; NULL on ENOMEM. */
+/* The outbox format, version ALERT_JSON_VERSION (by_type with 3 counts, from
+ * before renames, is still read).  New reference; NULL on ENOMEM. */
 json_t *alert_to_json(const struct alert *a);
 int alert_from_json(json_t *j, struct alert **ret, struct error *err);
 

@@ -545,7 +545,7 @@ static void notify_body_snippet(const struct http_response *res, char *out, size
 	for (; *p && n < max;) {
 		size_t cl = utf8_char_len(p);
 
-		if (cl == 0 || *p < 0x20 || *p == 0x7f) {
+		if (cl == 0 || *p <= 0x20 || *p == 0x7f) {
 			space = n > 0;
 			p++;
 			continue;

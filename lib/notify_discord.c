@@ -87,6 +87,10 @@ static json_t *discord_field(const struct alert_change *c, size_t *ret_units)
 
 	notify_kind_label(c->kind, kind, sizeof(kind));
 	snprintf(raw, sizeof(raw), "%s \xc2\xb7 %s %s", c->severity, c->change, kind);
+	if (c->renamed_from) {
+		discord_escape_cut(&v, c->renamed_from, 400);
+		notify_buf_puts(&v, " \xe2\x86\x92 ");
+	}
 	discord_escape_cut(&v, c->object, 400);
 	if (c->attribute) {
 		notify_buf_puts(&v, "\n");

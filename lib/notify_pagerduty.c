@@ -74,6 +74,9 @@ static char *pagerduty_change_text(const struct alert_change *c)
 	else if (c->attribute)
 		r = asprintf(&out, "%s: %s %s %s: %s changed", c->severity, c->change, kind,
 			     c->object, c->attribute);
+	else if (c->renamed_from)
+		r = asprintf(&out, "%s: %s %s %s -> %s", c->severity, c->change, kind,
+			     c->renamed_from, c->object);
 	else
 		r = asprintf(&out, "%s: %s %s %s", c->severity, c->change, kind, c->object);
 	return r < 0 ? NULL : out;
@@ -93,13 +96,15 @@ static json_t *pagerduty_details(const struct alert *a, size_t max_changes)
 		r = jset(d, "alert_id", json_string(a->id));
 	if (r == 0 && a->kind == ALERT_DRIFT) {
 		r = jset(d, "changes",
-			 json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "total",
+			 json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "total",
 				   (json_int_t)a->total_changes, "breaking",
 				   (json_int_t)a->by_severity[DIFF_BREAKING], "warning",
 				   (json_int_t)a->by_severity[DIFF_WARNING], "info",
 				   (json_int_t)a->by_severity[DIFF_INFO], "added",
 				   (json_int_t)a->by_type[DIFF_ADDED], "removed",
-				   (json_int_t)a->by_type[DIFF_REMOVED]));
+				   (json_int_t)a->by_type[DIFF_REMOVED], "modified",
+				   (json_int_t)a->by_type[DIFF_MODIFIED], "renamed",
+				   (json_int_t)a->by_type[DIFF_RENAMED]));
 		for (size_t i = 0; r == 0 && i < n; i++) {
 			char *t = pagerduty_change_text(&a->changes[i]);
 			json_t *s = t ? json_string(t) : NULL;

@@ -102,6 +102,10 @@ static void slack_change_line(struct notify_buf *b, const struct alert_change *c
 
 	notify_kind_label(c->kind, kind, sizeof(kind));
 	notify_buf_printf(b, "\xe2\x80\xa2 *%s* %s %s ", c->severity, c->change, kind);
+	if (c->renamed_from) {
+		slack_code(b, c->renamed_from, 400);
+		notify_buf_puts(b, " \xe2\x86\x92 ");
+	}
 	slack_code(b, c->object, 400);
 	if (c->attribute) {
 		notify_buf_puts(b, ": ");

@@ -88,6 +88,11 @@ static json_t *teams_change(const struct alert_change *c)
 	}
 	if (r == 0)
 		r = add(in, run(verb, NULL));
+	if (r == 0 && c->renamed_from) {
+		r = add(in, run_cut(c->renamed_from, 400, "mono"));
+		if (r == 0)
+			r = add(in, run(" \xe2\x86\x92 ", NULL));
+	}
 	if (r == 0)
 		r = add(in, run_cut(c->object, 400, "mono"));
 	if (r == 0 && c->attribute) {

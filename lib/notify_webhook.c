@@ -53,6 +53,8 @@ static json_t *webhook_change(const struct alert_change *c)
 		r = jset(j, "kind", jstr(c->kind));
 	if (r == 0)
 		r = jset(j, "object", jstr(c->object));
+	if (r == 0 && c->renamed_from)
+		r = jset(j, "renamed_from", jstr(c->renamed_from));
 	if (r == 0 && c->attribute) {
 		r = jset(j, "attribute", jstr(c->attribute));
 		if (r == 0)
@@ -94,11 +96,12 @@ static json_t *webhook_payload(const struct alert *a, size_t max_changes)
 	if (r == 0)
 		r = jset(j, "headline", jstr(headline));
 	if (r == 0) {
-		summary = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "changes",
+		summary = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "changes",
 				    (json_int_t)a->total_changes, "added",
 				    (json_int_t)a->by_type[DIFF_ADDED], "removed",
 				    (json_int_t)a->by_type[DIFF_REMOVED], "modified",
-				    (json_int_t)a->by_type[DIFF_MODIFIED], "breaking",
+				    (json_int_t)a->by_type[DIFF_MODIFIED], "renamed",
+				    (json_int_t)a->by_type[DIFF_RENAMED], "breaking",
 				    (json_int_t)a->by_severity[DIFF_BREAKING], "warning",
 				    (json_int_t)a->by_severity[DIFF_WARNING], "info",
 				    (json_int_t)a->by_severity[DIFF_INFO]);
