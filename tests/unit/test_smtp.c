@@ -1195,6 +1195,7 @@ struct wjob {
 	struct worker **free_in_done;
 	struct event_base *base;
 	int *remaining;
+	int started; /* set by the worker thread (atomic) */
 };
 
 static void wjob_run(void *arg)
@@ -1202,8 +1203,17 @@ static void wjob_run(void *arg)
 	struct wjob *j = arg;
 
 	j->ran_on = pthread_self();
+	__atomic_store_n(&j->started, 1, __ATOMIC_SEQ_CST);
 	if (j->sleep_us)
 		usleep(j->sleep_us);
+}
+
+/* Waits (at most 20 s, not a timing assertion) until *v == want. */
+static void wait_for(int *v, int want)
+{
+	for (int i = 0; i < 2000 && __atomic_load_n(v, __ATOMIC_SEQ_CST) != want; i++)
+		usleep(10000);
+	ck_assert_int_eq(__atomic_load_n(v, __ATOMIC_SEQ_CST), want);
 }
 
 static void wjob_done(void *arg)
@@ -1301,12 +1311,12 @@ START_TEST(test_worker_free_while_running)
 	queued.sleep_us = 0;
 	ck_assert_int_eq(worker_submit(w, wjob_run, wjob_done, wjob_release, &slow), 0);
 	ck_assert_int_eq(worker_submit(w, wjob_run, wjob_done, wjob_release, &queued), 0);
-	usleep(50000);	/* the slow job is running now */
-	worker_free(w); /* must not wait for it */
-	ck_assert_int_eq(__atomic_load_n(&released, __ATOMIC_SEQ_CST), 1); /* the queued one */
-	for (int i = 0; i < 100 && __atomic_load_n(&released, __ATOMIC_SEQ_CST) < 2; i++)
-		usleep(10000);
-	ck_assert_int_eq(__atomic_load_n(&released, __ATOMIC_SEQ_CST), 2);
+	wait_for(&slow.started, 1); /* one thread: the other job waits behind it */
+	worker_free(w);		    /* must not wait for the running job */
+	/* the queued one is released at once, the running one when it returns */
+	ck_assert_int_eq(__atomic_load_n(&released, __ATOMIC_SEQ_CST), 1);
+	ck_assert_int_eq(__atomic_load_n(&queued.started, __ATOMIC_SEQ_CST), 0);
+	wait_for(&released, 2);
 	run_loop(base, 1);
 	ck_assert_int_eq(next, 0); /* no done after worker_free */
 	event_base_free(base);
@@ -1331,12 +1341,13 @@ START_TEST(test_worker_free_inside_done)
 	b = a;
 	ck_assert_int_eq(worker_submit(w, wjob_run, wjob_done, wjob_release, &a), 0);
 	ck_assert_int_eq(worker_submit(w, wjob_run, wjob_done, wjob_release, &b), 0);
-	usleep(100000); /* both finished: one wakeup reports both */
+	usleep(100000); /* usually both have finished: one wakeup then reports both */
 	run_loop(base, 1);
-	/* the first done freed the worker: the second job was released, not reported */
+	/* the first done freed the worker: the other job is released (by worker_free, or
+	 * by its thread if it was still running), never reported */
 	ck_assert_ptr_null(w);
+	wait_for(&released, 1);
 	ck_assert_int_eq(next, 1);
-	ck_assert_int_eq(__atomic_load_n(&released, __ATOMIC_SEQ_CST), 1);
 	event_base_free(base);
 }
 END_TEST
