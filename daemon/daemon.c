@@ -1,0 +1,454 @@
+/* schemadriftd's core: configuration, targets, the run queue, reload and stop. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+
+static void on_outbox_event(const struct outbox_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (ev->kind) {
+	case OUTBOX_DELIVERED:
+		d->alerts_sent++;
+		log_target(LOG_INFO, ev->target, NULL, NULL, "alert %s delivered to %s", ev->alert_id,
+			   ev->channel);
+		break;
+	case OUTBOX_RETRYING:
+		log_target(LOG_NOTICE, ev->target, NULL, NULL, "alert %s to %s: will retry (%s)",
+			   ev->alert_id, ev->channel,
+			   ev->result ? ev->result->detail : "no answer");
+		break;
+	case OUTBOX_GAVE_UP:
+		d->alerts_failed++;
+		log_target(LOG_ERR, ev->target, NULL, NULL, "alert %s to %s given up: %s (kept in %s)",
+			   ev->alert_id, ev->channel, ev->reason ? ev->reason : "", ev->path);
+		break;
+	case OUTBOX_DROPPED:
+		d->alerts_failed++;
+		log_target(LOG_WARNING, ev->target, NULL, NULL, "alert %s to %s dropped: %s",
+			   ev->alert_id, ev->channel, ev->reason ? ev->reason : "");
+		break;
+	case OUTBOX_CORRUPT:
+		log_msg(LOG_ERR, "outbox: unreadable spool file moved to %s: %s", ev->path,
+			ev->reason ? ev->reason : "");
+		break;
+	case OUTBOX_UNROUTABLE:
+		log_msg(LOG_WARNING, "outbox: %zu alert(s) for channel '%s', which is not configured",
+			ev->count, ev->channel ? ev->channel : "");
+		break;
+	}
+}
+
+static void free_channels(struct notify_channel **ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		notify_channel_free(ch[i]);
+	free(ch);
+}
+
+static int build_channels(struct daemon *d, const struct config *c, struct notify_channel ***ret,
+			  size_t *ret_n, struct error *err)
+{
+	struct notify_channel **ch = calloc(c->raw->n_sections + 1, sizeof(*ch));
+	size_t n = 0;
+
+	if (!ch)
+		return error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->raw->n_sections; i++) {
+		const struct conf_section *s = &c->raw->sections[i];
+		int r;
+
+		if (strcmp(s->kind, "notifier") != 0)
+			continue;
+		r = notify_channel_new(&d->notify_env, s, &ch[n], err);
+		if (r < 0) {
+			free_channels(ch, n);
+			return r;
+		}
+		n++;
+	}
+	*ret = ch;
+	*ret_n = n;
+	return 0;
+}
+
+static void outbox_options(const struct config *c, struct outbox_options *o, struct daemon *d)
+{
+	outbox_options_init(o);
+	o->max_age_ms = c->daemon.outbox_max_age_ms;
+	o->on_event = on_outbox_event;
+	o->arg = d;
+}
+
+static struct target *find_target(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_targets; i++)
+		if (strcmp(d->targets[i]->name, name) == 0)
+			return d->targets[i];
+	return NULL;
+}
+
+void daemon_update_status(struct daemon *d)
+{
+	size_t drifting = 0, failing = 0, running = 0;
+	time_t next = 0;
+	char when[21] = "-";
+
+	for (size_t i = 0; i < d->n_targets; i++) {
+		struct target *t = d->targets[i];
+		drifting += t->drifting;
+		failing += t->failing;
+		running += t->running;
+		if (t->next_due && (!next || t->next_due < next))
+			next = t->next_due;
+	}
+	if (next)
+		store_format_time(next, when);
+	service_status("%zu targets, %zu drifting, %zu failing, %zu running; next run %s%s%s",
+		       d->n_targets, drifting, failing, running, when,
+		       d->reload_error ? "; last reload failed: " : "",
+		       d->reload_error ? d->reload_error : "");
+}
+
+void daemon_request_run(struct daemon *d, struct target *t)
+{
+	if (t->running || t->queued)
+		return;
+	if (d->active >= (size_t)d->config->daemon.max_concurrent || d->stopping) {
+		if (d->n_waitq == d->cap_waitq) {
+			size_t cap = d->cap_waitq ? d->cap_waitq * 2 : 16;
+			struct target **q = realloc(d->waitq, cap * sizeof(*q));
+			if (!q)
+				return;
+			d->waitq = q;
+			d->cap_waitq = cap;
+		}
+		d->waitq[d->n_waitq++] = t;
+		t->queued = true;
+		return;
+	}
+	d->active++;
+	target_start_run(t);
+}
+
+void daemon_run_finished(struct daemon *d, struct target *t)
+{
+	d->active--;
+	if (t->removed) {
+		target_free(t);
+	} else if (t->pending) {
+		t->pending = false;
+		daemon_request_run(d, t);
+	}
+	while (d->n_waitq && d->active < (size_t)d->config->daemon.max_concurrent && !d->stopping) {
+		struct target *next = d->waitq[0];
+		memmove(d->waitq, d->waitq + 1, --d->n_waitq * sizeof(*d->waitq));
+		next->queued = false;
+		daemon_request_run(d, next);
+	}
+	daemon_update_status(d);
+	if (d->stopping && d->active == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+static void drop_from_waitq(struct daemon *d, struct target *t)
+{
+	for (size_t i = 0; i < d->n_waitq; i++)
+		if (d->waitq[i] == t) {
+			memmove(&d->waitq[i], &d->waitq[i + 1], (d->n_waitq - i - 1) * sizeof(*d->waitq));
+			d->n_waitq--;
+			return;
+		}
+}
+
+/*
+ * Applies a newly parsed configuration: parse into a new object, build what
+ * can fail (channels, schedules, stores) before touching the running state,
+ * then swap.  On failure the old configuration keeps running.
+ */
+static int apply_config(struct daemon *d, struct config *c, bool first, struct error *err)
+{
+	struct notify_channel **ch = NULL;
+	size_t n_ch = 0;
+	struct target **targets = calloc(c->n_targets + 1, sizeof(*targets));
+	size_t n = 0;
+	int r;
+
+	if (!targets)
+		return error_set(err, -ENOMEM, "out of memory");
+	if ((r = build_channels(d, c, &ch, &n_ch, err)) < 0) {
+		free(targets);
+		return r;
+	}
+	/* Validate every target first (schedules, secrets, filters). */
+	for (size_t i = 0; i < c->n_targets && r == 0; i++) {
+		struct schedule *s = NULL;
+		struct filter f;
+		filter_init(&f);
+		r = schedule_parse(c->targets[i].schedule, &s, err);
+		if (r == 0)
+			r = schedule_set_zone(s, c->targets[i].timezone, err);
+		if (r < 0)
+			error_prefix(err, "%s:%d: [target %s] schedule", c->targets[i].file,
+				     c->targets[i].line, c->targets[i].name);
+		for (size_t k = 0; r == 0 && k < c->targets[i].n_ignore; k++)
+			if ((r = filter_parse_ignore(&f, c->targets[i].ignore[k], err)) < 0)
+				error_prefix(err, "%s:%d: [target %s]", c->targets[i].file,
+					     c->targets[i].line, c->targets[i].name);
+		filter_done(&f);
+		schedule_free(s);
+	}
+	if (r < 0) {
+		free_channels(ch, n_ch);
+		free(targets);
+		return r;
+	}
+	/* The outbox lives across reloads; only its channel set changes. */
+	if (first) {
+		struct outbox_options o;
+		char *dir = NULL;
+		/* systemd's StateDirectory= makes it; by hand, we do. */
+		if (mkdir(c->daemon.state_dir, 0750) < 0 && errno != EEXIST) {
+			r = error_set(err, -errno, "state_dir %s: %s", c->daemon.state_dir,
+				      strerror(errno));
+			free_channels(ch, n_ch);
+			free(targets);
+			return r;
+		}
+		outbox_options(c, &o, d);
+		if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
+			dir = NULL;
+		r = dir ? outbox_open(dir, &o, &d->notify_env, ch, n_ch, &d->outbox, err)
+			: error_set(err, -ENOMEM, "out of memory");
+		free(dir);
+		if (r < 0) {
+			free_channels(ch, n_ch);
+			free(targets);
+			return r;
+		}
+	} else {
+		struct outbox_options o;
+		char *dir = NULL;
+		struct outbox *ob = NULL;
+		outbox_options(c, &o, d);
+		if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
+			dir = NULL;
+		/* Reopen on the same spool with the new channels; entries stay on disk. */
+		outbox_close(d->outbox);
+		d->outbox = NULL;
+		r = dir ? outbox_open(dir, &o, &d->notify_env, ch, n_ch, &ob, err) : -ENOMEM;
+		free(dir);
+		if (r < 0) {
+			free_channels(ch, n_ch);
+			free(targets);
+			/* Reopen with the old channels so delivery goes on. */
+			struct error e2;
+			char *odir = NULL;
+			outbox_options(d->config, &o, d);
+			if (asprintf(&odir, "%s/outbox", d->config->daemon.state_dir) >= 0) {
+				outbox_open(odir, &o, &d->notify_env, d->channels, d->n_channels,
+					    &d->outbox, &e2);
+				free(odir);
+			}
+			return r;
+		}
+		d->outbox = ob;
+	}
+	/* Targets: keep the running ones (their state), add new, retire removed. */
+	for (size_t i = 0; i < c->n_targets; i++) {
+		struct target *t = find_target(d, c->targets[i].name);
+		if (t)
+			r = target_reconfigure(t, &c->targets[i], err);
+		else
+			r = target_new(d, c->daemon.state_dir, &c->targets[i], &t, err);
+		if (r < 0) {
+			/* Rare (out of memory, an unreadable password file): say so, go on. */
+			log_msg(LOG_ERR, "%s", err->text);
+			continue;
+		}
+		targets[n++] = t;
+	}
+	for (size_t i = 0; i < d->n_targets; i++) {
+		struct target *t = d->targets[i];
+		bool kept = false;
+		for (size_t k = 0; k < n; k++)
+			kept |= targets[k] == t;
+		if (kept)
+			continue;
+		log_target(LOG_NOTICE, t->name, NULL, NULL, "no longer monitored");
+		drop_from_waitq(d, t);
+		evtimer_del(t->due_timer);
+		if (t->running)
+			t->removed = true; /* freed when its run ends */
+		else
+			target_free(t);
+	}
+	free(d->targets);
+	d->targets = targets;
+	d->n_targets = n;
+	free_channels(d->channels, d->n_channels);
+	d->channels = ch;
+	d->n_channels = n_ch;
+	if (d->config) {
+		/* Targets that kept running point into the old config until now. */
+		config_free(d->config);
+	}
+	d->config = c;
+	log_set_level(log_level_from_name(c->daemon.log_level));
+	/* New targets run at once; the others follow their (maybe new) schedule. */
+	for (size_t i = 0; i < n; i++)
+		if (!targets[i]->running)
+			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due);
+	return 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *c = NULL;
+	struct error err;
+
+	service_reloading();
+	log_msg(LOG_NOTICE, "reloading %s", d->config_path);
+	if (config_load(d->config_path, &c, &err) < 0 || apply_config(d, c, false, &err) < 0) {
+		if (c && c != d->config)
+			config_free(c);
+		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.text);
+		free(d->reload_error);
+		d->reload_error = strdup(err.text);
+	} else {
+		free(d->reload_error);
+		d->reload_error = NULL;
+		log_msg(LOG_NOTICE, "configuration reloaded: %zu targets", d->n_targets);
+	}
+	daemon_update_status(d);
+	service_ready();
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		reload(d);
+		return;
+	}
+	if (d->stopping)
+		return;
+	/* Stop: no new runs; in-flight snapshots are cancelled (their
+	 * connections closed); the outbox is on disk already. */
+	d->stopping = true;
+	service_stopping();
+	log_msg(LOG_NOTICE, "stopping");
+	for (size_t i = 0; i < d->n_targets; i++) {
+		struct target *t = d->targets[i];
+		evtimer_del(t->due_timer);
+		evtimer_del(t->settle_timer);
+		if (t->live) {
+			live_snapshot_free(t->live);
+			t->live = NULL;
+			t->running = false;
+			d->active--;
+		}
+	}
+	event_base_loopexit(d->base, NULL);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	/* From a loop timer: a stalled loop stops the pings, which is the point. */
+	service_watchdog();
+}
+
+static void on_status_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	daemon_update_status(arg);
+}
+
+int daemon_start(struct daemon *d, const char *config_path, struct error *err)
+{
+	struct config *c = NULL;
+	int r;
+
+	d->config_path = strdup(config_path);
+	d->base = event_base_new();
+	if (!d->config_path || !d->base)
+		return error_set(err, -ENOMEM, "out of memory");
+	d->notify_env.base = d->base;
+	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
+		return r;
+	if ((r = config_load(config_path, &c, err)) < 0)
+		return r;
+	if ((r = apply_config(d, c, true, err)) < 0) {
+		config_free(c);
+		return r;
+	}
+	d->sig_hup = evsignal_new(d->base, SIGHUP, on_signal, d);
+	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
+	d->status_timer = event_new(d->base, -1, EV_PERSIST, on_status_timer, d);
+	if (!d->sig_hup || !d->sig_term || !d->sig_int || !d->status_timer)
+		return error_set(err, -ENOMEM, "out of memory");
+	evsignal_add(d->sig_hup, NULL);
+	evsignal_add(d->sig_term, NULL);
+	evsignal_add(d->sig_int, NULL);
+	struct timeval ten = { 10, 0 };
+	evtimer_add(d->status_timer, &ten);
+	d->watchdog_usec = service_watchdog_usec();
+	if (d->watchdog_usec) {
+		struct timeval half = { (time_t)(d->watchdog_usec / 2000000),
+					(suseconds_t)(d->watchdog_usec / 2 % 1000000) };
+		d->watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+		if (!d->watchdog)
+			return error_set(err, -ENOMEM, "out of memory");
+		evtimer_add(d->watchdog, &half);
+	}
+	if ((r = control_open(d, d->config->daemon.runtime_dir, &d->control, err)) < 0)
+		return r;
+	if (d->config->daemon.metrics_listen[0] &&
+	    (r = metrics_open(d, d->config->daemon.metrics_listen, &d->metrics, err)) < 0)
+		return r;
+	log_msg(LOG_NOTICE, "started: %zu targets, %zu notifiers", d->n_targets, d->n_channels);
+	daemon_update_status(d);
+	service_ready();
+	return 0;
+}
+
+void daemon_stop(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_targets; i++)
+		target_free(d->targets[i]);
+	free(d->targets);
+	free(d->waitq);
+	metrics_close(d->metrics);
+	control_close(d->control);
+	outbox_close(d->outbox);
+	free_channels(d->channels, d->n_channels);
+	http_client_free(d->notify_env.http);
+	if (d->sig_hup)
+		event_free(d->sig_hup);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->watchdog)
+		event_free(d->watchdog);
+	if (d->status_timer)
+		event_free(d->status_timer);
+	config_free(d->config);
+	free(d->reload_error);
+	free(d->config_path);
+	if (d->base)
+		event_base_free(d->base);
+}

@@ -1,0 +1,554 @@
+/* One monitored database: schedule, pooled connection, probe -> snapshot -> store -> alerts. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ack.h"
+#include "daemon.h"
+#include "diff.h"
+#include "log.h"
+#include "snapshot.h"
+
+static void on_due(evutil_socket_t fd, short what, void *arg);
+
+/* Baseline accepts and acknowledgements append to the target's audit log. */
+static long long audit_size(const struct target *t)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/audit.log", store_dir(t->store));
+	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+}
+static void on_idle(evutil_socket_t fd, short what, void *arg);
+static void on_settle(evutil_socket_t fd, short what, void *arg);
+
+static int build_filter(struct target *t, struct error *err)
+{
+	const struct config_target *c = t->cfg;
+	struct filter *f = &t->filter;
+
+	filter_done(f);
+	filter_init(f);
+	for (size_t i = 0; i < c->n_include; i++)
+		if (filter_add(&f->include, &f->n_include, c->include[i]) < 0)
+			return error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_exclude; i++)
+		if (filter_add(&f->exclude, &f->n_exclude, c->exclude[i]) < 0)
+			return error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_include_schema; i++)
+		if (filter_add(&f->include_schema, &f->n_include_schema, c->include_schema[i]) < 0)
+			return error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_exclude_schema; i++)
+		if (filter_add(&f->exclude_schema, &f->n_exclude_schema, c->exclude_schema[i]) < 0)
+			return error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < c->n_ignore; i++) {
+		int r = filter_parse_ignore(f, c->ignore[i], err);
+		if (r < 0)
+			return error_prefix(err, "%s:%d: [target %s] ignore", c->file, c->line, c->name);
+	}
+	return 0;
+}
+
+/* Schedule, filter and password from the configuration; on failure nothing changes. */
+static int apply_config(struct target *t, struct config_target *cfg, struct error *err)
+{
+	struct schedule *sched = NULL;
+	char *password = NULL;
+	int r;
+
+	r = schedule_parse(cfg->schedule, &sched, err);
+	if (r == 0)
+		r = schedule_set_zone(sched, cfg->timezone, err);
+	if (r < 0) {
+		schedule_free(sched);
+		return error_prefix(err, "%s:%d: [target %s] schedule", cfg->file, cfg->line,
+				    cfg->name);
+	}
+	if (cfg->password_source) {
+		struct conf_kv kv = { .key = "password", .value = cfg->password_source,
+				      .file = cfg->file, .line = cfg->line, .file_private = false };
+		r = conf_secret(&kv, &password, err);
+		if (r < 0) {
+			schedule_free(sched);
+			return r;
+		}
+	}
+	struct config_target *old = t->cfg;
+	t->cfg = cfg;
+	r = build_filter(t, err);
+	if (r < 0) {
+		t->cfg = old;
+		schedule_free(sched);
+		free(password);
+		return r;
+	}
+	schedule_free(t->schedule);
+	t->schedule = sched;
+	if (t->password) {
+		explicit_bzero(t->password, strlen(t->password));
+		free(t->password);
+	}
+	t->password = password;
+	return 0;
+}
+
+int target_new(struct daemon *d, const char *state_dir, struct config_target *cfg,
+	       struct target **ret, struct error *err)
+{
+	struct target *t = calloc(1, sizeof(*t));
+	struct store_options so = { .state_dir = state_dir };
+	int r;
+
+	if (!t)
+		return error_set(err, -ENOMEM, "out of memory");
+	t->d = d;
+	filter_init(&t->filter);
+	t->name = strdup(cfg->name);
+	t->due_timer = evtimer_new(d->base, on_due, t);
+	t->idle_timer = evtimer_new(d->base, on_idle, t);
+	t->settle_timer = evtimer_new(d->base, on_settle, t);
+	if (!t->name || !t->due_timer || !t->idle_timer || !t->settle_timer) {
+		target_free(t);
+		return error_set(err, -ENOMEM, "out of memory");
+	}
+	if ((r = apply_config(t, cfg, err)) < 0 ||
+	    (r = store_open(&so, t->name, true, &t->store, err)) < 0) {
+		target_free(t);
+		return r;
+	}
+	r = alert_state_load(store_dir(t->store), t->name, &t->astate, err);
+	if (r < 0) {
+		target_free(t);
+		return r;
+	}
+	/* Resume: the last recorded hash, and the probe fingerprint of that snapshot. */
+	struct store_history *h = NULL;
+	struct error herr;
+	if (store_history_load(t->store, &h, &herr) == 0) {
+		const struct store_run *last = store_history_latest(h);
+		for (size_t i = h->n; i-- > 0;)
+			if (h->runs[i].outcome == STORE_RUN_OK && h->runs[i].hash[0]) {
+				memcpy(t->last_hash, h->runs[i].hash, 65);
+				break;
+			}
+		(void)last;
+		store_history_free(h);
+	}
+	*ret = t;
+	return 0;
+}
+
+int target_reconfigure(struct target *t, struct config_target *cfg, struct error *err)
+{
+	bool sched_changed = !t->cfg || strcmp(t->cfg->schedule, cfg->schedule) != 0 ||
+			     strcmp(t->cfg->timezone, cfg->timezone) != 0;
+	bool dsn_changed = !t->cfg || strcmp(t->cfg->dsn, cfg->dsn) != 0;
+	int r = apply_config(t, cfg, err);
+
+	if (r < 0)
+		return r;
+	if (dsn_changed && t->conn) {
+		PQfinish(t->conn);
+		t->conn = NULL;
+	}
+	(void)sched_changed; /* the daemon reschedules every target after a reload */
+	return 0;
+}
+
+void target_free(struct target *t)
+{
+	if (!t)
+		return;
+	live_snapshot_free(t->live);
+	if (t->conn)
+		PQfinish(t->conn);
+	if (t->due_timer)
+		event_free(t->due_timer);
+	if (t->idle_timer)
+		event_free(t->idle_timer);
+	if (t->settle_timer)
+		event_free(t->settle_timer);
+	schedule_free(t->schedule);
+	filter_done(&t->filter);
+	store_free(t->store);
+	alert_state_free(t->astate);
+	if (t->password) {
+		explicit_bzero(t->password, strlen(t->password));
+		free(t->password);
+	}
+	free(t->fingerprint);
+	free(t->last_error);
+	free(t->name);
+	free(t);
+}
+
+void target_schedule_next(struct target *t, bool run_now)
+{
+	time_t now = time(NULL), next;
+	int jitter = schedule_jitter(t->schedule, t->name,
+				     (int)(t->d->config->daemon.jitter_ms / 1000));
+	struct timeval tv = { 0, 0 };
+
+	if (!t->cfg->enabled) {
+		evtimer_del(t->due_timer);
+		return;
+	}
+	if (!run_now) {
+		if (schedule_next(t->schedule, now - jitter, &next) < 0)
+			next = now + 300;
+		next += jitter;
+		if (next <= now)
+			next = now + 1;
+		t->next_due = next;
+		tv.tv_sec = next - now;
+	} else {
+		t->next_due = now;
+	}
+	evtimer_add(t->due_timer, &tv);
+}
+
+static void on_due(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+	time_t now = time(NULL);
+
+	(void)fd;
+	(void)what;
+	if (t->next_due && now - t->next_due > t->worst_lag_s)
+		t->worst_lag_s = (double)(now - t->next_due);
+	/* A run that is still going absorbs this one: never two at once, and a
+	 * run missed while busy happens once, not as a burst. */
+	if (t->running)
+		t->pending = true;
+	else
+		daemon_request_run(t->d, t);
+	target_schedule_next(t, false);
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (t->conn && !t->running) {
+		PQfinish(t->conn);
+		t->conn = NULL;
+	}
+}
+
+static void on_live_done(struct model *m, const struct error *err, void *arg);
+
+static void start_snapshot(struct target *t, bool probe)
+{
+	const struct config_daemon *dc = &t->d->config->daemon;
+	struct live_options o = {
+		.dsn = t->cfg->dsn,
+		.connect_timeout_ms = (int)dc->connect_timeout_ms,
+		.catalog = { .lock_timeout_ms = (int)dc->lock_timeout_ms,
+			     .statement_timeout_ms = (int)dc->statement_timeout_ms,
+			     .partitions_full = strcmp(t->cfg->partitions, "full") == 0,
+			     .probe_only = probe },
+		.filter = &t->filter,
+		.password = t->password,
+		.conn = t->conn,
+		/* The server's statement_timeout should fire first; this is for a
+		 * server that stopped answering altogether. */
+		.read_timeout_ms = (int)dc->statement_timeout_ms + 5000,
+	};
+	struct error e;
+	int r;
+
+	t->phase = probe ? PHASE_PROBE : t->phase == PHASE_CONFIRM ? PHASE_CONFIRM : PHASE_FULL;
+	t->conn = NULL; /* the snapshot owns it now */
+	evtimer_del(t->idle_timer);
+	r = live_snapshot_start(t->d->base, &o, on_live_done, t, &t->live);
+	if (r < 0) {
+		error_set(&e, r, "cannot start a snapshot: %s", strerror(-r));
+		on_live_done(NULL, &e, t);
+	}
+}
+
+void target_start_run(struct target *t)
+{
+	const struct config_daemon *dc = &t->d->config->daemon;
+	time_t now = time(NULL);
+	bool probe;
+
+	t->running = true;
+	t->pending = false;
+	clock_gettime(CLOCK_MONOTONIC, &t->started);
+	t->started_wall = now;
+	/* Most runs find nothing changed: the probe first, unless a full
+	 * snapshot is due anyway (full_every) or there is nothing to compare. */
+	probe = t->fingerprint && t->last_hash[0] && !t->failing && !t->candidate[0] &&
+		(dc->full_every_ms == 0 || (now - t->last_full) * 1000 < dc->full_every_ms);
+	t->phase = PHASE_FULL;
+	start_snapshot(t, probe);
+}
+
+static long long elapsed_ms(const struct target *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - t->started.tv_sec) * 1000 +
+	       (now.tv_nsec - t->started.tv_nsec) / 1000000;
+}
+
+static void finish_run(struct target *t)
+{
+	t->audit_size = audit_size(t);
+	t->running = false;
+	t->runs++;
+	t->last_run = t->started_wall;
+	t->last_duration_ms = elapsed_ms(t);
+	if (t->conn && t->d->config->daemon.idle_timeout_ms > 0) {
+		struct timeval tv = { t->d->config->daemon.idle_timeout_ms / 1000,
+				      (t->d->config->daemon.idle_timeout_ms % 1000) * 1000 };
+		evtimer_add(t->idle_timer, &tv);
+	} else if (t->conn) {
+		PQfinish(t->conn);
+		t->conn = NULL;
+	}
+	daemon_run_finished(t->d, t);
+}
+
+/* Turns alert-state events into alerts and spools them (fsync'd) for delivery. */
+static void dispatch(struct target *t, const struct alert_state_event *ev, size_t n,
+		     const struct diff *d, const char *message)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct alert *a = NULL;
+		struct error e;
+		int r = alert_state_alert_new(t->astate, &ev[i], message, &a);
+
+		if (r < 0) {
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot build an alert: %s",
+				   strerror(-r));
+			continue;
+		}
+		if (t->cfg->environment)
+			a->environment = strdup(t->cfg->environment);
+		if (d && (ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER))
+			alert_set_diff(a, d);
+		if (t->cfg->link_template)
+			alert_set_link(a, t->cfg->link_template, &e);
+		const char *id = ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER
+					 ? LOG_ID_DRIFT
+				 : ev[i].kind == ALERT_STATE_ERROR ? LOG_ID_ERROR : LOG_ID_RECOVERED;
+		char *headline = alert_headline(a);
+		log_target(ev[i].kind == ALERT_STATE_ERROR ? LOG_ERR : LOG_WARNING, t->name, id,
+			   ev[i].current[0] ? ev[i].current : NULL, "%s",
+			   headline ? headline : alert_kind_name(a->kind));
+		free(headline);
+		if (t->cfg->n_notifiers &&
+		    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
+				   t->cfg->n_notifiers, &e) < 0)
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
+		alert_free(a);
+	}
+	struct error se;
+	if (n && alert_state_save(t->astate, store_dir(t->store), &se) < 0)
+		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
+}
+
+static void run_failed(struct target *t, const char *why)
+{
+	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
+				    .error = why };
+	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
+	struct alert_state_options ao = {
+		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+	};
+	size_t n = 0;
+	struct error e;
+
+	t->failures++;
+	t->failing = true;
+	free(t->last_error);
+	t->last_error = strdup(why);
+	log_target(LOG_WARNING, t->name, NULL, NULL, "run failed: %s", why);
+	if (store_record_run(t->store, &rec, NULL, &e) < 0)
+		log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s", e.text);
+	if (alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n) >= 0)
+		dispatch(t, ev, n, NULL, why);
+	finish_run(t);
+}
+
+/* A full snapshot to act on: store it, compare with the baseline, alert. */
+static void handle_snapshot(struct target *t, struct model *m)
+{
+	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
+				    .model = m };
+	struct alert_state_options ao = {
+		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+	};
+	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
+	struct store_baseline b = { 0 };
+	struct model *base = NULL;
+	struct diff *d = NULL;
+	char hash[65];
+	size_t n = 0;
+	struct error e;
+
+	snapshot_hash_hex(m->hash, hash);
+	if (store_record_run(t->store, &rec, NULL, &e) < 0) {
+		run_failed(t, e.text);
+		return;
+	}
+	memcpy(t->last_hash, hash, 65);
+	free(t->fingerprint);
+	t->fingerprint = m->fingerprint ? strdup(m->fingerprint) : NULL;
+	t->last_full = time(NULL);
+	t->last_success = t->last_full;
+	t->failing = false;
+	free(t->last_error);
+	t->last_error = NULL;
+
+	if (store_baseline_get(t->store, &b, &e) < 0 || !b.hash[0]) {
+		if (strcmp(t->cfg->baseline, "auto") == 0) {
+			if (store_baseline_set(t->store, hash, "baseline create", "schemadriftd",
+					       "first run of the daemon", &e) < 0)
+				log_target(LOG_ERR, t->name, NULL, NULL, "cannot create the baseline: %s",
+					   e.text);
+			else
+				log_target(LOG_NOTICE, t->name, NULL, hash,
+					   "baseline created from the first snapshot");
+			t->waiting_for_baseline = false;
+		} else {
+			if (!t->waiting_for_baseline)
+				log_target(LOG_WARNING, t->name, NULL, hash,
+					   "no baseline yet: run `schemadrift baseline create %s`",
+					   t->name);
+			t->waiting_for_baseline = true;
+		}
+		store_baseline_done(&b);
+		if (alert_state_observe_ok(t->astate, &ao, NULL, hash, time(NULL), ev, &n) >= 0)
+			dispatch(t, ev, n, NULL, NULL);
+		t->drifting = false;
+		model_free(m);
+		finish_run(t);
+		return;
+	}
+	t->waiting_for_baseline = false;
+
+	/* What the alert compares: the baseline, minus what was acknowledged. */
+	const char *current = hash;
+	if (strcmp(b.hash, hash) != 0 && store_load_snapshot(t->store, b.hash, &base, &e) == 0 &&
+	    diff_models(base, m, &d) == 0) {
+		struct ack_set *acks = NULL;
+		if (ack_load(t->store, &acks, &e) == 0) {
+			ack_apply(acks, d, time(NULL));
+			/* Every difference acknowledged: as good as the baseline. */
+			if (d->n_acknowledged == d->n_changes)
+				current = b.hash;
+			ack_set_free(acks);
+		}
+	}
+	t->drifting = strcmp(current, b.hash) != 0;
+	if (alert_state_observe_ok(t->astate, &ao, b.hash, current, time(NULL), ev, &n) >= 0)
+		dispatch(t, ev, n, d, NULL);
+	diff_free(d);
+	model_free(base);
+	store_baseline_done(&b);
+	model_free(m);
+	finish_run(t);
+}
+
+static void on_settle(evutil_socket_t fd, short what, void *arg)
+{
+	struct target *t = arg;
+
+	(void)fd;
+	(void)what;
+	t->phase = PHASE_CONFIRM;
+	start_snapshot(t, false);
+}
+
+static void on_live_done(struct model *m, const struct error *err, void *arg)
+{
+	struct target *t = arg;
+	struct live_snapshot *s = t->live;
+	char hash[65];
+
+	t->live = NULL;
+	if (s) {
+		t->conn = live_snapshot_take_conn(s);
+		live_snapshot_free(s);
+	}
+	if (!m) {
+		t->candidate[0] = '\0';
+		run_failed(t, err ? err->text : "unknown error");
+		return;
+	}
+	if (t->phase == PHASE_PROBE) {
+		if (m->fingerprint && t->fingerprint && strcmp(m->fingerprint, t->fingerprint) == 0 &&
+		    audit_size(t) == t->audit_size) {
+			struct store_record rec = { .started = t->started_wall,
+						    .duration_ms = elapsed_ms(t),
+						    .unchanged = t->last_hash };
+			struct error e;
+
+			model_free(m);
+			t->probes_unchanged++;
+			t->last_success = time(NULL);
+			t->failing = false;
+			if (store_record_run(t->store, &rec, NULL, &e) < 0)
+				log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
+					   e.text);
+			/* Same schema as last time: the alert state stays as it is. */
+			finish_run(t);
+			return;
+		}
+		model_free(m);
+		log_target(LOG_DEBUG, t->name, NULL, NULL, "the catalog moved: full snapshot");
+		start_snapshot(t, false);
+		return;
+	}
+	snapshot_hash_hex(m->hash, hash);
+	/* A change is confirmed by a second snapshot after the settle delay, so
+	 * a migration caught half-way pages nobody twice. */
+	if (t->d->config->daemon.settle_delay_ms > 0 && strcmp(hash, t->last_hash) != 0 &&
+	    t->last_hash[0] && strcmp(hash, t->candidate) != 0) {
+		struct timeval tv = { t->d->config->daemon.settle_delay_ms / 1000,
+				      (t->d->config->daemon.settle_delay_ms % 1000) * 1000 };
+		memcpy(t->candidate, hash, 65);
+		model_free(m);
+		log_target(LOG_INFO, t->name, NULL, hash,
+			   "schema changed; confirming in %lld ms before alerting",
+			   t->d->config->daemon.settle_delay_ms);
+		evtimer_add(t->settle_timer, &tv);
+		return;
+	}
+	t->candidate[0] = '\0';
+	handle_snapshot(t, m);
+}
+
+json_t *target_status_json(const struct target *t)
+{
+	char last[21] = "", next[21] = "", success[21] = "";
+
+	if (t->last_run)
+		store_format_time(t->last_run, last);
+	if (t->next_due)
+		store_format_time(t->next_due, next);
+	if (t->last_success)
+		store_format_time(t->last_success, success);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
+			 "target", t->name, "state",
+			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
+			 : t->waiting_for_baseline ? "waiting for baseline" : "ok",
+			 "last_run", last, "last_success", success, "hash", t->last_hash,
+			 "last_error", t->last_error, "next_run", next, "drifting", t->drifting,
+			 "failing", t->failing, "running", t->running, "runs", (json_int_t)t->runs,
+			 "failures", (json_int_t)t->failures,
+			 "probes_unchanged", (json_int_t)t->probes_unchanged,
+			 "last_duration_ms", (json_int_t)t->last_duration_ms,
+			 "worst_lag_s", t->worst_lag_s);
+}
