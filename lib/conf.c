@@ -849,6 +849,11 @@ int conf_secret(const struct conf_kv *kv, char **ret, struct error *err)
 	return 0;
 }
 
+char *conf_path(const struct conf_kv *kv)
+{
+	return conf_resolve(kv->file, kv->value);
+}
+
 int conf_bool(const struct conf_kv *kv, bool *ret, struct error *err)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };

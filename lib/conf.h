@@ -73,6 +73,10 @@ int conf_check_private(const char *path, struct error *err);
  */
 int conf_secret(const struct conf_kv *kv, char **ret, struct error *err);
 
+/* kv's value as a path: relative ones are relative to the directory of the
+ * file holding kv.  malloc'd; NULL on ENOMEM. */
+char *conf_path(const struct conf_kv *kv);
+
 /* Typed values.  Errors are "FILE:LINE: key 'k': ...". */
 /* true/yes/on/1, false/no/off/0. */
 int conf_bool(const struct conf_kv *kv, bool *ret, struct error *err);

@@ -395,11 +395,19 @@ int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct erro
 		return 1;
 	}
 	if (strcmp(kv->key, "ca_file") == 0) {
-		if (access(kv->value, R_OK) < 0)
-			return conf_error(kv, err, -errno, "%s: %s", kv->value, strerror(errno));
+		char *path = conf_path(kv);
+
+		if (!path)
+			return conf_error(kv, err, -ENOMEM, "out of memory");
+		if (!kv->value[0] || access(path, R_OK) < 0) {
+			r = conf_error(kv, err, kv->value[0] ? -errno : -EINVAL, "%s: %s", path,
+				       kv->value[0] ? strerror(errno) : "empty path");
+			free(path);
+			return r;
+		}
 		free(h->ca_file);
-		h->ca_file = strdup(kv->value);
-		return h->ca_file ? 1 : conf_error(kv, err, -ENOMEM, "out of memory");
+		h->ca_file = path;
+		return 1;
 	}
 	if (strcmp(kv->key, "max_changes") == 0) {
 		r = conf_int(kv, 1, ALERT_MAX_CHANGES, &v, err);

@@ -24,7 +24,10 @@ import hashlib
 import hmac
 import http.server
 import json
+import os
 import socketserver
+import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -61,6 +64,21 @@ def verify_standard_webhook(secret, headers, body, now=None):
     return False, "no matching v1 signature"
 
 
+def make_certificate(directory, name="127.0.0.1"):
+    """A self-signed certificate for name (an IP address or a DNS name), made with
+    the openssl command; returns (certfile, keyfile).  The certificate is its own CA."""
+    cert = os.path.join(directory, "cert-%s.pem" % name)
+    key = os.path.join(directory, "key-%s.pem" % name)
+    san = ("IP:" if name.replace(".", "").isdigit() else "DNS:") + name
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=" + name, "-addext", "subjectAltName=" + san,
+                    "-addext", "basicConstraints=critical,CA:TRUE",
+                    "-keyout", key, "-out", cert],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 class Request:
     """One recorded request."""
 
@@ -87,11 +105,20 @@ class Request:
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Senders open many connections at once (the outbox drains in parallel).
+    request_queue_size = 1024
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ssl.SSLError)):
+            return  # the sender gave up or refused our certificate: what tests do
+        super().handle_error(request, client_address)
 
 
 class Receiver:
-    def __init__(self, secret=None, port=0, on_request=None):
+    def __init__(self, secret=None, port=0, on_request=None, tls=None):
+        """tls: (certfile, keyfile) to serve https instead of http."""
         self.secret = secret
+        self.tls = tls
         self._lock = threading.Condition()
         self._requests = []
         self._script = []               # [(status, headers, body, hang)] consumed in order
@@ -146,6 +173,10 @@ class Receiver:
             do_PUT = _handle
 
         self.server = _Server(("127.0.0.1", self._port), Handler)
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
@@ -167,8 +198,8 @@ class Receiver:
     def port(self):
         return self.server.server_address[1]
 
-    def url(self, path="/hook"):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+    def url(self, path="/hook", host="127.0.0.1"):
+        return "%s://%s:%d%s" % ("https" if self.tls else "http", host, self.port, path)
 
     # -- behaviour -------------------------------------------------------
 
