@@ -1109,8 +1109,7 @@ static int history_load_lines(struct store *s, struct store_history **ret, size_
 		free(l.lines);
 		return r == -ENOMEM ? error_set(err, r, "out of memory") : r;
 	}
-	(void)bad; /* collect_run counted the lines that parse as JSON but not as runs too */
-	l.h->bad_lines += bad;
+	l.h->bad_lines += bad; /* not JSON; collect_run counted JSON that is not a run */
 	if (ret_total)
 		*ret_total = total;
 	*ret = l.h;
