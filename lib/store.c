@@ -1497,7 +1497,8 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 		if (exact || h->runs[i].time < cutoff - HISTORY_TRIM_SLACK)
 			any_old = true;
 	}
-	if (!any_old || drop == 0)
+	/* Lines that are not records go now: the old file moves to corrupt/ (below). */
+	if (h->bad_lines == 0 && (!any_old || drop == 0))
 		return 0;
 	path = store_path(s, HISTORY_FILE);
 	if (!path)

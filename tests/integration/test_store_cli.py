@@ -243,12 +243,22 @@ class StoreCliTest(pgharness.PgTestCase):
         self.run_target("a")
         self.sd("show", "a@latest")
 
-        # A corrupt history line is reported with its line number and skipped.
+        # A corrupt history line is reported with its line number and skipped; the
+        # next writer moves the old file aside and keeps the records.
         with open(os.path.join(self.tdir("b"), "history.log"), "ab") as f:
             f.write(b"not json at all\n")
-        self.run_target("b")
         rc, out, err = self.sd("history", "b")
         self.assertIn("history.log:2: not a valid record", err)
+        self.assertIn("1 run ", out)
+        rc, out, err = self.sd("snapshot", "--dsn", self.dsn, "--target", "b")
+        self.assertIn("history.log:2: not a valid record", err)
+        self.assertIn("the old file is kept as %s/corrupt/history.log." % self.tdir("b"), err)
+        kept = glob.glob(os.path.join(self.tdir("b"), "corrupt", "history.log.*"))
+        self.assertEqual(len(kept), 1)
+        with open(kept[0], "rb") as f:
+            self.assertIn(b"not json at all", f.read())
+        rc, out, err = self.sd("history", "b")
+        self.assertEqual(err, "")
         self.assertIn("2 runs", out)
 
     def test_prune_on_demand_with_saved_policy(self):
