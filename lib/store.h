@@ -46,6 +46,12 @@ struct store_retention {
 	int history_days;
 };
 
+/*
+ * A struct store belongs to one thread.  Every write blocks on fsync and may
+ * wait up to lock_timeout_ms for another writer (another process, or another
+ * struct store of the same target: flock excludes those too), so the daemon
+ * calls the store from a worker, never from its event loop.
+ */
 struct store;
 
 /* Target names: [A-Za-z0-9][A-Za-z0-9_.-]*, at most STORE_TARGET_MAX bytes. */
