@@ -207,7 +207,16 @@ static const char *sql_columns(int v)
 	       " (SELECT array_agg(o) FROM unnest(a.attoptions) o"
 	       "  WHERE o ~ '^n_distinct(_inherited)?='),"
 	       " a.attfdwoptions, d.description,"
-	       " c.relispartition"
+	       /* A partition's column that says exactly what its parent's says. */
+	       " CASE WHEN c.relispartition THEN EXISTS (SELECT FROM pg_inherits h"
+	       "  JOIN pg_attribute pa ON pa.attrelid = h.inhparent AND pa.attname = a.attname"
+	       "  LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum"
+	       "  WHERE h.inhrelid = c.oid AND pa.atttypid = a.atttypid"
+	       "  AND pa.atttypmod = a.atttypmod AND pa.attnotnull = a.attnotnull"
+	       "  AND pa.attcollation = a.attcollation AND pa.attidentity = a.attidentity"
+	       "  AND pa.attgenerated = a.attgenerated AND pa.attacl IS NOT DISTINCT FROM a.attacl"
+	       "  AND pg_get_expr(pd.adbin, pd.adrelid) IS NOT DISTINCT FROM"
+	       "      pg_get_expr(ad.adbin, ad.adrelid)) ELSE false END"
 	       " FROM pg_attribute a"
 	       " JOIN pg_class c ON c.oid = a.attrelid"
 	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -236,10 +245,12 @@ static int read_columns(struct model *m, PGresult *res, const struct catalog_ctx
 		prev_schema = schema;
 		prev_table = table;
 		position++;
-		/* A partition's columns all come from its parent: reported there once,
-		 * unless the operator asked for every partition in full.  (Not
-		 * attislocal: an attached partition keeps it true, a restored one
-		 * does not, and that must not look like drift.) */
+		/* A partition's columns come from its parent: reported there once,
+		 * unless the operator asked for every partition in full, or the
+		 * partition's column says something its parent's does not (its own
+		 * default, NOT NULL, grants).  (Not attislocal: an attached
+		 * partition keeps it true, a restored one does not, and that must
+		 * not look like drift.) */
 		if (catalog_val_bool(res, i, 13) && !ctx->partitions_full)
 			continue;
 		model_begin(m, MODEL_COLUMN, schema, table, catalog_val(res, i, 2), NULL);

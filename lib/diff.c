@@ -2,6 +2,7 @@
 #include "diff.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,7 +250,35 @@ static enum diff_severity diff_added_severity(const struct model_object *o)
 	return DIFF_INFO;
 }
 
-/* True when every item of a (a privilege list) is also in b. */
+/*
+ * An aclitem is "grantee=privileges/grantor" (grantee empty for PUBLIC,
+ * names double-quoted when they need it; '*' after a privilege letter is
+ * its grant option).  Splits it into grantee+grantor (the key) and the
+ * privileges; false when it does not parse.
+ */
+static bool diff_acl_split(const char *item, char *key, size_t key_size, char *privs,
+			   size_t privs_size)
+{
+	const char *eq = NULL, *slash;
+	bool quoted = false;
+
+	for (const char *p = item; *p; p++) {
+		if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '=' && !quoted) {
+			eq = p;
+			break;
+		}
+	}
+	slash = strrchr(item, '/');
+	if (!eq || !slash || slash < eq)
+		return false;
+	snprintf(key, key_size, "%.*s/%s", (int)(eq - item), item, slash + 1);
+	snprintf(privs, privs_size, "%.*s", (int)(slash - eq - 1), eq + 1);
+	return true;
+}
+
+/* True when every privilege (and grant option) in the list a is still in b. */
 static bool diff_list_subset(const struct model_value *a, const struct model_value *b)
 {
 	if (!a || a->type != MODEL_LIST)
@@ -257,9 +286,31 @@ static bool diff_list_subset(const struct model_value *a, const struct model_val
 	if (!b || b->type != MODEL_LIST)
 		return a->u.list.n == 0;
 	for (size_t i = 0; i < a->u.list.n; i++) {
+		char ka[512], pa[64], kb[512], pb[64];
 		bool found = false;
-		for (size_t j = 0; j < b->u.list.n && !found; j++)
-			found = strcmp(a->u.list.items[i], b->u.list.items[j]) == 0;
+
+		if (!diff_acl_split(a->u.list.items[i], ka, sizeof(ka), pa, sizeof(pa))) {
+			/* Not an aclitem: compare whole items. */
+			for (size_t j = 0; j < b->u.list.n && !found; j++)
+				found = strcmp(a->u.list.items[i], b->u.list.items[j]) == 0;
+			if (!found)
+				return false;
+			continue;
+		}
+		for (size_t j = 0; j < b->u.list.n && !found; j++) {
+			if (!diff_acl_split(b->u.list.items[j], kb, sizeof(kb), pb, sizeof(pb)) ||
+			    strcmp(ka, kb) != 0)
+				continue;
+			found = true;
+			/* Every privilege letter, with its grant option, must remain. */
+			for (const char *p = pa; *p && found; p++) {
+				if (*p == '*')
+					continue;
+				const char *q = strchr(pb, *p);
+				if (!q || (p[1] == '*' && q[1] != '*'))
+					found = false;
+			}
+		}
 		if (!found)
 			return false;
 	}
@@ -418,22 +469,100 @@ static void diff_drop(struct diff *d, size_t at)
 	d->n_changes--;
 }
 
+/* How a changed part reads inside a constraint's or index's definition
+ * (pg_get_constraintdef, pg_get_indexdef); "" where it leaves no text. */
+static void diff_part_text(const char *attr, const struct model_value *v, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!v)
+		return;
+	if (v->type == MODEL_BOOL) {
+		const char *word = strcmp(attr, "unique") == 0 ? (v->u.b ? "UNIQUE " : "")
+				 : strcmp(attr, "deferrable") == 0 ? (v->u.b ? " DEFERRABLE" : "")
+				 : strcmp(attr, "deferred") == 0 ? (v->u.b ? " INITIALLY DEFERRED" : "")
+				 : strcmp(attr, "validated") == 0 ? (v->u.b ? "" : " NOT VALID") : "";
+		snprintf(out, size, "%s", word);
+		return;
+	}
+	if (v->type != MODEL_STR)
+		return;
+	if (strcmp(attr, "predicate") == 0) {
+		snprintf(out, size, " WHERE %s", v->u.str);
+		return;
+	}
+	if (strcmp(attr, "method") == 0) {
+		snprintf(out, size, "USING %s ", v->u.str);
+		return;
+	}
+	if (strcmp(attr, "references") == 0) {
+		snprintf(out, size, "REFERENCES %s(", v->u.str);
+		return;
+	}
+	const char *clause = strcmp(attr, "on_delete") == 0 ? " ON DELETE "
+			   : strcmp(attr, "on_update") == 0 ? " ON UPDATE "
+			   : strcmp(attr, "match") == 0 ? " MATCH " : NULL;
+	/* The defaults are not printed. */
+	if (!clause || strcmp(v->u.str, "no action") == 0 || strcmp(v->u.str, "simple") == 0)
+		return;
+	snprintf(out, size, "%s%s", clause, v->u.str);
+	for (char *p = out; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+}
+
+static void diff_cut(char *s, const char *part)
+{
+	char *at;
+
+	if (*part && (at = strstr(s, part)))
+		memmove(at, at + strlen(part), strlen(at + strlen(part)) + 1);
+}
+
 /*
  * Constraints and indexes carry their whole definition next to the parts
- * broken out of it (on_delete, predicate...).  When a part changed, the
- * definition's change says the same thing again: keep only the part.
+ * broken out of it (on_delete, predicate...).  When the other changes
+ * account for every difference in the definition, its change says nothing
+ * new and is dropped; when the definition also changed elsewhere (other
+ * columns, another referenced key), it stays.
  */
 static void diff_drop_redundant_definition(struct diff *d, size_t first)
 {
-	size_t n = d->n_changes - first;
+	const struct diff_change *def = NULL;
+	size_t at = 0;
+	char *a, *b;
+	bool same;
 
-	if (n < 2)
+	if (d->n_changes - first < 2)
 		return;
 	for (size_t k = first; k < d->n_changes; k++)
 		if (strcmp(d->changes[k].attribute, "definition") == 0) {
-			diff_drop(d, k);
-			return;
+			def = &d->changes[k];
+			at = k;
 		}
+	if (!def || !def->old_value || !def->new_value || def->old_value->type != MODEL_STR ||
+	    def->new_value->type != MODEL_STR)
+		return;
+	a = strdup(def->old_value->u.str);
+	b = strdup(def->new_value->u.str);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return;
+	}
+	for (size_t k = first; k < d->n_changes; k++) {
+		char part[1024];
+		if (k == at)
+			continue;
+		diff_part_text(d->changes[k].attribute, d->changes[k].old_value, part, sizeof(part));
+		diff_cut(a, part);
+		diff_part_text(d->changes[k].attribute, d->changes[k].new_value, part, sizeof(part));
+		diff_cut(b, part);
+	}
+	same = strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	if (same)
+		diff_drop(d, at);
 }
 
 static int diff_objects(struct diff *d, size_t *cap, const struct model_object *a,
@@ -657,6 +786,58 @@ static void diff_detect_renames(struct diff *d)
 	}
 }
 
+/*
+ * A partition's column is reported only when it says something its parent's
+ * does not (--partitions parent).  So one that appears or disappears while
+ * its table stays a partition is really a column that now differs from (or
+ * again matches) the parent's: compare it with the parent's column on the
+ * other side.  Returns 1 when handled.
+ */
+static int diff_partition_column(struct diff *d, size_t *cap, const struct model_object *o,
+				 const struct model *own, const struct model *other, bool added)
+{
+	struct model_object key = { .kind = MODEL_TABLE, .schema = o->schema, .name = o->parent };
+	const struct model_object *mine, *theirs, *pcol;
+	const struct model_attr *pof;
+	char schema[256], table[256];
+	const char *dot;
+	size_t first = d->n_changes;
+	int r;
+
+	if (o->kind != MODEL_COLUMN)
+		return 0;
+	mine = model_find(own, &key);
+	theirs = model_find(other, &key);
+	if (!mine || !theirs || !(pof = model_object_attr(theirs, "partition_of")) ||
+	    !model_object_attr(mine, "partition_of") || pof->value.type != MODEL_STR)
+		return 0;
+	/* partition_of is "schema.table", quoted like quote_ident: plain names only. */
+	dot = strchr(pof->value.u.str, '.');
+	if (!dot || strchr(pof->value.u.str, '"'))
+		return 0;
+	snprintf(schema, sizeof(schema), "%.*s", (int)(dot - pof->value.u.str), pof->value.u.str);
+	snprintf(table, sizeof(table), "%s", dot + 1);
+	key = (struct model_object){ .kind = MODEL_COLUMN, .schema = schema, .parent = table,
+				     .name = o->name };
+	pcol = model_find(other, &key);
+	if (!pcol)
+		return 0;
+	r = added ? diff_objects(d, cap, pcol, o) : diff_objects(d, cap, o, pcol);
+	if (r < 0)
+		return r;
+	for (size_t k = first; k < d->n_changes; k++) {
+		d->changes[k].before = o;
+		d->changes[k].after = o;
+	}
+	/* Where it sits among the partition's columns is not the parent's business. */
+	for (size_t k = first; k < d->n_changes; k++)
+		if (strcmp(d->changes[k].attribute, "position") == 0) {
+			diff_drop(d, k);
+			break;
+		}
+	return 1;
+}
+
 int diff_models(const struct model *from, const struct model *to, struct diff **ret)
 {
 	struct diff *d;
@@ -677,6 +858,8 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 
 		if (cmp < 0) {
 			i++;
+			if ((r = diff_partition_column(d, &cap, a, from, to, false)) != 0)
+				continue;
 			if (!diff_parent_changed(a, from, to)) {
 				struct diff_change c = { .type = DIFF_REMOVED, .before = a,
 							 .severity = diff_removed_severity(a) };
@@ -685,6 +868,8 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 			}
 		} else if (cmp > 0) {
 			j++;
+			if ((r = diff_partition_column(d, &cap, b, to, from, true)) != 0)
+				continue;
 			if (!diff_parent_changed(b, to, from)) {
 				struct diff_change c = { .type = DIFF_ADDED, .after = b,
 							 .severity = diff_added_severity(b) };

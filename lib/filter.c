@@ -187,6 +187,69 @@ static bool is_sql_text(const struct model_object *o, const char *attr)
 		 o->kind == MODEL_RULE));
 }
 
+/* Whether the aclitem name at p (up to end) is the role name `role`. */
+static bool acl_name_is(const char *p, size_t n, const char *role)
+{
+	size_t rl = strlen(role);
+
+	if (n == rl && strncmp(p, role, n) == 0)
+		return true;
+	return n == rl + 2 && p[0] == '"' && p[n - 1] == '"' && strncmp(p + 1, role, rl) == 0;
+}
+
+/*
+ * With ownership ignored, an owner change must not show through the ACL,
+ * which PostgreSQL rewrites to name the new owner: the owner's own entries
+ * and grants read "(owner)" instead of the role's name.
+ */
+static int acl_without_owner(struct model *m, struct model_attr *acl, const char *owner)
+{
+	const char **items;
+	size_t n = acl->value.u.list.n;
+
+	if (n == 0)
+		return 0;
+	items = calloc(n, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *it = acl->value.u.list.items[i], *eq = strchr(it, '='),
+			   *slash = strrchr(it, '/');
+		char buf[1024];
+
+		items[i] = it;
+		if (!eq || !slash || slash < eq)
+			continue;
+		bool g = acl_name_is(it, (size_t)(eq - it), owner);
+		bool o = acl_name_is(slash + 1, strlen(slash + 1), owner);
+		if (!g && !o)
+			continue;
+		snprintf(buf, sizeof(buf), "%.*s=%.*s/%s", g ? 7 : (int)(eq - it), g ? "(owner)" : it,
+			 (int)(slash - eq - 1), eq + 1, o ? "(owner)" : slash + 1);
+		items[i] = model_strdup(m, buf);
+		if (!items[i]) {
+			free(items);
+			return -ENOMEM;
+		}
+	}
+	/* Still a set: sorted again, bytewise. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
+			const char *t = items[j];
+			items[j] = items[j - 1];
+			items[j - 1] = t;
+		}
+	const char **copy = model_alloc(m, n * sizeof(*items));
+	if (!copy) {
+		free(items);
+		return -ENOMEM;
+	}
+	memcpy(copy, items, n * sizeof(*items));
+	free(items);
+	acl->value.u.list.items = copy;
+	return 0;
+}
+
 int filter_apply(struct model *m, const struct filter *f)
 {
 	size_t out = 0;
@@ -197,6 +260,13 @@ int filter_apply(struct model *m, const struct filter *f)
 
 		if (!keep_object(o, f))
 			continue;
+		const struct model_attr *owner = model_object_attr(o, "owner");
+		if (owner && owner->value.type == MODEL_STR && ignore_attr(o, "owner", f)) {
+			struct model_attr *acl = (struct model_attr *)model_object_attr(o, "acl");
+			if (acl && acl->value.type == MODEL_LIST &&
+			    acl_without_owner(m, acl, owner->value.u.str) < 0)
+				return -ENOMEM;
+		}
 		for (size_t a = 0; a < o->n_attrs; a++) {
 			struct model_attr *at = &o->attrs[a];
 			if (ignore_attr(o, at->name, f))

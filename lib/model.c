@@ -126,6 +126,11 @@ static void *arena_alloc(struct model *m, size_t n)
 	return p;
 }
 
+void *model_alloc(struct model *m, size_t n)
+{
+	return arena_alloc(m, n);
+}
+
 const char *model_strndup(struct model *m, const char *s, size_t n)
 {
 	char *p;
@@ -514,8 +519,10 @@ static void sbuf_put_escaped(struct sbuf *b, const char *s, bool keep_layout, bo
 			p++;
 			continue;
 		}
-		if (*p == '"' && in_quotes)
-			sbuf_putc(b, '"');
+		/* Inside a quoted name a backslash is doubled, so "\\x0a" (four
+		 * characters) never reads like the escaped newline "\x0a". */
+		if ((*p == '"' || *p == '\\') && in_quotes)
+			sbuf_putc(b, (char)*p);
 		for (size_t i = 0; i < n; i++)
 			sbuf_putc(b, (char)p[i]);
 		p += n;

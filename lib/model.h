@@ -118,6 +118,8 @@ int model_kind_from_name(const char *name, enum model_kind *ret);
 int model_new(struct model **ret);
 void model_free(struct model *m);
 
+/* n bytes from the model's arena, aligned for any type; NULL on allocation failure. */
+void *model_alloc(struct model *m, size_t n);
 /* Copies n bytes (plus a NUL) into the arena; NULL on allocation failure. */
 const char *model_strndup(struct model *m, const char *s, size_t n);
 const char *model_strdup(struct model *m, const char *s);

@@ -1,0 +1,3 @@
+-- drift case index_columns_and_unique: the change
+DROP INDEX ix;
+CREATE UNIQUE INDEX ix ON c (b);
