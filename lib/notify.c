@@ -505,46 +505,36 @@ void notify_http_done(struct notify_http *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* Replaces every occurrence of every secret in buf (NUL-terminated, size bytes) by "[redacted]". */
-static void notify_redact(char *buf, size_t size, const char *const *secrets, size_t n)
+/* s with every occurrence of every secret replaced by "[redacted]"; malloc'd, NULL on ENOMEM.
+ * Done on whole texts before they are cut, so no part of a secret can survive a cut. */
+static char *notify_redacted(const char *s, const char *const *secrets, size_t n)
 {
-	static const char mark[] = "[redacted]";
+	struct notify_buf b = { 0 };
+	char *cur = strdup(s);
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; cur && i < n; i++) {
 		size_t sl = strlen(secrets[i]);
-		char *hit;
+		const char *p = cur, *hit;
 
-		if (sl < 4)
+		if (sl < 4 || !strstr(cur, secrets[i]))
 			continue;
-		while ((hit = strstr(buf, secrets[i]))) {
-			size_t tail = strlen(hit + sl);
-
-			if (sizeof(mark) - 1 <= sl) {
-				memcpy(hit, mark, sizeof(mark) - 1);
-				memmove(hit + sizeof(mark) - 1, hit + sl, tail + 1);
-			} else {
-				/* The mark is longer than the secret: shift right, cutting at size. */
-				size_t off = (size_t)(hit - buf);
-				size_t room = size - 1 - off - (sizeof(mark) - 1);
-
-				if (off + sizeof(mark) - 1 >= size - 1) {
-					buf[off] = '\0';
-					continue;
-				}
-				if (tail > room)
-					tail = room;
-				memmove(hit + sizeof(mark) - 1, hit + sl, tail);
-				memcpy(hit, mark, sizeof(mark) - 1);
-				hit[sizeof(mark) - 1 + tail] = '\0';
-			}
+		/* Searching goes on after each replacement, never into it. */
+		while ((hit = strstr(p, secrets[i]))) {
+			notify_buf_put(&b, p, (size_t)(hit - p));
+			notify_buf_puts(&b, "[redacted]");
+			p = hit + sl;
 		}
+		notify_buf_puts(&b, p);
+		free(cur);
+		cur = notify_buf_take(&b);
 	}
+	return cur;
 }
 
-/* The answer's body as one short printable line. */
-static void notify_body_snippet(const struct http_response *res, char *out, size_t size)
+/* Text as one short printable line. */
+static void notify_snippet(const char *text, char *out, size_t size)
 {
-	const unsigned char *p = (const unsigned char *)res->body;
+	const unsigned char *p = (const unsigned char *)text;
 	size_t n = 0, max = size - 4 < NOTIFY_DETAIL_BODY_MAX ? size - 4 : NOTIFY_DETAIL_BODY_MAX;
 	bool space = false;
 
@@ -594,10 +584,18 @@ static int notify_body_retry_after(const struct http_response *res)
 void notify_classify_http(const struct http_response *res, const char *const *secrets,
 			  size_t n_secrets, struct notify_result *ret)
 {
-	char body[NOTIFY_DETAIL_BODY_MAX + 8];
+	char body[NOTIFY_DETAIL_BODY_MAX + 8], message[sizeof(res->message) + 8];
+	char *clean;
 	long st = res->status;
 
 	memset(ret, 0, sizeof(*ret));
+	/* Whatever the remote side or libcurl said may quote a secret. */
+	clean = notify_redacted(res->body ? res->body : "", secrets, n_secrets);
+	notify_snippet(clean ? clean : "(answer not shown: out of memory)", body, sizeof(body));
+	free(clean);
+	clean = notify_redacted(res->message, secrets, n_secrets);
+	snprintf(message, sizeof(message), "%s", clean ? clean : "");
+	free(clean);
 	if (res->error) {
 		bool permanent = res->error == -EPROTONOSUPPORT || res->error == -EINVAL ||
 				 res->error == -ELOOP;
@@ -607,12 +605,11 @@ void notify_classify_http(const struct http_response *res, const char *const *se
 			 res->error == -ETIMEDOUT ? "no answer in time"
 			 : permanent		  ? "refused"
 						  : "no answer",
-			 res->message[0] ? res->message : strerror(-res->error));
+			 message[0] ? message : strerror(-res->error));
 	} else {
 		const char *why = "";
 		int ra = http_retry_after(res, time(NULL));
 
-		notify_body_snippet(res, body, sizeof(body));
 		if (st >= 200 && st < 300) {
 			ret->status = NOTIFY_DELIVERED;
 		} else if (st == 408 || st == 429 || (st >= 500 && st < 600)) {
@@ -633,7 +630,6 @@ void notify_classify_http(const struct http_response *res, const char *const *se
 			snprintf(ret->detail, sizeof(ret->detail), "HTTP %ld%s%s%s", st, why,
 				 body[0] ? ": " : "", body);
 	}
-	notify_redact(ret->detail, sizeof(ret->detail), secrets, n_secrets);
 }
 
 static void notify_http_done_cb(const struct http_response *res, void *arg)

@@ -1064,6 +1064,16 @@ START_TEST(test_retry_classification)
 	r = classify(0, 404, NULL, "Cannot POST /services/T0/B0/SECRET (R0UTINGKEY)");
 	ck_assert_int_eq(r.status, NOTIFY_FAILED);
 	ck_assert_str_eq(r.detail, "HTTP 404: Cannot POST [redacted] ([redacted])");
+	/* A secret across the snippet's cut leaves no prefix of itself behind. */
+	{
+		char body[400];
+
+		memset(body, 'x', 190);
+		snprintf(body + 190, sizeof(body) - 190, "/services/T0/B0/SECRET tail");
+		r = classify(0, 400, NULL, body);
+		ck_assert_msg(strstr(r.detail, "/serv") == NULL, "%s", r.detail);
+		ck_assert_msg(strstr(r.detail, "[redacted]") != NULL, "%s", r.detail);
+	}
 	r = classify(0, 302, NULL, NULL);
 	ck_assert_int_eq(r.status, NOTIFY_FAILED);
 	ck_assert_msg(strstr(r.detail, "follow_redirects") != NULL, "%s", r.detail);
