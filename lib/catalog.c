@@ -280,7 +280,11 @@ static int send_pipeline(struct catalog_read *r, struct error *err)
 		 "SELECT set_config('search_path', '', true),"
 		 " set_config('lock_timeout', '%d', true),"
 		 " set_config('statement_timeout', '%d', true),"
-		 " set_config('client_encoding', '%s', true)",
+		 " set_config('client_encoding', '%s', true),"
+		 /* The catalog queries look expensive to the planner, which then
+		  * spends most of a second compiling them (JIT) to return a
+		  * handful of rows. */
+		 " set_config('jit', 'off', true)",
 		 r->opts.lock_timeout_ms, r->opts.statement_timeout_ms,
 		 enc && strcmp(enc, "SQL_ASCII") == 0 ? "SQL_ASCII" : "UTF8");
 	if ((r->rollback_first && send_one(r, "ROLLBACK", -1) < 0) ||

@@ -144,7 +144,8 @@ static void step_read(struct live_snapshot *s)
 		m->server_version = model_strdup(m, PQparameterStatus(s->conn, "server_version"));
 		/* Filtering comes before hashing: the hash means "the schema as this
 		 * operator defined it". */
-		if (s->opts.filter && (r = filter_apply(m, s->opts.filter)) < 0) {
+		if (s->opts.filter && !filter_is_empty(s->opts.filter) &&
+		    (r = filter_apply(m, s->opts.filter)) < 0) {
 			model_free(m);
 			error_set(&err, r, "cannot filter the snapshot: %s", strerror(-r));
 			finish(s, NULL, &err);

@@ -266,6 +266,16 @@ void snapshot_hash_hex(const unsigned char hash[32], char out[65])
 	out[64] = '\0';
 }
 
+/* SHA-256, fetched once: EVP_sha256() makes OpenSSL 3 look it up on every use. */
+static const EVP_MD *sha256(void)
+{
+	static EVP_MD *md;
+
+	if (!md)
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return md ? md : EVP_sha256();
+}
+
 /* Emits the object's canonical text into c and hashes it. */
 static int object_hash(struct canon *c, struct model_object *o)
 {
@@ -274,7 +284,7 @@ static int object_hash(struct canon *c, struct model_object *o)
 	canon_object(c, o);
 	if (c->oom)
 		return -ENOMEM;
-	if (!EVP_Digest(c->buf, c->len, o->hash, &mdlen, EVP_sha256(), NULL))
+	if (!EVP_Digest(c->buf, c->len, o->hash, &mdlen, sha256(), NULL))
 		return -EIO;
 	return 0;
 }
@@ -288,7 +298,7 @@ static int model_hash(struct model *m)
 
 	if (!ctx)
 		return -ENOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	ok = EVP_DigestInit_ex(ctx, sha256(), NULL);
 	for (size_t i = 0; ok && i < m->n_objects; i++)
 		ok = EVP_DigestUpdate(ctx, m->objects[i].hash, 32);
 	ok = ok && EVP_DigestFinal_ex(ctx, m->hash, &mdlen);
