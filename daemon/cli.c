@@ -20,6 +20,7 @@ static const char usage_text[] =
 	"  hash (--dsn DSN | FILE)          print the schema's SHA-256 hash\n"
 	"  diff A B [--format text|json]    show what changed from A to B\n"
 	"  kinds                            list object kinds, attributes and --ignore groups\n"
+	"  test-alert --config FILE --channel NAME   send a test alert through a notifier\n"
 	"\n"
 	"History store (per target, under --state-dir; see docs/store.md):\n"
 	"  snapshot --dsn DSN --target NAME record a run: the snapshot if its hash is new,\n"
@@ -149,6 +150,8 @@ static const struct {
 	{ "hash", cli_cmd_hash },
 	{ "diff", cli_cmd_diff },
 	{ "kinds", cli_cmd_kinds },
+	{ "test-alert", cli_cmd_test_alert },
+	{ "outbox-drain", cli_cmd_outbox_drain }, /* diagnostic, docs/outbox.md */
 	{ "baseline", cli_cmd_baseline },
 	{ "ack", cli_cmd_ack },
 	{ "history", cli_cmd_history },
@@ -161,6 +164,7 @@ int main(int argc, char **argv)
 	       OPT_INCLUDE_SCHEMA, OPT_EXCLUDE_SCHEMA, OPT_IGNORE, OPT_PARTITIONS };
 	enum { OPT_TARGET = 512, OPT_STATE_DIR, OPT_REASON, OPT_EXPIRES, OPT_LIST, OPT_REMOVE,
 	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
+	enum { OPT_CONFIG = 768, OPT_CHANNEL, OPT_SPOOL, OPT_ENQUEUE_TEST }; /* cli_alert.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -182,6 +186,10 @@ int main(int argc, char **argv)
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "keep-days", required_argument, NULL, OPT_KEEP_DAYS },
 		{ "history-days", required_argument, NULL, OPT_HISTORY_DAYS },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "channel", required_argument, NULL, OPT_CHANNEL },
+		{ "spool", required_argument, NULL, OPT_SPOOL },
+		{ "enqueue-test", required_argument, NULL, OPT_ENQUEUE_TEST },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -277,6 +285,18 @@ int main(int argc, char **argv)
 			break;
 		case OPT_HISTORY_DAYS:
 			c.history_days = optarg;
+			break;
+		case OPT_CONFIG:
+			c.config = optarg;
+			break;
+		case OPT_CHANNEL:
+			c.channel = optarg;
+			break;
+		case OPT_SPOOL:
+			c.spool = optarg;
+			break;
+		case OPT_ENQUEUE_TEST:
+			c.enqueue_test = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -21,6 +21,8 @@ struct cli {
 	const char *target, *state_dir, *reason, *expires;
 	const char *keep, *keep_days, *history_days; /* parsed in cli_store.c */
 	bool list, remove;
+	/* notifiers and the outbox (cli_alert.c) */
+	const char *config, *channel, *spool, *enqueue_test;
 };
 
 /* Prints "schemadrift: <message>" on stderr. */
@@ -36,6 +38,8 @@ int cli_cmd_snapshot(const struct cli *c, int argc, char **argv);
 int cli_cmd_hash(const struct cli *c, int argc, char **argv);
 int cli_cmd_diff(const struct cli *c, int argc, char **argv);
 int cli_cmd_kinds(const struct cli *c, int argc, char **argv);
+int cli_cmd_test_alert(const struct cli *c, int argc, char **argv);
+int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
 
 /* The history store (cli_store.c). */
 struct diff;

@@ -1,0 +1,502 @@
+/* Alert policy per target: which observations become alerts, and its persisted state. */
+#include "alert_state.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "fileio.h"
+
+#define STATE_VERSION 1
+/* Longer targets are hashed in dedup keys: PagerDuty caps dedup_key at 255 bytes. */
+#define KEY_TARGET_MAX 160
+
+int alert_state_new(const char *target, struct alert_state **ret)
+{
+	struct alert_state *st;
+
+	if (!target || !*target)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st || !(st->target = strdup(target))) {
+		free(st);
+		return -ENOMEM;
+	}
+	*ret = st;
+	return 0;
+}
+
+void alert_state_free(struct alert_state *st)
+{
+	if (!st)
+		return;
+	free(st->target);
+	free(st);
+}
+
+static bool hash_ok(const char *h)
+{
+	size_t n = 0;
+
+	if (!h)
+		return false;
+	for (; h[n]; n++) {
+		char c = h[n];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+			return false;
+	}
+	return n > 0 && n <= ALERT_STATE_HASH_MAX;
+}
+
+static struct alert_state_event *push(struct alert_state_event *events, size_t *n,
+				      enum alert_state_event_kind kind)
+{
+	struct alert_state_event *ev = &events[(*n)++];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	return ev;
+}
+
+static void drift_event(const struct alert_state *st, struct alert_state_event *ev)
+{
+	ev->incident = st->drift_incident;
+	memcpy(ev->baseline, st->baseline, sizeof(ev->baseline));
+	memcpy(ev->current, st->current, sizeof(ev->current));
+	ev->since = st->drift_since;
+	ev->reminders = st->reminders;
+}
+
+/* Closes the open drift incident; current is what the target looks like now. */
+static void drift_recover(struct alert_state *st, enum alert_state_reason reason,
+			  const char *current, struct alert_state_event *events, size_t *n)
+{
+	struct alert_state_event *ev = push(events, n, ALERT_STATE_DRIFT_RECOVERED);
+
+	drift_event(st, ev);
+	ev->reason = reason;
+	snprintf(ev->current, sizeof(ev->current), "%s", current);
+	st->drift = false;
+	st->drift_incident = 0;
+	st->baseline[0] = st->current[0] = '\0';
+	st->drift_since = st->drift_last_sent = 0;
+	st->reminders = 0;
+}
+
+int alert_state_observe_ok(struct alert_state *st, const struct alert_state_options *o,
+			   const char *baseline, const char *current, int64_t now,
+			   struct alert_state_event events[ALERT_STATE_MAX_EVENTS], size_t *ret_n)
+{
+	bool changed = false, drifting;
+	size_t n = 0;
+
+	if (!hash_ok(current) || (baseline && !hash_ok(baseline)))
+		return -EINVAL;
+	drifting = baseline && strcmp(baseline, current) != 0;
+
+	if (st->error) {
+		struct alert_state_event *ev = push(events, &n, ALERT_STATE_ERROR_RECOVERED);
+		ev->incident = st->error_incident;
+		ev->since = st->failing_since;
+		ev->failures = st->failures;
+	}
+	if (st->failures || st->error) {
+		st->failures = 0;
+		st->failing_since = 0;
+		st->error = false;
+		st->error_incident = 0;
+		changed = true;
+	}
+
+	if (st->drift) {
+		if (!baseline) {
+			drift_recover(st, ALERT_STATE_REASON_BASELINE_REMOVED, current, events, &n);
+			changed = true;
+		} else if (strcmp(baseline, st->baseline) != 0) {
+			/* A new baseline ends this incident whatever the schema looks like
+			 * now; a remaining difference opens a new one below. */
+			drift_recover(st, ALERT_STATE_REASON_BASELINE_ACCEPTED, current, events, &n);
+			changed = true;
+		} else if (!drifting) {
+			drift_recover(st, ALERT_STATE_REASON_BACK_TO_BASELINE, current, events, &n);
+			changed = true;
+		} else if (strcmp(current, st->current) != 0) {
+			/* Drifted further from the same baseline: a new state, same incident. */
+			snprintf(st->current, sizeof(st->current), "%s", current);
+			st->drift_last_sent = now;
+			st->reminders = 0;
+			drift_event(st, push(events, &n, ALERT_STATE_DRIFT));
+			changed = true;
+		} else if (o->repeat_interval_s > 0 &&
+			   now - st->drift_last_sent >= o->repeat_interval_s) {
+			st->drift_last_sent = now;
+			st->reminders++;
+			drift_event(st, push(events, &n, ALERT_STATE_REMINDER));
+			changed = true;
+		}
+	}
+	if (!st->drift && drifting) {
+		st->drift = true;
+		st->drift_incident = ++st->incidents;
+		snprintf(st->baseline, sizeof(st->baseline), "%s", baseline);
+		snprintf(st->current, sizeof(st->current), "%s", current);
+		st->drift_since = st->drift_last_sent = now;
+		st->reminders = 0;
+		drift_event(st, push(events, &n, ALERT_STATE_DRIFT));
+		changed = true;
+	}
+	*ret_n = n;
+	return changed;
+}
+
+int alert_state_observe_error(struct alert_state *st, const struct alert_state_options *o,
+			      int64_t now, struct alert_state_event events[ALERT_STATE_MAX_EVENTS],
+			      size_t *ret_n)
+{
+	unsigned threshold = o->error_threshold ? o->error_threshold : 1;
+	size_t n = 0;
+
+	if (st->failures == 0)
+		st->failing_since = now;
+	if (st->failures < UINT32_MAX)
+		st->failures++;
+	if (!st->error && st->failures >= threshold) {
+		struct alert_state_event *ev = push(events, &n, ALERT_STATE_ERROR);
+		st->error = true;
+		st->error_incident = ++st->incidents;
+		ev->incident = st->error_incident;
+		ev->since = st->failing_since;
+		ev->failures = st->failures;
+	}
+	*ret_n = n;
+	return 1;
+}
+
+/* ---- alerts ---- */
+
+static char *key_for(const char *target, const char *what, unsigned long incident)
+{
+	char *key = NULL;
+
+	if (strlen(target) <= KEY_TARGET_MAX) {
+		if (asprintf(&key, "schemadrift:%s:%s:%lu", target, what, incident) < 0)
+			return NULL;
+		return key;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[33];
+
+	if (!EVP_Digest(target, strlen(target), md, &mdlen, EVP_sha256(), NULL))
+		return NULL;
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (asprintf(&key, "schemadrift:sha256-%s:%s:%lu", hex, what, incident) < 0)
+		return NULL;
+	return key;
+}
+
+static const char *reason_text(enum alert_state_reason r)
+{
+	switch (r) {
+	case ALERT_STATE_REASON_BACK_TO_BASELINE:
+		return "the schema is back to its baseline";
+	case ALERT_STATE_REASON_BASELINE_ACCEPTED:
+		return "a new baseline was accepted";
+	case ALERT_STATE_REASON_BASELINE_REMOVED:
+		return "the baseline was removed";
+	case ALERT_STATE_REASON_NONE:
+		break;
+	}
+	return "resolved";
+}
+
+int alert_state_alert_new(const struct alert_state *st, const struct alert_state_event *ev,
+			  const char *message, struct alert **ret)
+{
+	bool is_drift = ev->kind == ALERT_STATE_DRIFT || ev->kind == ALERT_STATE_REMINDER ||
+			ev->kind == ALERT_STATE_DRIFT_RECOVERED;
+	enum alert_kind kind;
+	struct alert *a = NULL;
+	char since[21], *text = NULL, *key;
+	int r = 0;
+
+	switch (ev->kind) {
+	case ALERT_STATE_DRIFT:
+	case ALERT_STATE_REMINDER:
+		kind = ALERT_DRIFT;
+		break;
+	case ALERT_STATE_ERROR:
+		kind = ALERT_ERROR;
+		break;
+	default:
+		kind = ALERT_RECOVERED;
+		break;
+	}
+	alert_time_iso((time_t)ev->since, since);
+	switch (ev->kind) {
+	case ALERT_STATE_DRIFT:
+		break;
+	case ALERT_STATE_REMINDER:
+		r = asprintf(&text, "reminder %u: drift unresolved since %s", ev->reminders, since);
+		break;
+	case ALERT_STATE_DRIFT_RECOVERED:
+		r = asprintf(&text, "drift resolved: %s (drifted since %s)", reason_text(ev->reason),
+			     since);
+		break;
+	case ALERT_STATE_ERROR:
+		r = asprintf(&text, "%s (%u consecutive failed checks since %s)",
+			     message && *message ? message : "the target cannot be monitored",
+			     ev->failures, since);
+		break;
+	case ALERT_STATE_ERROR_RECOVERED:
+		r = asprintf(&text, "monitoring works again (failing since %s, %u failed checks)",
+			     since, ev->failures);
+		break;
+	}
+	if (r < 0)
+		return -ENOMEM;
+
+	r = alert_new(kind, st->target, &a);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	key = key_for(st->target, is_drift ? "drift" : "error", ev->incident);
+	if (!key) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	free(a->dedup_key);
+	a->dedup_key = key;
+	/* alert_set_str() makes the caller's error text safe to carry. */
+	if (alert_set_str(&a->message, text) < 0 ||
+	    (is_drift && (alert_set_str(&a->from_hash, ev->baseline) < 0 ||
+			  alert_set_str(&a->to_hash, ev->current) < 0))) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	free(text);
+	if (ev->kind == ALERT_STATE_ERROR)
+		a->severity = DIFF_BREAKING;
+	else if (kind == ALERT_RECOVERED)
+		a->severity = DIFF_INFO;
+	*ret = a;
+	return 0;
+fail:
+	free(text);
+	alert_free(a);
+	return r;
+}
+
+/* ---- persistence ---- */
+
+char *alert_state_path(const char *dir, const char *target)
+{
+	size_t len = strlen(target), cap = 3 * len + 1;
+	char *name = malloc(cap), *path = NULL;
+	size_t o = 0;
+
+	if (!name)
+		return NULL;
+	/* Section names may hold '/', '..' or anything: keep [A-Za-z0-9._-] and
+	 * percent-encode the rest (and a leading dot), so names never collide. */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)target[i];
+		bool keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+			    (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || (c == '.' && i > 0);
+		if (keep)
+			name[o++] = (char)c;
+		else
+			o += (size_t)snprintf(name + o, cap - o, "%%%02X", c);
+	}
+	name[o] = '\0';
+	if (o > 200) { /* NAME_MAX is 255 */
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+
+		if (!EVP_Digest(target, len, md, &mdlen, EVP_sha256(), NULL)) {
+			free(name);
+			return NULL;
+		}
+		o = (size_t)snprintf(name, cap, "sha256-");
+		for (unsigned int i = 0; i < mdlen; i++)
+			o += (size_t)snprintf(name + o, cap - o, "%02x", md[i]);
+	}
+	if (asprintf(&path, "%s/%s.json", dir, name) < 0)
+		path = NULL;
+	free(name);
+	return path;
+}
+
+int alert_state_save(const struct alert_state *st, const char *dir, struct error *err)
+{
+	char *path = alert_state_path(dir, st->target);
+	struct fileio_atomic f;
+	json_t *j, *failures;
+	int r;
+
+	if (!path)
+		return error_set(err, -ENOMEM, "out of memory");
+	j = json_pack("{s:i, s:s, s:I}", "schemadrift_alert_state", STATE_VERSION, "target",
+		      st->target, "incidents", (json_int_t)st->incidents);
+	failures = json_pack("{s:I, s:I, s:o}", "count", (json_int_t)st->failures, "since",
+			     (json_int_t)st->failing_since, "alerted_incident",
+			     st->error ? json_integer((json_int_t)st->error_incident)
+				       : json_null());
+	if (!j || !failures || json_object_set_new(j, "failures", failures) < 0) {
+		json_decref(j);
+		free(path);
+		return error_set(err, -ENOMEM, "out of memory");
+	}
+	if (st->drift) {
+		json_t *d = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "incident",
+				      (json_int_t)st->drift_incident, "baseline", st->baseline,
+				      "current", st->current, "since", (json_int_t)st->drift_since,
+				      "last_sent", (json_int_t)st->drift_last_sent, "reminders",
+				      (json_int_t)st->reminders);
+		if (!d || json_object_set_new(j, "drift", d) < 0) {
+			json_decref(j);
+			free(path);
+			return error_set(err, -ENOMEM, "out of memory");
+		}
+	}
+	r = fileio_atomic_open(&f, path, err);
+	if (r == 0) {
+		if (json_dumpf(j, f.stream, JSON_INDENT(1) | JSON_PRESERVE_ORDER) < 0 ||
+		    fputc('\n', f.stream) == EOF) {
+			r = error_set(err, -EIO, "%s: cannot write", path);
+			fileio_atomic_abort(&f);
+		} else {
+			r = fileio_atomic_commit(&f, err);
+		}
+	}
+	json_decref(j);
+	free(path);
+	return r;
+}
+
+/* A non-negative integer member, or -1 when missing or of another type. */
+static int64_t get_uint(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	return json_integer_value(v);
+}
+
+static int load_drift(struct alert_state *st, json_t *d)
+{
+	const char *b = json_string_value(json_object_get(d, "baseline"));
+	const char *c = json_string_value(json_object_get(d, "current"));
+	int64_t inc = get_uint(d, "incident"), since = get_uint(d, "since");
+	int64_t last = get_uint(d, "last_sent"), rem = get_uint(d, "reminders");
+
+	if (!hash_ok(b) || !hash_ok(c) || inc < 1 || since < 0 || last < 0 || rem < 0 ||
+	    rem > UINT32_MAX)
+		return -1;
+	st->drift = true;
+	st->drift_incident = (unsigned long)inc;
+	snprintf(st->baseline, sizeof(st->baseline), "%s", b);
+	snprintf(st->current, sizeof(st->current), "%s", c);
+	st->drift_since = since;
+	st->drift_last_sent = last;
+	st->reminders = (unsigned)rem;
+	return 0;
+}
+
+static int load_failures(struct alert_state *st, json_t *f)
+{
+	int64_t count = get_uint(f, "count"), since = get_uint(f, "since");
+	json_t *alerted = json_object_get(f, "alerted_incident");
+
+	if (count < 0 || count > UINT32_MAX || since < 0)
+		return -1;
+	st->failures = (unsigned)count;
+	st->failing_since = since;
+	if (json_is_integer(alerted) && json_integer_value(alerted) > 0) {
+		st->error = true;
+		st->error_incident = (unsigned long)json_integer_value(alerted);
+	} else if (!json_is_null(alerted)) {
+		return -1;
+	}
+	return 0;
+}
+
+int alert_state_load(const char *dir, const char *target, struct alert_state **ret,
+		     struct error *err)
+{
+	char *path = alert_state_path(dir, target), *text = NULL;
+	struct alert_state *st = NULL;
+	json_error_t jerr;
+	json_t *j = NULL, *v;
+	size_t len;
+	int r;
+
+	if (!path)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = alert_state_new(target, &st);
+	if (r < 0) {
+		error_set(err, r, "out of memory");
+		goto out;
+	}
+	r = fileio_read_all(path, &text, &len, err);
+	if (r == -ENOENT) { /* never alerted: a fresh state */
+		error_clear(err);
+		r = 0;
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		r = error_set(err, -EBADMSG, "%s: line %d column %d: %s", path, jerr.line,
+			      jerr.column, jerr.text);
+		goto out;
+	}
+	v = json_object_get(j, "schemadrift_alert_state");
+	if (!json_is_integer(v) || json_integer_value(v) != STATE_VERSION) {
+		r = error_set(err, -EBADMSG, "%s: not an alert state file of version %d", path,
+			      STATE_VERSION);
+		goto out;
+	}
+	v = json_object_get(j, "target");
+	if (!json_is_string(v) || strcmp(json_string_value(v), target) != 0) {
+		r = error_set(err, -EBADMSG, "%s: holds the state of another target", path);
+		goto out;
+	}
+	if (get_uint(j, "incidents") < 0) {
+		r = error_set(err, -EBADMSG, "%s: bad \"incidents\"", path);
+		goto out;
+	}
+	st->incidents = (unsigned long)get_uint(j, "incidents");
+	v = json_object_get(j, "drift");
+	if (v && (!json_is_object(v) || load_drift(st, v) < 0)) {
+		r = error_set(err, -EBADMSG, "%s: bad \"drift\"", path);
+		goto out;
+	}
+	v = json_object_get(j, "failures");
+	if (!json_is_object(v) || load_failures(st, v) < 0) {
+		r = error_set(err, -EBADMSG, "%s: bad \"failures\"", path);
+		goto out;
+	}
+	if (st->drift_incident > st->incidents || st->error_incident > st->incidents) {
+		r = error_set(err, -EBADMSG, "%s: incident numbers beyond \"incidents\"", path);
+		goto out;
+	}
+out:
+	if (r == 0)
+		*ret = st;
+	else
+		alert_state_free(st);
+	json_decref(j);
+	free(text);
+	free(path);
+	return r;
+}
