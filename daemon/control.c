@@ -50,12 +50,18 @@ static json_t *handle(struct daemon *d, const char *line)
 		if (!t) {
 			ans = json_pack("{s:s}", "error", "no such target");
 		} else {
+			const char *result;
 			log_target(LOG_NOTICE, t->name, NULL, NULL, "run requested from the control socket");
-			if (t->running)
+			/* pending: another run follows the one in progress; started or
+			 * queued (behind max_concurrent) otherwise. */
+			if (t->running) {
 				t->pending = true;
-			else
+				result = "pending";
+			} else {
 				daemon_request_run(d, t);
-			ans = json_pack("{s:s}", "result", t->running ? "running" : "queued");
+				result = t->queued ? "queued" : "started";
+			}
+			ans = json_pack("{s:s}", "result", result);
 		}
 	} else {
 		ans = json_pack("{s:s}", "error", "unknown command");

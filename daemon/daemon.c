@@ -137,21 +137,25 @@ void daemon_request_run(struct daemon *d, struct target *t)
 	target_start_run(t);
 }
 
-void daemon_run_finished(struct daemon *d, struct target *t)
+/* Starts runs that waited for a free slot, as far as max_concurrent allows. */
+static void start_waiting(struct daemon *d)
 {
-	d->active--;
-	if (t->removed) {
-		target_free(t);
-	} else if (t->pending) {
-		t->pending = false;
-		daemon_request_run(d, t);
-	}
 	while (d->n_waitq && d->active < (size_t)d->config->daemon.max_concurrent && !d->stopping) {
 		struct target *next = d->waitq[0];
 		memmove(d->waitq, d->waitq + 1, --d->n_waitq * sizeof(*d->waitq));
 		next->queued = false;
 		daemon_request_run(d, next);
 	}
+}
+
+void daemon_run_finished(struct daemon *d, struct target *t)
+{
+	d->active--;
+	if (t->pending) {
+		t->pending = false;
+		daemon_request_run(d, t);
+	}
+	start_waiting(d);
 	daemon_update_status(d);
 	if (d->stopping && d->active == 0)
 		event_base_loopexit(d->base, NULL);
@@ -165,6 +169,87 @@ static void drop_from_waitq(struct daemon *d, struct target *t)
 			d->n_waitq--;
 			return;
 		}
+}
+
+/*
+ * Prefixes err with where key is set for target t: its own line, or the
+ * [daemon] default it inherits, or else the section.  Returns err->code.
+ */
+static int key_error_prefix(const struct config *c, const struct config_target *t,
+			    const char *key, struct error *err)
+{
+	const struct conf_section *s = conf_find(c->raw, "target", t->name);
+	const struct conf_kv *kv = s ? conf_get(s, key) : NULL;
+
+	if (!kv && (s = conf_find(c->raw, "daemon", NULL)))
+		kv = conf_get(s, key);
+	if (kv)
+		return error_prefix(err, "%s:%d: [target %s] key '%s'", kv->file, kv->line, t->name,
+				    key);
+	return error_prefix(err, "%s:%d: [target %s] key '%s'", t->file, t->line, t->name, key);
+}
+
+/*
+ * What config_load() cannot check alone: schedules and their time zones,
+ * ignore rules, and (with secrets, for --check-config) that password files
+ * can be read.  At startup an unreadable password file only leaves its
+ * target out, so the others keep running.
+ */
+static int check_targets(const struct config *c, bool secrets, struct error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < c->n_targets && r == 0; i++) {
+		const struct config_target *t = &c->targets[i];
+		struct schedule *s = NULL;
+		struct filter f;
+
+		filter_init(&f);
+		r = schedule_parse(t->schedule, &s, err);
+		if (r < 0)
+			key_error_prefix(c, t, "schedule", err);
+		if (r == 0 && (r = schedule_set_zone(s, t->timezone, err)) < 0)
+			key_error_prefix(c, t, "timezone", err);
+		for (size_t k = 0; r == 0 && k < t->n_ignore; k++)
+			if ((r = filter_parse_ignore(&f, t->ignore[k], err)) < 0)
+				key_error_prefix(c, t, "ignore", err);
+		filter_done(&f);
+		schedule_free(s);
+		if (r == 0 && secrets && t->password_source) {
+			const struct conf_section *sec = conf_find(c->raw, "target", t->name);
+			const struct conf_kv *kv = sec ? conf_get(sec, "password") : NULL;
+			char *password = NULL;
+
+			if (kv && (r = conf_secret(kv, &password, err)) == 0) {
+				explicit_bzero(password, strlen(password));
+				free(password);
+			}
+		}
+	}
+	return r;
+}
+
+int daemon_check_config(const struct config *c, struct error *err)
+{
+	struct daemon d = { 0 };
+	struct notify_channel **ch = NULL;
+	size_t n = 0;
+	int r;
+
+	/* The channels are built as the daemon would build them (and freed
+	 * unused): their types, keys, URLs and secrets are checked there. */
+	d.base = event_base_new();
+	if (!d.base)
+		return error_set(err, -ENOMEM, "out of memory");
+	d.notify_env.base = d.base;
+	r = http_client_new(d.base, &d.notify_env.http, err);
+	if (r == 0 && (r = build_channels(&d, c, &ch, &n, err)) == 0)
+		free_channels(ch, n);
+	if (r == 0)
+		r = check_targets(c, true, err);
+	http_client_free(d.notify_env.http);
+	event_base_free(d.base);
+	return r;
 }
 
 /*
@@ -186,24 +271,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		free(targets);
 		return r;
 	}
-	/* Validate every target first (schedules, secrets, filters). */
-	for (size_t i = 0; i < c->n_targets && r == 0; i++) {
-		struct schedule *s = NULL;
-		struct filter f;
-		filter_init(&f);
-		r = schedule_parse(c->targets[i].schedule, &s, err);
-		if (r == 0)
-			r = schedule_set_zone(s, c->targets[i].timezone, err);
-		if (r < 0)
-			error_prefix(err, "%s:%d: [target %s] schedule", c->targets[i].file,
-				     c->targets[i].line, c->targets[i].name);
-		for (size_t k = 0; r == 0 && k < c->targets[i].n_ignore; k++)
-			if ((r = filter_parse_ignore(&f, c->targets[i].ignore[k], err)) < 0)
-				error_prefix(err, "%s:%d: [target %s]", c->targets[i].file,
-					     c->targets[i].line, c->targets[i].name);
-		filter_done(&f);
-		schedule_free(s);
-	}
+	/* Validate every target first (schedules, filters). */
+	r = check_targets(c, false, err);
 	if (r < 0) {
 		free_channels(ch, n_ch);
 		free(targets);
@@ -283,11 +352,12 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 			continue;
 		log_target(LOG_NOTICE, t->name, NULL, NULL, "no longer monitored");
 		drop_from_waitq(d, t);
-		evtimer_del(t->due_timer);
+		/* A run in progress is abandoned (its connection closed, as on
+		 * SIGTERM): it reads t->cfg, which is freed with the old
+		 * configuration below. */
 		if (t->running)
-			t->removed = true; /* freed when its run ends */
-		else
-			target_free(t);
+			d->active--;
+		target_free(t);
 	}
 	free(d->targets);
 	d->targets = targets;
@@ -296,15 +366,18 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	d->channels = ch;
 	d->n_channels = n_ch;
 	if (d->config) {
-		/* Targets that kept running point into the old config until now. */
+		/* Targets kept point into the new config by now (target_reconfigure). */
 		config_free(d->config);
 	}
 	d->config = c;
-	log_set_level(log_level_from_name(c->daemon.log_level));
+	if (!d->verbose)
+		log_set_level(log_level_from_name(c->daemon.log_level));
 	/* New targets run at once; the others follow their (maybe new) schedule. */
 	for (size_t i = 0; i < n; i++)
 		if (!targets[i]->running)
 			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due);
+	/* Slots freed by removed targets, or a larger max_concurrent. */
+	start_waiting(d);
 	return 0;
 }
 

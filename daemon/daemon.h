@@ -35,7 +35,7 @@ struct target {
 	struct event *idle_timer;  /* closes the pooled connection */
 	struct event *settle_timer;
 	time_t next_due;
-	bool running, pending, queued, removed;
+	bool running, pending, queued;
 
 	enum { PHASE_PROBE, PHASE_FULL, PHASE_CONFIRM } phase;
 	struct live_snapshot *live;
@@ -80,6 +80,7 @@ struct daemon {
 	struct event *sig_hup, *sig_term, *sig_int, *watchdog, *status_timer;
 	uint64_t watchdog_usec;
 	bool stopping;
+	bool verbose;              /* -v: debug messages whatever log_level says */
 	char *reload_error;        /* the last failed reload, for STATUS and status */
 
 	struct control *control;
@@ -89,6 +90,9 @@ struct daemon {
 /* daemon.c */
 int daemon_start(struct daemon *d, const char *config_path, struct error *err);
 void daemon_stop(struct daemon *d);
+/* --check-config: what startup would refuse, without starting (notifier
+ * sections, schedules, time zones, ignore rules, password files). */
+int daemon_check_config(const struct config *c, struct error *err);
 void daemon_update_status(struct daemon *d);
 /* A target finished a run: start whatever waited for a free slot. */
 void daemon_run_finished(struct daemon *d, struct target *t);

@@ -74,8 +74,9 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		struct config *c = NULL;
-		if (config_load(config, &c, &err) < 0) {
+		if (config_load(config, &c, &err) < 0 || daemon_check_config(c, &err) < 0) {
 			fprintf(stderr, "schemadriftd: %s\n", err.text);
+			config_free(c);
 			return 2;
 		}
 		printf("%s: configuration is valid (%zu targets)\n", config, c->n_targets);
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_open("schemadriftd", verbose ? LOG_DEBUG : LOG_INFO, foreground);
+	d.verbose = verbose;
 	if (daemon_start(&d, config, &err) < 0) {
 		log_msg(LOG_ERR, "cannot start: %s", err.text);
 		daemon_stop(&d);
