@@ -35,6 +35,11 @@ static const char usage_text[] =
 	"  history prune [TARGET...]        apply retention now\n"
 	"  show TARGET@REF [--format json]  a stored snapshot\n"
 	"\n"
+	"A running schemadriftd (through RUNTIME_DIR/control.sock; see schemadriftd(8)):\n"
+	"  status [--format text|json]      per target: state, last run, hash, next run,\n"
+	"                                   last error\n"
+	"  run-now TARGET                   check TARGET now instead of at its next run\n"
+	"\n"
 	"A side of diff (A or B) is one of:\n"
 	"  FILE                             a snapshot file written by `schemadrift snapshot`\n"
 	"  -                                a snapshot on standard input\n"
@@ -73,6 +78,10 @@ static const char usage_text[] =
 	"      --keep N, --keep-days D, --history-days H   retention, saved per target:\n"
 	"                       the N latest snapshots and all seen in D days; history\n"
 	"                       lines for H days (default 100, 30, 365)\n"
+	"\n"
+	"Daemon options:\n"
+	"      --runtime-dir DIR  where the control socket is (default\n"
+	"                       $SCHEMADRIFT_RUNTIME_DIR or /run/schemadrift)\n"
 	"\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
@@ -156,6 +165,8 @@ static const struct {
 	{ "ack", cli_cmd_ack },
 	{ "history", cli_cmd_history },
 	{ "show", cli_cmd_show },
+	{ "status", cli_cmd_status },   /* cli_control.c */
+	{ "run-now", cli_cmd_run_now },
 };
 
 int main(int argc, char **argv)
@@ -165,6 +176,7 @@ int main(int argc, char **argv)
 	enum { OPT_TARGET = 512, OPT_STATE_DIR, OPT_REASON, OPT_EXPIRES, OPT_LIST, OPT_REMOVE,
 	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
 	enum { OPT_CONFIG = 768, OPT_CHANNEL, OPT_SPOOL, OPT_ENQUEUE_TEST }; /* cli_alert.c */
+	enum { OPT_RUNTIME_DIR = 1024 }; /* cli_control.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -190,6 +202,7 @@ int main(int argc, char **argv)
 		{ "channel", required_argument, NULL, OPT_CHANNEL },
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "enqueue-test", required_argument, NULL, OPT_ENQUEUE_TEST },
+		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -297,6 +310,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ENQUEUE_TEST:
 			c.enqueue_test = optarg;
+			break;
+		case OPT_RUNTIME_DIR:
+			c.runtime_dir = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

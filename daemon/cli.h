@@ -23,6 +23,8 @@ struct cli {
 	bool list, remove;
 	/* notifiers and the outbox (cli_alert.c) */
 	const char *config, *channel, *spool, *enqueue_test;
+	/* a running schemadriftd (cli_control.c) */
+	const char *runtime_dir;
 };
 
 /* Prints "schemadrift: <message>" on stderr. */
@@ -40,6 +42,9 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv);
 int cli_cmd_kinds(const struct cli *c, int argc, char **argv);
 int cli_cmd_test_alert(const struct cli *c, int argc, char **argv);
 int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
+/* A running schemadriftd, through its control socket (cli_control.c). */
+int cli_cmd_status(const struct cli *c, int argc, char **argv);
+int cli_cmd_run_now(const struct cli *c, int argc, char **argv);
 
 /* The history store (cli_store.c). */
 struct diff;
