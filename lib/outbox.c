@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,10 +61,47 @@ struct chan {
 
 /* One delivery in flight: the arg of the channel's done callback. */
 struct send {
-	struct outbox *ob;
+	struct outbox *ob; /* NULL once orphaned by outbox_close() */
 	struct entry *e;
 	struct alert *a;
+	struct send *prev, *next; /* in `orphans` */
 };
+
+/*
+ * Sends still in flight when their outbox is closed.  Their channel may yet
+ * call back (a reload that closes the outbox but keeps the channels a while,
+ * or reopens it with them): the callback must then find valid memory, so
+ * the send stays allocated until it does.  A channel freed without calling
+ * back (notify.h) leaves its orphans here, reachable, a few bytes each.
+ * Outboxes on several threads' loops could close at once: hence the lock.
+ */
+static struct send *orphans;
+static pthread_mutex_t orphans_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void orphan_add(struct send *s)
+{
+	pthread_mutex_lock(&orphans_mu);
+	s->ob = NULL;
+	s->e = NULL;
+	s->prev = NULL;
+	s->next = orphans;
+	if (orphans)
+		orphans->prev = s;
+	orphans = s;
+	pthread_mutex_unlock(&orphans_mu);
+}
+
+static void orphan_remove(struct send *s)
+{
+	pthread_mutex_lock(&orphans_mu);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		orphans = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	pthread_mutex_unlock(&orphans_mu);
+}
 
 struct outbox {
 	char *dir, *qdir, *deaddir, *corruptdir;
@@ -583,6 +621,12 @@ static void on_sent(struct notify_channel *nc, const struct notify_result *res, 
 	char reason[1024];
 
 	(void)nc;
+	if (!ob) { /* the outbox is gone; the entry is still in the spool for the next one */
+		orphan_remove(s);
+		alert_free(s->a);
+		free(s);
+		return;
+	}
 	alert_free(s->a);
 	free(s);
 	e->send = NULL;
@@ -1267,10 +1311,8 @@ void outbox_close(struct outbox *ob)
 			struct entry *e = ch->queues[i]->head;
 			while (e) {
 				struct entry *next = e->next;
-				if (e->send) { /* abandoned: see outbox_close() in outbox.h */
-					alert_free(e->send->a);
-					free(e->send);
-				}
+				if (e->send)
+					orphan_add(e->send);
 				entry_free(e);
 				e = next;
 			}

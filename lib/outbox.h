@@ -122,11 +122,12 @@ struct outbox_stats {
 void outbox_get_stats(const struct outbox *ob, struct outbox_stats *ret);
 
 /*
- * Stops delivering and frees the outbox; entries stay in the spool.  Sends in
- * flight are abandoned (the next process retries them): free the channels,
- * which drops their sends without calling back (notify.h), before the event
- * loop runs again, since a done callback would find the outbox gone.
- * Not from inside an on_event callback.
+ * Stops delivering and frees the outbox; entries stay in the spool (the next
+ * outbox_open() on it delivers them, those in flight now again: at least
+ * once).  Sends in flight are orphaned: a done callback that comes later only
+ * frees its own memory, so channels may outlive the outbox, or be freed
+ * (dropping their sends, notify.h) whenever.  Finishes the removal of
+ * delivered entries' files before returning.  Not from an on_event callback.
  */
 void outbox_close(struct outbox *ob);
 

@@ -641,9 +641,11 @@ START_TEST(a_new_process_picks_up_in_order)
 	settle();
 	ck_assert_uint_eq(s.n_held, 1);
 	close_ob(ob);
-	/* The channel goes too, dropping its send without calling back (notify.h). */
-	s.n_held = 0;
-	s.in_flight = 0;
+	/* The channel outlives the outbox and answers late: nothing happens
+	 * (ASan watches), and the entry stays spooled for the next process. */
+	release_held(&s, NOTIFY_DELIVERED);
+	settle();
+	ck_assert_uint_eq(count_events("delivered"), 0);
 	ck_assert_uint_eq(files_in("queue"), 10);
 
 	s.hold = false;
@@ -652,6 +654,7 @@ START_TEST(a_new_process_picks_up_in_order)
 	/* Sequence numbers continue after the old ones. */
 	enqueue(ob, ALERT_DRIFT, "x", "x6", NULL);
 	settle();
+	/* x1, in flight at the close, is delivered again (at least once). */
 	ck_assert_uint_eq(count_events("delivered"), 11);
 	{
 		const char *wx[] = { "x/x1", "x/x2", "x/x3", "x/x4", "x/x5", "x/x6" };
