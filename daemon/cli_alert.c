@@ -1,4 +1,4 @@
-/* schemadrift test-alert (one test alert through a configured channel) and outbox-drain (diagnostic). */
+/* schemadrift test-alert (a test alert through one notifier) and outbox-drain (diagnostic). */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -169,7 +169,8 @@ int cli_cmd_test_alert(const struct cli *c, int argc, char **argv)
 		cli_fail("notifier '%s': no answer (interrupted or timed out)", c->channel);
 		goto out;
 	}
-	printf("notifier '%s' (%s): %s\n", c->channel, ch->backend->name, status_word(t.res.status));
+	printf("notifier '%s' (%s): %s\n", c->channel, ch->backend->name,
+	       status_word(t.res.status));
 	printf("answer: %s\n", t.res.detail[0] ? t.res.detail : "(none)");
 	if (t.res.retry_after_s > 0)
 		printf("retry after: %d s\n", t.res.retry_after_s);

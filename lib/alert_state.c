@@ -120,7 +120,8 @@ int alert_state_observe_ok(struct alert_state *st, const struct alert_state_opti
 		} else if (strcmp(baseline, st->baseline) != 0) {
 			/* A new baseline ends this incident whatever the schema looks like
 			 * now; a remaining difference opens a new one below. */
-			drift_recover(st, ALERT_STATE_REASON_BASELINE_ACCEPTED, current, events, &n);
+			drift_recover(st, ALERT_STATE_REASON_BASELINE_ACCEPTED, current, events,
+				      &n);
 			changed = true;
 		} else if (!drifting) {
 			drift_recover(st, ALERT_STATE_REASON_BACK_TO_BASELINE, current, events, &n);
@@ -246,8 +247,8 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 		r = asprintf(&text, "reminder %u: drift unresolved since %s", ev->reminders, since);
 		break;
 	case ALERT_STATE_DRIFT_RECOVERED:
-		r = asprintf(&text, "drift resolved: %s (drifted since %s)", reason_text(ev->reason),
-			     since);
+		r = asprintf(&text, "drift resolved: %s (drifted since %s)",
+			     reason_text(ev->reason), since);
 		break;
 	case ALERT_STATE_ERROR:
 		r = asprintf(&text, "%s (%u consecutive failed checks since %s)",

@@ -930,8 +930,8 @@ int outbox_enqueue(struct outbox *ob, const struct alert *a, const char *const *
 	for (size_t i = 0; i < count; i++) {
 		r = spool_one(ob, targets[i], a, aj, now, err);
 		if (r < 0) {
-			error_prefix(err, "notifier '%s' (spooled for %zu of %zu)", targets[i]->name,
-				     i, count);
+			error_prefix(err, "notifier '%s' (spooled for %zu of %zu)",
+				     targets[i]->name, i, count);
 			break;
 		}
 	}
@@ -1241,9 +1241,11 @@ int outbox_open(const char *dir, const struct outbox_options *opts, struct notif
 		goto fail;
 	}
 	if (flock(ob->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		r = errno == EWOULDBLOCK
-			    ? error_set(err, -EBUSY, "%s: the spool is in use by another process", dir)
-			    : error_set(err, -errno, "%s: %s", lock_path, strerror(errno));
+		if (errno == EWOULDBLOCK)
+			r = error_set(err, -EBUSY, "%s: the spool is in use by another process",
+				      dir);
+		else
+			r = error_set(err, -errno, "%s: %s", lock_path, strerror(errno));
 		goto fail;
 	}
 	for (size_t i = 0; i < n_channels; i++) {

@@ -392,7 +392,8 @@ START_TEST(file_names_are_safe_and_distinct)
 		ck_assert_ptr_null(strchr(base, '/'));
 		ck_assert(base[0] != '.');
 		ck_assert_int_eq(alert_state_new(names[i], &st), 0);
-		ck_assert_int_eq(alert_state_observe_error(st, &opts, (int64_t)i, last, &n_last), 1);
+		ck_assert_int_eq(alert_state_observe_error(st, &opts, (int64_t)i, last, &n_last),
+				 1);
 		ck_assert_int_eq(alert_state_save(st, dir, &err), 0);
 		alert_state_free(st);
 		free(path);

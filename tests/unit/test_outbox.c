@@ -1,4 +1,4 @@
-/* Unit tests for lib/outbox.c: spooling, order, backoff, dead letters, caps, restarts, corruption. */
+/* Unit tests for lib/outbox.c: spooling, order, backoff, dead letters, caps, restarts, damage. */
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -180,12 +180,12 @@ static void on_event(const struct outbox_event *ev, void *arg)
 {
 	static const char *const names[] = { "delivered", "retrying", "gave-up",
 					     "dropped",   "corrupt",  "unroutable" };
+	bool anonymous = ev->kind == OUTBOX_CORRUPT || ev->kind == OUTBOX_UNROUTABLE;
+
 	(void)arg;
 	ck_assert_uint_lt(rec.n, MAX_LOG);
 	snprintf(rec.lines[rec.n], sizeof(rec.lines[0]), "%s %s %s", names[ev->kind],
-		 ev->kind == OUTBOX_CORRUPT || ev->kind == OUTBOX_UNROUTABLE ? "-"
-									      : msg_of(ev->alert_id),
-		 ev->channel ? ev->channel : "-");
+		 anonymous ? "-" : msg_of(ev->alert_id), ev->channel ? ev->channel : "-");
 	rec.next_attempt[rec.n] = ev->next_attempt_ms;
 	snprintf(rec.reason[rec.n], sizeof(rec.reason[0]), "%s", ev->reason ? ev->reason : "");
 	rec.count[rec.n] = ev->count;
