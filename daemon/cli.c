@@ -20,7 +20,10 @@ static const char usage_text[] =
 	"  hash (--dsn DSN | FILE)          print the schema's SHA-256 hash\n"
 	"  diff A B [--format text|json]    show what changed from A to B\n"
 	"  kinds                            list object kinds, attributes and --ignore groups\n"
+	"  probe --dsn DSN                  print the change probe's catalog fingerprint\n"
 	"  test-alert --config FILE --channel NAME   send a test alert through a notifier\n"
+	"  render --channel KIND DIFF.json  print what a notifier of KIND would send for a diff\n"
+	"                                   (with --config FILE: the [notifier KIND] section)\n"
 	"\n"
 	"History store (per target, under --state-dir; see docs/store.md):\n"
 	"  snapshot --dsn DSN --target NAME record a run: the snapshot if its hash is new,\n"
@@ -159,7 +162,9 @@ static const struct {
 	{ "hash", cli_cmd_hash },
 	{ "diff", cli_cmd_diff },
 	{ "kinds", cli_cmd_kinds },
+	{ "probe", cli_cmd_probe },
 	{ "test-alert", cli_cmd_test_alert },
+	{ "render", cli_cmd_render },
 	{ "outbox-drain", cli_cmd_outbox_drain }, /* diagnostic, docs/outbox.md */
 	{ "baseline", cli_cmd_baseline },
 	{ "ack", cli_cmd_ack },

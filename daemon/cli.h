@@ -40,7 +40,9 @@ int cli_cmd_snapshot(const struct cli *c, int argc, char **argv);
 int cli_cmd_hash(const struct cli *c, int argc, char **argv);
 int cli_cmd_diff(const struct cli *c, int argc, char **argv);
 int cli_cmd_kinds(const struct cli *c, int argc, char **argv);
+int cli_cmd_probe(const struct cli *c, int argc, char **argv);
 int cli_cmd_test_alert(const struct cli *c, int argc, char **argv);
+int cli_cmd_render(const struct cli *c, int argc, char **argv);
 int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
 /* A running schemadriftd, through its control socket (cli_control.c). */
 int cli_cmd_status(const struct cli *c, int argc, char **argv);
