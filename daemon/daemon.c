@@ -82,6 +82,11 @@ static void outbox_options(const struct config *c, struct outbox_options *o, str
 {
 	outbox_options_init(o);
 	o->max_age_ms = c->daemon.outbox_max_age_ms;
+	o->max_entries = (size_t)c->daemon.outbox_max_entries;
+	o->max_bytes = (size_t)c->daemon.outbox_max_bytes;
+	o->concurrency = (unsigned)c->daemon.outbox_concurrency;
+	o->backoff_base_ms = c->daemon.outbox_backoff_base_ms;
+	o->backoff_cap_ms = c->daemon.outbox_backoff_cap_ms;
 	o->on_event = on_outbox_event;
 	o->arg = d;
 }

@@ -317,8 +317,10 @@ static void finish_run(struct target *t)
 	daemon_run_finished(t->d, t);
 }
 
-/* Turns alert-state events into alerts and spools them (fsync'd) for delivery. */
-static void dispatch(struct target *t, const struct alert_state_event *ev, size_t n,
+/* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
+ * saves the state when the observation changed it (changed > 0), events or not:
+ * a count of consecutive failures must survive a restart too. */
+static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
 		     const struct diff *d, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -352,7 +354,7 @@ static void dispatch(struct target *t, const struct alert_state_event *ev, size_
 		alert_free(a);
 	}
 	struct error se;
-	if (n && alert_state_save(t->astate, store_dir(t->store), &se) < 0)
+	if (changed > 0 && alert_state_save(t->astate, store_dir(t->store), &se) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
 }
 
@@ -375,8 +377,9 @@ static void run_failed(struct target *t, const char *why)
 	log_target(LOG_WARNING, t->name, NULL, NULL, "run failed: %s", why);
 	if (store_record_run(t->store, &rec, NULL, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s", e.text);
-	if (alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n) >= 0)
-		dispatch(t, ev, n, NULL, why);
+	int changed = alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n);
+	if (changed >= 0)
+		dispatch(t, changed, ev, n, NULL, why);
 	finish_run(t);
 }
 
@@ -429,8 +432,9 @@ static void handle_snapshot(struct target *t, struct model *m)
 			t->waiting_for_baseline = true;
 		}
 		store_baseline_done(&b);
-		if (alert_state_observe_ok(t->astate, &ao, NULL, hash, time(NULL), ev, &n) >= 0)
-			dispatch(t, ev, n, NULL, NULL);
+		int changed = alert_state_observe_ok(t->astate, &ao, NULL, hash, time(NULL), ev, &n);
+		if (changed >= 0)
+			dispatch(t, changed, ev, n, NULL, NULL);
 		t->drifting = false;
 		model_free(m);
 		finish_run(t);
@@ -452,8 +456,9 @@ static void handle_snapshot(struct target *t, struct model *m)
 		}
 	}
 	t->drifting = strcmp(current, b.hash) != 0;
-	if (alert_state_observe_ok(t->astate, &ao, b.hash, current, time(NULL), ev, &n) >= 0)
-		dispatch(t, ev, n, d, NULL);
+	int changed = alert_state_observe_ok(t->astate, &ao, b.hash, current, time(NULL), ev, &n);
+	if (changed >= 0)
+		dispatch(t, changed, ev, n, d, NULL);
 	diff_free(d);
 	model_free(base);
 	store_baseline_done(&b);

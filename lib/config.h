@@ -28,6 +28,11 @@ struct config_daemon {
 	long long keep_snapshots;
 	long long keep_days;
 	long long outbox_max_age_ms;
+	long long outbox_max_entries;
+	long long outbox_max_bytes;
+	long long outbox_concurrency;
+	long long outbox_backoff_base_ms;
+	long long outbox_backoff_cap_ms;
 	char *metrics_listen; /* "" (off) or "127.0.0.1:9187" */
 };
 
