@@ -58,7 +58,8 @@ struct target {
 	char *last_error;
 	bool drifting, failing, waiting_for_baseline;
 	uint64_t runs, failures, probes_unchanged;
-	double worst_lag_s;
+	double worst_lag_s;        /* the longest a run started after it was due */
+	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
 };
 
 struct daemon {

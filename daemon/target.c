@@ -185,29 +185,55 @@ void target_free(struct target *t)
 	free(t);
 }
 
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Arms the due timer for next_due, waking at least once a minute: libevent's
+ * timers run on the monotonic clock, which stops while the machine sleeps,
+ * so the wall clock is checked again on each wakeup (on_due).
+ */
+static void arm_due(struct target *t)
+{
+	int64_t delay = (int64_t)t->next_due * 1000 - wall_ms();
+	struct timeval tv;
+
+	if (delay < 0)
+		delay = 0;
+	if (delay > 60000)
+		delay = 60000;
+	tv.tv_sec = delay / 1000;
+	tv.tv_usec = (delay % 1000) * 1000;
+	evtimer_add(t->due_timer, &tv);
+}
+
 void target_schedule_next(struct target *t, bool run_now)
 {
 	time_t now = time(NULL), next;
 	int jitter = schedule_jitter(t->schedule, t->name,
 				     (int)(t->d->config->daemon.jitter_ms / 1000));
-	struct timeval tv = { 0, 0 };
 
 	if (!t->cfg->enabled) {
 		evtimer_del(t->due_timer);
 		return;
 	}
 	if (!run_now) {
+		/* The schedule's fire times shifted by this target's stable offset. */
 		if (schedule_next(t->schedule, now - jitter, &next) < 0)
 			next = now + 300;
 		next += jitter;
 		if (next <= now)
 			next = now + 1;
 		t->next_due = next;
-		tv.tv_sec = next - now;
 	} else {
 		t->next_due = now;
 	}
-	evtimer_add(t->due_timer, &tv);
+	arm_due(t);
 }
 
 static void on_due(evutil_socket_t fd, short what, void *arg)
@@ -217,8 +243,13 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (t->next_due && now - t->next_due > t->worst_lag_s)
-		t->worst_lag_s = (double)(now - t->next_due);
+	if (now < t->next_due) {
+		/* A once-a-minute wakeup, not due yet. */
+		arm_due(t);
+		return;
+	}
+	if (!t->running && !t->queued)
+		t->due_ms = (int64_t)t->next_due * 1000;
 	/* A run that is still going absorbs this one: never two at once, and a
 	 * run missed while busy happens once, not as a burst. */
 	if (t->running)
@@ -278,10 +309,16 @@ void target_start_run(struct target *t)
 	time_t now = time(NULL);
 	bool probe;
 
+	int64_t late = t->due_ms ? wall_ms() - t->due_ms : 0;
+
 	t->running = true;
 	t->pending = false;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
 	t->started_wall = now;
+	/* How late this run starts against its due time (timer and queue). */
+	if (late / 1000.0 > t->worst_lag_s)
+		t->worst_lag_s = late / 1000.0;
+	t->due_ms = 0;
 	/* Most runs find nothing changed: the probe first, unless a full
 	 * snapshot is due anyway (full_every) or there is nothing to compare. */
 	probe = t->fingerprint && t->last_hash[0] && !t->failing && !t->candidate[0] &&

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Load benchmark for schemadriftd (never a test): N databases on one throwaway
+# PostgreSQL, each checked every INTERVAL, for DURATION seconds.  Reports the
+# worst lag between a run's due time and its start, the daemon's peak RSS and
+# its CPU time.  Usage: BUILD_DIR=build tests/bench/daemon-load.sh [N] [INTERVAL_S] [DURATION_S]
+set -euo pipefail
+N=${1:-200}
+INTERVAL=${2:-10}
+DURATION=${3:-300}
+BUILD_DIR=${BUILD_DIR:-build}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+tmp=$(mktemp -d /tmp/schemadrift-load.XXXXXX)
+run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres "$tmp"
+cleanup() {
+	[ -n "${daemon_pid:-}" ] && kill "$daemon_pid" 2>/dev/null || true
+	run_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -m immediate stop >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+run_pg "$PG_BIN/initdb" -D "$tmp/data" -A trust -U postgres --nosync >/dev/null
+run_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -w -l "$tmp/pg.log" \
+	-o "-k $tmp -p $port -c listen_addresses='' -c fsync=off -c max_connections=$((N + 20))" start >/dev/null
+psql_() { psql -X -q -h "$tmp" -p "$port" -U postgres "$@"; }
+psql_ -d postgres -c "CREATE DATABASE tmpl" >/dev/null
+psql_ -d tmpl <<'SQL' >/dev/null
+CREATE TABLE customers (id bigint PRIMARY KEY, email text NOT NULL UNIQUE, created timestamptz DEFAULT now());
+CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES customers, total numeric(12,2), status text);
+CREATE INDEX ON orders (customer_id) WHERE status <> 'done';
+CREATE VIEW open_orders AS SELECT * FROM orders WHERE status <> 'done';
+SQL
+conf="$tmp/schemadrift.conf"
+{
+	echo "[daemon]"
+	echo "state_dir = $tmp/state"
+	echo "runtime_dir = $tmp/run"
+	echo "schedule = every ${INTERVAL}s"
+	echo "jitter = 0"
+	echo "max_concurrent = 16"
+	echo "log_level = warning"
+} > "$conf"
+for i in $(seq 1 "$N"); do
+	psql_ -d postgres -c "CREATE DATABASE db$i TEMPLATE tmpl" >/dev/null
+	printf '\n[target db%s]\ndsn = host=%s port=%s user=postgres dbname=db%s\n' "$i" "$tmp" "$port" "$i" >> "$conf"
+done
+"$BUILD_DIR/schemadriftd" -c "$conf" -f 2> "$tmp/daemon.log" &
+daemon_pid=$!
+ticks0=$(awk '{print $14+$15}' "/proc/$daemon_pid/stat")
+sleep "$DURATION"
+ticks1=$(awk '{print $14+$15}' "/proc/$daemon_pid/stat")
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status")
+rss=$(awk '/VmRSS/ {print $2}' "/proc/$daemon_pid/status")
+status=$("$BUILD_DIR/schemadrift" status --runtime-dir "$tmp/run" --format json)
+echo "$status" | /usr/bin/python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+t = s["targets"]
+lags = [x.get("worst_lag_s", 0) for x in t]
+runs = sum(x.get("runs", 0) for x in t)
+fails = sum(x.get("failures", 0) for x in t)
+probes = sum(x.get("probes_unchanged", 0) for x in t)
+print("targets %d, runs %d, failed %d, answered by the probe %d" % (len(t), runs, fails, probes))
+print("worst lag between due time and start: %.1f s (median of per-target worst %.1f s)"
+      % (max(lags), sorted(lags)[len(lags) // 2]))
+'
+hz=$(getconf CLK_TCK)
+echo "daemon CPU: $(( (ticks1 - ticks0) * 100 / hz / DURATION ))% of one core over ${DURATION}s; RSS now $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB"
+grep -c . "$tmp/daemon.log" | sed 's/^/daemon log lines (warning and above): /'
