@@ -174,6 +174,13 @@ static const struct {
 	{ "run-now", cli_cmd_run_now },
 };
 
+/* Frees what the options allocated, so sanitizers see a clean exit. */
+static int leave(struct cli *c, int status)
+{
+	filter_done(&c->filter);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 256, OPT_COLOR, OPT_CONNECT_TIMEOUT, OPT_INCLUDE, OPT_EXCLUDE,
@@ -232,7 +239,7 @@ int main(int argc, char **argv)
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
 				cli_fail("--color takes auto, always or never");
-				return EXIT_TROUBLE;
+				return leave(&c, EXIT_TROUBLE);
 			}
 			c.color = optarg;
 			break;
@@ -241,7 +248,7 @@ int main(int argc, char **argv)
 			double secs = strtod(optarg, &end);
 			if (*end || secs <= 0 || secs > 86400) {
 				cli_fail("--connect-timeout takes a number of seconds");
-				return EXIT_TROUBLE;
+				return leave(&c, EXIT_TROUBLE);
 			}
 			c.connect_timeout_ms = (int)(secs * 1000);
 			break;
@@ -258,7 +265,7 @@ int main(int argc, char **argv)
 				      : filter_add(&f->exclude_schema, &f->n_exclude_schema, optarg);
 			if (r < 0) {
 				cli_fail("out of memory");
-				return EXIT_TROUBLE;
+				return leave(&c, EXIT_TROUBLE);
 			}
 			break;
 		}
@@ -266,14 +273,14 @@ int main(int argc, char **argv)
 			struct error err;
 			if (filter_parse_ignore(&c.filter, optarg, &err) < 0) {
 				cli_fail("%s", err.text);
-				return EXIT_TROUBLE;
+				return leave(&c, EXIT_TROUBLE);
 			}
 			break;
 		}
 		case OPT_PARTITIONS:
 			if (strcmp(optarg, "full") && strcmp(optarg, "parent")) {
 				cli_fail("--partitions takes parent or full");
-				return EXIT_TROUBLE;
+				return leave(&c, EXIT_TROUBLE);
 			}
 			c.partitions_full = strcmp(optarg, "full") == 0;
 			break;
@@ -321,26 +328,26 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_SAME;
+			return leave(&c, EXIT_SAME);
 		case 'V':
 			printf("schemadrift %s\n", SCHEMADRIFT_VERSION);
-			return EXIT_SAME;
+			return leave(&c, EXIT_SAME);
 		default:
 			fputs("Try 'schemadrift --help'.\n", stderr);
-			return EXIT_TROUBLE;
+			return leave(&c, EXIT_TROUBLE);
 		}
 	}
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
-		return EXIT_TROUBLE;
+		return leave(&c, EXIT_TROUBLE);
 	}
 	command = argv[optind++];
-	/* Everything below returns; the filter's lists live until exit. */
 	argc -= optind;
 	argv += optind;
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(command, commands[i].name) == 0)
-			return commands[i].run(&c, argc, argv);
+		if (strcmp(command, commands[i].name) == 0) {
+			return leave(&c, commands[i].run(&c, argc, argv));
+		}
 	cli_fail("unknown command '%s' (see --help)", command);
-	return EXIT_TROUBLE;
+	return leave(&c, EXIT_TROUBLE);
 }

@@ -36,8 +36,8 @@ conf="$tmp/schemadrift.conf"
 	echo "state_dir = $tmp/state"
 	echo "runtime_dir = $tmp/run"
 	echo "schedule = every ${INTERVAL}s"
-	echo "jitter = 0"
-	echo "max_concurrent = 16"
+	echo "jitter = ${JITTER:-10s}"
+	echo "max_concurrent = ${MAX_CONCURRENT:-16}"
 	echo "log_level = warning"
 } > "$conf"
 for i in $(seq 1 "$N"); do
@@ -65,5 +65,6 @@ print("worst lag between due time and start: %.1f s (median of per-target worst 
       % (max(lags), sorted(lags)[len(lags) // 2]))
 '
 hz=$(getconf CLK_TCK)
-echo "daemon CPU: $(( (ticks1 - ticks0) * 100 / hz / DURATION ))% of one core over ${DURATION}s; RSS now $((rss / 1024)) MiB, peak $((hwm / 1024)) MiB"
+awk -v t="$((ticks1 - ticks0))" -v hz="$hz" -v d="$DURATION" -v rss="$rss" -v hwm="$hwm" \
+	'BEGIN { printf "daemon CPU: %.1f%% of one core over %ds; RSS now %.1f MiB, peak %.1f MiB\n", 100 * t / hz / d, d, rss / 1024, hwm / 1024 }'
 grep -c . "$tmp/daemon.log" | sed 's/^/daemon log lines (warning and above): /'
