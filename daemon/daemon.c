@@ -277,7 +277,10 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		return r;
 	}
 	/* Validate every target first (schedules, filters). */
-	r = check_targets(c, false, err);
+	/* On a reload, an unreadable password file is an error like any other:
+	 * the running configuration stays.  At startup there is nothing to keep,
+	 * so such a target is left out and the others run. */
+	r = check_targets(c, !first, err);
 	if (r < 0) {
 		free_channels(ch, n_ch);
 		free(targets);

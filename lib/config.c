@@ -425,7 +425,9 @@ int config_write_sample(FILE *out)
 		const struct config_key *k = &keys[i];
 		if (!section || strcmp(section, k->section) != 0) {
 			section = k->section;
-			fprintf(out, "\n[%s]\n", strcmp(section, "target") == 0 ? "target NAME" : section);
+			/* A template, not a section anyone configured: commented out, so
+			 * the sample is itself a valid configuration. */
+			fprintf(out, "\n%s\n", strcmp(section, "target") == 0 ? "#[target NAME]" : "[daemon]");
 		}
 		fprintf(out, "\n# %s%s\n", k->doc, k->reloadable ? "" : " [restart]");
 		if (k->choices) {
@@ -436,7 +438,7 @@ int config_write_sample(FILE *out)
 		}
 		fprintf(out, "#%s = %s\n", k->key, k->def ? k->def : "");
 	}
-	fputs("\n[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
+	fputs("\n#[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
 	      "# The keys of each type are in docs/notifiers.md and schemadrift.conf(5).\n", out);
 	return ferror(out) ? -EIO : 0;
 }
