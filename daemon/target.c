@@ -382,7 +382,9 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 		char *headline = alert_headline(a);
 		/* Drift warns, an outage is an error, a recovery is good news. */
 		log_target(ev[i].kind == ALERT_STATE_ERROR ? LOG_ERR
-			   : id == LOG_ID_RECOVERED ? LOG_NOTICE : LOG_WARNING, t->name, id,
+			   : ev[i].kind == ALERT_STATE_DRIFT_RECOVERED ||
+				     ev[i].kind == ALERT_STATE_ERROR_RECOVERED ? LOG_NOTICE
+			   : LOG_WARNING, t->name, id,
 			   ev[i].current[0] ? ev[i].current : NULL, "%s",
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
