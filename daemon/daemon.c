@@ -500,7 +500,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	if (d->config->daemon.metrics_listen[0] &&
 	    (r = metrics_open(d, d->config->daemon.metrics_listen, &d->metrics, err)) < 0)
 		return r;
-	log_msg(LOG_NOTICE, "started: %zu targets, %zu notifiers", d->n_targets, d->n_channels);
+	log_msg(LOG_NOTICE, "started: %zu target%s, %zu notifier%s", d->n_targets,
+		d->n_targets == 1 ? "" : "s", d->n_channels, d->n_channels == 1 ? "" : "s");
 	daemon_update_status(d);
 	service_ready();
 	return 0;

@@ -79,7 +79,8 @@ int main(int argc, char **argv)
 			config_free(c);
 			return 2;
 		}
-		printf("%s: configuration is valid (%zu targets)\n", config, c->n_targets);
+		printf("%s: configuration is valid (%zu target%s)\n", config, c->n_targets,
+		       c->n_targets == 1 ? "" : "s");
 		config_free(c);
 		return 0;
 	}

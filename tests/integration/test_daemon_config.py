@@ -92,7 +92,7 @@ class CheckConfig(unittest.TestCase):
         path = self.write("schemadrift.conf", text)
         rc, out, err = run_daemon("--check-config", "-c", path)
         self.assertEqual((rc, err), (0, ""))
-        self.assertIn("configuration is valid (1 targets)", out)
+        self.assertIn("configuration is valid (1 target)", out)
 
     def test_unknown_key(self):
         self.assert_refused(self.head + "max_concurent = 4\n", "max_concurent",
@@ -220,7 +220,7 @@ class ShippedConfiguration(unittest.TestCase):
             rc, out, err = run_daemon("--check-config", "-c", path,
                                       env={"CREDENTIALS_DIRECTORY": creds})
             self.assertEqual(rc, 0, "%s\n%s" % (err, text))
-            self.assertIn("(1 targets)", out)
+            self.assertIn("(1 target)", out)
 
     def test_man_page_documents_every_key(self):
         rc, generated, _ = run_daemon("--print-sample-config")
