@@ -115,8 +115,8 @@ void daemon_update_status(struct daemon *d)
 	}
 	if (next)
 		store_format_time(next, when);
-	service_status("%zu targets, %zu drifting, %zu failing, %zu running; next run %s%s%s",
-		       d->n_targets, drifting, failing, running, when,
+	service_status("%zu target%s, %zu drifting, %zu failing, %zu running; next run %s%s%s",
+		       d->n_targets, d->n_targets == 1 ? "" : "s", drifting, failing, running, when,
 		       d->reload_error ? "; last reload failed: " : "",
 		       d->reload_error ? d->reload_error : "");
 }

@@ -57,7 +57,7 @@ class DaemonReload(pgharness.PgTestCase):
                 i_ready, _ = ns.wait_for(is_("READY=1"))
                 i_status, status = ns.wait_for(starts("STATUS="))
                 self.assertLess(i_status, i_ready, "STATUS= should describe the loaded config")
-                self.assertIn("1 targets", status)
+                self.assertIn("1 target,", status)
                 self.assertEqual(ns.messages.count("READY=1"), 1)
                 # The control socket keeps other users out.
                 sock = os.path.join(d.runtime_dir, "control.sock")
