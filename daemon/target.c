@@ -447,6 +447,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 		return;
 	}
 	memcpy(t->last_hash, hash, 65);
+	t->last_objects = m->n_objects;
 	free(t->fingerprint);
 	t->fingerprint = m->fingerprint ? strdup(m->fingerprint) : NULL;
 	t->last_full = time(NULL);
@@ -538,7 +539,8 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 		    audit_size(t) == t->audit_size) {
 			struct store_record rec = { .started = t->started_wall,
 						    .duration_ms = elapsed_ms(t),
-						    .unchanged = t->last_hash };
+						    .unchanged = t->last_hash,
+						    .unchanged_objects = t->last_objects };
 			struct error e;
 
 			model_free(m);

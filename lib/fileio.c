@@ -241,7 +241,22 @@ cut:
 	return end;
 }
 
+static int append_line(const char *path, const char *line, size_t len, bool sync,
+		       struct error *err);
+
 int fileio_append_line(const char *path, const char *line, size_t len, struct error *err)
+{
+	return append_line(path, line, len, true, err);
+}
+
+int fileio_append_line_unsynced(const char *path, const char *line, size_t len,
+				struct error *err)
+{
+	return append_line(path, line, len, false, err);
+}
+
+static int append_line(const char *path, const char *line, size_t len, bool sync,
+		       struct error *err)
 {
 	struct stat st;
 	bool created;
@@ -277,7 +292,7 @@ int fileio_append_line(const char *path, const char *line, size_t len, struct er
 		}
 		done += (size_t)n;
 	}
-	if (r == 0 && fdatasync(fd) < 0)
+	if (r == 0 && sync && fdatasync(fd) < 0)
 		r = -errno;
 	if (r < 0) {
 		/* Take back whatever part of the record did get in (ENOSPC mid-record). */

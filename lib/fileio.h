@@ -35,6 +35,10 @@ int fileio_write_atomic(const char *path, const void *buf, size_t len, struct er
  * partial last one, never a rewritten middle.
  */
 int fileio_append_line(const char *path, const char *line, size_t len, struct error *err);
+/* The same without the fdatasync: for records whose loss in a crash costs
+ * nothing (the record can be told again), written often. */
+int fileio_append_line_unsynced(const char *path, const char *line, size_t len,
+				struct error *err);
 
 /* fsyncs a directory, so renames and unlinks in it survive a crash. */
 int fileio_sync_dir(const char *dir, struct error *err);
