@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import threading
+import time
 
 import pgharness
 from pgharness import cli_bin, clean_env
@@ -59,6 +60,9 @@ class StoreConcurrencyTest(pgharness.PgTestCase):
                     failures.append("accept: " + err)
 
         def pruner():
+            # History times have one-second resolution: let the first lines age
+            # past "0 days" so every prune has something to rewrite.
+            time.sleep(1.2)
             for i in range(PRUNES):
                 rc, out, err = self.cli("history", "prune", "app", "--history-days", "0")
                 if rc != 0:
