@@ -9,13 +9,36 @@
 #include "http.h"
 #include "log.h"
 
+/* The counters of one notifier, added on first use; NULL if out of memory. */
+static struct channel_stats *channel_stats(struct daemon *d, const char *name)
+{
+	struct channel_stats *grown;
+
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < d->n_chstats; i++)
+		if (strcmp(d->chstats[i].name, name) == 0)
+			return &d->chstats[i];
+	grown = realloc(d->chstats, (d->n_chstats + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	d->chstats = grown;
+	grown[d->n_chstats] = (struct channel_stats){ .name = strdup(name) };
+	if (!grown[d->n_chstats].name)
+		return NULL;
+	return &grown[d->n_chstats++];
+}
+
 static void on_outbox_event(const struct outbox_event *ev, void *arg)
 {
 	struct daemon *d = arg;
+	struct channel_stats *cs = channel_stats(d, ev->channel);
 
 	switch (ev->kind) {
 	case OUTBOX_DELIVERED:
 		d->alerts_sent++;
+		if (cs)
+			cs->sent++;
 		log_target(LOG_INFO, ev->target, NULL, NULL, "alert %s delivered to %s", ev->alert_id,
 			   ev->channel);
 		break;
@@ -26,11 +49,15 @@ static void on_outbox_event(const struct outbox_event *ev, void *arg)
 		break;
 	case OUTBOX_GAVE_UP:
 		d->alerts_failed++;
+		if (cs)
+			cs->failed++;
 		log_target(LOG_ERR, ev->target, NULL, NULL, "alert %s to %s given up: %s (kept in %s)",
 			   ev->alert_id, ev->channel, ev->reason ? ev->reason : "", ev->path);
 		break;
 	case OUTBOX_DROPPED:
 		d->alerts_failed++;
+		if (cs)
+			cs->failed++;
 		log_target(LOG_WARNING, ev->target, NULL, NULL, "alert %s to %s dropped: %s",
 			   ev->alert_id, ev->channel, ev->reason ? ev->reason : "");
 		break;
@@ -529,6 +556,9 @@ void daemon_stop(struct daemon *d)
 	if (d->status_timer)
 		event_free(d->status_timer);
 	config_free(d->config);
+	for (size_t i = 0; i < d->n_chstats; i++)
+		free(d->chstats[i].name);
+	free(d->chstats);
 	free(d->reload_error);
 	free(d->config_path);
 	if (d->base)

@@ -78,6 +78,12 @@ struct daemon {
 	size_t n_channels;
 	struct outbox *outbox;
 	uint64_t alerts_sent, alerts_failed;
+	/* The same per notifier, by name (kept across reloads). */
+	struct channel_stats {
+		char *name;
+		uint64_t sent, failed;
+	} *chstats;
+	size_t n_chstats;
 
 	struct event *sig_hup, *sig_term, *sig_int, *watchdog, *status_timer;
 	uint64_t watchdog_usec;

@@ -68,16 +68,21 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			evbuffer_add_printf(b, "\"} %.17g\n", v);
 		}
 	}
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "schemadrift_alerts_failed_total" : "schemadrift_alerts_sent_total";
+		evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name,
+				    k ? "Alerts given up or dropped, per notifier."
+				      : "Alerts a notifier accepted, per notifier.", name);
+		for (size_t i = 0; i < d->n_chstats; i++) {
+			evbuffer_add_printf(b, "%s{notifier=\"", name);
+			label(b, d->chstats[i].name);
+			evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)(k ? d->chstats[i].failed
+											 : d->chstats[i].sent));
+		}
+	}
 	evbuffer_add_printf(b,
-			    "# HELP schemadrift_alerts_sent_total Alerts a channel accepted.\n"
-			    "# TYPE schemadrift_alerts_sent_total counter\n"
-			    "schemadrift_alerts_sent_total %llu\n"
-			    "# HELP schemadrift_alerts_failed_total Alerts given up or dropped.\n"
-			    "# TYPE schemadrift_alerts_failed_total counter\n"
-			    "schemadrift_alerts_failed_total %llu\n"
 			    "# HELP schemadrift_outbox_depth Alerts waiting in the outbox.\n"
 			    "# TYPE schemadrift_outbox_depth gauge\nschemadrift_outbox_depth %zu\n",
-			    (unsigned long long)d->alerts_sent, (unsigned long long)d->alerts_failed,
 			    os.entries);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");

@@ -10,8 +10,10 @@ one error alert (after error_threshold failed runs, not one per run) and restart
 import email
 import email.policy
 import os
+import socket
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemonharness as dh  # noqa: E402
@@ -54,8 +56,13 @@ class DaemonAlerts(pgharness.PgTestCase):
     def test_lifecycle(self):
         os.makedirs(self.path("smtp"), exist_ok=True)
         d = dh.Daemon(self.workdir, "")
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        metrics_port = probe.getsockname()[1]
+        probe.close()
         conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 2s",
-                                  settle_delay="2s", error_threshold=ERROR_THRESHOLD)
+                                  settle_delay="2s", error_threshold=ERROR_THRESHOLD,
+                                  metrics_listen="127.0.0.1:%d" % metrics_port)
                 + dh.target_section("app", self.pg.dsn("app"), notifiers="hook, mail",
                                     environment="test")
                 + dh.webhook_section("hook", self.rx.url("/hook"))
@@ -106,6 +113,13 @@ class DaemonAlerts(pgharness.PgTestCase):
             d.wait_runs("app", runs + 2)
             self.assertEqual(self.kinds(), (["drift", "recovered"], ["drift", "recovered"]))
             self.assertEqual(d.target_status("app")["state"], "ok")
+            # -- every notifier's deliveries are counted in /metrics
+            url = "http://127.0.0.1:%d/metrics" % metrics_port
+            text = dh.wait_until(lambda: (lambda t: 'notifier="mail"} 2' in t and t)(
+                urllib.request.urlopen(url, timeout=10).read().decode()), what="/metrics")
+            self.assertRegex(text, r'(?m)^schemadrift_alerts_sent_total\{notifier="hook"\} 2$')
+            self.assertRegex(text, r'(?m)^schemadrift_alerts_sent_total\{notifier="mail"\} 2$')
+            self.assertRegex(text, r'(?m)^schemadrift_alerts_failed_total\{notifier="hook"\} 0$')
 
             # -- PostgreSQL down: one error alert after error_threshold failures
             dh.pg_pause(self.pg)
