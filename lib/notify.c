@@ -729,3 +729,57 @@ int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
 	notify_pending_link(h, p);
 	return 0;
 }
+
+void notify_http_channel_destroy(struct notify_channel *ch)
+{
+	struct notify_http *h = ch->state;
+
+	if (!h)
+		return;
+	notify_http_done(h);
+	free(h);
+	ch->state = NULL;
+}
+
+int notify_http_channel_configure(struct notify_channel *ch, const struct conf_section *s,
+				  long default_max_changes, struct error *err)
+{
+	struct notify_http *h = calloc(1, sizeof(*h));
+	int r = 0;
+
+	if (!h)
+		return error_set(err, -ENOMEM, "out of memory");
+	notify_http_init(h, default_max_changes);
+	ch->state = h;
+	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
+		r = notify_http_key(h, &s->kv[i], err);
+		if (r == 0)
+			r = conf_error(&s->kv[i], err, -EINVAL, "unknown key for a %s notifier",
+				       ch->backend->name);
+	}
+	if (r >= 0)
+		r = notify_http_check(h, ch, s, NULL, err);
+	if (r < 0) {
+		notify_http_channel_destroy(ch);
+		return r;
+	}
+	return 0;
+}
+
+int notify_http_channel_send(struct notify_channel *ch, const struct alert *a,
+			     notify_done_fn done, void *arg)
+{
+	struct notify_http *h = ch->state;
+	struct error err;
+	char *body;
+	int r;
+
+	if (!h)
+		return -EINVAL;
+	r = ch->backend->render(ch, a, &body, &err);
+	if (r < 0)
+		return r;
+	r = notify_http_post(ch, h, body, strlen(body), NULL, 0, done, arg);
+	free(body);
+	return r;
+}

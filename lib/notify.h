@@ -125,6 +125,17 @@ int notify_http_add_secret(struct notify_http *h, const char *secret);
 /* Drops sends in flight (no callbacks) and frees h's contents. */
 void notify_http_done(struct notify_http *h);
 
+/*
+ * The whole backend for channels whose only state is the shared HTTP part
+ * and whose payload is their render() posted as is (slack, teams, discord):
+ * ch->state is a struct notify_http.
+ */
+int notify_http_channel_configure(struct notify_channel *ch, const struct conf_section *s,
+				  long default_max_changes, struct error *err);
+void notify_http_channel_destroy(struct notify_channel *ch);
+int notify_http_channel_send(struct notify_channel *ch, const struct alert *a,
+			     notify_done_fn done, void *arg);
+
 /* POSTs body with the given extra headers ("Name: value"; Content-Type is
  * application/json unless given); done gets the classified result. */
 int notify_http_post(struct notify_channel *ch, struct notify_http *h, const char *body,

@@ -21,10 +21,6 @@
 #define DISCORD_MESSAGE_MAX 1500
 #define DISCORD_DEFAULT_MAX_CHANGES 20
 
-struct discord_state {
-	struct notify_http http; /* first: the shared HTTP part */
-};
-
 /*
  * Discord markdown removes a backslash before any ASCII punctuation and shows
  * the character literally, so every character that could start formatting
@@ -133,8 +129,8 @@ static json_t *discord_field(const struct alert_change *c, size_t *ret_units)
 static int discord_render(struct notify_channel *ch, const struct alert *a, char **ret_body,
 			  struct error *err)
 {
-	const struct discord_state *st = ch->state;
-	size_t max = st ? (size_t)st->http.max_changes : DISCORD_DEFAULT_MAX_CHANGES;
+	const struct notify_http *h = ch->state;
+	size_t max = h ? (size_t)h->max_changes : DISCORD_DEFAULT_MAX_CHANGES;
 	size_t n = a->n_changes < max ? a->n_changes : max, shown = 0, total;
 	struct notify_buf b = { 0 };
 	char *title = NULL, *desc = NULL, *content = NULL, *headline = alert_headline(a);
@@ -243,63 +239,16 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 	return 0;
 }
 
-static void discord_destroy(struct notify_channel *ch)
-{
-	struct discord_state *st = ch->state;
-
-	if (!st)
-		return;
-	notify_http_done(&st->http);
-	free(st);
-	ch->state = NULL;
-}
-
 static int discord_configure(struct notify_channel *ch, const struct conf_section *s,
-			     struct error *err)
+			   struct error *err)
 {
-	struct discord_state *st = calloc(1, sizeof(*st));
-	int r = 0;
-
-	if (!st)
-		return error_set(err, -ENOMEM, "out of memory");
-	notify_http_init(&st->http, DISCORD_DEFAULT_MAX_CHANGES);
-	ch->state = st;
-	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		r = notify_http_key(&st->http, &s->kv[i], err);
-		if (r == 0)
-			r = conf_error(&s->kv[i], err, -EINVAL, "unknown key for a discord notifier");
-	}
-	if (r >= 0)
-		r = notify_http_check(&st->http, ch, s, NULL, err);
-	if (r < 0) {
-		discord_destroy(ch);
-		return r;
-	}
-	return 0;
-}
-
-static int discord_send(struct notify_channel *ch, const struct alert *a, notify_done_fn done,
-			void *arg)
-{
-	struct discord_state *st = ch->state;
-	struct error err;
-	char *body;
-	int r;
-
-	if (!st)
-		return -EINVAL;
-	r = discord_render(ch, a, &body, &err);
-	if (r < 0)
-		return r;
-	r = notify_http_post(ch, &st->http, body, strlen(body), NULL, 0, done, arg);
-	free(body);
-	return r;
+	return notify_http_channel_configure(ch, s, DISCORD_DEFAULT_MAX_CHANGES, err);
 }
 
 const struct notify_backend notify_discord_backend = {
 	.name = "discord",
 	.configure = discord_configure,
 	.render = discord_render,
-	.send = discord_send,
-	.destroy = discord_destroy,
+	.send = notify_http_channel_send,
+	.destroy = notify_http_channel_destroy,
 };

@@ -22,10 +22,6 @@
 /* U+02CB MODIFIER LETTER GRAVE ACCENT stands in for '`', which cannot be escaped in a code span. */
 #define SLACK_BACKTICK "\xcb\x8b"
 
-struct slack_state {
-	struct notify_http http; /* first: the shared HTTP part */
-};
-
 /*
  * Slack mrkdwn has no escape character: &, < and > become entities (so
  * <!channel>, <!here>, <@U123> and <url|text> cannot form), '@' is followed by
@@ -292,8 +288,8 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 static int slack_render(struct notify_channel *ch, const struct alert *a, char **ret_body,
 			struct error *err)
 {
-	const struct slack_state *st = ch->state;
-	size_t max = st ? (size_t)st->http.max_changes : SLACK_DEFAULT_MAX_CHANGES;
+	const struct notify_http *h = ch->state;
+	size_t max = h ? (size_t)h->max_changes : SLACK_DEFAULT_MAX_CHANGES;
 	json_t *j = NULL, *blocks = json_array();
 	char *headline = alert_headline(a), *fallback = NULL;
 	int r = blocks && headline ? 0 : -ENOMEM;
@@ -322,63 +318,16 @@ static int slack_render(struct notify_channel *ch, const struct alert *a, char *
 	return 0;
 }
 
-static void slack_destroy(struct notify_channel *ch)
-{
-	struct slack_state *st = ch->state;
-
-	if (!st)
-		return;
-	notify_http_done(&st->http);
-	free(st);
-	ch->state = NULL;
-}
-
 static int slack_configure(struct notify_channel *ch, const struct conf_section *s,
 			   struct error *err)
 {
-	struct slack_state *st = calloc(1, sizeof(*st));
-	int r = 0;
-
-	if (!st)
-		return error_set(err, -ENOMEM, "out of memory");
-	notify_http_init(&st->http, SLACK_DEFAULT_MAX_CHANGES);
-	ch->state = st;
-	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		r = notify_http_key(&st->http, &s->kv[i], err);
-		if (r == 0)
-			r = conf_error(&s->kv[i], err, -EINVAL, "unknown key for a slack notifier");
-	}
-	if (r >= 0)
-		r = notify_http_check(&st->http, ch, s, NULL, err);
-	if (r < 0) {
-		slack_destroy(ch);
-		return r;
-	}
-	return 0;
-}
-
-static int slack_send(struct notify_channel *ch, const struct alert *a, notify_done_fn done,
-		      void *arg)
-{
-	struct slack_state *st = ch->state;
-	struct error err;
-	char *body;
-	int r;
-
-	if (!st)
-		return -EINVAL;
-	r = slack_render(ch, a, &body, &err);
-	if (r < 0)
-		return r;
-	r = notify_http_post(ch, &st->http, body, strlen(body), NULL, 0, done, arg);
-	free(body);
-	return r;
+	return notify_http_channel_configure(ch, s, SLACK_DEFAULT_MAX_CHANGES, err);
 }
 
 const struct notify_backend notify_slack_backend = {
 	.name = "slack",
 	.configure = slack_configure,
 	.render = slack_render,
-	.send = slack_send,
-	.destroy = slack_destroy,
+	.send = notify_http_channel_send,
+	.destroy = notify_http_channel_destroy,
 };

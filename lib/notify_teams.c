@@ -12,10 +12,6 @@
 #define TEAMS_MESSAGE_MAX 2000
 #define TEAMS_DEFAULT_MAX_CHANGES 20
 
-struct teams_state {
-	struct notify_http http; /* first: the shared HTTP part */
-};
-
 /*
  * Text from the database only ever goes into TextRun elements of a
  * RichTextBlock: Adaptive Cards do not apply Markdown to a TextRun, and a
@@ -142,8 +138,8 @@ static size_t teams_size(json_t *j)
 static int teams_render(struct notify_channel *ch, const struct alert *a, char **ret_body,
 			struct error *err)
 {
-	const struct teams_state *st = ch->state;
-	size_t max = st ? (size_t)st->http.max_changes : TEAMS_DEFAULT_MAX_CHANGES;
+	const struct notify_http *h = ch->state;
+	size_t max = h ? (size_t)h->max_changes : TEAMS_DEFAULT_MAX_CHANGES;
 	size_t n = a->n_changes < max ? a->n_changes : max, shown = 0, used, at;
 	json_t *payload = NULL, *card = NULL, *body = json_array(), *in = NULL;
 	char created[21];
@@ -279,63 +275,16 @@ static int teams_render(struct notify_channel *ch, const struct alert *a, char *
 	return 0;
 }
 
-static void teams_destroy(struct notify_channel *ch)
-{
-	struct teams_state *st = ch->state;
-
-	if (!st)
-		return;
-	notify_http_done(&st->http);
-	free(st);
-	ch->state = NULL;
-}
-
 static int teams_configure(struct notify_channel *ch, const struct conf_section *s,
 			   struct error *err)
 {
-	struct teams_state *st = calloc(1, sizeof(*st));
-	int r = 0;
-
-	if (!st)
-		return error_set(err, -ENOMEM, "out of memory");
-	notify_http_init(&st->http, TEAMS_DEFAULT_MAX_CHANGES);
-	ch->state = st;
-	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		r = notify_http_key(&st->http, &s->kv[i], err);
-		if (r == 0)
-			r = conf_error(&s->kv[i], err, -EINVAL, "unknown key for a teams notifier");
-	}
-	if (r >= 0)
-		r = notify_http_check(&st->http, ch, s, NULL, err);
-	if (r < 0) {
-		teams_destroy(ch);
-		return r;
-	}
-	return 0;
-}
-
-static int teams_send(struct notify_channel *ch, const struct alert *a, notify_done_fn done,
-		      void *arg)
-{
-	struct teams_state *st = ch->state;
-	struct error err;
-	char *body;
-	int r;
-
-	if (!st)
-		return -EINVAL;
-	r = teams_render(ch, a, &body, &err);
-	if (r < 0)
-		return r;
-	r = notify_http_post(ch, &st->http, body, strlen(body), NULL, 0, done, arg);
-	free(body);
-	return r;
+	return notify_http_channel_configure(ch, s, TEAMS_DEFAULT_MAX_CHANGES, err);
 }
 
 const struct notify_backend notify_teams_backend = {
 	.name = "teams",
 	.configure = teams_configure,
 	.render = teams_render,
-	.send = teams_send,
-	.destroy = teams_destroy,
+	.send = notify_http_channel_send,
+	.destroy = notify_http_channel_destroy,
 };
