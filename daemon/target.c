@@ -315,8 +315,9 @@ void target_start_run(struct target *t)
 	t->pending = false;
 	clock_gettime(CLOCK_MONOTONIC, &t->started);
 	t->started_wall = now;
-	/* How late this run starts against its due time (timer and queue). */
-	if (late / 1000.0 > t->worst_lag_s)
+	/* How late this run starts against its due time (timer and queue).  Not
+	 * the first run: at startup every target is due at once, by design. */
+	if (t->runs > 0 && late / 1000.0 > t->worst_lag_s)
 		t->worst_lag_s = late / 1000.0;
 	t->due_ms = 0;
 	/* Most runs find nothing changed: the probe first, unless a full
