@@ -729,16 +729,65 @@ static void gen_sequence(struct gen *g, unsigned i)
 	g->c.sequences++;
 }
 
+/*
+ * With -k, every other kind of object as well (issue 3's benchmark): per
+ * schema an enum, a domain, a trigger function, default privileges and a
+ * comment; per table a comment, and by turns a grant, a trigger, a policy
+ * with row security, a function, a rule and a statistics object; once, an
+ * extension and a publication.
+ */
+static void gen_kinds_prelude(void)
+{
+	gen_out("DO $$ BEGIN CREATE ROLE bench_reader; EXCEPTION WHEN duplicate_object THEN NULL; END $$;\n");
+	gen_out("CREATE EXTENSION IF NOT EXISTS pg_trgm;\n");
+}
+
+static void gen_kinds_schema(const char *s)
+{
+	gen_out("CREATE TYPE %s.status_enum AS ENUM ('new', 'paid', 'shipped', 'done');\n", s);
+	gen_out("CREATE DOMAIN %s.positive_int AS integer CHECK (VALUE > 0);\n", s);
+	gen_out("CREATE FUNCTION %s.touch() RETURNS trigger LANGUAGE plpgsql AS $f$\n"
+		"BEGIN\n  RETURN NEW;\nEND\n$f$;\n", s);
+	gen_out("ALTER DEFAULT PRIVILEGES IN SCHEMA %s GRANT SELECT ON TABLES TO bench_reader;\n", s);
+	gen_out("COMMENT ON SCHEMA %s IS 'benchmark schema %s';\n", s, s);
+}
+
+static void gen_kinds_table(const struct gen *g, unsigned i)
+{
+	const struct gen_table *t = &g->tables[i];
+	const char *s = g->schemas[t->schema];
+
+	gen_out("COMMENT ON TABLE %s.%s IS 'table %u of the benchmark';\n", s, t->ident, i);
+	if (i % 2 == 0)
+		gen_out("GRANT SELECT ON %s.%s TO bench_reader;\n", s, t->ident);
+	if (i % 10 == 3)
+		gen_out("CREATE TRIGGER touch_%u BEFORE UPDATE ON %s.%s FOR EACH ROW EXECUTE FUNCTION "
+			"%s.touch();\n", i, s, t->ident, s);
+	if (i % 25 == 7)
+		gen_out("ALTER TABLE %s.%s ENABLE ROW LEVEL SECURITY;\n"
+			"CREATE POLICY readers ON %s.%s FOR SELECT TO bench_reader USING (true);\n",
+			s, t->ident, s, t->ident);
+	if (i % 20 == 11)
+		gen_out("CREATE FUNCTION %s.f_%u(x integer) RETURNS integer LANGUAGE sql IMMUTABLE "
+			"AS 'SELECT x + %u';\n", s, i, i);
+	if (i % 100 == 13)
+		gen_out("CREATE RULE no_truncate_%u AS ON DELETE TO %s.%s WHERE false DO INSTEAD NOTHING;\n",
+			i, s, t->ident);
+	if (i % 100 == 17 && t->text_col[0])
+		gen_out("CREATE STATISTICS %s.st_%u ON id, %s FROM %s.%s;\n", s, i, t->text_col, s,
+			t->ident);
+}
+
 static void gen_usage(void)
 {
-	fprintf(stderr, "usage: gen_schema [-s SEED] [-v] N\n");
+	fprintf(stderr, "usage: gen_schema [-s SEED] [-v] [-k] N\n");
 }
 
 int main(int argc, char **argv)
 {
 	struct gen g;
 	uint64_t seed = 42;
-	bool verbose = false;
+	bool verbose = false, kinds = false;
 	long n = -1;
 
 	for (int i = 1; i < argc; i++) {
@@ -746,6 +795,8 @@ int main(int argc, char **argv)
 			seed = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "-v") == 0) {
 			verbose = true;
+		} else if (strcmp(argv[i], "-k") == 0) {
+			kinds = true;
 		} else if (argv[i][0] != '-' && n < 0) {
 			char *end;
 			errno = 0;
@@ -787,15 +838,21 @@ int main(int argc, char **argv)
 	gen_out("-- schemadrift benchmark schema: %u tables, %u schemas, seed %llu\n",
 		g.n_tables, g.n_schemas, (unsigned long long)seed);
 	gen_out("SET client_min_messages = warning;\n");
+	if (kinds)
+		gen_kinds_prelude();
 	for (unsigned s = 0; s < g.n_schemas; s++) {
 		if (strcmp(g.schemas[s], "public") != 0)
 			gen_out("CREATE SCHEMA %s;\n", g.schemas[s]);
 		gen_out("CREATE SEQUENCE %s.id_seq AS bigint;\n", g.schemas[s]);
 		g.c.sequences++;
+		if (kinds)
+			gen_kinds_schema(g.schemas[s]);
 	}
 
 	for (unsigned i = 0; i < g.n_tables; i++) {
 		gen_table(&g, i);
+		if (kinds)
+			gen_kinds_table(&g, i);
 		/* every 200 tables: 4 views, 2 matviews, 1 partitioned, 1 sequence */
 		switch (i % 200) {
 		case 20: case 70: case 120: case 170:
@@ -815,6 +872,9 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (kinds)
+		gen_out("CREATE PUBLICATION bench_pub FOR TABLE %s.%s;\n",
+			g.schemas[g.tables[0].schema], g.tables[0].ident);
 	if (verbose)
 		fprintf(stderr,
 			"gen_schema: %u schemas, %lu tables, %lu partitioned (+%lu partitions), "

@@ -15,7 +15,7 @@
 # Starts a private cluster in a mktemp directory (unix socket only, in that
 # directory; fsync=off; shared_buffers=256MB; log_line_prefix with %a so that
 # bench_snapshot can count our statements), loads each size into its own
-# database (gen_schema N | psql, then VACUUM ANALYZE), runs bench_snapshot
+# database (gen_schema [GEN_ARGS, e.g. -k for every kind] N | psql, then VACUUM ANALYZE), runs bench_snapshot
 # on it and prints one table at the end.  The cluster is stopped and deleted
 # on exit.  When run as root, initdb and pg_ctl run as the `postgres` user.
 set -euo pipefail
@@ -100,7 +100,7 @@ for n in "${sizes[@]}"; do
 	echo "== $n tables: loading into $db" >&2
 	"${psql_base[@]}" -d postgres -c "CREATE DATABASE $db"
 	t0=$(date +%s.%N)
-	"$gen" -s "$SEED" "$n" | "${psql_base[@]}" -d "$db" -1 -f - >/dev/null
+	"$gen" -s "$SEED" ${GEN_ARGS:-} "$n" | "${psql_base[@]}" -d "$db" -1 -f - >/dev/null
 	"${psql_base[@]}" -d "$db" -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
 	t1=$(date +%s.%N)
 	echo "== $n tables: loaded in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; benchmarking" >&2
