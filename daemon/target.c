@@ -307,9 +307,8 @@ void target_start_run(struct target *t)
 {
 	const struct config_daemon *dc = &t->d->config->daemon;
 	time_t now = time(NULL);
-	bool probe;
-
 	int64_t late = t->due_ms ? wall_ms() - t->due_ms : 0;
+	bool probe;
 
 	t->running = true;
 	t->pending = false;
@@ -321,9 +320,10 @@ void target_start_run(struct target *t)
 		t->worst_lag_s = late / 1000.0;
 	t->due_ms = 0;
 	/* Most runs find nothing changed: the probe first, unless a full
-	 * snapshot is due anyway (full_every) or there is nothing to compare. */
+	 * snapshot is due anyway (full_every; 0 means every run) or there is
+	 * nothing to compare. */
 	probe = t->fingerprint && t->last_hash[0] && !t->failing && !t->candidate[0] &&
-		(dc->full_every_ms == 0 || (now - t->last_full) * 1000 < dc->full_every_ms);
+		dc->full_every_ms > 0 && (now - t->last_full) * 1000 < dc->full_every_ms;
 	t->phase = PHASE_FULL;
 	start_snapshot(t, probe);
 }
