@@ -359,17 +359,6 @@ static const char *split_pattern(const char *pattern, int *kind)
 	return pattern;
 }
 
-static char *object_label(const struct model_object *o)
-{
-	char small[1];
-	size_t n = model_object_name(o, small, sizeof(small));
-	char *s = malloc(n + 1);
-
-	if (s)
-		model_object_name(o, s, n + 1);
-	return s;
-}
-
 static int dup_opt(const char *s, char **ret)
 {
 	*ret = s ? strdup(s) : NULL;
@@ -399,7 +388,7 @@ static int match_drift(const struct diff *d, const char *pattern, struct ack *a)
 			dup = same_identity(&a->objects[j], o);
 		if (dup)
 			continue;
-		label = object_label(o);
+		label = model_object_name_dup(o);
 		if (!label)
 			return -ENOMEM;
 		if (fnmatch(glob, label, 0) != 0) {

@@ -220,28 +220,22 @@ static size_t alert_pick(const enum diff_severity *sev, size_t n, size_t *out)
 
 static char *alert_value_text(const struct model_value *v)
 {
-	char small[1], *buf, *out;
-	size_t n = model_value_text(v, small, sizeof(small));
+	char *buf = model_value_text_dup(v), *out;
 
-	buf = malloc(n + 1);
 	if (!buf)
 		return NULL;
-	model_value_text(v, buf, n + 1);
-	out = alert_clean(buf, n, true, ALERT_VALUE_MAX);
+	out = alert_clean(buf, strlen(buf), true, ALERT_VALUE_MAX);
 	free(buf);
 	return out;
 }
 
 static char *alert_object_text(const struct model_object *o)
 {
-	char small[1], *buf, *out;
-	size_t n = model_object_name(o, small, sizeof(small));
+	char *buf = model_object_name_dup(o), *out;
 
-	buf = malloc(n + 1);
 	if (!buf)
 		return NULL;
-	model_object_name(o, buf, n + 1);
-	out = alert_clean(buf, n, false, SIZE_MAX / 8);
+	out = alert_clean(buf, strlen(buf), false, SIZE_MAX / 8);
 	free(buf);
 	return out;
 }

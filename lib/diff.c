@@ -893,32 +893,11 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 
 /* ------------------------------------------------------------------ text */
 
-/* The object's human name, malloc'd. */
-static char *diff_object_name(const struct model_object *o)
-{
-	char small[1];
-	size_t n = model_object_name(o, small, sizeof(small));
-	char *s = malloc(n + 1);
-
-	if (s)
-		model_object_name(o, s, n + 1);
-	return s;
-}
 
 /* A value as text for humans, malloc'd; NULL (absent) is "(none)". */
 static char *diff_value_text(const struct model_value *v)
 {
-	char small[1];
-	size_t n;
-	char *s;
-
-	if (!v)
-		return strdup("(none)");
-	n = model_value_text(v, small, sizeof(small));
-	s = malloc(n + 1);
-	if (s)
-		model_value_text(v, s, n + 1);
-	return s;
+	return v ? model_value_text_dup(v) : strdup("(none)");
 }
 
 /*
@@ -1073,7 +1052,7 @@ static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
 	bool block = false;
 	int r = 0;
 
-	name = diff_object_name(o);
+	name = model_object_name_dup(o);
 	if (!name)
 		return -ENOMEM;
 	if (c->type == DIFF_MODIFIED) {
@@ -1094,7 +1073,7 @@ static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
 			       : c->type == DIFF_RENAMED ? '>' : '~',
 		info ? info->label : "object");
 	if (c->type == DIFF_RENAMED) {
-		char *old = diff_object_name(c->before);
+		char *old = model_object_name_dup(c->before);
 		if (!old) {
 			r = -ENOMEM;
 			goto out;
@@ -1257,11 +1236,11 @@ static json_t *diff_change_json(const struct diff_change *c)
 	if (r == 0 && o->signature)
 		r = diff_json_set(j, "signature", snapshot_string_json(o->signature));
 	if (r == 0) {
-		name = diff_object_name(o);
+		name = model_object_name_dup(o);
 		r = diff_json_set(j, "object", name ? snapshot_string_json(name) : NULL);
 	}
 	if (r == 0 && c->type == DIFF_RENAMED) {
-		char *old = diff_object_name(c->before);
+		char *old = model_object_name_dup(c->before);
 		r = diff_json_set(j, "renamed_from", old ? snapshot_string_json(c->before->name) : NULL);
 		if (r == 0)
 			r = diff_json_set(j, "renamed_from_object", old ? snapshot_string_json(old) : NULL);

@@ -628,3 +628,25 @@ size_t model_value_text(const struct model_value *v, char *buf, size_t size)
 	}
 	return sbuf_end(&b);
 }
+
+char *model_object_name_dup(const struct model_object *o)
+{
+	char small[1];
+	size_t n = model_object_name(o, small, sizeof(small));
+	char *s = malloc(n + 1);
+
+	if (s)
+		model_object_name(o, s, n + 1);
+	return s;
+}
+
+char *model_value_text_dup(const struct model_value *v)
+{
+	char small[1];
+	size_t n = model_value_text(v, small, sizeof(small));
+	char *s = malloc(n + 1);
+
+	if (s)
+		model_value_text(v, s, n + 1);
+	return s;
+}

@@ -160,5 +160,8 @@ size_t model_quote_ident(const char *ident, char *buf, size_t size);
 /* Value as text for humans: strings as-is (invalid UTF-8 as \xHH), lists as
  * "a, b", booleans "true"/"false", absent as "(none)".  Same return as above. */
 size_t model_value_text(const struct model_value *v, char *buf, size_t size);
+/* The same, malloc'd; NULL on ENOMEM. */
+char *model_object_name_dup(const struct model_object *o);
+char *model_value_text_dup(const struct model_value *v);
 
 #endif
