@@ -231,7 +231,9 @@ void target_schedule_next(struct target *t, bool run_now)
 			next = now + 1;
 		t->next_due = next;
 	} else {
-		t->next_due = now;
+		/* A new target runs at once, shifted by its own jitter: a fleet
+		 * that starts together does not all run in the same second. */
+		t->next_due = now + jitter;
 	}
 	arm_due(t);
 }
