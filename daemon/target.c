@@ -25,6 +25,14 @@ static long long audit_size(const struct target *t)
 static void on_idle(evutil_socket_t fd, short what, void *arg);
 static void on_settle(evutil_socket_t fd, short what, void *arg);
 
+static int add_patterns(char ***list, size_t *n, char *const *items, size_t k)
+{
+	for (size_t i = 0; i < k; i++)
+		if (filter_add(list, n, items[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 static int build_filter(struct target *t, struct error *err)
 {
 	const struct config_target *c = t->cfg;
@@ -32,18 +40,13 @@ static int build_filter(struct target *t, struct error *err)
 
 	filter_done(f);
 	filter_init(f);
-	for (size_t i = 0; i < c->n_include; i++)
-		if (filter_add(&f->include, &f->n_include, c->include[i]) < 0)
-			return error_set(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->n_exclude; i++)
-		if (filter_add(&f->exclude, &f->n_exclude, c->exclude[i]) < 0)
-			return error_set(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->n_include_schema; i++)
-		if (filter_add(&f->include_schema, &f->n_include_schema, c->include_schema[i]) < 0)
-			return error_set(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->n_exclude_schema; i++)
-		if (filter_add(&f->exclude_schema, &f->n_exclude_schema, c->exclude_schema[i]) < 0)
-			return error_set(err, -ENOMEM, "out of memory");
+	if (add_patterns(&f->include, &f->n_include, c->include, c->n_include) < 0 ||
+	    add_patterns(&f->exclude, &f->n_exclude, c->exclude, c->n_exclude) < 0 ||
+	    add_patterns(&f->include_schema, &f->n_include_schema, c->include_schema,
+			 c->n_include_schema) < 0 ||
+	    add_patterns(&f->exclude_schema, &f->n_exclude_schema, c->exclude_schema,
+			 c->n_exclude_schema) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->n_ignore; i++) {
 		int r = filter_parse_ignore(f, c->ignore[i], err);
 		if (r < 0)

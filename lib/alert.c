@@ -2,6 +2,7 @@
 #include "alert.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -972,34 +973,31 @@ int alert_from_json(json_t *j, struct alert **ret, struct error *err)
 		json_t *c = json_array_get(changes, i);
 		struct alert_change *ac = &a->changes[a->n_changes++];
 
-		r = alert_json_get_str(c, "change", true, &ac->change, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "severity", true, &ac->severity, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "kind", true, &ac->kind, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "object", true, &ac->object, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "attribute", false, &ac->attribute, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "before", false, &ac->before, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "after", false, &ac->after, err);
-		if (r == 0)
-			r = alert_json_get_str(c, "renamed_from", false, &ac->renamed_from, err);
+		static const struct {
+			const char *key;
+			size_t offset;
+			bool required;
+		} fields[] = {
+			{ "change", offsetof(struct alert_change, change), true },
+			{ "severity", offsetof(struct alert_change, severity), true },
+			{ "kind", offsetof(struct alert_change, kind), true },
+			{ "object", offsetof(struct alert_change, object), true },
+			{ "attribute", offsetof(struct alert_change, attribute), false },
+			{ "before", offsetof(struct alert_change, before), false },
+			{ "after", offsetof(struct alert_change, after), false },
+			{ "renamed_from", offsetof(struct alert_change, renamed_from), false },
+		};
+		for (size_t f = 0; r == 0 && f < sizeof(fields) / sizeof(fields[0]); f++)
+			r = alert_json_get_str(c, fields[f].key, fields[f].required,
+					       (char **)((char *)ac + fields[f].offset), err);
 		if (r < 0)
 			error_prefix(err, "changes[%zu]", i);
 	}
-	if (r == 0)
-		r = alert_json_get_str(j, "from_hash", false, &a->from_hash, err);
-	if (r == 0)
-		r = alert_json_get_str(j, "to_hash", false, &a->to_hash, err);
-	if (r == 0)
-		r = alert_json_get_str(j, "message", false, &a->message, err);
-	if (r == 0)
-		r = alert_json_get_str(j, "link", false, &a->link, err);
-	if (r == 0)
-		r = alert_json_get_str(j, "dedup_key", false, &a->dedup_key, err);
+	char **optional[] = { &a->from_hash, &a->to_hash, &a->message, &a->link, &a->dedup_key };
+	static const char *const optional_keys[] = { "from_hash", "to_hash", "message", "link",
+						     "dedup_key" };
+	for (size_t f = 0; r == 0 && f < sizeof(optional) / sizeof(optional[0]); f++)
+		r = alert_json_get_str(j, optional_keys[f], false, optional[f], err);
 	if (r < 0) {
 		alert_free(a);
 		return r;
