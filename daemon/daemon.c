@@ -88,7 +88,7 @@ static int build_channels(struct daemon *d, const struct config *c, struct notif
 	if (!ch)
 		return error_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < c->raw->n_sections; i++) {
-		const struct conf_section *s = &c->raw->sections[i];
+		const struct ini_section *s = &c->raw->sections[i];
 		int r;
 
 		if (strcmp(s->kind, "notifier") != 0)
@@ -210,11 +210,11 @@ static void drop_from_waitq(struct daemon *d, struct target *t)
 static int key_error_prefix(const struct config *c, const struct config_target *t,
 			    const char *key, struct error *err)
 {
-	const struct conf_section *s = conf_find(c->raw, "target", t->name);
-	const struct conf_kv *kv = s ? conf_get(s, key) : NULL;
+	const struct ini_section *s = ini_find(c->raw, "target", t->name);
+	const struct ini_kv *kv = s ? ini_get(s, key) : NULL;
 
-	if (!kv && (s = conf_find(c->raw, "daemon", NULL)))
-		kv = conf_get(s, key);
+	if (!kv && (s = ini_find(c->raw, "daemon", NULL)))
+		kv = ini_get(s, key);
 	if (kv)
 		return error_prefix(err, "%s:%d: [target %s] key '%s'", kv->file, kv->line, t->name,
 				    key);
@@ -248,11 +248,11 @@ static int check_targets(const struct config *c, bool secrets, struct error *err
 		filter_done(&f);
 		schedule_free(s);
 		if (r == 0 && secrets && t->password_source) {
-			const struct conf_section *sec = conf_find(c->raw, "target", t->name);
-			const struct conf_kv *kv = sec ? conf_get(sec, "password") : NULL;
+			const struct ini_section *sec = ini_find(c->raw, "target", t->name);
+			const struct ini_kv *kv = sec ? ini_get(sec, "password") : NULL;
 			char *password = NULL;
 
-			if (kv && (r = conf_secret(kv, &password, err)) == 0) {
+			if (kv && (r = ini_secret(kv, &password, err)) == 0) {
 				explicit_bzero(password, strlen(password));
 				free(password);
 			}

@@ -71,9 +71,9 @@ static int apply_config(struct target *t, struct config_target *cfg, struct erro
 				    cfg->name);
 	}
 	if (cfg->password_source) {
-		struct conf_kv kv = { .key = "password", .value = cfg->password_source,
+		struct ini_kv kv = { .key = "password", .value = cfg->password_source,
 				      .file = cfg->file, .line = cfg->line, .file_private = false };
-		r = conf_secret(&kv, &password, err);
+		r = ini_secret(&kv, &password, err);
 		if (r < 0) {
 			schedule_free(sched);
 			return r;

@@ -147,7 +147,7 @@ static void free_list(char **list, size_t n)
 }
 
 /* Splits "a, b,c" into a list of trimmed items; empty items are errors. */
-static int parse_list(const struct conf_kv *kv, char ***ret, size_t *ret_n, struct error *err)
+static int parse_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struct error *err)
 {
 	char **items = NULL;
 	size_t n = 0;
@@ -167,12 +167,12 @@ static int parse_list(const struct conf_kv *kv, char ***ret, size_t *ret_n, stru
 			end--;
 		if (end == start) {
 			free_list(items, n);
-			return conf_error(kv, err, -EINVAL, "empty item in list");
+			return ini_error(kv, err, -EINVAL, "empty item in list");
 		}
 		grown = realloc(items, (n + 1) * sizeof(*items));
 		if (!grown || !(grown[n] = strndup(start, (size_t)(end - start)))) {
 			free_list(grown ? grown : items, n);
-			return conf_error(kv, err, -ENOMEM, "out of memory");
+			return ini_error(kv, err, -ENOMEM, "out of memory");
 		}
 		items = grown;
 		n++;
@@ -184,7 +184,7 @@ static int parse_list(const struct conf_kv *kv, char ***ret, size_t *ret_n, stru
 	return 0;
 }
 
-static int set_value(const struct config_key *k, void *base, const struct conf_kv *kv,
+static int set_value(const struct config_key *k, void *base, const struct ini_kv *kv,
 		     struct error *err)
 {
 	char *field = (char *)base + k->offset;
@@ -197,32 +197,32 @@ static int set_value(const struct config_key *k, void *base, const struct conf_k
 	case CONFIG_SECRET:
 		if (k->type == CONFIG_SECRET && strncmp(kv->value, "file:", 5) != 0 &&
 		    strncmp(kv->value, "credential:", 11) != 0)
-			return conf_error(kv, err, -EINVAL,
+			return ini_error(kv, err, -EINVAL,
 					  "must be file:PATH or credential:NAME (never the secret itself)");
 		free(*(char **)field);
 		*(char **)field = strdup(kv->value);
-		return *(char **)field ? 0 : conf_error(kv, err, -ENOMEM, "out of memory");
+		return *(char **)field ? 0 : ini_error(kv, err, -ENOMEM, "out of memory");
 	case CONFIG_ENUM:
 		for (const char *const *c = k->choices; *c; c++)
 			if (strcmp(*c, kv->value) == 0) {
 				free(*(char **)field);
 				*(char **)field = strdup(kv->value);
-				return *(char **)field ? 0 : conf_error(kv, err, -ENOMEM, "out of memory");
+				return *(char **)field ? 0 : ini_error(kv, err, -ENOMEM, "out of memory");
 			}
-		return conf_error(kv, err, -EINVAL, "'%s' is not one of the choices (see the sample configuration)",
+		return ini_error(kv, err, -EINVAL, "'%s' is not one of the choices (see the sample configuration)",
 				  kv->value);
 	case CONFIG_BOOL:
-		if ((r = conf_bool(kv, &b, err)) < 0)
+		if ((r = ini_bool(kv, &b, err)) < 0)
 			return r;
 		*(bool *)field = b;
 		return 0;
 	case CONFIG_INT:
-		if ((r = conf_int(kv, k->min, k->max, &v, err)) < 0)
+		if ((r = ini_int(kv, k->min, k->max, &v, err)) < 0)
 			return r;
 		*(long long *)field = v;
 		return 0;
 	case CONFIG_DURATION:
-		if ((r = conf_duration_ms(kv, k->min, k->max, &v, err)) < 0)
+		if ((r = ini_duration_ms(kv, k->min, k->max, &v, err)) < 0)
 			return r;
 		*(long long *)field = v;
 		return 0;
@@ -242,7 +242,7 @@ static int set_value(const struct config_key *k, void *base, const struct conf_k
 static int set_defaults(const char *section, void *base, struct error *err)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
-		struct conf_kv kv = { .key = (char *)keys[i].key, .value = (char *)keys[i].def,
+		struct ini_kv kv = { .key = (char *)keys[i].key, .value = (char *)keys[i].def,
 				      .file = "(built-in default)", .line = 0, .file_private = true };
 		int r;
 
@@ -254,16 +254,16 @@ static int set_defaults(const char *section, void *base, struct error *err)
 	return 0;
 }
 
-static int apply_section(const struct conf_section *s, const char *section, void *base,
+static int apply_section(const struct ini_section *s, const char *section, void *base,
 			 struct error *err)
 {
 	for (size_t i = 0; i < s->n_kv; i++) {
-		const struct conf_kv *kv = &s->kv[i];
+		const struct ini_kv *kv = &s->kv[i];
 		const struct config_key *k = find_key(section, kv->key);
 		int r;
 
 		if (!k)
-			return conf_error(kv, err, -EINVAL, "unknown key in [%s]", section);
+			return ini_error(kv, err, -EINVAL, "unknown key in [%s]", section);
 		if ((r = set_value(k, base, kv, err)) < 0)
 			return r;
 	}
@@ -305,50 +305,50 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_targets; i++)
 		target_done(&c->targets[i]);
 	free(c->targets);
-	conf_free(c->raw);
+	ini_free(c->raw);
 	free(c);
 }
 
 /* Cross-key checks that one key's parser cannot make. */
-static int check_target(const struct config *c, const struct conf_section *s,
+static int check_target(const struct config *c, const struct ini_section *s,
 			const struct config_target *t, struct error *err)
 {
 	if (!t->dsn)
-		return conf_section_error(s, err, -EINVAL, "no dsn");
+		return ini_section_error(s, err, -EINVAL, "no dsn");
 	/* A password inline in the DSN would end up in logs and ps output of
 	 * tools that echo it; the password key reads it from a file instead. */
 	if (strstr(t->dsn, "password=") || strstr(t->dsn, "password ="))
-		return conf_error(conf_get(s, "dsn"), err, -EINVAL,
+		return ini_error(ini_get(s, "dsn"), err, -EINVAL,
 				  "holds a password: use the password key (file: or credential:)");
 	for (size_t i = 0; i < t->n_notifiers; i++)
-		if (!conf_find(c->raw, "notifier", t->notifiers[i]))
-			return conf_error(conf_get(s, "notifiers"), err, -EINVAL,
+		if (!ini_find(c->raw, "notifier", t->notifiers[i]))
+			return ini_error(ini_get(s, "notifiers"), err, -EINVAL,
 					  "no [notifier %s] section", t->notifiers[i]);
 	return 0;
 }
 
-int config_from_conf(struct conf *raw, struct config **ret, struct error *err)
+int config_from_conf(struct ini *raw, struct config **ret, struct error *err)
 {
 	struct config *c = calloc(1, sizeof(*c));
 	size_t n_targets = 0;
 	int r;
 
 	if (!c) {
-		conf_free(raw);
+		ini_free(raw);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
 	c->raw = raw;
 	if ((r = set_defaults("daemon", &c->daemon, err)) < 0)
 		goto fail;
 	for (size_t i = 0; i < raw->n_sections; i++) {
-		const struct conf_section *s = &raw->sections[i];
+		const struct ini_section *s = &raw->sections[i];
 		if (strcmp(s->kind, "daemon") == 0) {
 			if ((r = apply_section(s, "daemon", &c->daemon, err)) < 0)
 				goto fail;
 		} else if (strcmp(s->kind, "target") == 0) {
 			n_targets++;
 		} else if (strcmp(s->kind, "notifier") != 0) {
-			r = conf_section_error(s, err, -EINVAL,
+			r = ini_section_error(s, err, -EINVAL,
 					       "unknown section kind (daemon, target or notifier)");
 			goto fail;
 		}
@@ -359,7 +359,7 @@ int config_from_conf(struct conf *raw, struct config **ret, struct error *err)
 		goto fail;
 	}
 	for (size_t i = 0; i < raw->n_sections; i++) {
-		const struct conf_section *s = &raw->sections[i];
+		const struct ini_section *s = &raw->sections[i];
 		struct config_target *t;
 
 		if (strcmp(s->kind, "target") != 0)
@@ -395,8 +395,8 @@ fail:
 
 int config_load(const char *path, struct config **ret, struct error *err)
 {
-	struct conf *raw;
-	int r = conf_load(path, &raw, err);
+	struct ini *raw;
+	int r = ini_load(path, &raw, err);
 
 	if (r < 0)
 		return r;

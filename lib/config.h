@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "conf.h"
+#include "ini.h"
 #include "error.h"
 
 struct config_daemon {
@@ -57,12 +57,12 @@ struct config {
 	struct config_daemon daemon;
 	struct config_target *targets;
 	size_t n_targets;
-	struct conf *raw; /* owns the parsed file; notifier sections live here */
+	struct ini *raw; /* owns the parsed file; notifier sections live here */
 };
 
 /* Parses and validates everything; errors name FILE:LINE and the key. */
 int config_load(const char *path, struct config **ret, struct error *err);
-int config_from_conf(struct conf *raw, struct config **ret, struct error *err);
+int config_from_conf(struct ini *raw, struct config **ret, struct error *err);
 void config_free(struct config *c);
 
 const struct config_target *config_target(const struct config *c, const char *name);

@@ -43,24 +43,24 @@ void notify_backend_names(char *buf, size_t size)
 				      notify_backends[i]->name);
 }
 
-int notify_channel_new(struct notify_env *env, const struct conf_section *s,
+int notify_channel_new(struct notify_env *env, const struct ini_section *s,
 		       struct notify_channel **ret, struct error *err)
 {
 	const struct notify_backend *b;
-	const struct conf_kv *type;
+	const struct ini_kv *type;
 	struct notify_channel *ch;
 	char names[128];
 	int r;
 
 	if (strcmp(s->kind, "notifier") != 0 || !s->name)
-		return conf_section_error(s, err, -EINVAL, "not a [notifier NAME] section");
+		return ini_section_error(s, err, -EINVAL, "not a [notifier NAME] section");
 	notify_backend_names(names, sizeof(names));
-	type = conf_get(s, "type");
+	type = ini_get(s, "type");
 	if (!type)
-		return conf_section_error(s, err, -EINVAL, "needs type = (one of %s)", names);
+		return ini_section_error(s, err, -EINVAL, "needs type = (one of %s)", names);
 	b = notify_backend_find(type->value);
 	if (!b)
-		return conf_error(type, err, -EINVAL, "unknown notifier type '%.40s' (one of %s)",
+		return ini_error(type, err, -EINVAL, "unknown notifier type '%.40s' (one of %s)",
 				  type->value, names);
 	ch = calloc(1, sizeof(*ch));
 	if (!ch || !(ch->name = strdup(s->name))) {
@@ -358,7 +358,7 @@ static void notify_free_secret(char *s)
 	}
 }
 
-int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct error *err)
+int notify_http_key(struct notify_http *h, const struct ini_kv *kv, struct error *err)
 {
 	long long v;
 	int r;
@@ -368,7 +368,7 @@ int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct erro
 	if (strcmp(kv->key, "url") == 0) {
 		char *url;
 
-		r = conf_secret(kv, &url, err);
+		r = ini_secret(kv, &url, err);
 		if (r < 0)
 			return r;
 		notify_free_secret(h->url);
@@ -377,30 +377,30 @@ int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct erro
 		return 1;
 	}
 	if (strcmp(kv->key, "allow_http") == 0)
-		return (r = conf_bool(kv, &h->allow_http, err)) < 0 ? r : 1;
+		return (r = ini_bool(kv, &h->allow_http, err)) < 0 ? r : 1;
 	if (strcmp(kv->key, "follow_redirects") == 0)
-		return (r = conf_bool(kv, &h->follow_redirects, err)) < 0 ? r : 1;
+		return (r = ini_bool(kv, &h->follow_redirects, err)) < 0 ? r : 1;
 	if (strcmp(kv->key, "connect_timeout") == 0) {
-		r = conf_duration_ms(kv, 100, 300000, &v, err);
+		r = ini_duration_ms(kv, 100, 300000, &v, err);
 		if (r < 0)
 			return r;
 		h->connect_timeout_ms = (long)v;
 		return 1;
 	}
 	if (strcmp(kv->key, "timeout") == 0) {
-		r = conf_duration_ms(kv, 100, 3600000, &v, err);
+		r = ini_duration_ms(kv, 100, 3600000, &v, err);
 		if (r < 0)
 			return r;
 		h->timeout_ms = (long)v;
 		return 1;
 	}
 	if (strcmp(kv->key, "ca_file") == 0) {
-		char *path = conf_path(kv);
+		char *path = ini_path(kv);
 
 		if (!path)
-			return conf_error(kv, err, -ENOMEM, "out of memory");
+			return ini_error(kv, err, -ENOMEM, "out of memory");
 		if (!kv->value[0] || access(path, R_OK) < 0) {
-			r = conf_error(kv, err, kv->value[0] ? -errno : -EINVAL, "%s: %s", path,
+			r = ini_error(kv, err, kv->value[0] ? -errno : -EINVAL, "%s: %s", path,
 				       kv->value[0] ? strerror(errno) : "empty path");
 			free(path);
 			return r;
@@ -410,7 +410,7 @@ int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct erro
 		return 1;
 	}
 	if (strcmp(kv->key, "max_changes") == 0) {
-		r = conf_int(kv, 1, ALERT_MAX_CHANGES, &v, err);
+		r = ini_int(kv, 1, ALERT_MAX_CHANGES, &v, err);
 		if (r < 0)
 			return r;
 		h->max_changes = (long)v;
@@ -420,14 +420,14 @@ int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct erro
 }
 
 int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
-		      const struct conf_section *s, const char *default_url, struct error *err)
+		      const struct ini_section *s, const char *default_url, struct error *err)
 {
 	const char *path;
 	bool https, http;
 
 	if (!h->url) {
 		if (!default_url)
-			return conf_section_error(s, err, -EINVAL,
+			return ini_section_error(s, err, -EINVAL,
 						  "needs url = (the webhook URL; better "
 						  "file:PATH or credential:NAME, it is a secret)");
 		h->url = strdup(default_url);
@@ -442,19 +442,19 @@ int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
 				       : "it must be an https:// URL";
 
 		if (h->url_kv)
-			return conf_error(h->url_kv, err, -EINVAL, "webhook for channel '%s': %s",
+			return ini_error(h->url_kv, err, -EINVAL, "webhook for channel '%s': %s",
 					  ch->name, why);
-		return conf_section_error(s, err, -EINVAL, "webhook for channel '%s': %s",
+		return ini_section_error(s, err, -EINVAL, "webhook for channel '%s': %s",
 					  ch->name, why);
 	}
 	for (const unsigned char *p = (const unsigned char *)h->url; *p; p++) {
 		if (*p <= 0x20 || *p == 0x7f) {
 			if (h->url_kv)
-				return conf_error(h->url_kv, err, -EINVAL,
+				return ini_error(h->url_kv, err, -EINVAL,
 						  "webhook for channel '%s': the URL contains "
 						  "blanks or control characters",
 						  ch->name);
-			return conf_section_error(s, err, -EINVAL, "the URL contains blanks");
+			return ini_section_error(s, err, -EINVAL, "the URL contains blanks");
 		}
 	}
 	if (h->url_kv) {
@@ -741,7 +741,7 @@ void notify_http_channel_destroy(struct notify_channel *ch)
 	ch->state = NULL;
 }
 
-int notify_http_channel_configure(struct notify_channel *ch, const struct conf_section *s,
+int notify_http_channel_configure(struct notify_channel *ch, const struct ini_section *s,
 				  long default_max_changes, struct error *err)
 {
 	struct notify_http *h = calloc(1, sizeof(*h));
@@ -754,7 +754,7 @@ int notify_http_channel_configure(struct notify_channel *ch, const struct conf_s
 	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
 		r = notify_http_key(h, &s->kv[i], err);
 		if (r == 0)
-			r = conf_error(&s->kv[i], err, -EINVAL, "unknown key for a %s notifier",
+			r = ini_error(&s->kv[i], err, -EINVAL, "unknown key for a %s notifier",
 				       ch->backend->name);
 	}
 	if (r >= 0)

@@ -8,7 +8,7 @@
 #include <event2/event.h>
 
 #include "alert.h"
-#include "conf.h"
+#include "ini.h"
 #include "error.h"
 
 struct http_client;
@@ -42,7 +42,7 @@ struct notify_backend {
 	const char *name; /* "webhook", "slack", "teams", "discord", "pagerduty", "smtp" */
 	/* Reads its keys from the [notifier NAME] section (`type` included: accept
 	 * it); unknown keys are errors naming file:line.  Sets ch->state. */
-	int (*configure)(struct notify_channel *ch, const struct conf_section *s,
+	int (*configure)(struct notify_channel *ch, const struct ini_section *s,
 			 struct error *err);
 	/* The payload this channel would send, for `schemadrift render` and tests.
 	 * Never contains a secret.  Must work with ch->state == NULL (not
@@ -80,7 +80,7 @@ const struct notify_backend *notify_backend_find(const char *type);
 void notify_backend_names(char *buf, size_t size);
 
 /* From a [notifier NAME] section with `type = ...`. */
-int notify_channel_new(struct notify_env *env, const struct conf_section *s,
+int notify_channel_new(struct notify_env *env, const struct ini_section *s,
 		       struct notify_channel **ret, struct error *err);
 void notify_channel_free(struct notify_channel *ch);
 
@@ -104,7 +104,7 @@ struct notify_http {
 	char *ca_file;
 	long max_changes; /* changes listed in a message */
 	/* private */
-	const struct conf_kv *url_kv;
+	const struct ini_kv *url_kv;
 	char **secrets; /* redacted from every detail text */
 	size_t n_secrets;
 	struct notify_pending *pending; /* sends in flight */
@@ -115,11 +115,11 @@ void notify_http_init(struct notify_http *h, long max_changes);
 /* 1 if kv is a shared key (type, url, allow_http, follow_redirects,
  * connect_timeout, timeout, ca_file, max_changes) and was taken, 0 if not,
  * negative on error. */
-int notify_http_key(struct notify_http *h, const struct conf_kv *kv, struct error *err);
+int notify_http_key(struct notify_http *h, const struct ini_kv *kv, struct error *err);
 /* After the keys: the URL is required unless default_url, and its scheme is
  * checked (https://, or http:// with allow_http). */
 int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
-		      const struct conf_section *s, const char *default_url, struct error *err);
+		      const struct ini_section *s, const char *default_url, struct error *err);
 /* Never shown in any detail text (the URL and its path are already). */
 int notify_http_add_secret(struct notify_http *h, const char *secret);
 /* Drops sends in flight (no callbacks) and frees h's contents. */
@@ -130,7 +130,7 @@ void notify_http_done(struct notify_http *h);
  * and whose payload is their render() posted as is (slack, teams, discord):
  * ch->state is a struct notify_http.
  */
-int notify_http_channel_configure(struct notify_channel *ch, const struct conf_section *s,
+int notify_http_channel_configure(struct notify_channel *ch, const struct ini_section *s,
 				  long default_max_changes, struct error *err);
 void notify_http_channel_destroy(struct notify_channel *ch);
 int notify_http_channel_send(struct notify_channel *ch, const struct alert *a,

@@ -239,7 +239,7 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 	return 0;
 }
 
-static int discord_configure(struct notify_channel *ch, const struct conf_section *s,
+static int discord_configure(struct notify_channel *ch, const struct ini_section *s,
 			   struct error *err)
 {
 	return notify_http_channel_configure(ch, s, DISCORD_DEFAULT_MAX_CHANGES, err);

@@ -236,7 +236,7 @@ static void pagerduty_destroy(struct notify_channel *ch)
 	ch->state = NULL;
 }
 
-static int pagerduty_configure(struct notify_channel *ch, const struct conf_section *s,
+static int pagerduty_configure(struct notify_channel *ch, const struct ini_section *s,
 			       struct error *err)
 {
 	struct pagerduty_state *st = calloc(1, sizeof(*st));
@@ -247,7 +247,7 @@ static int pagerduty_configure(struct notify_channel *ch, const struct conf_sect
 	notify_http_init(&st->http, 20);
 	ch->state = st;
 	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		const struct conf_kv *kv = &s->kv[i];
+		const struct ini_kv *kv = &s->kv[i];
 
 		r = notify_http_key(&st->http, kv, err);
 		if (r != 0)
@@ -258,15 +258,15 @@ static int pagerduty_configure(struct notify_channel *ch, const struct conf_sect
 				free(st->routing_key);
 				st->routing_key = NULL;
 			}
-			r = conf_secret(kv, &st->routing_key, err);
+			r = ini_secret(kv, &st->routing_key, err);
 			if (r == 0 && notify_http_add_secret(&st->http, st->routing_key) < 0)
 				r = error_set(err, -ENOMEM, "out of memory");
 		} else {
-			r = conf_error(kv, err, -EINVAL, "unknown key for a pagerduty notifier");
+			r = ini_error(kv, err, -EINVAL, "unknown key for a pagerduty notifier");
 		}
 	}
 	if (r >= 0 && !st->routing_key)
-		r = conf_section_error(s, err, -EINVAL,
+		r = ini_section_error(s, err, -EINVAL,
 				       "needs routing_key = (the integration key; better "
 				       "file:PATH or credential:NAME, it is a secret)");
 	if (r >= 0)

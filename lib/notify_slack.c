@@ -318,7 +318,7 @@ static int slack_render(struct notify_channel *ch, const struct alert *a, char *
 	return 0;
 }
 
-static int slack_configure(struct notify_channel *ch, const struct conf_section *s,
+static int slack_configure(struct notify_channel *ch, const struct ini_section *s,
 			   struct error *err)
 {
 	return notify_http_channel_configure(ch, s, SLACK_DEFAULT_MAX_CHANGES, err);

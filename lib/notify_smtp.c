@@ -606,7 +606,7 @@ struct smtp_conf {
 	int port;
 	enum smtp_tls tls;
 	char *username;
-	char *password; /* from conf_secret; wiped on free */
+	char *password; /* from ini_secret; wiped on free */
 	struct mailbox from;
 	struct mailbox *to, *cc;
 	size_t n_to, n_cc;
@@ -647,7 +647,7 @@ static void conf_done(struct smtp_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int parse_list(const struct conf_kv *kv, struct mailbox **ret, size_t *ret_n,
+static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret_n,
 		      struct error *err)
 {
 	struct mailbox *list = NULL;
@@ -666,7 +666,7 @@ static int parse_list(const struct conf_kv *kv, struct mailbox **ret, size_t *re
 		if (q == comma) {
 			if (!*comma && n > 0)
 				break; /* a trailing comma */
-			rc = conf_error(kv, err, -EINVAL, "empty address in the list");
+			rc = ini_error(kv, err, -EINVAL, "empty address in the list");
 			goto fail;
 		}
 		grown = realloc(list, (n + 1) * sizeof(*list));
@@ -678,7 +678,7 @@ static int parse_list(const struct conf_kv *kv, struct mailbox **ret, size_t *re
 		rc = mailbox_parse(p, (size_t)(comma - p), &list[n], &why);
 		if (rc < 0) {
 			if (rc == -EINVAL)
-				conf_error(kv, err, rc, "'%.*s': %s", (int)(comma - p), p, why);
+				ini_error(kv, err, rc, "'%.*s': %s", (int)(comma - p), p, why);
 			else
 				error_set(err, rc, "out of memory");
 			goto fail;
@@ -700,7 +700,7 @@ static int parse_list(const struct conf_kv *kv, struct mailbox **ret, size_t *re
 }
 
 /* A path relative to the directory of the file that names it. */
-static char *resolve_path(const struct conf_kv *kv)
+static char *resolve_path(const struct ini_kv *kv)
 {
 	const char *slash;
 	char *ret;
@@ -743,9 +743,9 @@ static const char *const smtp_keys[] = {
 	"from", "to",	"cc",	"subject_prefix", "ca_file", "timeout",	 NULL,
 };
 
-static int smtp_read_conf(const struct conf_section *s, struct smtp_conf *c, struct error *err)
+static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, struct error *err)
 {
-	const struct conf_kv *kv;
+	const struct ini_kv *kv;
 	long long v;
 	int rc;
 
@@ -755,94 +755,94 @@ static int smtp_read_conf(const struct conf_section *s, struct smtp_conf *c, str
 		for (size_t k = 0; smtp_keys[k] && !known; k++)
 			known = strcmp(s->kv[i].key, smtp_keys[k]) == 0;
 		if (!known)
-			return conf_error(&s->kv[i], err, -EINVAL,
+			return ini_error(&s->kv[i], err, -EINVAL,
 					  "unknown key for an smtp notifier");
 	}
 
-	kv = conf_get(s, "host");
+	kv = ini_get(s, "host");
 	if (!kv)
-		return conf_section_error(s, err, -EINVAL, "smtp notifier needs 'host'");
+		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'host'");
 	if (!host_valid(kv->value))
-		return conf_error(kv, err, -EINVAL,
+		return ini_error(kv, err, -EINVAL,
 				  "not a host name or IPv4 address (IPv6 literals are not "
 				  "supported by libESMTP; use a name)");
 	c->host = strdup(kv->value);
 
 	c->port = SMTP_DEFAULT_PORT;
-	if ((kv = conf_get(s, "port"))) {
-		if ((rc = conf_int(kv, 1, 65535, &v, err)) < 0)
+	if ((kv = ini_get(s, "port"))) {
+		if ((rc = ini_int(kv, 1, 65535, &v, err)) < 0)
 			return rc;
 		c->port = (int)v;
 	}
 
-	if ((kv = conf_get(s, "tls"))) {
+	if ((kv = ini_get(s, "tls"))) {
 		if (strcmp(kv->value, "starttls") != 0)
-			return conf_error(kv, err, -EINVAL,
+			return ini_error(kv, err, -EINVAL,
 					  "only 'starttls' is supported: libESMTP cannot speak "
 					  "implicit TLS (SMTPS, port 465); use the submission port "
 					  "587 with STARTTLS");
 	}
 	c->tls = SMTP_STARTTLS_REQUIRED;
-	if ((kv = conf_get(s, "starttls"))) {
+	if ((kv = ini_get(s, "starttls"))) {
 		if (strcmp(kv->value, "required") == 0)
 			c->tls = SMTP_STARTTLS_REQUIRED;
 		else if (strcmp(kv->value, "none") == 0)
 			c->tls = SMTP_STARTTLS_NONE;
 		else
-			return conf_error(kv, err, -EINVAL, "expected 'required' or 'none'");
+			return ini_error(kv, err, -EINVAL, "expected 'required' or 'none'");
 	}
 
-	if ((kv = conf_get(s, "username"))) {
+	if ((kv = ini_get(s, "username"))) {
 		if (!kv->value[0] || strpbrk(kv->value, "\r\n"))
-			return conf_error(kv, err, -EINVAL, "empty or multi-line user name");
+			return ini_error(kv, err, -EINVAL, "empty or multi-line user name");
 		c->username = strdup(kv->value);
-		kv = conf_get(s, "password");
+		kv = ini_get(s, "password");
 		if (!kv)
-			return conf_section_error(s, err, -EINVAL,
+			return ini_section_error(s, err, -EINVAL,
 						  "'username' is set but 'password' is not");
-		if ((rc = conf_secret(kv, &c->password, err)) < 0)
+		if ((rc = ini_secret(kv, &c->password, err)) < 0)
 			return rc;
-	} else if ((kv = conf_get(s, "password"))) {
-		return conf_error(kv, err, -EINVAL, "'password' without 'username'");
+	} else if ((kv = ini_get(s, "password"))) {
+		return ini_error(kv, err, -EINVAL, "'password' without 'username'");
 	}
 
-	kv = conf_get(s, "from");
+	kv = ini_get(s, "from");
 	if (!kv)
-		return conf_section_error(s, err, -EINVAL, "smtp notifier needs 'from'");
+		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'from'");
 	{
 		const char *why = NULL;
 
 		rc = mailbox_parse(kv->value, strlen(kv->value), &c->from, &why);
 		if (rc == -EINVAL)
-			return conf_error(kv, err, rc, "%s", why);
+			return ini_error(kv, err, rc, "%s", why);
 		if (rc < 0)
 			return error_set(err, rc, "out of memory");
 	}
-	kv = conf_get(s, "to");
+	kv = ini_get(s, "to");
 	if (!kv)
-		return conf_section_error(s, err, -EINVAL, "smtp notifier needs 'to'");
+		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'to'");
 	if ((rc = parse_list(kv, &c->to, &c->n_to, err)) < 0)
 		return rc;
-	if ((kv = conf_get(s, "cc")) && (rc = parse_list(kv, &c->cc, &c->n_cc, err)) < 0)
+	if ((kv = ini_get(s, "cc")) && (rc = parse_list(kv, &c->cc, &c->n_cc, err)) < 0)
 		return rc;
 
-	kv = conf_get(s, "subject_prefix");
+	kv = ini_get(s, "subject_prefix");
 	c->subject_prefix = kv ? header_text(kv->value) : strdup(SMTP_DEFAULT_PREFIX);
 
-	if ((kv = conf_get(s, "ca_file"))) {
+	if ((kv = ini_get(s, "ca_file"))) {
 		if (!kv->value[0])
-			return conf_error(kv, err, -EINVAL, "empty path");
+			return ini_error(kv, err, -EINVAL, "empty path");
 		c->ca_file = resolve_path(kv);
 		if (c->ca_file && access(c->ca_file, R_OK) < 0)
-			return conf_error(kv, err, -errno, "cannot read %s: %s", c->ca_file,
+			return ini_error(kv, err, -errno, "cannot read %s: %s", c->ca_file,
 					  strerror(errno));
 		if (c->tls == SMTP_STARTTLS_NONE)
-			return conf_error(kv, err, -EINVAL, "ca_file is set but starttls = none");
+			return ini_error(kv, err, -EINVAL, "ca_file is set but starttls = none");
 	}
 
 	c->timeout_s = SMTP_DEFAULT_TIMEOUT_S;
-	if ((kv = conf_get(s, "timeout"))) {
-		if ((rc = conf_duration_ms(kv, 1000, 3600 * 1000, &v, err)) < 0)
+	if ((kv = ini_get(s, "timeout"))) {
+		if ((rc = ini_duration_ms(kv, 1000, 3600 * 1000, &v, err)) < 0)
 			return rc;
 		c->timeout_s = (int)((v + 999) / 1000);
 	}
@@ -1738,7 +1738,7 @@ static void job_done(void *arg)
 
 /* ------------------------------------------------------------- the backend */
 
-static int smtp_configure(struct notify_channel *ch, const struct conf_section *s,
+static int smtp_configure(struct notify_channel *ch, const struct ini_section *s,
 			  struct error *err)
 {
 	struct smtp_state *st = calloc(1, sizeof(*st));

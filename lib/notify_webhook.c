@@ -255,7 +255,7 @@ static const char *const webhook_reserved[] = {
 };
 
 /* `header = Name: value` or, with secret, `secret_header = Name: file:PATH`. */
-static int webhook_header(struct webhook_state *st, const struct conf_kv *kv, bool secret,
+static int webhook_header(struct webhook_state *st, const struct ini_kv *kv, bool secret,
 			  struct error *err)
 {
 	const char *colon = strchr(kv->value, ':'), *v;
@@ -264,39 +264,39 @@ static int webhook_header(struct webhook_state *st, const struct conf_kv *kv, bo
 	int r;
 
 	if (st->n_headers == WEBHOOK_MAX_HEADERS)
-		return conf_error(kv, err, -E2BIG, "at most %d headers", WEBHOOK_MAX_HEADERS);
+		return ini_error(kv, err, -E2BIG, "at most %d headers", WEBHOOK_MAX_HEADERS);
 	if (!colon || colon == kv->value)
-		return conf_error(kv, err, -EINVAL, "expected 'Name: value'");
+		return ini_error(kv, err, -EINVAL, "expected 'Name: value'");
 	nlen = (size_t)(colon - kv->value);
 	for (size_t i = 0; i < nlen; i++)
 		if (!webhook_token_char(kv->value[i]))
-			return conf_error(kv, err, -EINVAL, "invalid header name");
+			return ini_error(kv, err, -EINVAL, "invalid header name");
 	for (size_t i = 0; i < sizeof(webhook_reserved) / sizeof(webhook_reserved[0]); i++)
 		if (strlen(webhook_reserved[i]) == nlen &&
 		    strncasecmp(kv->value, webhook_reserved[i], nlen) == 0)
-			return conf_error(kv, err, -EINVAL, "header %.*s is set by schemadrift",
+			return ini_error(kv, err, -EINVAL, "header %.*s is set by schemadrift",
 					  (int)nlen, kv->value);
 	v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
 	if (secret) {
-		/* The value part gets conf_secret's rules (file:, credential:, private file). */
-		struct conf_kv vkv = *kv;
+		/* The value part gets ini_secret's rules (file:, credential:, private file). */
+		struct ini_kv vkv = *kv;
 
 		vkv.value = (char *)v;
-		r = conf_secret(&vkv, &value, err);
+		r = ini_secret(&vkv, &value, err);
 		if (r < 0)
 			return r;
 	} else {
 		value = strdup(v);
 		if (!value)
-			return conf_error(kv, err, -ENOMEM, "out of memory");
+			return ini_error(kv, err, -ENOMEM, "out of memory");
 	}
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
 			explicit_bzero(value, strlen(value));
 			free(value);
-			return conf_error(kv, err, -EINVAL, "control character in the header value");
+			return ini_error(kv, err, -EINVAL, "control character in the header value");
 		}
 	}
 	r = asprintf(&line, "%.*s: %s", (int)nlen, kv->value, value);
@@ -305,34 +305,34 @@ static int webhook_header(struct webhook_state *st, const struct conf_kv *kv, bo
 	explicit_bzero(value, strlen(value));
 	free(value);
 	if (r < 0)
-		return conf_error(kv, err, -ENOMEM, "out of memory");
+		return ini_error(kv, err, -ENOMEM, "out of memory");
 	st->headers[st->n_headers++] = line;
 	return 0;
 }
 
-static int webhook_secret(struct webhook_state *st, const struct conf_kv *kv, struct error *err)
+static int webhook_secret(struct webhook_state *st, const struct ini_kv *kv, struct error *err)
 {
 	char *secret;
-	int r = conf_secret(kv, &secret, err);
+	int r = ini_secret(kv, &secret, err);
 
 	if (r < 0)
 		return r;
 	if (strncmp(secret, "whsec_", 6) != 0) {
-		r = conf_error(kv, err, -EINVAL,
+		r = ini_error(kv, err, -EINVAL,
 			       "the signing secret must look like whsec_<base64> (Standard "
 			       "Webhooks); make one with: echo whsec_$(head -c 32 /dev/urandom | "
 			       "base64)");
 	} else if (webhook_base64_decode(secret + 6, st->key, sizeof(st->key), &st->key_len) < 0) {
-		r = conf_error(kv, err, -EINVAL, "the part after whsec_ is not base64");
+		r = ini_error(kv, err, -EINVAL, "the part after whsec_ is not base64");
 	} else if (st->key_len < WEBHOOK_SECRET_MIN) {
-		r = conf_error(kv, err, -EINVAL, "the signing key is %zu bytes; use at least %d",
+		r = ini_error(kv, err, -EINVAL, "the signing key is %zu bytes; use at least %d",
 			       st->key_len, WEBHOOK_SECRET_MIN);
 	} else {
 		r = notify_http_add_secret(&st->http, secret);
 		if (r == 0)
 			r = notify_http_add_secret(&st->http, secret + 6);
 		if (r < 0)
-			r = conf_error(kv, err, -ENOMEM, "out of memory");
+			r = ini_error(kv, err, -ENOMEM, "out of memory");
 	}
 	if (r < 0) {
 		explicit_bzero(st->key, sizeof(st->key));
@@ -359,7 +359,7 @@ static void webhook_destroy(struct notify_channel *ch)
 	ch->state = NULL;
 }
 
-static int webhook_configure(struct notify_channel *ch, const struct conf_section *s,
+static int webhook_configure(struct notify_channel *ch, const struct ini_section *s,
 			     struct error *err)
 {
 	struct webhook_state *st = calloc(1, sizeof(*st));
@@ -370,7 +370,7 @@ static int webhook_configure(struct notify_channel *ch, const struct conf_sectio
 	notify_http_init(&st->http, ALERT_MAX_CHANGES);
 	ch->state = st;
 	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		const struct conf_kv *kv = &s->kv[i];
+		const struct ini_kv *kv = &s->kv[i];
 
 		r = notify_http_key(&st->http, kv, err);
 		if (r != 0)
@@ -382,7 +382,7 @@ static int webhook_configure(struct notify_channel *ch, const struct conf_sectio
 		else if (strcmp(kv->key, "secret_header") == 0)
 			r = webhook_header(st, kv, true, err);
 		else
-			r = conf_error(kv, err, -EINVAL, "unknown key for a webhook notifier");
+			r = ini_error(kv, err, -EINVAL, "unknown key for a webhook notifier");
 	}
 	if (r >= 0)
 		r = notify_http_check(&st->http, ch, s, NULL, err);

@@ -1133,7 +1133,7 @@ static int recover(struct outbox *ob, struct error *err)
 	return 0;
 }
 
-int outbox_options_from_conf(struct outbox_options *o, const struct conf_section *daemon,
+int outbox_options_from_conf(struct outbox_options *o, const struct ini_section *daemon,
 			     struct error *err)
 {
 	static const struct {
@@ -1152,14 +1152,14 @@ int outbox_options_from_conf(struct outbox_options *o, const struct conf_section
 	if (!daemon)
 		return 0;
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const struct conf_kv *kv = conf_get(daemon, keys[i].key);
+		const struct ini_kv *kv = ini_get(daemon, keys[i].key);
 		long long v;
 		int r;
 
 		if (!kv)
 			continue;
-		r = keys[i].duration ? conf_duration_ms(kv, keys[i].min, keys[i].max, &v, err)
-				     : conf_int(kv, keys[i].min, keys[i].max, &v, err);
+		r = keys[i].duration ? ini_duration_ms(kv, keys[i].min, keys[i].max, &v, err)
+				     : ini_int(kv, keys[i].min, keys[i].max, &v, err);
 		if (r < 0)
 			return r;
 		switch (i) {
@@ -1184,7 +1184,7 @@ int outbox_options_from_conf(struct outbox_options *o, const struct conf_section
 		}
 	}
 	if (o->backoff_cap_ms < o->backoff_base_ms)
-		return conf_section_error(daemon, err, -EINVAL,
+		return ini_section_error(daemon, err, -EINVAL,
 					  "outbox_backoff_cap is below outbox_backoff_base");
 	return 0;
 }

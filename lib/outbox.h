@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "alert.h"
-#include "conf.h"
+#include "ini.h"
 #include "error.h"
 #include "notify.h"
 
@@ -86,7 +86,7 @@ void outbox_options_init(struct outbox_options *o);
  * outbox_backoff_base, outbox_backoff_cap.  Other keys are left alone (the
  * section belongs to the daemon).  Errors name file:line.
  */
-int outbox_options_from_conf(struct outbox_options *o, const struct conf_section *daemon,
+int outbox_options_from_conf(struct outbox_options *o, const struct ini_section *daemon,
 			     struct error *err);
 
 /*

@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "alert.h"
-#include "conf.h"
+#include "ini.h"
 #include "diff.h"
 #include "http.h"
 #include "model.h"
@@ -780,15 +780,15 @@ static struct notify_channel *configured(const char *kind)
 {
 	static struct notify_env env;
 	char text[256];
-	struct conf *c = NULL;
+	struct ini *c = NULL;
 	struct notify_channel *ch = NULL;
 	struct error err;
 
 	snprintf(text, sizeof(text),
 		 "[notifier x]\ntype = %s\nurl = https://hooks.invalid/x\nmax_changes = 100\n", kind);
-	ck_assert_int_eq(conf_parse(text, strlen(text), "t.conf", &c, &err), 0);
+	ck_assert_int_eq(ini_parse(text, strlen(text), "t.conf", &c, &err), 0);
 	ck_assert_msg(notify_channel_new(&env, &c->sections[0], &ch, &err) == 0, "%s", err.text);
-	conf_free(c);
+	ini_free(c);
 	return ch;
 }
 
@@ -947,14 +947,14 @@ static const char *channel_error(const char *text)
 	static struct error err;
 	struct notify_env env = { 0 };
 	struct notify_channel *ch = NULL;
-	struct conf *c = NULL;
+	struct ini *c = NULL;
 	int r;
 
-	ck_assert_msg(conf_parse(text, strlen(text), "n.conf", &c, &err) == 0, "%s", err.text);
+	ck_assert_msg(ini_parse(text, strlen(text), "n.conf", &c, &err) == 0, "%s", err.text);
 	r = notify_channel_new(&env, &c->sections[0], &ch, &err);
 	ck_assert_msg(r < 0, "configured: %s", text);
 	ck_assert_ptr_null(ch);
-	conf_free(c);
+	ini_free(c);
 	return err.text;
 }
 

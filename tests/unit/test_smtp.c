@@ -18,7 +18,7 @@
 #include <event2/event.h>
 
 #include "alert.h"
-#include "conf.h"
+#include "ini.h"
 #include "notify.h"
 #include "worker.h"
 
@@ -40,21 +40,21 @@
 /* ------------------------------------------------------------------ helpers */
 
 struct fixture {
-	struct conf *conf;
+	struct ini *conf;
 	struct notify_env env;
 	struct notify_channel *ch;
 };
 
 static int open_channel(const char *text, struct fixture *f, struct error *err)
 {
-	const struct conf_section *s;
+	const struct ini_section *s;
 	int rc;
 
 	memset(f, 0, sizeof(*f));
-	rc = conf_parse(text, strlen(text), "/etc/schemadrift/test.conf", &f->conf, err);
+	rc = ini_parse(text, strlen(text), "/etc/schemadrift/test.conf", &f->conf, err);
 	if (rc < 0)
 		return rc;
-	s = conf_find(f->conf, "notifier", "mail");
+	s = ini_find(f->conf, "notifier", "mail");
 	ck_assert_ptr_nonnull(s);
 	return notify_channel_new(&f->env, s, &f->ch, err);
 }
@@ -62,7 +62,7 @@ static int open_channel(const char *text, struct fixture *f, struct error *err)
 static void close_channel(struct fixture *f)
 {
 	notify_channel_free(f->ch);
-	conf_free(f->conf);
+	ini_free(f->conf);
 }
 
 static char *xstrdup(const char *s)
@@ -772,7 +772,7 @@ START_TEST(test_password_not_in_errors)
 	ck_assert_ptr_nonnull(strstr(err.text, "password"));
 	close_channel(&f);
 
-	/* an inline secret is accepted from a private file (conf_parse text counts as one) */
+	/* an inline secret is accepted from a private file (ini_parse text counts as one) */
 	ck_assert_msg(
 		open_channel(BASE_CONF "username = u\npassword = hunter2-inline\n", &f, &err) == 0,
 		"%s", err.text);

@@ -1,5 +1,5 @@
 /* INI configuration parser: our own tokenizer (no line limit), includes, secrets, typed values. */
-#include "conf.h"
+#include "ini.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -25,28 +25,28 @@
 static const struct {
 	const char *kind;
 	bool named;
-} conf_kinds[] = {
+} ini_kinds[] = {
 	{ "daemon", false },
 	{ "target", true },
 	{ "notifier", true },
 };
 
-struct conf_file_id {
+struct ini_file_id {
 	dev_t dev;
 	ino_t ino;
 };
 
-struct conf_parser {
-	struct conf *c;
+struct ini_parser {
+	struct ini *c;
 	size_t cap_sections;
-	struct conf_file_id stack[CONF_MAX_DEPTH];
+	struct ini_file_id stack[CONF_MAX_DEPTH];
 	int depth;
 	struct error *err;
 };
 
 /* ------------------------------------------------------------ helpers */
 
-static int conf_errorv(struct error *err, int code, const char *file, int line,
+static int ini_errorv(struct error *err, int code, const char *file, int line,
 		       const char *fmt, va_list ap)
 {
 	char msg[768];
@@ -55,21 +55,21 @@ static int conf_errorv(struct error *err, int code, const char *file, int line,
 	return error_set(err, code, "%s:%d: %s", file, line, msg);
 }
 
-static int conf_fail(struct error *err, int code, const char *file, int line, const char *fmt,
+static int ini_fail(struct error *err, int code, const char *file, int line, const char *fmt,
 		     ...) __attribute__((format(printf, 5, 6)));
-static int conf_fail(struct error *err, int code, const char *file, int line, const char *fmt,
+static int ini_fail(struct error *err, int code, const char *file, int line, const char *fmt,
 		     ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = conf_errorv(err, code, file, line, fmt, ap);
+	r = ini_errorv(err, code, file, line, fmt, ap);
 	va_end(ap);
 	return r;
 }
 
-int conf_error(const struct conf_kv *kv, struct error *err, int code, const char *fmt, ...)
+int ini_error(const struct ini_kv *kv, struct error *err, int code, const char *fmt, ...)
 {
 	char msg[640];
 	va_list ap;
@@ -80,7 +80,7 @@ int conf_error(const struct conf_kv *kv, struct error *err, int code, const char
 	return error_set(err, code, "%s:%d: key '%s': %s", kv->file, kv->line, kv->key, msg);
 }
 
-int conf_section_error(const struct conf_section *s, struct error *err, int code,
+int ini_section_error(const struct ini_section *s, struct error *err, int code,
 		       const char *fmt, ...)
 {
 	char msg[640];
@@ -93,7 +93,7 @@ int conf_section_error(const struct conf_section *s, struct error *err, int code
 			 s->name ? " " : "", s->name ? s->name : "", msg);
 }
 
-static const char *conf_intern(struct conf *c, const char *name)
+static const char *ini_intern(struct ini *c, const char *name)
 {
 	char **files;
 	char *copy;
@@ -115,14 +115,14 @@ static const char *conf_intern(struct conf *c, const char *name)
 }
 
 /* Owner-only, or root:<our group> 0640. */
-static bool conf_stat_private(const struct stat *st)
+static bool ini_stat_private(const struct stat *st)
 {
 	if ((st->st_mode & 077) == 0)
 		return true;
 	return st->st_uid == 0 && (st->st_mode & 037) == 0 && st->st_gid == getegid();
 }
 
-static int conf_not_private(struct error *err, const char *path, const struct stat *st)
+static int ini_not_private(struct error *err, const char *path, const struct stat *st)
 {
 	return error_set(err, -EACCES,
 			 "%s can be read by group or others (mode %04o); it may hold secrets: "
@@ -130,19 +130,19 @@ static int conf_not_private(struct error *err, const char *path, const struct st
 			 path, (unsigned)(st->st_mode & 07777));
 }
 
-int conf_check_private(const char *path, struct error *err)
+int ini_check_private(const char *path, struct error *err)
 {
 	struct stat st;
 
 	if (stat(path, &st) < 0)
 		return error_set(err, -errno, "%s: %s", path, strerror(errno));
-	if (!conf_stat_private(&st))
-		return conf_not_private(err, path, &st);
+	if (!ini_stat_private(&st))
+		return ini_not_private(err, path, &st);
 	return 0;
 }
 
 /* Reads a whole open file into a NUL-terminated buffer; closes fd. */
-static int conf_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
+static int ini_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
@@ -189,7 +189,7 @@ static int conf_read_fd(int fd, size_t max, char **ret, size_t *ret_len)
 }
 
 /* dirname() of file into buf, "." when it has none. */
-static void conf_dirname(const char *file, char *buf, size_t size)
+static void ini_dirname(const char *file, char *buf, size_t size)
 {
 	const char *slash = strrchr(file, '/');
 
@@ -202,14 +202,14 @@ static void conf_dirname(const char *file, char *buf, size_t size)
 }
 
 /* path resolved against the directory of `relative_to`; malloc'd. */
-static char *conf_resolve(const char *relative_to, const char *path)
+static char *ini_resolve(const char *relative_to, const char *path)
 {
 	char dir[PATH_MAX];
 	char *out;
 
 	if (path[0] == '/' || !relative_to)
 		return strdup(path);
-	conf_dirname(relative_to, dir, sizeof(dir));
+	ini_dirname(relative_to, dir, sizeof(dir));
 	if (strcmp(dir, ".") == 0)
 		return strdup(path);
 	if (asprintf(&out, "%s/%s", dir, path) < 0)
@@ -219,23 +219,23 @@ static char *conf_resolve(const char *relative_to, const char *path)
 
 /* ------------------------------------------------------------ building */
 
-static int conf_add_section(struct conf_parser *p, const char *kind, const char *name,
+static int ini_add_section(struct ini_parser *p, const char *kind, const char *name,
 			    const char *file, int line, size_t *ret_index)
 {
-	struct conf *c = p->c;
-	struct conf_section *s;
+	struct ini *c = p->c;
+	struct ini_section *s;
 
 	for (size_t i = 0; i < c->n_sections; i++) {
 		s = &c->sections[i];
 		if (strcmp(s->kind, kind) == 0 &&
 		    ((!s->name && !name) || (s->name && name && strcmp(s->name, name) == 0)))
-			return conf_fail(p->err, -EEXIST, file, line,
+			return ini_fail(p->err, -EEXIST, file, line,
 					 "duplicate section [%s%s%s] (first at %s:%d)", kind,
 					 name ? " " : "", name ? name : "", s->file, s->line);
 	}
 	if (c->n_sections == p->cap_sections) {
 		size_t cap = p->cap_sections ? p->cap_sections * 2 : 8;
-		struct conf_section *ns = realloc(c->sections, cap * sizeof(*ns));
+		struct ini_section *ns = realloc(c->sections, cap * sizeof(*ns));
 
 		if (!ns)
 			return error_set(p->err, -ENOMEM, "%s:%d: out of memory", file, line);
@@ -257,16 +257,16 @@ static int conf_add_section(struct conf_parser *p, const char *kind, const char 
 	return 0;
 }
 
-static int conf_add_kv(struct conf_parser *p, size_t section, char *key, char *value,
+static int ini_add_kv(struct ini_parser *p, size_t section, char *key, char *value,
 		       const char *file, int line, bool file_private)
 {
-	struct conf_section *s = &p->c->sections[section];
-	struct conf_kv *kv;
+	struct ini_section *s = &p->c->sections[section];
+	struct ini_kv *kv;
 
 	/* Capacity is the next power of two: grow when n_kv is one. */
 	if ((s->n_kv & (s->n_kv - 1)) == 0) {
 		size_t cap = s->n_kv ? s->n_kv * 2 : 1;
-		struct conf_kv *nkv = realloc(s->kv, cap * sizeof(*nkv));
+		struct ini_kv *nkv = realloc(s->kv, cap * sizeof(*nkv));
 
 		if (!nkv)
 			return -ENOMEM;
@@ -283,35 +283,35 @@ static int conf_add_kv(struct conf_parser *p, size_t section, char *key, char *v
 
 /* ------------------------------------------------------------ tokenizer */
 
-static bool conf_is_blank(char ch)
+static bool ini_is_blank(char ch)
 {
 	return ch == ' ' || ch == '\t';
 }
 
-static bool conf_is_word_char(char ch)
+static bool ini_is_word_char(char ch)
 {
 	return isalnum((unsigned char)ch) || ch == '_' || ch == '.' || ch == '-';
 }
 
-static bool conf_valid_name(const char *s, size_t n)
+static bool ini_valid_name(const char *s, size_t n)
 {
 	if (n == 0 || n > CONF_NAME_MAX || s[0] == '.' || s[0] == '-')
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!conf_is_word_char(s[i]))
+		if (!ini_is_word_char(s[i]))
 			return false;
 	return true;
 }
 
 /* A value after '=': bare (trimmed) or "quoted"; malloc'd into *ret. */
-static int conf_parse_value(struct conf_parser *p, const char *s, const char *end,
+static int ini_parse_value(struct ini_parser *p, const char *s, const char *end,
 			    const char *file, int line, const char *key, char **ret)
 {
 	char *out, *o;
 
-	while (s < end && conf_is_blank(*s))
+	while (s < end && ini_is_blank(*s))
 		s++;
-	while (end > s && conf_is_blank(end[-1]))
+	while (end > s && ini_is_blank(end[-1]))
 		end--;
 	out = malloc((size_t)(end - s) + 1);
 	if (!out)
@@ -327,7 +327,7 @@ static int conf_parse_value(struct conf_parser *p, const char *s, const char *en
 		if (*s == '\\') {
 			if (s + 1 == end || (s[1] != '"' && s[1] != '\\')) {
 				free(out);
-				return conf_fail(p->err, -EINVAL, file, line,
+				return ini_fail(p->err, -EINVAL, file, line,
 						 "key '%s': only \\\" and \\\\ may be escaped in a "
 						 "quoted value",
 						 key);
@@ -338,7 +338,7 @@ static int conf_parse_value(struct conf_parser *p, const char *s, const char *en
 	}
 	if (s == end || s + 1 != end) {
 		free(out);
-		return conf_fail(p->err, -EINVAL, file, line,
+		return ini_fail(p->err, -EINVAL, file, line,
 				 "key '%s': a quoted value must end with its closing quote", key);
 	}
 	*o = '\0';
@@ -346,14 +346,14 @@ static int conf_parse_value(struct conf_parser *p, const char *s, const char *en
 	return 0;
 }
 
-static int conf_parse_text(struct conf_parser *p, const char *text, size_t len,
+static int ini_parse_text(struct ini_parser *p, const char *text, size_t len,
 			   const char *file, bool file_private, ssize_t *section);
 
-static int conf_include_path(struct conf_parser *p, const char *path, const char *from_file,
+static int ini_include_path(struct ini_parser *p, const char *path, const char *from_file,
 			     int from_line, ssize_t *section);
 
 /* Parses one opened file (fd is consumed). */
-static int conf_parse_fd(struct conf_parser *p, int fd, const char *path,
+static int ini_parse_fd(struct ini_parser *p, int fd, const char *path,
 			 const char *from_file, int from_line, ssize_t *section)
 {
 	struct stat st;
@@ -371,44 +371,44 @@ static int conf_parse_fd(struct conf_parser *p, int fd, const char *path,
 		if (p->stack[i].dev == st.st_dev && p->stack[i].ino == st.st_ino) {
 			close(fd);
 			if (from_file)
-				return conf_fail(p->err, -ELOOP, from_file, from_line,
+				return ini_fail(p->err, -ELOOP, from_file, from_line,
 						 "include loop: %s is already being read", path);
 			return error_set(p->err, -ELOOP, "%s: include loop", path);
 		}
 	}
 	if (p->depth == CONF_MAX_DEPTH) {
 		close(fd);
-		return conf_fail(p->err, -ELOOP, from_file ? from_file : path, from_line,
+		return ini_fail(p->err, -ELOOP, from_file ? from_file : path, from_line,
 				 "includes nested more than %d deep", CONF_MAX_DEPTH);
 	}
-	r = conf_read_fd(fd, SIZE_MAX / 2, &text, &len);
+	r = ini_read_fd(fd, SIZE_MAX / 2, &text, &len);
 	if (r < 0)
 		goto fail_errno;
-	file = conf_intern(p->c, path);
+	file = ini_intern(p->c, path);
 	if (!file) {
 		free(text);
 		return error_set(p->err, -ENOMEM, "%s: out of memory", path);
 	}
-	p->stack[p->depth++] = (struct conf_file_id){ st.st_dev, st.st_ino };
-	r = conf_parse_text(p, text, len, file, conf_stat_private(&st), section);
+	p->stack[p->depth++] = (struct ini_file_id){ st.st_dev, st.st_ino };
+	r = ini_parse_text(p, text, len, file, ini_stat_private(&st), section);
 	p->depth--;
 	free(text);
 	return r;
 
 fail_errno:
 	if (from_file)
-		return conf_fail(p->err, r, from_file, from_line, "include '%s': %s", path,
+		return ini_fail(p->err, r, from_file, from_line, "include '%s': %s", path,
 				 strerror(-r));
 	return error_set(p->err, r, "%s: %s", path, strerror(-r));
 }
 
-static int conf_name_cmp(const void *a, const void *b)
+static int ini_name_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Every *.conf in dir, in strcmp order (locale-independent). */
-static int conf_include_dir(struct conf_parser *p, const char *dir, const char *from_file,
+static int ini_include_dir(struct ini_parser *p, const char *dir, const char *from_file,
 			    int from_line, ssize_t *section)
 {
 	DIR *d = opendir(dir);
@@ -418,7 +418,7 @@ static int conf_include_dir(struct conf_parser *p, const char *dir, const char *
 	int r = 0;
 
 	if (!d)
-		return conf_fail(p->err, -errno, from_file, from_line, "include '%s': %s", dir,
+		return ini_fail(p->err, -errno, from_file, from_line, "include '%s': %s", dir,
 				 strerror(errno));
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
@@ -450,14 +450,14 @@ static int conf_include_dir(struct conf_parser *p, const char *dir, const char *
 		return error_set(p->err, r, "%s:%d: out of memory", from_file, from_line);
 	}
 	if (n)
-		qsort(names, n, sizeof(*names), conf_name_cmp);
+		qsort(names, n, sizeof(*names), ini_name_cmp);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct stat st;
 
 		/* Only regular files (or links to them): a "x.conf" directory is skipped. */
 		if (stat(names[i], &st) == 0 && !S_ISREG(st.st_mode))
 			continue;
-		r = conf_include_path(p, names[i], from_file, from_line, section);
+		r = ini_include_path(p, names[i], from_file, from_line, section);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -465,22 +465,22 @@ static int conf_include_dir(struct conf_parser *p, const char *dir, const char *
 	return r;
 }
 
-static int conf_include_path(struct conf_parser *p, const char *path, const char *from_file,
+static int ini_include_path(struct ini_parser *p, const char *path, const char *from_file,
 			     int from_line, ssize_t *section)
 {
 	struct stat st;
 	int fd;
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return conf_include_dir(p, path, from_file, from_line, section);
+		return ini_include_dir(p, path, from_file, from_line, section);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return conf_fail(p->err, -errno, from_file, from_line, "include '%s': %s", path,
+		return ini_fail(p->err, -errno, from_file, from_line, "include '%s': %s", path,
 				 strerror(errno));
-	return conf_parse_fd(p, fd, path, from_file, from_line, section);
+	return ini_parse_fd(p, fd, path, from_file, from_line, section);
 }
 
-static int conf_parse_header(struct conf_parser *p, const char *s, const char *end,
+static int ini_parse_header(struct ini_parser *p, const char *s, const char *end,
 			     const char *file, int line, ssize_t *section)
 {
 	const char *close = memchr(s, ']', (size_t)(end - s));
@@ -492,60 +492,60 @@ static int conf_parse_header(struct conf_parser *p, const char *s, const char *e
 	int r;
 
 	if (!close)
-		return conf_fail(p->err, -EINVAL, file, line, "section header without ']'");
+		return ini_fail(p->err, -EINVAL, file, line, "section header without ']'");
 	for (const char *t = close + 1; t < end; t++)
-		if (!conf_is_blank(*t))
-			return conf_fail(p->err, -EINVAL, file, line,
+		if (!ini_is_blank(*t))
+			return ini_fail(p->err, -EINVAL, file, line,
 					 "text after the section header's ']'");
 	k = s + 1;
-	while (k < close && conf_is_blank(*k))
+	while (k < close && ini_is_blank(*k))
 		k++;
 	kend = k;
-	while (kend < close && !conf_is_blank(*kend))
+	while (kend < close && !ini_is_blank(*kend))
 		kend++;
 	n = kend;
-	while (n < close && conf_is_blank(*n))
+	while (n < close && ini_is_blank(*n))
 		n++;
 	nend = close;
-	while (nend > n && conf_is_blank(nend[-1]))
+	while (nend > n && ini_is_blank(nend[-1]))
 		nend--;
 	for (const char *t = n; t < nend; t++)
-		if (conf_is_blank(*t))
-			return conf_fail(p->err, -EINVAL, file, line,
+		if (ini_is_blank(*t))
+			return ini_fail(p->err, -EINVAL, file, line,
 					 "a section name cannot contain blanks");
 
-	for (size_t i = 0; i < sizeof(conf_kinds) / sizeof(conf_kinds[0]); i++) {
-		if (strlen(conf_kinds[i].kind) == (size_t)(kend - k) &&
-		    memcmp(conf_kinds[i].kind, k, (size_t)(kend - k)) == 0) {
-			kinfo = &conf_kinds[i];
-			named = conf_kinds[i].named;
+	for (size_t i = 0; i < sizeof(ini_kinds) / sizeof(ini_kinds[0]); i++) {
+		if (strlen(ini_kinds[i].kind) == (size_t)(kend - k) &&
+		    memcmp(ini_kinds[i].kind, k, (size_t)(kend - k)) == 0) {
+			kinfo = &ini_kinds[i];
+			named = ini_kinds[i].named;
 		}
 	}
 	if (!kinfo)
-		return conf_fail(p->err, -EINVAL, file, line,
+		return ini_fail(p->err, -EINVAL, file, line,
 				 "unknown section [%.*s] (daemon, target NAME or notifier NAME)",
 				 (int)(kend - k) > 40 ? 40 : (int)(kend - k), k);
 	snprintf(kind, sizeof(kind), "%.*s", (int)(kend - k), k);
 	if (named && n == nend)
-		return conf_fail(p->err, -EINVAL, file, line, "[%s] needs a name: [%s NAME]",
+		return ini_fail(p->err, -EINVAL, file, line, "[%s] needs a name: [%s NAME]",
 				 kind, kind);
 	if (!named && n != nend)
-		return conf_fail(p->err, -EINVAL, file, line, "[%s] takes no name", kind);
-	if (named && !conf_valid_name(n, (size_t)(nend - n)))
-		return conf_fail(p->err, -EINVAL, file, line,
+		return ini_fail(p->err, -EINVAL, file, line, "[%s] takes no name", kind);
+	if (named && !ini_valid_name(n, (size_t)(nend - n)))
+		return ini_fail(p->err, -EINVAL, file, line,
 				 "invalid %s name: use 1-%d of A-Z a-z 0-9 _ . - (not starting "
 				 "with . or -)",
 				 kind, CONF_NAME_MAX);
 	if (named)
 		snprintf(name, sizeof(name), "%.*s", (int)(nend - n), n);
-	r = conf_add_section(p, kind, named ? name : NULL, file, line, &idx);
+	r = ini_add_section(p, kind, named ? name : NULL, file, line, &idx);
 	if (r < 0)
 		return r;
 	*section = (ssize_t)idx;
 	return 0;
 }
 
-static int conf_parse_line(struct conf_parser *p, const char *s, const char *end,
+static int ini_parse_line(struct ini_parser *p, const char *s, const char *end,
 			   const char *file, int line, bool file_private, ssize_t *section)
 {
 	const char *k = s, *kend, *eq;
@@ -553,30 +553,30 @@ static int conf_parse_line(struct conf_parser *p, const char *s, const char *end
 	int r;
 
 	if (*s == '[')
-		return conf_parse_header(p, s, end, file, line, section);
+		return ini_parse_header(p, s, end, file, line, section);
 	kend = k;
-	while (kend < end && conf_is_word_char(*kend))
+	while (kend < end && ini_is_word_char(*kend))
 		kend++;
 	eq = kend;
-	while (eq < end && conf_is_blank(*eq))
+	while (eq < end && ini_is_blank(*eq))
 		eq++;
 	if (kend == k || eq == end || *eq != '=')
-		return conf_fail(p->err, -EINVAL, file, line,
+		return ini_fail(p->err, -EINVAL, file, line,
 				 "expected 'key = value', a [section] or a comment");
 	key = strndup(k, (size_t)(kend - k));
 	if (!key)
 		return error_set(p->err, -ENOMEM, "%s:%d: out of memory", file, line);
-	r = conf_parse_value(p, eq + 1, end, file, line, key, &value);
+	r = ini_parse_value(p, eq + 1, end, file, line, key, &value);
 	if (r < 0)
 		goto out;
 	if (strcmp(key, "include") == 0) {
 		char *path;
 
 		if (!value[0]) {
-			r = conf_fail(p->err, -EINVAL, file, line, "include needs a path");
+			r = ini_fail(p->err, -EINVAL, file, line, "include needs a path");
 			goto out;
 		}
-		path = conf_resolve(file, value);
+		path = ini_resolve(file, value);
 		if (!path) {
 			r = error_set(p->err, -ENOMEM, "%s:%d: out of memory", file, line);
 			goto out;
@@ -584,16 +584,16 @@ static int conf_parse_line(struct conf_parser *p, const char *s, const char *end
 		/* Keys of the included file before its first header belong to the
 		 * current section; afterwards this file continues in its own. */
 		ssize_t inner = *section;
-		r = conf_include_path(p, path, file, line, &inner);
+		r = ini_include_path(p, path, file, line, &inner);
 		free(path);
 		goto out;
 	}
 	if (*section < 0) {
-		r = conf_fail(p->err, -EINVAL, file, line,
+		r = ini_fail(p->err, -EINVAL, file, line,
 			      "key '%s' outside a section (only include may be)", key);
 		goto out;
 	}
-	r = conf_add_kv(p, (size_t)*section, key, value, file, line, file_private);
+	r = ini_add_kv(p, (size_t)*section, key, value, file, line, file_private);
 	if (r < 0) {
 		r = error_set(p->err, r, "%s:%d: out of memory", file, line);
 		goto out;
@@ -605,7 +605,7 @@ out:
 	return r;
 }
 
-static int conf_parse_text(struct conf_parser *p, const char *text, size_t len,
+static int ini_parse_text(struct ini_parser *p, const char *text, size_t len,
 			   const char *file, bool file_private, ssize_t *section)
 {
 	const char *s = text, *end = text + len;
@@ -624,10 +624,10 @@ static int conf_parse_text(struct conf_parser *p, const char *text, size_t len,
 		line++;
 		if (lend > s && lend[-1] == '\r')
 			lend--;
-		while (t < lend && conf_is_blank(*t))
+		while (t < lend && ini_is_blank(*t))
 			t++;
 		if (t < lend && *t != '#' && *t != ';') {
-			r = conf_parse_line(p, t, lend, file, line, file_private, section);
+			r = ini_parse_line(p, t, lend, file, line, file_private, section);
 			if (r < 0)
 				return r;
 		}
@@ -638,72 +638,72 @@ static int conf_parse_text(struct conf_parser *p, const char *text, size_t len,
 
 /* ------------------------------------------------------------ public */
 
-static int conf_new(struct conf **ret)
+static int ini_new(struct ini **ret)
 {
 	*ret = calloc(1, sizeof(**ret));
 	return *ret ? 0 : -ENOMEM;
 }
 
-int conf_load(const char *path, struct conf **ret, struct error *err)
+int ini_load(const char *path, struct ini **ret, struct error *err)
 {
-	struct conf_parser p = { .err = err };
+	struct ini_parser p = { .err = err };
 	ssize_t section = -1;
 	int fd, r;
 
-	if (conf_new(&p.c) < 0)
+	if (ini_new(&p.c) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		r = error_set(err, -errno, "%s: %s", path, strerror(errno));
-		conf_free(p.c);
+		ini_free(p.c);
 		return r;
 	}
-	r = conf_parse_fd(&p, fd, path, NULL, 0, &section);
+	r = ini_parse_fd(&p, fd, path, NULL, 0, &section);
 	if (r < 0) {
-		conf_free(p.c);
+		ini_free(p.c);
 		return r;
 	}
 	*ret = p.c;
 	return 0;
 }
 
-int conf_parse(const char *text, size_t len, const char *name, struct conf **ret,
+int ini_parse(const char *text, size_t len, const char *name, struct ini **ret,
 	       struct error *err)
 {
-	struct conf_parser p = { .err = err };
+	struct ini_parser p = { .err = err };
 	ssize_t section = -1;
 	const char *file;
 	char *copy;
 	int r;
 
-	if (conf_new(&p.c) < 0)
+	if (ini_new(&p.c) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
-	file = conf_intern(p.c, name);
-	/* conf_parse_text wants a NUL after the text (utf8 and strchr safety). */
+	file = ini_intern(p.c, name);
+	/* ini_parse_text wants a NUL after the text (utf8 and strchr safety). */
 	copy = malloc(len + 1);
 	if (!file || !copy) {
 		free(copy);
-		conf_free(p.c);
+		ini_free(p.c);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
 	memcpy(copy, text, len);
 	copy[len] = '\0';
-	r = conf_parse_text(&p, copy, len, file, true, &section);
+	r = ini_parse_text(&p, copy, len, file, true, &section);
 	free(copy);
 	if (r < 0) {
-		conf_free(p.c);
+		ini_free(p.c);
 		return r;
 	}
 	*ret = p.c;
 	return 0;
 }
 
-void conf_free(struct conf *c)
+void ini_free(struct ini *c)
 {
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n_sections; i++) {
-		struct conf_section *s = &c->sections[i];
+		struct ini_section *s = &c->sections[i];
 
 		for (size_t j = 0; j < s->n_kv; j++) {
 			free(s->kv[j].key);
@@ -724,10 +724,10 @@ void conf_free(struct conf *c)
 	free(c);
 }
 
-const struct conf_section *conf_find(const struct conf *c, const char *kind, const char *name)
+const struct ini_section *ini_find(const struct ini *c, const char *kind, const char *name)
 {
 	for (size_t i = 0; i < c->n_sections; i++) {
-		const struct conf_section *s = &c->sections[i];
+		const struct ini_section *s = &c->sections[i];
 
 		if (strcmp(s->kind, kind) != 0)
 			continue;
@@ -737,7 +737,7 @@ const struct conf_section *conf_find(const struct conf *c, const char *kind, con
 	return NULL;
 }
 
-const struct conf_kv *conf_get(const struct conf_section *s, const char *key)
+const struct ini_kv *ini_get(const struct ini_section *s, const char *key)
 {
 	for (size_t i = s->n_kv; i-- > 0;)
 		if (strcmp(s->kv[i].key, key) == 0)
@@ -746,69 +746,69 @@ const struct conf_kv *conf_get(const struct conf_section *s, const char *key)
 }
 
 /* The first line of an open secret file (fd consumed), without its line end. */
-static int conf_read_secret_fd(const struct conf_kv *kv, int fd, const char *what,
+static int ini_read_secret_fd(const struct ini_kv *kv, int fd, const char *what,
 			       char **ret, struct error *err)
 {
 	char *buf;
 	size_t len;
-	int r = conf_read_fd(fd, CONF_SECRET_MAX, &buf, &len);
+	int r = ini_read_fd(fd, CONF_SECRET_MAX, &buf, &len);
 
 	if (r == -EFBIG)
-		return conf_error(kv, err, r, "%s is larger than %d bytes, not a secret", what,
+		return ini_error(kv, err, r, "%s is larger than %d bytes, not a secret", what,
 				  CONF_SECRET_MAX);
 	if (r < 0)
-		return conf_error(kv, err, r, "%s: %s", what, strerror(-r));
+		return ini_error(kv, err, r, "%s: %s", what, strerror(-r));
 	len = strcspn(buf, "\r\n");
 	buf[len] = '\0';
 	if (len == 0 || memchr(buf, '\0', len) != NULL) {
 		free(buf);
-		return conf_error(kv, err, -EINVAL, "%s: the first line is empty", what);
+		return ini_error(kv, err, -EINVAL, "%s: the first line is empty", what);
 	}
 	*ret = buf;
 	return 0;
 }
 
-int conf_secret(const struct conf_kv *kv, char **ret, struct error *err)
+int ini_secret(const struct ini_kv *kv, char **ret, struct error *err)
 {
 	const char *v = kv->value;
 
 	if (strncmp(v, "file:", 5) == 0) {
-		char *path = conf_resolve(kv->file, v + 5);
+		char *path = ini_resolve(kv->file, v + 5);
 		struct stat st;
 		int fd, r;
 
 		if (!path)
-			return conf_error(kv, err, -ENOMEM, "out of memory");
+			return ini_error(kv, err, -ENOMEM, "out of memory");
 		if (!v[5]) {
 			free(path);
-			return conf_error(kv, err, -EINVAL, "file: needs a path");
+			return ini_error(kv, err, -EINVAL, "file: needs a path");
 		}
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0) {
-			r = conf_error(kv, err, -errno, "secret file %s: %s", path, strerror(errno));
+			r = ini_error(kv, err, -errno, "secret file %s: %s", path, strerror(errno));
 			free(path);
 			return r;
 		}
 		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 			close(fd);
-			r = conf_error(kv, err, -EINVAL, "secret file %s is not a regular file",
+			r = ini_error(kv, err, -EINVAL, "secret file %s is not a regular file",
 				       path);
 			free(path);
 			return r;
 		}
-		if (!conf_stat_private(&st)) {
+		if (!ini_stat_private(&st)) {
 			struct error inner;
 
 			close(fd);
-			conf_not_private(&inner, path, &st);
-			r = conf_error(kv, err, -EACCES, "secret file %s", inner.text);
+			ini_not_private(&inner, path, &st);
+			r = ini_error(kv, err, -EACCES, "secret file %s", inner.text);
 			free(path);
 			return r;
 		}
 		char what[PATH_MAX + 16];
 		snprintf(what, sizeof(what), "secret file %s", path);
 		free(path);
-		return conf_read_secret_fd(kv, fd, what, ret, err);
+		return ini_read_secret_fd(kv, fd, what, ret, err);
 	}
 	if (strncmp(v, "credential:", 11) == 0) {
 		const char *name = v + 11, *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -817,44 +817,44 @@ int conf_secret(const struct conf_kv *kv, char **ret, struct error *err)
 
 		if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 ||
 		    strcmp(name, "..") == 0)
-			return conf_error(kv, err, -EINVAL,
+			return ini_error(kv, err, -EINVAL,
 					  "credential: needs a credential name without '/'");
 		if (!dir || !dir[0])
-			return conf_error(kv, err, -ENOENT,
+			return ini_error(kv, err, -ENOENT,
 					  "credential '%s': $CREDENTIALS_DIRECTORY is not set "
 					  "(run under systemd with LoadCredential= or "
 					  "SetCredentialEncrypted=)",
 					  name);
 		if (asprintf(&path, "%s/%s", dir, name) < 0)
-			return conf_error(kv, err, -ENOMEM, "out of memory");
+			return ini_error(kv, err, -ENOMEM, "out of memory");
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 		free(path);
 		if (fd < 0)
-			return conf_error(kv, err, -errno, "credential '%s': %s", name,
+			return ini_error(kv, err, -errno, "credential '%s': %s", name,
 					  strerror(errno));
 		snprintf(what, sizeof(what), "credential '%s'", name);
-		r = conf_read_secret_fd(kv, fd, what, ret, err);
+		r = ini_read_secret_fd(kv, fd, what, ret, err);
 		return r;
 	}
 	if (!v[0])
-		return conf_error(kv, err, -EINVAL, "empty");
+		return ini_error(kv, err, -EINVAL, "empty");
 	if (!kv->file_private)
-		return conf_error(kv, err, -EACCES,
+		return ini_error(kv, err, -EACCES,
 				  "holds an inline secret, but %s can be read by group or "
 				  "others: chmod 600 it, or use file:PATH or credential:NAME",
 				  kv->file);
 	*ret = strdup(v);
 	if (!*ret)
-		return conf_error(kv, err, -ENOMEM, "out of memory");
+		return ini_error(kv, err, -ENOMEM, "out of memory");
 	return 0;
 }
 
-char *conf_path(const struct conf_kv *kv)
+char *ini_path(const struct ini_kv *kv)
 {
-	return conf_resolve(kv->file, kv->value);
+	return ini_resolve(kv->file, kv->value);
 }
 
-int conf_bool(const struct conf_kv *kv, bool *ret, struct error *err)
+int ini_bool(const struct ini_kv *kv, bool *ret, struct error *err)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };
 	static const char *const no[] = { "false", "no", "off", "0" };
@@ -869,10 +869,10 @@ int conf_bool(const struct conf_kv *kv, bool *ret, struct error *err)
 			return 0;
 		}
 	}
-	return conf_error(kv, err, -EINVAL, "expected true or false, not '%s'", kv->value);
+	return ini_error(kv, err, -EINVAL, "expected true or false, not '%s'", kv->value);
 }
 
-int conf_int(const struct conf_kv *kv, long long min, long long max, long long *ret,
+int ini_int(const struct ini_kv *kv, long long min, long long max, long long *ret,
 	     struct error *err)
 {
 	char *end;
@@ -881,13 +881,13 @@ int conf_int(const struct conf_kv *kv, long long min, long long max, long long *
 	errno = 0;
 	v = strtoll(kv->value, &end, 10);
 	if (!kv->value[0] || *end || errno || v < min || v > max)
-		return conf_error(kv, err, -EINVAL, "expected an integer from %lld to %lld", min,
+		return ini_error(kv, err, -EINVAL, "expected an integer from %lld to %lld", min,
 				  max);
 	*ret = v;
 	return 0;
 }
 
-int conf_duration_ms(const struct conf_kv *kv, long long min_ms, long long max_ms,
+int ini_duration_ms(const struct ini_kv *kv, long long min_ms, long long max_ms,
 		     long long *ret, struct error *err)
 {
 	static const struct {
@@ -907,7 +907,7 @@ int conf_duration_ms(const struct conf_kv *kv, long long min_ms, long long max_m
 	v = strtod(s, &end);
 	if (errno || !isfinite(v))
 		goto bad;
-	while (conf_is_blank(*end))
+	while (ini_is_blank(*end))
 		end++;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].unit) == 0) {
@@ -920,7 +920,7 @@ int conf_duration_ms(const struct conf_kv *kv, long long min_ms, long long max_m
 		}
 	}
 bad:
-	return conf_error(kv, err, -EINVAL,
+	return ini_error(kv, err, -EINVAL,
 			  "expected a duration from %lld ms to %lld s, like 30s, 5m or 2h",
 			  min_ms, max_ms / 1000);
 }

@@ -12,7 +12,7 @@
 
 #include "alert.h"
 #include "cli.h"
-#include "conf.h"
+#include "ini.h"
 #include "http.h"
 #include "notify.h"
 #include "outbox.h"
@@ -37,7 +37,7 @@ static const char *status_word(enum notify_status s)
 
 /* The loop, the HTTP client and the config every command here needs. */
 struct alert_env {
-	struct conf *conf;
+	struct ini *conf;
 	struct event_base *base;
 	struct notify_env env;
 	struct event *sigint, *sigterm;
@@ -59,7 +59,7 @@ static int env_open(const struct cli *c, const char *command, struct alert_env *
 		cli_fail("%s needs --config FILE", command);
 		return -1;
 	}
-	if (conf_load(c->config, &ae->conf, &err) < 0) {
+	if (ini_load(c->config, &ae->conf, &err) < 0) {
 		cli_fail("%s", err.text);
 		return -1;
 	}
@@ -94,7 +94,7 @@ static void env_close(struct alert_env *ae)
 	http_client_free(ae->env.http);
 	if (ae->base)
 		event_base_free(ae->base);
-	conf_free(ae->conf);
+	ini_free(ae->conf);
 }
 
 /* ------------------------------------------------------------ test-alert */
@@ -120,7 +120,7 @@ int cli_cmd_test_alert(const struct cli *c, int argc, char **argv)
 	struct timeval guard = { TEST_ALERT_GUARD_S, 0 };
 	struct test_send t = { 0 };
 	struct notify_channel *ch = NULL;
-	const struct conf_section *s;
+	const struct ini_section *s;
 	struct alert_env ae;
 	struct alert *a = NULL;
 	struct error err;
@@ -138,7 +138,7 @@ int cli_cmd_test_alert(const struct cli *c, int argc, char **argv)
 	}
 	if (env_open(c, "test-alert", &ae) < 0)
 		goto out;
-	s = conf_find(ae.conf, "notifier", c->channel);
+	s = ini_find(ae.conf, "notifier", c->channel);
 	if (!s) {
 		cli_fail("%s: no [notifier %s] section", c->config, c->channel);
 		goto out;
@@ -358,7 +358,7 @@ int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv)
 	if (env_open(c, "outbox-drain", &ae) < 0)
 		goto out;
 	outbox_options_init(&o);
-	if (outbox_options_from_conf(&o, conf_find(ae.conf, "daemon", NULL), &err) < 0) {
+	if (outbox_options_from_conf(&o, ini_find(ae.conf, "daemon", NULL), &err) < 0) {
 		cli_fail("%s", err.text);
 		goto out;
 	}
@@ -368,7 +368,7 @@ int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv)
 		goto out;
 	}
 	for (size_t i = 0; i < ae.conf->n_sections; i++) {
-		const struct conf_section *s = &ae.conf->sections[i];
+		const struct ini_section *s = &ae.conf->sections[i];
 
 		if (strcmp(s->kind, "notifier") != 0)
 			continue;

@@ -8,7 +8,7 @@
 
 #include "alert.h"
 #include "cli.h"
-#include "conf.h"
+#include "ini.h"
 #include "fileio.h"
 #include "notify.h"
 
@@ -17,16 +17,16 @@ static int render_configured(const struct cli *c, const struct alert *a, char **
 {
 	struct notify_env env = { 0 };
 	struct notify_channel *ch = NULL;
-	const struct conf_section *s;
-	struct conf *conf = NULL;
+	const struct ini_section *s;
+	struct ini *conf = NULL;
 	struct error err;
 	int r = -1;
 
-	if (conf_load(c->config, &conf, &err) < 0) {
+	if (ini_load(c->config, &conf, &err) < 0) {
 		cli_fail("%s", err.text);
 		return -1;
 	}
-	s = conf_find(conf, "notifier", c->channel);
+	s = ini_find(conf, "notifier", c->channel);
 	if (!s)
 		cli_fail("%s: no [notifier %s] section", c->config, c->channel);
 	else if (notify_channel_new(&env, s, &ch, &err) < 0)
@@ -36,7 +36,7 @@ static int render_configured(const struct cli *c, const struct alert *a, char **
 	else
 		r = 0;
 	notify_channel_free(ch);
-	conf_free(conf);
+	ini_free(conf);
 	return r;
 }
 
