@@ -105,67 +105,6 @@ int notify_render_type(const char *type, const struct alert *a, char **ret_body,
 
 /* ------------------------------------------------------------ text helpers */
 
-void notify_buf_put(struct notify_buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *ns;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		ns = realloc(b->s, cap);
-		if (!ns) {
-			b->failed = true;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-void notify_buf_puts(struct notify_buf *b, const char *s)
-{
-	notify_buf_put(b, s, strlen(s));
-}
-
-void notify_buf_printf(struct notify_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->failed = true;
-		return;
-	}
-	notify_buf_put(b, s, (size_t)n);
-	free(s);
-}
-
-char *notify_buf_take(struct notify_buf *b)
-{
-	char *s = b->failed ? NULL : b->s ? b->s : strdup("");
-
-	if (b->failed)
-		free(b->s);
-	memset(b, 0, sizeof(*b));
-	return s;
-}
-
-void notify_buf_done(struct notify_buf *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof(*b));
-}
-
 bool notify_id_is_token(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
@@ -197,7 +136,7 @@ static size_t notify_piece_units(const char *piece, size_t len)
 	return u;
 }
 
-void notify_escape_cut(struct notify_buf *b, const char *s, size_t max, notify_escape_fn fn)
+void notify_escape_cut(struct strbuf *b, const char *s, size_t max, notify_escape_fn fn)
 {
 	size_t total = 0, units = 0, len, adv;
 	const char *p, *piece;
@@ -212,10 +151,10 @@ void notify_escape_cut(struct notify_buf *b, const char *s, size_t max, notify_e
 		piece = fn(p, &len, &adv);
 		u = notify_piece_units(piece, len);
 		if (total > max && units + u + 1 > max) {
-			notify_buf_puts(b, "\xe2\x80\xa6");
+			strbuf_puts(b, "\xe2\x80\xa6");
 			return;
 		}
-		notify_buf_put(b, piece, len);
+		strbuf_put(b, piece, len);
 		units += u;
 	}
 }
@@ -509,7 +448,7 @@ void notify_http_done(struct notify_http *h)
  * Done on whole texts before they are cut, so no part of a secret can survive a cut. */
 static char *notify_redacted(const char *s, const char *const *secrets, size_t n)
 {
-	struct notify_buf b = { 0 };
+	struct strbuf b = { 0 };
 	char *cur = strdup(s);
 
 	for (size_t i = 0; cur && i < n; i++) {
@@ -520,13 +459,13 @@ static char *notify_redacted(const char *s, const char *const *secrets, size_t n
 			continue;
 		/* Searching goes on after each replacement, never into it. */
 		while ((hit = strstr(p, secrets[i]))) {
-			notify_buf_put(&b, p, (size_t)(hit - p));
-			notify_buf_puts(&b, "[redacted]");
+			strbuf_put(&b, p, (size_t)(hit - p));
+			strbuf_puts(&b, "[redacted]");
 			p = hit + sl;
 		}
-		notify_buf_puts(&b, p);
+		strbuf_puts(&b, p);
 		free(cur);
-		cur = notify_buf_take(&b);
+		cur = strbuf_take(&b);
 	}
 	return cur;
 }

@@ -10,6 +10,7 @@
 #include "alert.h"
 #include "ini.h"
 #include "error.h"
+#include "strbuf.h"
 
 struct http_client;
 struct http_response;
@@ -155,26 +156,12 @@ void notify_classify_http(const struct http_response *res, const char *const *se
 /* An alert id fit for a header: 1-100 of [A-Za-z0-9_.-]. */
 bool notify_id_is_token(const char *id);
 
-/* A growing string for renderers; errors are sticky (b->failed) and reported by take. */
-struct notify_buf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-void notify_buf_put(struct notify_buf *b, const char *s, size_t n);
-void notify_buf_puts(struct notify_buf *b, const char *s);
-void notify_buf_printf(struct notify_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* The string (malloc'd, "" when empty), or NULL after a failure; b is reset. */
-char *notify_buf_take(struct notify_buf *b);
-void notify_buf_done(struct notify_buf *b);
-
 /* Escaping for a channel: the bytes that stand for the character at p
  * (*ret_len of them), and how many bytes of p that character takes. */
 typedef const char *(*notify_escape_fn)(const char *p, size_t *ret_len, size_t *ret_advance);
 /* Appends s escaped by fn, at most max units long counting the escapes; cut
  * only between whole characters and escapes, ending in "…" when cut. */
-void notify_escape_cut(struct notify_buf *b, const char *s, size_t max, notify_escape_fn fn);
+void notify_escape_cut(struct strbuf *b, const char *s, size_t max, notify_escape_fn fn);
 
 /* A message title (unescaped): "Schema drift on billing (production)",
  * "Cannot monitor billing", "Recovered: billing", "Test alert from schemadrift". */

@@ -35,93 +35,6 @@
  * "=?UTF-8?B?" and "?=" makes 68, so "Subject: " + one word stays within 78. */
 #define EWORD_RAW 42
 
-/* ---------------------------------------------------------------- buffers */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_grow(struct buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-}
-
-static void buf_addn(struct buf *b, const char *s, size_t n)
-{
-	buf_grow(b, n);
-	if (b->oom)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_add(struct buf *b, const char *s)
-{
-	buf_addn(b, s, strlen(s));
-}
-
-static void buf_addc(struct buf *b, char c)
-{
-	buf_addn(b, &c, 1);
-}
-
-static void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_addf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	buf_grow(b, (size_t)n);
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-static void buf_done(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Hands over the string (never NULL on success); -ENOMEM if anything failed. */
-static int buf_take(struct buf *b, char **ret)
-{
-	if (b->oom || (!b->p && (buf_addn(b, "", 0), b->oom))) {
-		buf_done(b);
-		return -ENOMEM;
-	}
-	*ret = b->p;
-	memset(b, 0, sizeof(*b));
-	return 0;
-}
-
 /* ------------------------------------------------------ text from the database */
 
 static unsigned long utf8_decode(const unsigned char *p, size_t len)
@@ -142,30 +55,30 @@ static bool invisible_format(unsigned long cp)
 	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x0085;
 }
 
-static void put_escaped_char(struct buf *b, unsigned char c, bool html)
+static void put_escaped_char(struct strbuf *b, unsigned char c, bool html)
 {
 	if (!html) {
-		buf_addc(b, (char)c);
+		strbuf_putc(b, (char)c);
 		return;
 	}
 	switch (c) {
 	case '&':
-		buf_add(b, "&amp;");
+		strbuf_puts(b, "&amp;");
 		break;
 	case '<':
-		buf_add(b, "&lt;");
+		strbuf_puts(b, "&lt;");
 		break;
 	case '>':
-		buf_add(b, "&gt;");
+		strbuf_puts(b, "&gt;");
 		break;
 	case '"':
-		buf_add(b, "&quot;");
+		strbuf_puts(b, "&quot;");
 		break;
 	case '\'':
-		buf_add(b, "&#39;");
+		strbuf_puts(b, "&#39;");
 		break;
 	default:
-		buf_addc(b, (char)c);
+		strbuf_putc(b, (char)c);
 	}
 }
 
@@ -178,7 +91,7 @@ static void put_escaped_char(struct buf *b, unsigned char c, bool html)
  * followed by indent; otherwise they are shown as \n and \t, so a name can
  * never start a line of its own in the message.
  */
-static void put_text(struct buf *b, const char *s, const char *indent, bool html)
+static void put_text(struct strbuf *b, const char *s, const char *indent, bool html)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
@@ -191,26 +104,26 @@ static void put_text(struct buf *b, const char *s, const char *indent, bool html
 		}
 		if (*p == '\n') {
 			if (indent) {
-				buf_addc(b, '\n');
-				buf_add(b, indent);
+				strbuf_putc(b, '\n');
+				strbuf_puts(b, indent);
 			} else {
-				buf_add(b, "\\n");
+				strbuf_puts(b, "\\n");
 			}
 			p++;
 			continue;
 		}
 		if (*p == '\t' && indent) {
-			buf_addc(b, '\t');
+			strbuf_putc(b, '\t');
 			p++;
 			continue;
 		}
 		if (*p < 0x20 || *p == 0x7f) {
 			if (*p == '\r')
-				buf_add(b, "\\r");
+				strbuf_puts(b, "\\r");
 			else if (*p == '\t')
-				buf_add(b, "\\t");
+				strbuf_puts(b, "\\t");
 			else
-				buf_addf(b, "\\x%02x", *p);
+				strbuf_printf(b, "\\x%02x", *p);
 			p++;
 			continue;
 		}
@@ -221,14 +134,14 @@ static void put_text(struct buf *b, const char *s, const char *indent, bool html
 		}
 		len = utf8_char_len(p);
 		if (len == 0) {
-			buf_add(b, "\xef\xbf\xbd"); /* U+FFFD */
+			strbuf_puts(b, "\xef\xbf\xbd"); /* U+FFFD */
 			p++;
 			continue;
 		}
 		if (invisible_format(utf8_decode(p, len)))
-			buf_addf(b, "\\u%04lx", utf8_decode(p, len));
+			strbuf_printf(b, "\\u%04lx", utf8_decode(p, len));
 		else
-			buf_addn(b, (const char *)p, len);
+			strbuf_put(b, (const char *)p, len);
 		p += len;
 	}
 }
@@ -238,7 +151,7 @@ static void put_text(struct buf *b, const char *s, const char *indent, bool html
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static void put_base64(struct buf *b, const unsigned char *s, size_t n)
+static void put_base64(struct strbuf *b, const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned long v = (unsigned long)s[i] << 16;
@@ -248,10 +161,10 @@ static void put_base64(struct buf *b, const unsigned char *s, size_t n)
 			v |= (unsigned long)s[i + 1] << 8;
 		if (left > 2)
 			v |= s[i + 2];
-		buf_addc(b, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(b, b64_alphabet[(v >> 12) & 63]);
-		buf_addc(b, left > 1 ? b64_alphabet[(v >> 6) & 63] : '=');
-		buf_addc(b, left > 2 ? b64_alphabet[v & 63] : '=');
+		strbuf_putc(b, b64_alphabet[(v >> 18) & 63]);
+		strbuf_putc(b, b64_alphabet[(v >> 12) & 63]);
+		strbuf_putc(b, left > 1 ? b64_alphabet[(v >> 6) & 63] : '=');
+		strbuf_putc(b, left > 2 ? b64_alphabet[v & 63] : '=');
 	}
 }
 
@@ -263,32 +176,29 @@ static void put_base64(struct buf *b, const unsigned char *s, size_t n)
 static char *header_text(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct buf b = { 0 };
-	char *ret = NULL;
+	struct strbuf b = { 0 };
 
 	while (*p) {
 		size_t len;
 
 		if (*p < 0x20 || *p == 0x7f) {
-			buf_addc(&b, ' ');
+			strbuf_putc(&b, ' ');
 			p++;
 			continue;
 		}
 		len = utf8_char_len(p);
 		if (len == 0) {
-			buf_add(&b, "\xef\xbf\xbd");
+			strbuf_puts(&b, "\xef\xbf\xbd");
 			p++;
 			continue;
 		}
 		if (len > 1 && invisible_format(utf8_decode(p, len)))
-			buf_addc(&b, ' ');
+			strbuf_putc(&b, ' ');
 		else
-			buf_addn(&b, (const char *)p, len);
+			strbuf_put(&b, (const char *)p, len);
 		p += len;
 	}
-	if (buf_take(&b, &ret) < 0)
-		return NULL;
-	return ret;
+	return strbuf_take(&b);
 }
 
 static bool plain_ascii(const char *s)
@@ -304,7 +214,7 @@ static bool plain_ascii(const char *s)
  * UTF-8 characters, folded onto continuation lines (CRLF SP) after the first.
  * s must be valid UTF-8 (header_text's output).
  */
-static void put_encoded_words(struct buf *b, const char *s)
+static void put_encoded_words(struct strbuf *b, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	bool first = true;
@@ -321,10 +231,10 @@ static void put_encoded_words(struct buf *b, const char *s)
 			n += len;
 		}
 		if (!first)
-			buf_add(b, "\r\n ");
-		buf_add(b, "=?UTF-8?B?");
+			strbuf_puts(b, "\r\n ");
+		strbuf_puts(b, "=?UTF-8?B?");
 		put_base64(b, p, n);
-		buf_add(b, "?=");
+		strbuf_puts(b, "?=");
 		first = false;
 		p += n;
 	}
@@ -335,15 +245,15 @@ static void put_encoded_words(struct buf *b, const char *s)
  * blanks that follow a word so lines stay within 78 where the words allow
  * (unfolding gives back the exact text); anything else as encoded-words.
  */
-static void put_unstructured_header(struct buf *b, const char *name, const char *text)
+static void put_unstructured_header(struct strbuf *b, const char *name, const char *text)
 {
 	size_t col = strlen(name) + 2;
 
-	buf_add(b, name);
-	buf_add(b, ": ");
+	strbuf_puts(b, name);
+	strbuf_puts(b, ": ");
 	if (!plain_ascii(text)) {
 		put_encoded_words(b, text);
-		buf_add(b, "\r\n");
+		strbuf_puts(b, "\r\n");
 		return;
 	}
 	for (const char *p = text; *p;) {
@@ -352,14 +262,14 @@ static void put_unstructured_header(struct buf *b, const char *name, const char 
 
 		n += strcspn(p + n, " ");
 		if (col + n > HEADER_WIDTH && p != text && p[-1] != ' ' && *p == ' ') {
-			buf_add(b, "\r\n");
+			strbuf_puts(b, "\r\n");
 			col = 0;
 		}
-		buf_addn(b, p, n);
+		strbuf_put(b, p, n);
 		col += n;
 		p += n;
 	}
-	buf_add(b, "\r\n");
+	strbuf_puts(b, "\r\n");
 }
 
 /* ----------------------------------------------------------------- mailboxes */
@@ -493,7 +403,7 @@ bad:
 }
 
 /* A display name: atoms as they are, other printable ASCII quoted, the rest RFC 2047. */
-static void put_phrase(struct buf *b, const char *name)
+static void put_phrase(struct strbuf *b, const char *name)
 {
 	bool atoms = true, ascii = true;
 
@@ -504,53 +414,53 @@ static void put_phrase(struct buf *b, const char *name)
 			atoms = false;
 	}
 	if (ascii && atoms && !strstr(name, "=?"))
-		buf_add(b, name);
+		strbuf_puts(b, name);
 	else if (ascii && !strstr(name, "=?"))
-		buf_addf(b, "\"%s\"", name); /* '"' and '\\' were refused by mailbox_parse */
+		strbuf_printf(b, "\"%s\"", name); /* '"' and '\\' were refused by mailbox_parse */
 	else
 		put_encoded_words(b, name);
 }
 
-static void put_mailbox(struct buf *b, const struct mailbox *m)
+static void put_mailbox(struct strbuf *b, const struct mailbox *m)
 {
 	if (m->name) {
 		put_phrase(b, m->name);
-		buf_addf(b, " <%s>", m->addr);
+		strbuf_printf(b, " <%s>", m->addr);
 	} else {
-		buf_add(b, m->addr);
+		strbuf_puts(b, m->addr);
 	}
 }
 
 /* An address-list header, folded between addresses. */
-static void put_address_header(struct buf *b, const char *name, const struct mailbox *list,
+static void put_address_header(struct strbuf *b, const char *name, const struct mailbox *list,
 			       size_t n)
 {
 	size_t col;
 
-	buf_add(b, name);
-	buf_add(b, ":");
+	strbuf_puts(b, name);
+	strbuf_puts(b, ":");
 	col = strlen(name) + 1;
 	for (size_t i = 0; i < n; i++) {
-		struct buf one = { 0 };
+		struct strbuf one = { 0 };
 
 		put_mailbox(&one, &list[i]);
-		if (one.oom) {
-			b->oom = true;
-			buf_done(&one);
+		if (one.failed) {
+			b->failed = true;
+			strbuf_done(&one);
 			return;
 		}
 		if (i > 0 && col + 2 + one.len > HEADER_WIDTH) {
-			buf_add(b, ",\r\n ");
+			strbuf_puts(b, ",\r\n ");
 			col = 1;
 		} else {
-			buf_add(b, i > 0 ? ", " : " ");
+			strbuf_puts(b, i > 0 ? ", " : " ");
 			col += i > 0 ? 2 : 1;
 		}
-		buf_addn(b, one.p, one.len);
+		strbuf_put(b, one.s, one.len);
 		col += one.len;
-		buf_done(&one);
+		strbuf_done(&one);
 	}
-	buf_add(b, "\r\n");
+	strbuf_puts(b, "\r\n");
 }
 
 /* ---------------------------------------------------------- quoted-printable */
@@ -561,7 +471,7 @@ static void put_address_header(struct buf *b, const char *name, const struct mai
  * A line starting with "." is left to libESMTP, which dot-stuffs every line
  * of the message it sends (headers and body).
  */
-static void put_quoted_printable(struct buf *b, const char *text)
+static void put_quoted_printable(struct strbuf *b, const char *text)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)text;
@@ -586,13 +496,13 @@ static void put_quoted_printable(struct buf *b, const char *text)
 				n = 3;
 			}
 			if (col + n > 75) {
-				buf_add(b, "=\r\n");
+				strbuf_puts(b, "=\r\n");
 				col = 0;
 			}
-			buf_addn(b, tok, n);
+			strbuf_put(b, tok, n);
 			col += n;
 		}
-		buf_add(b, "\r\n");
+		strbuf_puts(b, "\r\n");
 		p = *eol ? eol + 1 : eol;
 	}
 }
@@ -855,7 +765,7 @@ static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, stru
 /* ----------------------------------------------------------------- rendering */
 
 /* RFC 5322 date, independent of the locale. */
-static void put_date(struct buf *b, time_t t)
+static void put_date(struct strbuf *b, time_t t)
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -866,19 +776,19 @@ static void put_date(struct buf *b, time_t t)
 		t = 0;
 		gmtime_r(&t, &tm);
 	}
-	buf_addf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+	strbuf_printf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
 		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The alert id as dot-atom text, for Message-ID and the MIME boundary. */
-static void put_id_token(struct buf *b, const char *id)
+static void put_id_token(struct strbuf *b, const char *id)
 {
 	size_t n = 0;
 
 	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p && n < 64; p++, n++)
-		buf_addc(b, isalnum(*p) || *p == '-' || *p == '_' ? (char)*p : '-');
+		strbuf_putc(b, isalnum(*p) || *p == '-' || *p == '_' ? (char)*p : '-');
 	if (n == 0)
-		buf_add(b, "alert");
+		strbuf_puts(b, "alert");
 }
 
 static const char *severity_label(enum diff_severity s)
@@ -894,22 +804,22 @@ static bool link_is_http(const char *link)
 	       (strncasecmp(link, "https://", 8) == 0 || strncasecmp(link, "http://", 7) == 0);
 }
 
-static void plain_field(struct buf *b, const char *label, const char *value)
+static void plain_field(struct strbuf *b, const char *label, const char *value)
 {
 	if (!value)
 		return;
-	buf_addf(b, "%-13s", label);
+	strbuf_printf(b, "%-13s", label);
 	put_text(b, value, NULL, false);
-	buf_addc(b, '\n');
+	strbuf_putc(b, '\n');
 }
 
-static void render_plain(struct buf *b, const struct alert *a, const char *headline)
+static void render_plain(struct strbuf *b, const struct alert *a, const char *headline)
 {
 	const char *kind = alert_kind_name(a->kind);
 	char line[128];
 
 	put_text(b, headline, NULL, false);
-	buf_add(b, "\n\n");
+	strbuf_puts(b, "\n\n");
 	plain_field(b, "Target:", a->target);
 	plain_field(b, "Environment:", a->environment);
 	plain_field(b, "Alert:", kind ? kind : "?");
@@ -923,55 +833,55 @@ static void render_plain(struct buf *b, const struct alert *a, const char *headl
 	plain_field(b, "Current:", a->to_hash);
 	plain_field(b, "Link:", a->link);
 	if (a->message) {
-		buf_add(b, "\n");
+		strbuf_puts(b, "\n");
 		put_text(b, a->message, "", false);
-		buf_add(b, "\n");
+		strbuf_puts(b, "\n");
 	}
 	if (a->n_changes > 0) {
-		buf_add(b, "\nChanges, most severe first:\n");
+		strbuf_puts(b, "\nChanges, most severe first:\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
 			const struct alert_change *c = &a->changes[i];
 
-			buf_add(b, "  [");
+			strbuf_puts(b, "  [");
 			put_text(b, c->severity, NULL, false);
-			buf_add(b, "] ");
+			strbuf_puts(b, "] ");
 			put_text(b, c->change, NULL, false);
-			buf_add(b, " ");
+			strbuf_puts(b, " ");
 			put_text(b, c->kind, NULL, false);
-			buf_add(b, " ");
+			strbuf_puts(b, " ");
 			put_text(b, c->object, NULL, false);
 			if (c->attribute) {
-				buf_add(b, ": ");
+				strbuf_puts(b, ": ");
 				put_text(b, c->attribute, NULL, false);
 			}
-			buf_add(b, "\n");
+			strbuf_puts(b, "\n");
 			if (c->before) {
-				buf_add(b, "      before: ");
+				strbuf_puts(b, "      before: ");
 				put_text(b, c->before, "              ", false);
-				buf_add(b, "\n");
+				strbuf_puts(b, "\n");
 			}
 			if (c->after) {
-				buf_add(b, "      after:  ");
+				strbuf_puts(b, "      after:  ");
 				put_text(b, c->after, "              ", false);
-				buf_add(b, "\n");
+				strbuf_puts(b, "\n");
 			}
 		}
 		if (a->total_changes > a->n_changes)
-			buf_addf(b, "  ... and %zu more changes\n",
+			strbuf_printf(b, "  ... and %zu more changes\n",
 				 a->total_changes - a->n_changes);
 	}
-	buf_add(b, "\n-- \nschemadrift alert ");
+	strbuf_puts(b, "\n-- \nschemadrift alert ");
 	put_text(b, a->id, NULL, false);
-	buf_add(b, "\n");
+	strbuf_puts(b, "\n");
 }
 
-static void html_row(struct buf *b, const char *label, const char *value)
+static void html_row(struct strbuf *b, const char *label, const char *value)
 {
 	if (!value)
 		return;
-	buf_addf(b, "<tr><th align=\"left\" style=\"padding-right:12px\">%s</th><td>", label);
+	strbuf_printf(b, "<tr><th align=\"left\" style=\"padding-right:12px\">%s</th><td>", label);
 	put_text(b, value, NULL, true);
-	buf_add(b, "</td></tr>\n");
+	strbuf_puts(b, "</td></tr>\n");
 }
 
 static const char *severity_colour(const char *s)
@@ -983,16 +893,16 @@ static const char *severity_colour(const char *s)
 	return "#555555";
 }
 
-static void render_html(struct buf *b, const struct alert *a, const char *headline)
+static void render_html(struct strbuf *b, const struct alert *a, const char *headline)
 {
 	const char *kind = alert_kind_name(a->kind);
 	char line[128];
 
-	buf_add(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+	strbuf_puts(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
 	put_text(b, headline, NULL, true);
-	buf_add(b, "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>");
+	strbuf_puts(b, "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>");
 	put_text(b, headline, NULL, true);
-	buf_add(b, "</h2>\n<table>\n");
+	strbuf_puts(b, "</h2>\n<table>\n");
 	html_row(b, "Target", a->target);
 	html_row(b, "Environment", a->environment);
 	html_row(b, "Alert", kind ? kind : "?");
@@ -1004,58 +914,58 @@ static void render_html(struct buf *b, const struct alert *a, const char *headli
 	}
 	html_row(b, "Baseline", a->from_hash);
 	html_row(b, "Current", a->to_hash);
-	buf_add(b, "</table>\n");
+	strbuf_puts(b, "</table>\n");
 	if (a->link) {
 		/* Only web links become anchors: a template can never produce javascript: here. */
 		if (link_is_http(a->link)) {
-			buf_add(b, "<p><a href=\"");
+			strbuf_puts(b, "<p><a href=\"");
 			put_text(b, a->link, NULL, true);
-			buf_add(b, "\">");
+			strbuf_puts(b, "\">");
 			put_text(b, a->link, NULL, true);
-			buf_add(b, "</a></p>\n");
+			strbuf_puts(b, "</a></p>\n");
 		} else {
-			buf_add(b, "<p>");
+			strbuf_puts(b, "<p>");
 			put_text(b, a->link, NULL, true);
-			buf_add(b, "</p>\n");
+			strbuf_puts(b, "</p>\n");
 		}
 	}
 	if (a->message) {
-		buf_add(b, "<pre style=\"white-space:pre-wrap\">");
+		strbuf_puts(b, "<pre style=\"white-space:pre-wrap\">");
 		put_text(b, a->message, "", true);
-		buf_add(b, "</pre>\n");
+		strbuf_puts(b, "</pre>\n");
 	}
 	if (a->n_changes > 0) {
-		buf_add(b, "<table border=\"1\" cellpadding=\"4\" "
+		strbuf_puts(b, "<table border=\"1\" cellpadding=\"4\" "
 			   "style=\"border-collapse:collapse\">\n"
 			   "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
 			   "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
 			const struct alert_change *c = &a->changes[i];
 
-			buf_addf(b, "<tr><td style=\"color:%s\">", severity_colour(c->severity));
+			strbuf_printf(b, "<tr><td style=\"color:%s\">", severity_colour(c->severity));
 			put_text(b, c->severity, NULL, true);
-			buf_add(b, "</td><td>");
+			strbuf_puts(b, "</td><td>");
 			put_text(b, c->change, NULL, true);
-			buf_add(b, "</td><td>");
+			strbuf_puts(b, "</td><td>");
 			put_text(b, c->kind, NULL, true);
-			buf_add(b, "</td><td><code>");
+			strbuf_puts(b, "</td><td><code>");
 			put_text(b, c->object, NULL, true);
-			buf_add(b, "</code></td><td>");
+			strbuf_puts(b, "</code></td><td>");
 			put_text(b, c->attribute, NULL, true);
-			buf_add(b, "</td><td><pre style=\"white-space:pre-wrap;margin:0\">");
+			strbuf_puts(b, "</td><td><pre style=\"white-space:pre-wrap;margin:0\">");
 			put_text(b, c->before, "", true);
-			buf_add(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
+			strbuf_puts(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
 			put_text(b, c->after, "", true);
-			buf_add(b, "</pre></td></tr>\n");
+			strbuf_puts(b, "</pre></td></tr>\n");
 		}
-		buf_add(b, "</table>\n");
+		strbuf_puts(b, "</table>\n");
 		if (a->total_changes > a->n_changes)
-			buf_addf(b, "<p>... and %zu more changes</p>\n",
+			strbuf_printf(b, "<p>... and %zu more changes</p>\n",
 				 a->total_changes - a->n_changes);
 	}
-	buf_add(b, "<p style=\"color:#888888\">schemadrift alert ");
+	strbuf_puts(b, "<p style=\"color:#888888\">schemadrift alert ");
 	put_text(b, a->id, NULL, true);
-	buf_add(b, "</p>\n</body></html>\n");
+	strbuf_puts(b, "</p>\n</body></html>\n");
 }
 
 /*
@@ -1066,9 +976,9 @@ static void render_html(struct buf *b, const struct alert *a, const char *headli
  */
 static int build_message(const struct smtp_conf *c, const struct alert *a, char **ret)
 {
-	struct buf b = { 0 }, boundary = { 0 }, plain = { 0 }, html = { 0 };
+	struct strbuf b = { 0 }, boundary = { 0 }, plain = { 0 }, html = { 0 };
 	char *headline_raw = alert_headline(a);
-	char *headline = NULL, *subject = NULL;
+	char *headline = NULL, *subject = NULL, *msg;
 	const char *kind = alert_kind_name(a->kind);
 	int rc = -ENOMEM;
 
@@ -1087,47 +997,51 @@ static int build_message(const struct smtp_conf *c, const struct alert *a, char 
 		goto out;
 
 	/* "=_" can never occur in quoted-printable output, so no body line matches it. */
-	buf_add(&boundary, "=_schemadrift_");
+	strbuf_puts(&boundary, "=_schemadrift_");
 	put_id_token(&boundary, a->id);
-	if (boundary.oom)
+	if (boundary.failed)
 		goto out;
 
-	buf_add(&b, "Date: ");
+	strbuf_puts(&b, "Date: ");
 	put_date(&b, a->created);
-	buf_add(&b, "\r\n");
+	strbuf_puts(&b, "\r\n");
 	put_address_header(&b, "From", &c->from, 1);
 	put_address_header(&b, "To", c->to, c->n_to);
 	if (c->n_cc)
 		put_address_header(&b, "Cc", c->cc, c->n_cc);
 	put_unstructured_header(&b, "Subject", subject);
-	buf_add(&b, "Message-ID: <");
+	strbuf_puts(&b, "Message-ID: <");
 	put_id_token(&b, a->id);
-	buf_addf(&b, "@%s>\r\n", c->msgid_host);
-	buf_add(&b, "Auto-Submitted: auto-generated\r\n");
-	buf_addf(&b, "X-Schemadrift-Alert: %s\r\n", kind ? kind : "unknown");
-	buf_add(&b, "MIME-Version: 1.0\r\n");
-	buf_addf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n", boundary.p);
-	buf_add(&b, "\r\nThis is a MIME message: a plain text and an HTML version.\r\n");
+	strbuf_printf(&b, "@%s>\r\n", c->msgid_host);
+	strbuf_puts(&b, "Auto-Submitted: auto-generated\r\n");
+	strbuf_printf(&b, "X-Schemadrift-Alert: %s\r\n", kind ? kind : "unknown");
+	strbuf_puts(&b, "MIME-Version: 1.0\r\n");
+	strbuf_printf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n", boundary.s);
+	strbuf_puts(&b, "\r\nThis is a MIME message: a plain text and an HTML version.\r\n");
 
 	render_plain(&plain, a, headline);
 	render_html(&html, a, headline);
-	if (plain.oom || html.oom)
+	if (plain.failed || html.failed)
 		goto out;
-	buf_addf(&b, "\r\n--%s\r\n", boundary.p);
-	buf_add(&b, "Content-Type: text/plain; charset=utf-8\r\n"
+	strbuf_printf(&b, "\r\n--%s\r\n", boundary.s);
+	strbuf_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_quoted_printable(&b, plain.p);
-	buf_addf(&b, "\r\n--%s\r\n", boundary.p);
-	buf_add(&b, "Content-Type: text/html; charset=utf-8\r\n"
+	put_quoted_printable(&b, plain.s);
+	strbuf_printf(&b, "\r\n--%s\r\n", boundary.s);
+	strbuf_puts(&b, "Content-Type: text/html; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_quoted_printable(&b, html.p);
-	buf_addf(&b, "\r\n--%s--\r\n", boundary.p);
-	rc = buf_take(&b, ret);
+	put_quoted_printable(&b, html.s);
+	strbuf_printf(&b, "\r\n--%s--\r\n", boundary.s);
+	msg = strbuf_take(&b);
+	if (msg) {
+		*ret = msg;
+		rc = 0;
+	}
 out:
-	buf_done(&b);
-	buf_done(&boundary);
-	buf_done(&plain);
-	buf_done(&html);
+	strbuf_done(&b);
+	strbuf_done(&boundary);
+	strbuf_done(&plain);
+	strbuf_done(&html);
 	free(headline_raw);
 	free(headline);
 	free(subject);
