@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "notify_http.h"
 #include "utf8.h"
 
 /* Discord's limits (characters): content 2000, title 256, description 4096,

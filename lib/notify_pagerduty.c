@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include "notify.h"
+#include "notify_http.h"
 
 #define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
 /* Events API v2 limits: summary 1024 characters, dedup_key 255. */

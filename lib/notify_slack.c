@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "notify_http.h"
 #include "utf8.h"
 
 /* Slack's limits: 50 blocks a message, 3,000 characters a section text, 150 a

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "notify_http.h"
 
 /* Teams refuses messages over about 28 KB; the whole request body stays below this. */
 #define TEAMS_MAX_BYTES 27000

@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 
 #include "notify.h"
+#include "notify_http.h"
 
 /* docs/notifiers.md, "webhook": bumped on any incompatible change of the payload. */
 #define WEBHOOK_PAYLOAD_VERSION 1

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "model.h"
 #include "notify.h"
+#include "notify_http.h"
 #include "snapshot.h"
 
 /* Names a database may hold, each at most 63 bytes (NAMEDATALEN - 1). */

@@ -1,0 +1,75 @@
+/* The HTTP channels' shared part: their keys, sending through lib/http.c, retry classification. */
+#ifndef SCHEMADRIFT_NOTIFY_HTTP_H
+#define SCHEMADRIFT_NOTIFY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "notify.h"
+
+struct http_response;
+
+/* ------------------------------------------------------------------------
+ * For backends: the shared part of the HTTP channels (webhook, pagerduty,
+ * slack, teams, discord).
+ */
+
+/* Keys every HTTP channel takes; see docs/notifiers.md. */
+struct notify_http {
+	char *url; /* secret */
+	bool allow_http;
+	bool follow_redirects;
+	long connect_timeout_ms;
+	long timeout_ms;
+	char *ca_file;
+	long max_changes; /* changes listed in a message */
+	/* private */
+	const struct ini_kv *url_kv;
+	char **secrets; /* redacted from every detail text */
+	size_t n_secrets;
+	struct notify_pending *pending; /* sends in flight */
+};
+
+/* Defaults; max_changes is the backend's default. */
+void notify_http_init(struct notify_http *h, long max_changes);
+/* 1 if kv is a shared key (type, url, allow_http, follow_redirects,
+ * connect_timeout, timeout, ca_file, max_changes) and was taken, 0 if not,
+ * negative on error. */
+int notify_http_key(struct notify_http *h, const struct ini_kv *kv, struct error *err);
+/* After the keys: the URL is required unless default_url, and its scheme is
+ * checked (https://, or http:// with allow_http). */
+int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
+		      const struct ini_section *s, const char *default_url, struct error *err);
+/* Never shown in any detail text (the URL and its path are already). */
+int notify_http_add_secret(struct notify_http *h, const char *secret);
+/* Drops sends in flight (no callbacks) and frees h's contents. */
+void notify_http_done(struct notify_http *h);
+
+/*
+ * The whole backend for channels whose only state is the shared HTTP part
+ * and whose payload is their render() posted as is (slack, teams, discord):
+ * ch->state is a struct notify_http.
+ */
+int notify_http_channel_configure(struct notify_channel *ch, const struct ini_section *s,
+				  long default_max_changes, struct error *err);
+void notify_http_channel_destroy(struct notify_channel *ch);
+int notify_http_channel_send(struct notify_channel *ch, const struct alert *a,
+			     notify_done_fn done, void *arg);
+
+/* POSTs body with the given extra headers ("Name: value"; Content-Type is
+ * application/json unless given); done gets the classified result. */
+int notify_http_post(struct notify_channel *ch, struct notify_http *h, const char *body,
+		     size_t body_len, const char *const *headers, size_t n_headers,
+		     notify_done_fn done, void *arg);
+/* Reports res through done from the event loop (a send that failed before
+ * reaching the network).  -ENOMEM if it cannot be scheduled. */
+int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
+		      const struct notify_result *res, notify_done_fn done, void *arg);
+
+/* The retry classification (docs/notifiers.md): 2xx delivered; no answer,
+ * timeout, 408, 429, 5xx retry; scheme refused, bad URL, too many redirects,
+ * other 3xx and 4xx failed.  secrets are redacted from the detail. */
+void notify_classify_http(const struct http_response *res, const char *const *secrets,
+			  size_t n_secrets, struct notify_result *ret);
+
+#endif
