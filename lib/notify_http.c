@@ -285,7 +285,7 @@ static int notify_body_retry_after(const struct http_response *res)
 	return secs;
 }
 
-void notify_classify_http(const struct http_response *res, const char *const *secrets,
+void notify_http_classify(const struct http_response *res, const char *const *secrets,
 			  size_t n_secrets, struct notify_result *ret)
 {
 	char body[NOTIFY_DETAIL_BODY_MAX + 8], message[sizeof(res->message) + 8];
@@ -341,7 +341,7 @@ static void notify_http_done_cb(const struct http_response *res, void *arg)
 	struct notify_pending *p = arg;
 	struct notify_result result;
 
-	notify_classify_http(res, (const char *const *)p->h->secrets, p->h->n_secrets, &result);
+	notify_http_classify(res, (const char *const *)p->h->secrets, p->h->n_secrets, &result);
 	notify_pending_unlink(p);
 	/* The callback may free the channel (and with it p->h): p is already unlinked. */
 	p->done(p->ch, &result, p->arg);

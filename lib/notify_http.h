@@ -69,7 +69,7 @@ int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
 /* The retry classification (docs/notifiers.md): 2xx delivered; no answer,
  * timeout, 408, 429, 5xx retry; scheme refused, bad URL, too many redirects,
  * other 3xx and 4xx failed.  secrets are redacted from the detail. */
-void notify_classify_http(const struct http_response *res, const char *const *secrets,
+void notify_http_classify(const struct http_response *res, const char *const *secrets,
 			  size_t n_secrets, struct notify_result *ret);
 
 #endif
