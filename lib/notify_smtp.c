@@ -91,7 +91,7 @@ static void put_escaped_char(struct strbuf *b, unsigned char c, bool html)
  * followed by indent; otherwise they are shown as \n and \t, so a name can
  * never start a line of its own in the message.
  */
-static void put_text(struct strbuf *b, const char *s, const char *indent, bool html)
+static void mime_put_text(struct strbuf *b, const char *s, const char *indent, bool html)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
@@ -173,7 +173,7 @@ static void put_base64(struct strbuf *b, const unsigned char *s, size_t n)
  * valid UTF-8 with every control character turned into a space, since a
  * header is one line and must never carry a raw CR or LF.
  */
-static char *header_text(const char *s)
+static char *mime_header_text(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	struct strbuf b = { 0 };
@@ -212,7 +212,7 @@ static bool plain_ascii(const char *s)
 /*
  * RFC 2047 "B" encoded-words of at most EWORD_RAW bytes each, cut only between
  * UTF-8 characters, folded onto continuation lines (CRLF SP) after the first.
- * s must be valid UTF-8 (header_text's output).
+ * s must be valid UTF-8 (mime_header_text's output).
  */
 static void put_encoded_words(struct strbuf *b, const char *s)
 {
@@ -245,7 +245,7 @@ static void put_encoded_words(struct strbuf *b, const char *s)
  * blanks that follow a word so lines stay within 78 where the words allow
  * (unfolding gives back the exact text); anything else as encoded-words.
  */
-static void put_unstructured_header(struct strbuf *b, const char *name, const char *text)
+static void mime_put_unstructured_header(struct strbuf *b, const char *name, const char *text)
 {
 	size_t col = strlen(name) + 2;
 
@@ -274,7 +274,7 @@ static void put_unstructured_header(struct strbuf *b, const char *name, const ch
 
 /* ----------------------------------------------------------------- mailboxes */
 
-struct mailbox {
+struct mime_mailbox {
 	char *name; /* display name (valid UTF-8, no controls) or NULL */
 	char *addr; /* local@domain, checked by addr_valid() */
 };
@@ -331,7 +331,7 @@ static char *trimmed(const char *s, size_t n)
 	return strndup(s, n);
 }
 
-static void mailbox_done(struct mailbox *m)
+static void mime_mailbox_done(struct mime_mailbox *m)
 {
 	free(m->name);
 	free(m->addr);
@@ -339,9 +339,9 @@ static void mailbox_done(struct mailbox *m)
 }
 
 /* "addr" or "Display Name <addr>" (the name may be "quoted"). */
-static int mailbox_parse(const char *s, size_t n, struct mailbox *ret, const char **why)
+static int mime_mailbox_parse(const char *s, size_t n, struct mime_mailbox *ret, const char **why)
 {
-	struct mailbox m = { 0 };
+	struct mime_mailbox m = { 0 };
 	char *all = trimmed(s, n);
 	char *lt, *gt;
 
@@ -372,7 +372,7 @@ static int mailbox_parse(const char *s, size_t n, struct mailbox *ret, const cha
 	free(all);
 	all = NULL;
 	if (!m.addr || (lt && !m.name)) {
-		mailbox_done(&m);
+		mime_mailbox_done(&m);
 		return -ENOMEM;
 	}
 	if (!addr_valid(m.addr)) {
@@ -398,7 +398,7 @@ static int mailbox_parse(const char *s, size_t n, struct mailbox *ret, const cha
 	return 0;
 bad:
 	free(all);
-	mailbox_done(&m);
+	mime_mailbox_done(&m);
 	return -EINVAL;
 }
 
@@ -416,12 +416,12 @@ static void put_phrase(struct strbuf *b, const char *name)
 	if (ascii && atoms && !strstr(name, "=?"))
 		strbuf_puts(b, name);
 	else if (ascii && !strstr(name, "=?"))
-		strbuf_printf(b, "\"%s\"", name); /* '"' and '\\' were refused by mailbox_parse */
+		strbuf_printf(b, "\"%s\"", name); /* '"' and '\\' were refused by mime_mailbox_parse */
 	else
 		put_encoded_words(b, name);
 }
 
-static void put_mailbox(struct strbuf *b, const struct mailbox *m)
+static void put_mailbox(struct strbuf *b, const struct mime_mailbox *m)
 {
 	if (m->name) {
 		put_phrase(b, m->name);
@@ -432,8 +432,8 @@ static void put_mailbox(struct strbuf *b, const struct mailbox *m)
 }
 
 /* An address-list header, folded between addresses. */
-static void put_address_header(struct strbuf *b, const char *name, const struct mailbox *list,
-			       size_t n)
+static void mime_put_address_header(struct strbuf *b, const char *name,
+				    const struct mime_mailbox *list, size_t n)
 {
 	size_t col;
 
@@ -471,7 +471,7 @@ static void put_address_header(struct strbuf *b, const char *name, const struct 
  * A line starting with "." is left to libESMTP, which dot-stuffs every line
  * of the message it sends (headers and body).
  */
-static void put_quoted_printable(struct strbuf *b, const char *text)
+static void mime_put_quoted_printable(struct strbuf *b, const char *text)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const unsigned char *p = (const unsigned char *)text;
@@ -517,8 +517,8 @@ struct smtp_conf {
 	enum smtp_tls tls;
 	char *username;
 	char *password; /* from ini_secret; wiped on free */
-	struct mailbox from;
-	struct mailbox *to, *cc;
+	struct mime_mailbox from;
+	struct mime_mailbox *to, *cc;
 	size_t n_to, n_cc;
 	char *subject_prefix;
 	char *ca_file; /* absolute, or as configured when no directory applies */
@@ -544,11 +544,11 @@ static void conf_done(struct smtp_conf *c)
 	free(c->host);
 	free(c->username);
 	wipe_free(c->password);
-	mailbox_done(&c->from);
+	mime_mailbox_done(&c->from);
 	for (size_t i = 0; i < c->n_to; i++)
-		mailbox_done(&c->to[i]);
+		mime_mailbox_done(&c->to[i]);
 	for (size_t i = 0; i < c->n_cc; i++)
-		mailbox_done(&c->cc[i]);
+		mime_mailbox_done(&c->cc[i]);
 	free(c->to);
 	free(c->cc);
 	free(c->subject_prefix);
@@ -557,17 +557,17 @@ static void conf_done(struct smtp_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret_n,
+static int parse_list(const struct ini_kv *kv, struct mime_mailbox **ret, size_t *ret_n,
 		      struct error *err)
 {
-	struct mailbox *list = NULL;
+	struct mime_mailbox *list = NULL;
 	size_t n = 0;
 	const char *p = kv->value;
 
 	for (;;) {
 		const char *comma = strchrnul(p, ',');
 		const char *why = NULL;
-		struct mailbox *grown;
+		struct mime_mailbox *grown;
 		const char *q = p;
 		int rc;
 
@@ -585,7 +585,7 @@ static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret
 			goto fail;
 		}
 		list = grown;
-		rc = mailbox_parse(p, (size_t)(comma - p), &list[n], &why);
+		rc = mime_mailbox_parse(p, (size_t)(comma - p), &list[n], &why);
 		if (rc < 0) {
 			if (rc == -EINVAL)
 				ini_error(kv, err, rc, "'%.*s': %s", (int)(comma - p), p, why);
@@ -600,7 +600,7 @@ static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret
 		continue;
 	fail:
 		for (size_t i = 0; i < n; i++)
-			mailbox_done(&list[i]);
+			mime_mailbox_done(&list[i]);
 		free(list);
 		return rc;
 	}
@@ -722,7 +722,7 @@ static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, stru
 	{
 		const char *why = NULL;
 
-		rc = mailbox_parse(kv->value, strlen(kv->value), &c->from, &why);
+		rc = mime_mailbox_parse(kv->value, strlen(kv->value), &c->from, &why);
 		if (rc == -EINVAL)
 			return ini_error(kv, err, rc, "%s", why);
 		if (rc < 0)
@@ -737,7 +737,7 @@ static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, stru
 		return rc;
 
 	kv = ini_get(s, "subject_prefix");
-	c->subject_prefix = kv ? header_text(kv->value) : strdup(SMTP_DEFAULT_PREFIX);
+	c->subject_prefix = kv ? mime_header_text(kv->value) : strdup(SMTP_DEFAULT_PREFIX);
 
 	if ((kv = ini_get(s, "ca_file"))) {
 		if (!kv->value[0])
@@ -809,7 +809,7 @@ static void plain_field(struct strbuf *b, const char *label, const char *value)
 	if (!value)
 		return;
 	strbuf_printf(b, "%-13s", label);
-	put_text(b, value, NULL, false);
+	mime_put_text(b, value, NULL, false);
 	strbuf_putc(b, '\n');
 }
 
@@ -818,7 +818,7 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 	const char *kind = alert_kind_name(a->kind);
 	char line[128];
 
-	put_text(b, headline, NULL, false);
+	mime_put_text(b, headline, NULL, false);
 	strbuf_puts(b, "\n\n");
 	plain_field(b, "Target:", a->target);
 	plain_field(b, "Environment:", a->environment);
@@ -834,7 +834,7 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 	plain_field(b, "Link:", a->link);
 	if (a->message) {
 		strbuf_puts(b, "\n");
-		put_text(b, a->message, "", false);
+		mime_put_text(b, a->message, "", false);
 		strbuf_puts(b, "\n");
 	}
 	if (a->n_changes > 0) {
@@ -843,26 +843,26 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 			const struct alert_change *c = &a->changes[i];
 
 			strbuf_puts(b, "  [");
-			put_text(b, c->severity, NULL, false);
+			mime_put_text(b, c->severity, NULL, false);
 			strbuf_puts(b, "] ");
-			put_text(b, c->change, NULL, false);
+			mime_put_text(b, c->change, NULL, false);
 			strbuf_puts(b, " ");
-			put_text(b, c->kind, NULL, false);
+			mime_put_text(b, c->kind, NULL, false);
 			strbuf_puts(b, " ");
-			put_text(b, c->object, NULL, false);
+			mime_put_text(b, c->object, NULL, false);
 			if (c->attribute) {
 				strbuf_puts(b, ": ");
-				put_text(b, c->attribute, NULL, false);
+				mime_put_text(b, c->attribute, NULL, false);
 			}
 			strbuf_puts(b, "\n");
 			if (c->before) {
 				strbuf_puts(b, "      before: ");
-				put_text(b, c->before, "              ", false);
+				mime_put_text(b, c->before, "              ", false);
 				strbuf_puts(b, "\n");
 			}
 			if (c->after) {
 				strbuf_puts(b, "      after:  ");
-				put_text(b, c->after, "              ", false);
+				mime_put_text(b, c->after, "              ", false);
 				strbuf_puts(b, "\n");
 			}
 		}
@@ -871,7 +871,7 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 				 a->total_changes - a->n_changes);
 	}
 	strbuf_puts(b, "\n-- \nschemadrift alert ");
-	put_text(b, a->id, NULL, false);
+	mime_put_text(b, a->id, NULL, false);
 	strbuf_puts(b, "\n");
 }
 
@@ -880,7 +880,7 @@ static void html_row(struct strbuf *b, const char *label, const char *value)
 	if (!value)
 		return;
 	strbuf_printf(b, "<tr><th align=\"left\" style=\"padding-right:12px\">%s</th><td>", label);
-	put_text(b, value, NULL, true);
+	mime_put_text(b, value, NULL, true);
 	strbuf_puts(b, "</td></tr>\n");
 }
 
@@ -899,9 +899,9 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 	char line[128];
 
 	strbuf_puts(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-	put_text(b, headline, NULL, true);
+	mime_put_text(b, headline, NULL, true);
 	strbuf_puts(b, "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>");
-	put_text(b, headline, NULL, true);
+	mime_put_text(b, headline, NULL, true);
 	strbuf_puts(b, "</h2>\n<table>\n");
 	html_row(b, "Target", a->target);
 	html_row(b, "Environment", a->environment);
@@ -919,19 +919,19 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 		/* Only web links become anchors: a template can never produce javascript: here. */
 		if (link_is_http(a->link)) {
 			strbuf_puts(b, "<p><a href=\"");
-			put_text(b, a->link, NULL, true);
+			mime_put_text(b, a->link, NULL, true);
 			strbuf_puts(b, "\">");
-			put_text(b, a->link, NULL, true);
+			mime_put_text(b, a->link, NULL, true);
 			strbuf_puts(b, "</a></p>\n");
 		} else {
 			strbuf_puts(b, "<p>");
-			put_text(b, a->link, NULL, true);
+			mime_put_text(b, a->link, NULL, true);
 			strbuf_puts(b, "</p>\n");
 		}
 	}
 	if (a->message) {
 		strbuf_puts(b, "<pre style=\"white-space:pre-wrap\">");
-		put_text(b, a->message, "", true);
+		mime_put_text(b, a->message, "", true);
 		strbuf_puts(b, "</pre>\n");
 	}
 	if (a->n_changes > 0) {
@@ -943,19 +943,19 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 			const struct alert_change *c = &a->changes[i];
 
 			strbuf_printf(b, "<tr><td style=\"color:%s\">", severity_colour(c->severity));
-			put_text(b, c->severity, NULL, true);
+			mime_put_text(b, c->severity, NULL, true);
 			strbuf_puts(b, "</td><td>");
-			put_text(b, c->change, NULL, true);
+			mime_put_text(b, c->change, NULL, true);
 			strbuf_puts(b, "</td><td>");
-			put_text(b, c->kind, NULL, true);
+			mime_put_text(b, c->kind, NULL, true);
 			strbuf_puts(b, "</td><td><code>");
-			put_text(b, c->object, NULL, true);
+			mime_put_text(b, c->object, NULL, true);
 			strbuf_puts(b, "</code></td><td>");
-			put_text(b, c->attribute, NULL, true);
+			mime_put_text(b, c->attribute, NULL, true);
 			strbuf_puts(b, "</td><td><pre style=\"white-space:pre-wrap;margin:0\">");
-			put_text(b, c->before, "", true);
+			mime_put_text(b, c->before, "", true);
 			strbuf_puts(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
-			put_text(b, c->after, "", true);
+			mime_put_text(b, c->after, "", true);
 			strbuf_puts(b, "</pre></td></tr>\n");
 		}
 		strbuf_puts(b, "</table>\n");
@@ -964,7 +964,7 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 				 a->total_changes - a->n_changes);
 	}
 	strbuf_puts(b, "<p style=\"color:#888888\">schemadrift alert ");
-	put_text(b, a->id, NULL, true);
+	mime_put_text(b, a->id, NULL, true);
 	strbuf_puts(b, "</p>\n</body></html>\n");
 }
 
@@ -984,7 +984,7 @@ static int build_message(const struct smtp_conf *c, const struct alert *a, char 
 
 	if (!headline_raw)
 		goto out;
-	headline = header_text(headline_raw);
+	headline = mime_header_text(headline_raw);
 	if (!headline)
 		goto out;
 	if (c->subject_prefix && c->subject_prefix[0]) {
@@ -1005,11 +1005,11 @@ static int build_message(const struct smtp_conf *c, const struct alert *a, char 
 	strbuf_puts(&b, "Date: ");
 	put_date(&b, a->created);
 	strbuf_puts(&b, "\r\n");
-	put_address_header(&b, "From", &c->from, 1);
-	put_address_header(&b, "To", c->to, c->n_to);
+	mime_put_address_header(&b, "From", &c->from, 1);
+	mime_put_address_header(&b, "To", c->to, c->n_to);
 	if (c->n_cc)
-		put_address_header(&b, "Cc", c->cc, c->n_cc);
-	put_unstructured_header(&b, "Subject", subject);
+		mime_put_address_header(&b, "Cc", c->cc, c->n_cc);
+	mime_put_unstructured_header(&b, "Subject", subject);
 	strbuf_puts(&b, "Message-ID: <");
 	put_id_token(&b, a->id);
 	strbuf_printf(&b, "@%s>\r\n", c->msgid_host);
@@ -1026,11 +1026,11 @@ static int build_message(const struct smtp_conf *c, const struct alert *a, char 
 	strbuf_printf(&b, "\r\n--%s\r\n", boundary.s);
 	strbuf_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_quoted_printable(&b, plain.s);
+	mime_put_quoted_printable(&b, plain.s);
 	strbuf_printf(&b, "\r\n--%s\r\n", boundary.s);
 	strbuf_puts(&b, "Content-Type: text/html; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_quoted_printable(&b, html.s);
+	mime_put_quoted_printable(&b, html.s);
 	strbuf_printf(&b, "\r\n--%s--\r\n", boundary.s);
 	msg = strbuf_take(&b);
 	if (msg) {
@@ -1682,8 +1682,8 @@ static int default_conf(struct smtp_conf *c)
 	if (!c->to || !c->subject_prefix || !c->msgid_host)
 		return -ENOMEM;
 	c->n_to = 1;
-	if (mailbox_parse("schemadrift <schemadrift@example.invalid>", 41, &c->from, &why) < 0 ||
-	    mailbox_parse("recipient@example.invalid", 25, &c->to[0], &why) < 0)
+	if (mime_mailbox_parse("schemadrift <schemadrift@example.invalid>", 41, &c->from, &why) < 0 ||
+	    mime_mailbox_parse("recipient@example.invalid", 25, &c->to[0], &why) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -1710,7 +1710,7 @@ static int smtp_render(struct notify_channel *ch, const struct alert *a, char **
 	return 0;
 }
 
-static char *rcpt_dup(const struct mailbox *m)
+static char *rcpt_dup(const struct mime_mailbox *m)
 {
 	return strdup(m->addr);
 }
