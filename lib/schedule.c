@@ -35,46 +35,46 @@
 
 /* ---- calendar (proleptic Gregorian, days since 1970-01-01) ---- */
 
-static int64_t floor_div(int64_t a, int64_t b)
+static int64_t calendar_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 
 	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-static bool is_leap(int64_t y)
+static bool calendar_is_leap(int64_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int days_in_month(int64_t y, int m)
+static int calendar_days_in_month(int64_t y, int m)
 {
 	static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
-	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+	return m == 2 && calendar_is_leap(y) ? 29 : dim[m - 1];
 }
 
 /* Howard Hinnant's days_from_civil. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+static int64_t calendar_days_from_civil(int64_t y, int m, int d)
 {
 	int64_t era;
 	int64_t yoe, doy, doe;
 
 	y -= m <= 2;
-	era = floor_div(y, 400);
+	era = calendar_floor_div(y, 400);
 	yoe = y - era * 400;
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *ret_y, int *ret_m, int *ret_d)
+static void calendar_civil_from_days(int64_t z, int64_t *ret_y, int *ret_m, int *ret_d)
 {
 	int64_t era, doe, yoe, doy, mp;
 	int m;
 
 	z += 719468;
-	era = floor_div(z, 146097);
+	era = calendar_floor_div(z, 146097);
 	doe = z - era * 146097;
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -86,7 +86,7 @@ static void civil_from_days(int64_t z, int64_t *ret_y, int *ret_m, int *ret_d)
 }
 
 /* 0 = Sunday; 1970-01-01 was a Thursday. */
-static int weekday(int64_t days)
+static int calendar_weekday(int64_t days)
 {
 	return (int)(((days + 4) % 7 + 7) % 7);
 }
@@ -96,7 +96,7 @@ static int64_t year_of(int64_t t)
 	int64_t y;
 	int m, d;
 
-	civil_from_days(floor_div(t, 86400), &y, &m, &d);
+	calendar_civil_from_days(calendar_floor_div(t, 86400), &y, &m, &d);
 	return y;
 }
 
@@ -148,14 +148,14 @@ static int64_t rule_day(const struct rule_date *r, int64_t year)
 
 	switch (r->kind) {
 	case 'J':
-		first = days_from_civil(year, 1, 1) + r->n - 1;
-		return is_leap(year) && r->n >= 60 ? first + 1 : first;
+		first = calendar_days_from_civil(year, 1, 1) + r->n - 1;
+		return calendar_is_leap(year) && r->n >= 60 ? first + 1 : first;
 	case 'N':
-		return days_from_civil(year, 1, 1) + r->n;
+		return calendar_days_from_civil(year, 1, 1) + r->n;
 	default:
-		first = days_from_civil(year, r->m, 1);
-		day = 1 + (r->d - weekday(first) + 7) % 7 + (r->w - 1) * 7;
-		dim = days_in_month(year, r->m);
+		first = calendar_days_from_civil(year, r->m, 1);
+		day = 1 + (r->d - calendar_weekday(first) + 7) % 7 + (r->w - 1) * 7;
+		dim = calendar_days_in_month(year, r->m);
 		while (day > dim)
 			day -= 7;
 		return first + day - 1;
@@ -1063,16 +1063,16 @@ struct civil {
 
 static void civil_from_local(int64_t l, struct civil *c)
 {
-	int64_t days = floor_div(l, 86400), secs = l - days * 86400;
+	int64_t days = calendar_floor_div(l, 86400), secs = l - days * 86400;
 
-	civil_from_days(days, &c->y, &c->mo, &c->d);
+	calendar_civil_from_days(days, &c->y, &c->mo, &c->d);
 	c->h = (int)(secs / 3600);
 	c->mi = (int)(secs % 3600 / 60);
 }
 
 static int64_t local_from_civil(const struct civil *c)
 {
-	return days_from_civil(c->y, c->mo, c->d) * 86400 + c->h * 3600 + c->mi * 60;
+	return calendar_days_from_civil(c->y, c->mo, c->d) * 86400 + c->h * 3600 + c->mi * 60;
 }
 
 /* Smallest bit >= from that is set in mask, or -1. */
@@ -1087,7 +1087,7 @@ static int next_bit(uint64_t mask, int from)
 static bool day_matches(const struct schedule *s, const struct civil *c)
 {
 	bool dom = s->doms & (1u << c->d);
-	bool dow = s->dows & (1u << weekday(days_from_civil(c->y, c->mo, c->d)));
+	bool dow = s->dows & (1u << calendar_weekday(calendar_days_from_civil(c->y, c->mo, c->d)));
 
 	return s->dom_star || s->dow_star ? dom && dow : dom || dow;
 }
@@ -1096,7 +1096,7 @@ static void next_day(struct civil *c)
 {
 	c->h = 0;
 	c->mi = 0;
-	if (++c->d > days_in_month(c->y, c->mo)) {
+	if (++c->d > calendar_days_in_month(c->y, c->mo)) {
 		c->d = 1;
 		if (++c->mo > 12) {
 			c->mo = 1;
@@ -1162,7 +1162,7 @@ static int cron_next(const struct schedule *s, const struct zone *z, int64_t aft
 {
 	int64_t l = after + zone_offset(z, after);
 	/* Fires are at second 0: the first candidate is the next whole minute. */
-	int64_t cand = floor_div(l, 60) * 60 + 60;
+	int64_t cand = calendar_floor_div(l, 60) * 60 + 60;
 	struct civil c;
 	int64_t limit;
 
@@ -1197,7 +1197,7 @@ int schedule_next(const struct schedule *s, time_t after, time_t *ret)
 
 		if (anchor < TIME_MIN || anchor > TIME_MAX)
 			return -ERANGE;
-		u = anchor + (floor_div(a - anchor, s->interval) + 1) * s->interval;
+		u = anchor + (calendar_floor_div(a - anchor, s->interval) + 1) * s->interval;
 	} else {
 		int r = cron_next(s, &s->zone, a, &u);
 
@@ -1222,7 +1222,7 @@ static int64_t shortest_gap(const struct schedule *s)
 {
 	int first = -1, last = -1, prev = -1;
 	int64_t best = INT64_MAX, prev_day = INT64_MIN;
-	int64_t d0 = days_from_civil(2001, 1, 1);
+	int64_t d0 = calendar_days_from_civil(2001, 1, 1);
 
 	if (s->interval)
 		return s->interval;
@@ -1244,7 +1244,7 @@ static int64_t shortest_gap(const struct schedule *s)
 	for (int64_t day = d0; day < d0 + 8 * 366; day++) {
 		struct civil c = {0};
 
-		civil_from_days(day, &c.y, &c.mo, &c.d);
+		calendar_civil_from_days(day, &c.y, &c.mo, &c.d);
 		if (!(s->months & (1u << c.mo)) || !day_matches(s, &c))
 			continue;
 		if (prev_day != INT64_MIN) {
