@@ -1,4 +1,4 @@
-/* Mail message pieces (RFC 5322, 2045, 2047): safe text, encoded headers, addresses, quoted-printable. */
+/* Mail message pieces (RFC 5322, 2045, 2047): safe text, headers, addresses, quoted-printable. */
 #include "mime.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* Mail message pieces (RFC 5322, 2045, 2047) for the SMTP channel: safe text, headers, addresses. */
+/* Mail message pieces for the SMTP channel: safe text, encoded headers, addresses. */
 #ifndef SCHEMADRIFT_MIME_H
 #define SCHEMADRIFT_MIME_H
 

@@ -1,4 +1,4 @@
-/* A growable string: appends never fail on their own, an allocation failure is sticky and reported once. */
+/* A growable string whose allocation failure is sticky and reported once, by strbuf_take. */
 #ifndef SCHEMADRIFT_STRBUF_H
 #define SCHEMADRIFT_STRBUF_H
 

@@ -50,7 +50,7 @@ void zone_done(struct zone *z)
 	memset(z, 0, sizeof(*z));
 }
 
-static int64_t rule_day(const struct rule_date *r, int64_t year)
+static int64_t rule_day(const struct zone_rule_date *r, int64_t year)
 {
 	int64_t first;
 	int day, dim;
@@ -321,7 +321,7 @@ static bool tz_number(const char **pp, int lo, int hi, int *ret)
 	return true;
 }
 
-static bool tz_date(const char **pp, struct rule_date *r)
+static bool tz_date(const char **pp, struct zone_rule_date *r)
 {
 	const char *p = *pp;
 
@@ -374,8 +374,8 @@ static bool tz_rule_parse(const char *s, struct zone_rule *r)
 	}
 	if (*p == '\0') {
 		/* POSIX leaves the default rule to the implementation; this is glibc's. */
-		r->start = (struct rule_date){.kind = 'M', .m = 3, .w = 2, .d = 0, .time = 7200};
-		r->end = (struct rule_date){.kind = 'M', .m = 11, .w = 1, .d = 0, .time = 7200};
+		r->start = (struct zone_rule_date){.kind = 'M', .m = 3, .w = 2, .d = 0, .time = 7200};
+		r->end = (struct zone_rule_date){.kind = 'M', .m = 11, .w = 1, .d = 0, .time = 7200};
 		return true;
 	}
 	if (*p++ != ',' || !tz_date(&p, &r->start) || *p++ != ',' || !tz_date(&p, &r->end))

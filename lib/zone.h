@@ -12,7 +12,7 @@
 #define ZONE_INFO_DIR "/usr/share/zoneinfo"
 
 /* A date in a POSIX TZ rule: Jn (1-365, no Feb 29), n (0-365) or Mm.w.d. */
-struct rule_date {
+struct zone_rule_date {
 	char kind; /* 'J', 'N' or 'M' */
 	int n, m, w, d;
 	int32_t time; /* local wall time of the change, seconds (may be < 0 or > 24h) */
@@ -21,7 +21,7 @@ struct rule_date {
 struct zone_rule {
 	int32_t std_off, dst_off; /* seconds east of UTC */
 	bool has_dst;
-	struct rule_date start, end;
+	struct zone_rule_date start, end;
 };
 
 struct zone {
