@@ -97,7 +97,7 @@ static char *store_path(const struct store *s, const char *name)
 }
 
 /* Adds the errno's name to a write error: "...: No space left on device (ENOSPC)". */
-static int errno_named(struct error *err, int code)
+static int store_errno_named(struct error *err, int code)
 {
 	const char *name = strerrorname_np(-code);
 	char text[sizeof(err->text)];
@@ -116,7 +116,7 @@ static int pass_error(struct error *err, const struct error *from)
 	return from->code;
 }
 
-static int mkdir_one(const char *path, struct error *err)
+static int store_mkdir_one(const char *path, struct error *err)
 {
 	if (mkdir(path, 0750) == 0 || errno == EEXIST)
 		return 0;
@@ -139,7 +139,7 @@ static int mkdir_parents(const char *path, struct error *err)
 
 		*q = '\0';
 		if (stat(p, &st) < 0) {
-			r = mkdir_one(p, err);
+			r = store_mkdir_one(p, err);
 			if (r == 0) {
 				char *slash = strrchr(p, '/');
 
@@ -415,7 +415,7 @@ char *store_json_string_dup(const json_t *j)
 	return s;
 }
 
-static bool is_hex_hash(const char *s)
+static bool store_is_hex_hash(const char *s)
 {
 	if (!s || strlen(s) != 64)
 		return false;
@@ -426,7 +426,7 @@ static bool is_hex_hash(const char *s)
 }
 
 /* The time in a JSON field, or -1. */
-static time_t json_time(const json_t *obj, const char *key)
+static time_t store_json_time(const json_t *obj, const char *key)
 {
 	const char *v = json_string_value(json_object_get(obj, key));
 	time_t t;
@@ -461,7 +461,7 @@ static int quarantine_locked(struct store *s, const char *path, char *ret_path, 
 	base = base ? base + 1 : path;
 	if (!cdir)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = mkdir_one(cdir, err);
+	r = store_mkdir_one(cdir, err);
 	if (r == 0) {
 		store_format_time(store_now(s), stamp);
 		for (int i = 0; i < 1000; i++) {
@@ -525,7 +525,7 @@ static int append_json_line_sync(struct store *s, const char *name, json_t *j, b
 	else
 		line = NULL, r = error_set(err, -ENOMEM, "out of memory");
 	if (r < 0)
-		errno_named(err, r);
+		store_errno_named(err, r);
 	free(line);
 	free(text);
 	free(path);
@@ -538,7 +538,7 @@ static int append_json_line(struct store *s, const char *name, json_t *j, struct
 }
 
 /* Reads a file of JSON lines; calls fn for each complete line that parses. */
-static int read_json_lines(struct store *s, const char *name,
+static int store_read_json_lines(struct store *s, const char *name,
 			   int (*fn)(json_t *j, size_t line_no, void *data), void *data,
 			   size_t *ret_bad, size_t *ret_lines, struct error *err)
 {
@@ -605,7 +605,7 @@ int store_audit_load(struct store *s, json_t **ret, struct error *err)
 
 	if (!a)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = read_json_lines(s, AUDIT_FILE, collect_audit, a, NULL, NULL, err);
+	r = store_read_json_lines(s, AUDIT_FILE, collect_audit, a, NULL, NULL, err);
 	if (r < 0) {
 		json_decref(a);
 		return r == -ENOMEM ? error_set(err, r, "out of memory") : r;
@@ -614,7 +614,7 @@ int store_audit_load(struct store *s, json_t **ret, struct error *err)
 	return 0;
 }
 
-static bool audit_has_id(const json_t *audit, const char *id)
+static bool store_audit_has_id(const json_t *audit, const char *id)
 {
 	size_t i;
 	json_t *e;
@@ -654,8 +654,8 @@ static int read_state_raw(struct store *s, const char *path, json_t **ret, struc
 /* A baseline state file is usable when it names a hash and a time. */
 static bool baseline_json_valid(const json_t *j)
 {
-	return is_hex_hash(json_string_value(json_object_get(j, "hash"))) &&
-	       json_time(j, "accepted_at") >= 0;
+	return store_is_hex_hash(json_string_value(json_object_get(j, "hash"))) &&
+	       store_json_time(j, "accepted_at") >= 0;
 }
 
 static int quarantine_and_warn(struct store *s, const char *path, const char *why,
@@ -670,7 +670,7 @@ static int quarantine_and_warn(struct store *s, const char *path, const char *wh
 }
 
 /* Restores baseline.json from the last baseline entry of the audit log. */
-static int restore_baseline(struct store *s, const json_t *audit, struct error *err)
+static int store_audit_restore_baseline(struct store *s, const json_t *audit, struct error *err)
 {
 	json_t *last = NULL, *e, *state;
 	char *path;
@@ -681,8 +681,8 @@ static int restore_baseline(struct store *s, const json_t *audit, struct error *
 		const char *action = json_string_value(json_object_get(e, "action"));
 
 		if (action && strncmp(action, "baseline ", 9) == 0 &&
-		    is_hex_hash(json_string_value(json_object_get(e, "hash"))) &&
-		    json_time(e, "time") >= 0)
+		    store_is_hex_hash(json_string_value(json_object_get(e, "hash"))) &&
+		    store_json_time(e, "time") >= 0)
 			last = e;
 	}
 	if (!last)
@@ -777,7 +777,7 @@ static int recover_locked(struct store *s, struct error *err)
 			pass_error(err, &perr);
 		entry = st ? json_object_get(st, "audit") : NULL;
 		id = json_string_value(json_object_get(entry, "id"));
-		if (r == 0 && id && !audit_has_id(audit, id)) {
+		if (r == 0 && id && !store_audit_has_id(audit, id)) {
 			/* The state changed but its audit line never made it: add it now. */
 			json_t *copy = json_deep_copy(entry);
 
@@ -795,7 +795,7 @@ static int recover_locked(struct store *s, struct error *err)
 		free(path);
 	}
 	if (r == 0 && !have_baseline)
-		r = restore_baseline(s, audit, err);
+		r = store_audit_restore_baseline(s, audit, err);
 	json_decref(audit);
 	return r;
 }
@@ -924,7 +924,7 @@ int store_write_state(struct store *s, const char *name, json_t *state, json_t *
 		goto oom;
 	r = fileio_write_atomic(path, text, strlen(text), err);
 	if (r < 0) {
-		errno_named(err, r);
+		store_errno_named(err, r);
 		goto out;
 	}
 	r = append_json_line(s, AUDIT_FILE, au, err);
@@ -954,12 +954,12 @@ static int run_from_json(json_t *j, struct store_run *r)
 	json_t *v;
 
 	memset(r, 0, sizeof(*r));
-	r->time = json_time(j, "time");
+	r->time = store_json_time(j, "time");
 	if (r->time < 0 || !outcome)
 		return -EBADMSG;
 	if (strcmp(outcome, "ok") == 0) {
 		r->outcome = STORE_RUN_OK;
-		if (!is_hex_hash(hash))
+		if (!store_is_hex_hash(hash))
 			return -EBADMSG;
 		memcpy(r->hash, hash, 65);
 	} else if (strcmp(outcome, "error") == 0) {
@@ -971,7 +971,7 @@ static int run_from_json(json_t *j, struct store_run *r)
 	r->objects = (size_t)json_integer_value(json_object_get(j, "objects"));
 	r->new_snapshot = json_is_true(json_object_get(j, "new"));
 	hash = json_string_value(json_object_get(j, "from"));
-	if (is_hex_hash(hash))
+	if (store_is_hex_hash(hash))
 		memcpy(r->from, hash, 65);
 	v = json_object_get(j, "changes");
 	if (json_is_object(v)) {
@@ -1101,7 +1101,7 @@ static int collect_run(json_t *j, size_t line_no, void *data)
 }
 
 /* Also returns each run's line number in the file and how many complete lines it has. */
-static int history_load_lines(struct store *s, struct store_history **ret, size_t **ret_lines,
+static int store_history_load_lines(struct store *s, struct store_history **ret, size_t **ret_lines,
 			      size_t *ret_total, struct error *err)
 {
 	struct history_load l = { s, calloc(1, sizeof(struct store_history)), 0, NULL };
@@ -1110,7 +1110,7 @@ static int history_load_lines(struct store *s, struct store_history **ret, size_
 
 	if (!l.h)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = read_json_lines(s, HISTORY_FILE, collect_run, &l, &bad, &total, err);
+	r = store_read_json_lines(s, HISTORY_FILE, collect_run, &l, &bad, &total, err);
 	if (r < 0) {
 		store_history_free(l.h);
 		free(l.lines);
@@ -1129,7 +1129,7 @@ static int history_load_lines(struct store *s, struct store_history **ret, size_
 
 int store_history_load(struct store *s, struct store_history **ret, struct error *err)
 {
-	return history_load_lines(s, ret, NULL, NULL, err);
+	return store_history_load_lines(s, ret, NULL, NULL, err);
 }
 
 const struct store_run *store_history_latest(const struct store_history *h)
@@ -1225,7 +1225,7 @@ static int save_snapshot(struct store *s, struct model *m, const char *hash, str
 	if (r == 0) {
 		r = fileio_write_atomic(path, buf, len, err);
 		if (r < 0)
-			errno_named(err, r);
+			store_errno_named(err, r);
 	}
 	free(buf);
 	free(path);
@@ -1233,7 +1233,7 @@ static int save_snapshot(struct store *s, struct model *m, const char *hash, str
 }
 
 /* Names of stored snapshots (64 hex digits), malloc'd array. */
-static int list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
+static int store_list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
 {
 	char *dir = store_path(s, SNAPSHOT_DIR);
 	char (*v)[65] = NULL;
@@ -1262,7 +1262,7 @@ static int list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, stru
 			continue;
 		memcpy(name, e->d_name, 64);
 		name[64] = '\0';
-		if (!is_hex_hash(name))
+		if (!store_is_hex_hash(name))
 			continue;
 		if (n == cap) {
 			void *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
@@ -1359,7 +1359,7 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 				 "'%s': not a reference (baseline, latest, an ISO 8601 time such as "
 				 "2026-11-20T06:00, or at least 4 hex digits of a hash)",
 				 ref);
-	r = list_snapshots(s, &names, &n, err);
+	r = store_list_snapshots(s, &names, &n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
@@ -1446,7 +1446,7 @@ int store_retention_set(struct store *s, const struct store_retention *want, str
 	}
 	r = fileio_write_atomic(path, text, strlen(text), err);
 	if (r < 0)
-		errno_named(err, r);
+		store_errno_named(err, r);
 out:
 	free(text);
 	free(path);
@@ -1549,7 +1549,7 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 			r = error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
-		r = mkdir_one(cdir, err);
+		r = store_mkdir_one(cdir, err);
 		free(cdir);
 		if (r < 0)
 			goto out;
@@ -1563,7 +1563,7 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 	}
 	r = fileio_write_atomic(path, out, olen, err);
 	if (r < 0) {
-		errno_named(err, r);
+		store_errno_named(err, r);
 		goto out;
 	}
 	*ret_removed = drop;
@@ -1576,7 +1576,7 @@ out:
 }
 
 /* Retention over the given history (which matches the file: we hold the lock). */
-static int prune_locked(struct store *s, const struct store_history *h, const size_t *lines,
+static int store_prune_locked(struct store *s, const struct store_history *h, const size_t *lines,
 			bool exact, struct store_prune_result *ret, struct error *err)
 {
 	struct store_prune_result res = { 0 };
@@ -1603,7 +1603,7 @@ static int prune_locked(struct store *s, const struct store_history *h, const si
 	else
 		return error_prefix(err, "retention skipped");
 
-	r = list_snapshots(s, &names, &n, err);
+	r = store_list_snapshots(s, &names, &n, err);
 	if (r < 0)
 		goto out;
 	if (!latest) {
@@ -1698,9 +1698,9 @@ int store_prune(struct store *s, struct store_prune_result *ret, struct error *e
 	r = store_lock(s, err);
 	if (r < 0)
 		return r;
-	r = history_load_lines(s, &h, &lines, NULL, err);
+	r = store_history_load_lines(s, &h, &lines, NULL, err);
 	if (r == 0)
-		r = prune_locked(s, h, lines, true, ret, err);
+		r = store_prune_locked(s, h, lines, true, ret, err);
 	store_history_free(h);
 	free(lines);
 	store_unlock(s);
@@ -1786,7 +1786,7 @@ int store_record_run(struct store *s, const struct store_record *rec, struct sto
 		}
 		return r;
 	}
-	r = history_load_lines(s, &h, &lines, &total, err);
+	r = store_history_load_lines(s, &h, &lines, &total, err);
 	if (r < 0)
 		goto out;
 	prev = store_history_latest(h);
@@ -1838,7 +1838,7 @@ int store_record_run(struct store *s, const struct store_record *rec, struct sto
 		if ((run.error && !copy.error) || history_push(&l, &copy, total + 1) < 0) {
 			store_run_done(&copy);
 			store_warn(s, "retention skipped: out of memory");
-		} else if (prune_locked(s, h, l.lines, false, NULL, &werr) < 0) {
+		} else if (store_prune_locked(s, h, l.lines, false, NULL, &werr) < 0) {
 			store_warn(s, "retention: %s", werr.text);
 		}
 		lines = l.lines;
@@ -1898,7 +1898,7 @@ int store_baseline_get(struct store *s, struct store_baseline *ret, struct error
 			return r;
 	}
 	memcpy(b.hash, json_string_value(json_object_get(j, "hash")), 65);
-	b.accepted_at = json_time(j, "accepted_at");
+	b.accepted_at = store_json_time(j, "accepted_at");
 	b.accepted_by = store_json_string_dup(json_object_get(j, "accepted_by"));
 	b.reason = store_json_string_dup(json_object_get(j, "reason"));
 	b.action = store_json_string_dup(json_object_get(j, "action"));
@@ -1916,7 +1916,7 @@ int store_baseline_set(struct store *s, const char *hash, const char *action, co
 	bool had_old;
 	int r;
 
-	if (!is_hex_hash(hash))
+	if (!store_is_hex_hash(hash))
 		return error_set(err, -EINVAL, "'%s' is not a full snapshot hash", hash);
 	r = store_lock(s, err);
 	if (r < 0)
