@@ -1,4 +1,4 @@
-/* Per-target history store: snapshots by hash, history lines, retention, baseline, audit, locking. */
+/* Per-target history store: snapshots by hash, history lines, baseline, state files, locking. */
 #include "store.h"
 
 #include <dirent.h>
@@ -18,27 +18,7 @@
 
 #include "fileio.h"
 #include "snapshot.h"
-
-#define HISTORY_FILE "history.log"
-#define AUDIT_FILE "audit.log"
-#define BASELINE_FILE "baseline.json"
-#define RETENTION_FILE "retention.json"
-#define LOCK_FILE "lock"
-#define SNAPSHOT_DIR "snapshots"
-#define CORRUPT_DIR "corrupt"
-#define DAY_SECONDS 86400
-/* After a run, history is trimmed only once a line is this far past the limit,
- * so a target checked every minute does not rewrite its history every minute. */
-#define HISTORY_TRIM_SLACK DAY_SECONDS
-
-struct store {
-	struct store_options opts;
-	char *state_dir;
-	char *target;
-	char *dir;
-	int lock_fd;
-	int lock_depth;
-};
+#include "store_internal.h"
 
 /* ---------------------------------------------------------------- basics */
 
@@ -87,7 +67,7 @@ void store_warn(const struct store *s, const char *fmt, ...)
 }
 
 /* <dir>/<name>, malloc'd. */
-static char *store_path(const struct store *s, const char *name)
+char *store_path(const struct store *s, const char *name)
 {
 	char *p;
 
@@ -97,7 +77,7 @@ static char *store_path(const struct store *s, const char *name)
 }
 
 /* Adds the errno's name to a write error: "...: No space left on device (ENOSPC)". */
-static int store_errno_named(struct error *err, int code)
+int store_errno_named(struct error *err, int code)
 {
 	const char *name = strerrorname_np(-code);
 	char text[sizeof(err->text)];
@@ -116,7 +96,7 @@ static int pass_error(struct error *err, const struct error *from)
 	return from->code;
 }
 
-static int store_mkdir_one(const char *path, struct error *err)
+int store_mkdir_one(const char *path, struct error *err)
 {
 	if (mkdir(path, 0750) == 0 || errno == EEXIST)
 		return 0;
@@ -415,7 +395,7 @@ char *store_json_string_dup(const json_t *j)
 	return s;
 }
 
-static bool store_is_hex_hash(const char *s)
+bool store_is_hex_hash(const char *s)
 {
 	if (!s || strlen(s) != 64)
 		return false;
@@ -426,7 +406,7 @@ static bool store_is_hex_hash(const char *s)
 }
 
 /* The time in a JSON field, or -1. */
-static time_t store_json_time(const json_t *obj, const char *key)
+time_t store_json_time(const json_t *obj, const char *key)
 {
 	const char *v = json_string_value(json_object_get(obj, key));
 	time_t t;
@@ -538,9 +518,9 @@ static int append_json_line(struct store *s, const char *name, json_t *j, struct
 }
 
 /* Reads a file of JSON lines; calls fn for each complete line that parses. */
-static int store_read_json_lines(struct store *s, const char *name,
-			   int (*fn)(json_t *j, size_t line_no, void *data), void *data,
-			   size_t *ret_bad, size_t *ret_lines, struct error *err)
+int store_read_json_lines(struct store *s, const char *name,
+			  int (*fn)(json_t *j, size_t line_no, void *data), void *data,
+			  size_t *ret_bad, size_t *ret_lines, struct error *err)
 {
 	char *path = store_path(s, name), *buf = NULL;
 	size_t len = 0, bad = 0, line_no = 0;
@@ -592,42 +572,6 @@ out:
 	return r;
 }
 
-static int collect_audit(json_t *j, size_t line_no, void *data)
-{
-	(void)line_no;
-	return json_array_append(data, j) == 0 ? 0 : -ENOMEM;
-}
-
-int store_audit_load(struct store *s, json_t **ret, struct error *err)
-{
-	json_t *a = json_array();
-	int r;
-
-	if (!a)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = store_read_json_lines(s, AUDIT_FILE, collect_audit, a, NULL, NULL, err);
-	if (r < 0) {
-		json_decref(a);
-		return r == -ENOMEM ? error_set(err, r, "out of memory") : r;
-	}
-	*ret = a;
-	return 0;
-}
-
-static bool store_audit_has_id(const json_t *audit, const char *id)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(audit, i, e) {
-		const char *v = json_string_value(json_object_get(e, "id"));
-
-		if (v && strcmp(v, id) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Parses a state file; -ENOENT, -EBADMSG (with the reason in err) or 0. */
 static int read_state_raw(struct store *s, const char *path, json_t **ret, struct error *err)
 {
@@ -666,48 +610,6 @@ static int quarantine_and_warn(struct store *s, const char *path, const char *wh
 
 	if (r == 0)
 		store_warn(s, "%s; moved to %s", why, moved);
-	return r;
-}
-
-/* Restores baseline.json from the last baseline entry of the audit log. */
-static int store_audit_restore_baseline(struct store *s, const json_t *audit, struct error *err)
-{
-	json_t *last = NULL, *e, *state;
-	char *path;
-	size_t i;
-	int r;
-
-	json_array_foreach(audit, i, e) {
-		const char *action = json_string_value(json_object_get(e, "action"));
-
-		if (action && strncmp(action, "baseline ", 9) == 0 &&
-		    store_is_hex_hash(json_string_value(json_object_get(e, "hash"))) &&
-		    store_json_time(e, "time") >= 0)
-			last = e;
-	}
-	if (!last)
-		return 0;
-	state = json_pack("{si sO sO sO sO sO sO}", "version", 1, "hash",
-			  json_object_get(last, "hash"), "accepted_at", json_object_get(last, "time"),
-			  "accepted_by", json_object_get(last, "who") ? json_object_get(last, "who") : json_null(),
-			  "reason", json_object_get(last, "reason") ? json_object_get(last, "reason") : json_null(),
-			  "action", json_object_get(last, "action"), "audit", last);
-	path = store_path(s, BASELINE_FILE);
-	if (!state || !path) {
-		json_decref(state);
-		free(path);
-		return error_set(err, -ENOMEM, "out of memory");
-	}
-	char *text = json_dumps(state, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	r = text ? fileio_write_atomic(path, text, strlen(text), err)
-		 : error_set(err, -ENOMEM, "out of memory");
-	if (r == 0)
-		store_warn(s, "%s was missing; restored from %s/%s (%s by %s)", path, s->dir,
-			   AUDIT_FILE, json_string_value(json_object_get(last, "time")),
-			   json_string_value(json_object_get(last, "who")) ?: "?");
-	free(text);
-	free(path);
-	json_decref(state);
 	return r;
 }
 
@@ -1101,8 +1003,8 @@ static int collect_run(json_t *j, size_t line_no, void *data)
 }
 
 /* Also returns each run's line number in the file and how many complete lines it has. */
-static int store_history_load_lines(struct store *s, struct store_history **ret, size_t **ret_lines,
-			      size_t *ret_total, struct error *err)
+int store_history_load_lines(struct store *s, struct store_history **ret, size_t **ret_lines,
+			     size_t *ret_total, struct error *err)
 {
 	struct history_load l = { s, calloc(1, sizeof(struct store_history)), 0, NULL };
 	size_t bad = 0, total = 0;
@@ -1233,7 +1135,7 @@ static int save_snapshot(struct store *s, struct model *m, const char *hash, str
 }
 
 /* Names of stored snapshots (64 hex digits), malloc'd array. */
-static int store_list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
+int store_list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
 {
 	char *dir = store_path(s, SNAPSHOT_DIR);
 	char (*v)[65] = NULL;
@@ -1377,333 +1279,6 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 			      ref, s->target, matches);
 	}
 	free(names);
-	return r;
-}
-
-/* ------------------------------------------------------------- retention */
-
-static void retention_defaults(struct store_retention *r)
-{
-	r->keep_snapshots = STORE_DEFAULT_KEEP_SNAPSHOTS;
-	r->keep_days = STORE_DEFAULT_KEEP_DAYS;
-	r->history_days = STORE_DEFAULT_HISTORY_DAYS;
-}
-
-int store_retention_get(struct store *s, struct store_retention *ret, struct error *err)
-{
-	struct store_retention r;
-	json_t *j = NULL;
-	int e;
-
-	retention_defaults(&r);
-	e = store_read_state(s, RETENTION_FILE, &j, err);
-	if (e == -ENOENT || e == -EBADMSG) {
-		/* A corrupt policy was moved aside; the defaults keep more, never less. */
-		error_clear(err);
-	} else if (e < 0) {
-		return e;
-	} else {
-		json_t *v;
-
-		if (json_is_integer(v = json_object_get(j, "keep_snapshots")))
-			r.keep_snapshots = (int)json_integer_value(v);
-		if (json_is_integer(v = json_object_get(j, "keep_days")))
-			r.keep_days = (int)json_integer_value(v);
-		if (json_is_integer(v = json_object_get(j, "history_days")))
-			r.history_days = (int)json_integer_value(v);
-		json_decref(j);
-	}
-	*ret = r;
-	return 0;
-}
-
-int store_retention_set(struct store *s, const struct store_retention *want, struct error *err)
-{
-	struct store_retention cur;
-	char *path = NULL, *text = NULL;
-	json_t *j = NULL;
-	int r;
-
-	r = store_lock(s, err);
-	if (r < 0)
-		return r;
-	r = store_retention_get(s, &cur, err);
-	if (r < 0)
-		goto out;
-	if (want->keep_snapshots >= 0)
-		cur.keep_snapshots = want->keep_snapshots;
-	if (want->keep_days >= 0)
-		cur.keep_days = want->keep_days;
-	if (want->history_days >= 0)
-		cur.history_days = want->history_days;
-	j = json_pack("{si si si si}", "version", 1, "keep_snapshots", cur.keep_snapshots,
-		      "keep_days", cur.keep_days, "history_days", cur.history_days);
-	path = store_path(s, RETENTION_FILE);
-	text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (!path || !text) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = fileio_write_atomic(path, text, strlen(text), err);
-	if (r < 0)
-		store_errno_named(err, r);
-out:
-	free(text);
-	free(path);
-	json_decref(j);
-	store_unlock(s);
-	return r;
-}
-
-struct snap_rank {
-	const char *hash;
-	size_t last_index; /* SIZE_MAX: not in the history */
-	time_t last_time;
-	time_t mtime;
-};
-
-/* Most recently seen first; snapshots the history no longer mentions last, newest file first. */
-static int snap_rank_cmp(const void *pa, const void *pb)
-{
-	const struct snap_rank *a = pa, *b = pb;
-	bool ra = a->last_index != SIZE_MAX, rb = b->last_index != SIZE_MAX;
-
-	if (ra != rb)
-		return ra ? -1 : 1;
-	if (ra && a->last_index != b->last_index)
-		return a->last_index > b->last_index ? -1 : 1;
-	if (!ra && a->mtime != b->mtime)
-		return a->mtime > b->mtime ? -1 : 1;
-	return strcmp(a->hash, b->hash);
-}
-
-static int hash_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* Drops history lines older than the limit; `exact` trims even the ones within the slack. */
-static int trim_history(struct store *s, const struct store_history *h, const size_t *lines,
-			int history_days, bool exact, size_t *ret_removed, struct error *err)
-{
-	time_t cutoff = store_now(s) - (time_t)history_days * DAY_SECONDS;
-	const struct store_run *latest = store_history_latest(h);
-	size_t drop = 0, keep_line_last = h->n ? lines[h->n - 1] : 0, keep_line_ok = 0;
-	char *path = NULL, *buf = NULL, *out = NULL, *link_to = NULL;
-	size_t len = 0, olen = 0, line_no = 0, ri = 0;
-	bool any_old = false;
-	int r = 0;
-
-	*ret_removed = 0;
-	if (latest)
-		keep_line_ok = lines[latest - h->runs];
-	for (size_t i = 0; i < h->n; i++) {
-		if (h->runs[i].time >= cutoff || lines[i] == keep_line_last || lines[i] == keep_line_ok)
-			continue;
-		drop++;
-		if (exact || h->runs[i].time < cutoff - HISTORY_TRIM_SLACK)
-			any_old = true;
-	}
-	/* Lines that are not records go now: the old file moves to corrupt/ (below). */
-	if (h->bad_lines == 0 && (!any_old || drop == 0))
-		return 0;
-	path = store_path(s, HISTORY_FILE);
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = fileio_read_all(path, &buf, &len, err);
-	if (r < 0)
-		goto out;
-	out = malloc(len + 1);
-	if (!out) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	/* Lines are copied byte for byte; lines that did not parse are left out, so the
-	 * old file is kept in corrupt/ when it had any (never silently lost). */
-	for (size_t pos = 0; pos < len;) {
-		char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - buf - pos) + 1 : 0;
-		bool keep;
-
-		if (!nl)
-			break; /* an unfinished append cannot exist under the lock; drop it */
-		line_no++;
-		while (ri < h->n && lines[ri] < line_no)
-			ri++;
-		keep = ri < h->n && lines[ri] == line_no &&
-		       (h->runs[ri].time >= cutoff || line_no == keep_line_last ||
-			line_no == keep_line_ok);
-		if (keep) {
-			memcpy(out + olen, buf + pos, n);
-			olen += n;
-		}
-		pos += n;
-	}
-	if (h->bad_lines) {
-		char *cdir = store_path(s, CORRUPT_DIR), stamp[21];
-
-		store_format_time(store_now(s), stamp);
-		if (!cdir || asprintf(&link_to, "%s/%s.%s", cdir, HISTORY_FILE, stamp) < 0) {
-			free(cdir);
-			link_to = NULL;
-			r = error_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		r = store_mkdir_one(cdir, err);
-		free(cdir);
-		if (r < 0)
-			goto out;
-		if (link(path, link_to) < 0 && errno != EEXIST) {
-			r = error_set(err, -errno, "%s: cannot keep a copy in %s: %s", path, link_to,
-				      strerror(errno));
-			goto out;
-		}
-		store_warn(s, "%s had %zu lines that are not history records; the old file is kept as %s",
-			   path, h->bad_lines, link_to);
-	}
-	r = fileio_write_atomic(path, out, olen, err);
-	if (r < 0) {
-		store_errno_named(err, r);
-		goto out;
-	}
-	*ret_removed = drop;
-out:
-	free(link_to);
-	free(out);
-	free(buf);
-	free(path);
-	return r;
-}
-
-/* Retention over the given history (which matches the file: we hold the lock). */
-static int store_prune_locked(struct store *s, const struct store_history *h, const size_t *lines,
-			bool exact, struct store_prune_result *ret, struct error *err)
-{
-	struct store_prune_result res = { 0 };
-	struct store_retention pol;
-	struct store_baseline b = { 0 };
-	const struct store_run *latest = store_history_latest(h);
-	char (*names)[65] = NULL;
-	struct snap_rank *rank = NULL;
-	char (*sorted)[65] = NULL;
-	size_t n = 0;
-	bool have_baseline = false, removed_any = false;
-	time_t now = store_now(s);
-	char *sdir = NULL;
-	int r;
-
-	r = store_retention_get(s, &pol, err);
-	if (r < 0)
-		return r;
-	r = store_baseline_get(s, &b, err);
-	if (r == 0)
-		have_baseline = true;
-	else if (r == -ENOENT)
-		error_clear(err);
-	else
-		return error_prefix(err, "retention skipped");
-
-	r = store_list_snapshots(s, &names, &n, err);
-	if (r < 0)
-		goto out;
-	if (!latest) {
-		/* Without a successful run we cannot tell the latest: delete nothing. */
-		res.snapshots_kept = n;
-		goto history;
-	}
-	rank = calloc(n ? n : 1, sizeof(*rank));
-	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	sdir = store_path(s, SNAPSHOT_DIR);
-	if (!rank || !sorted || !sdir) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (n) /* names is NULL when there are none */
-		memcpy(sorted, names, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), hash_cmp);
-	for (size_t i = 0; i < n; i++) {
-		rank[i].hash = sorted[i];
-		rank[i].last_index = SIZE_MAX;
-	}
-	for (size_t i = 0; i < h->n; i++) {
-		const struct store_run *run = &h->runs[i];
-		char(*hit)[65];
-
-		if (run->outcome != STORE_RUN_OK)
-			continue;
-		hit = bsearch(run->hash, sorted, n, sizeof(*sorted), hash_cmp);
-		if (!hit)
-			continue;
-		rank[hit - sorted].last_index = i;
-		rank[hit - sorted].last_time = run->time;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (rank[i].last_index == SIZE_MAX) {
-			char *p = store_snapshot_path(s, rank[i].hash);
-			struct stat st;
-
-			if (p && stat(p, &st) == 0)
-				rank[i].mtime = st.st_mtime;
-			free(p);
-		}
-	}
-	qsort(rank, n, sizeof(*rank), snap_rank_cmp);
-	for (size_t i = 0; i < n; i++) {
-		const struct snap_rank *k = &rank[i];
-		bool keep = (int)i < pol.keep_snapshots || strcmp(k->hash, latest->hash) == 0 ||
-			    (have_baseline && strcmp(k->hash, b.hash) == 0) ||
-			    (pol.keep_days > 0 && k->last_index != SIZE_MAX &&
-			     k->last_time >= now - (time_t)pol.keep_days * DAY_SECONDS);
-		char *p;
-
-		if (keep) {
-			res.snapshots_kept++;
-			continue;
-		}
-		p = store_snapshot_path(s, k->hash);
-		if (!p) {
-			r = error_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		if (unlink(p) < 0 && errno != ENOENT) {
-			r = error_set(err, -errno, "%s: cannot remove: %s", p, strerror(errno));
-			free(p);
-			goto out;
-		}
-		free(p);
-		removed_any = true;
-		res.snapshots_removed++;
-	}
-	if (removed_any && (r = fileio_sync_dir(sdir, err)) < 0)
-		goto out;
-history:
-	r = trim_history(s, h, lines, pol.history_days, exact, &res.lines_removed, err);
-out:
-	free(sdir);
-	free(sorted);
-	free(rank);
-	free(names);
-	store_baseline_done(&b);
-	if (r == 0 && ret)
-		*ret = res;
-	return r;
-}
-
-int store_prune(struct store *s, struct store_prune_result *ret, struct error *err)
-{
-	struct store_history *h = NULL;
-	size_t *lines = NULL;
-	int r;
-
-	r = store_lock(s, err);
-	if (r < 0)
-		return r;
-	r = store_history_load_lines(s, &h, &lines, NULL, err);
-	if (r == 0)
-		r = store_prune_locked(s, h, lines, true, ret, err);
-	store_history_free(h);
-	free(lines);
-	store_unlock(s);
 	return r;
 }
 
