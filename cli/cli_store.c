@@ -11,6 +11,7 @@
 #include "ack.h"
 #include "cli.h"
 #include "diff.h"
+#include "isotime.h"
 #include "live.h"
 #include "snapshot.h"
 #include "store.h"
@@ -360,7 +361,7 @@ static int baseline_show(const struct cli *c, const char *target)
 		store_free(s);
 		return EXIT_TROUBLE;
 	}
-	store_format_time(b.accepted_at, when);
+	isotime_format(b.accepted_at, when);
 	printf("target:    %s\n", target);
 	printf("baseline:  %s\n", b.hash);
 	printf("accepted:  %s by %s (%s)\n", when, b.accepted_by ? b.accepted_by : "?",
@@ -502,8 +503,8 @@ static void print_ack(const char *target, const struct ack *a, const struct mode
 {
 	char created[21], expires[21];
 
-	store_format_time(a->created, created);
-	store_format_time(a->expires, expires);
+	isotime_format(a->created, created);
+	isotime_format(a->expires, expires);
 	printf("%s %s  %s  (%zu object%s)%s\n", target, a->id, a->pattern, a->n_objects,
 	       a->n_objects == 1 ? "" : "s", ack_expired(a, now) ? "  EXPIRED" : "");
 	printf("    by %s at %s, %s%s\n", a->who ? a->who : "?", created,
@@ -635,7 +636,7 @@ int cli_cmd_ack(const struct cli *c, int argc, char **argv)
 		cli_fail("%s", err.text);
 		return EXIT_TROUBLE;
 	}
-	store_format_time(a->expires, when);
+	isotime_format(a->expires, when);
 	printf("%s: acknowledged %zu object%s as %s%s%s:\n", argv[0], a->n_objects,
 	       a->n_objects == 1 ? "" : "s", a->id, a->expires ? " until " : "",
 	       a->expires ? when : "");
@@ -659,8 +660,8 @@ static void print_error_streak(const struct store_history *h, size_t first, size
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 
-	store_format_time(h->runs[first].time, t0);
-	store_format_time(h->runs[last].time, t1);
+	isotime_format(h->runs[first].time, t0);
+	isotime_format(h->runs[last].time, t1);
 	if (first == last)
 		printf("%s  %-12s  run failed: %s\n", t0, "error", why);
 	else
@@ -703,7 +704,7 @@ static int history_show(const struct cli *c, const char *target)
 		}
 		if (prev && strcmp(prev, run->hash) == 0)
 			continue;
-		store_format_time(run->time, when);
+		isotime_format(run->time, when);
 		if (!prev) {
 			snprintf(text, sizeof(text), "first snapshot, %zu objects", run->objects);
 		} else if (run->summary.known && strcmp(run->from, prev) == 0) {
@@ -725,8 +726,8 @@ static int history_show(const struct cli *c, const char *target)
 		char t0[21], t1[21];
 		const struct store_run *latest = store_history_latest(h);
 
-		store_format_time(h->runs[0].time, t0);
-		store_format_time(h->runs[h->n - 1].time, t1);
+		isotime_format(h->runs[0].time, t0);
+		isotime_format(h->runs[h->n - 1].time, t1);
 		printf("%zu run%s from %s to %s: %zu change%s, %zu failed", h->n, h->n == 1 ? "" : "s",
 		       t0, t1, changes, changes == 1 ? "" : "s", failed);
 		if (latest)
@@ -734,7 +735,7 @@ static int history_show(const struct cli *c, const char *target)
 		if (have_b) {
 			char when[21];
 
-			store_format_time(b.accepted_at, when);
+			isotime_format(b.accepted_at, when);
 			printf("; baseline %s (accepted %s by %s)", short_hash(b.hash), when,
 			       b.accepted_by ? b.accepted_by : "?");
 		}
@@ -856,8 +857,8 @@ int cli_cmd_show(const struct cli *c, int argc, char **argv)
 			if (h->runs[i].outcome != STORE_RUN_OK || strcmp(h->runs[i].hash, hash) != 0)
 				continue;
 			if (!runs++)
-				store_format_time(h->runs[i].time, first);
-			store_format_time(h->runs[i].time, last);
+				isotime_format(h->runs[i].time, first);
+			isotime_format(h->runs[i].time, last);
 		}
 	}
 	have_b = store_baseline_get(s, &b, NULL) == 0;

@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "http.h"
+#include "isotime.h"
 #include "log.h"
 
 /* The counters of one notifier, added on first use; NULL if out of memory. */
@@ -141,7 +142,7 @@ void daemon_update_status(struct daemon *d)
 			next = t->next_due;
 	}
 	if (next)
-		store_format_time(next, when);
+		isotime_format(next, when);
 	service_status("%zu target%s, %zu drifting, %zu failing, %zu running; next run %s%s%s",
 		       d->n_targets, d->n_targets == 1 ? "" : "s", drifting, failing, running, when,
 		       d->reload_error ? "; last reload failed: " : "",

@@ -8,6 +8,7 @@
 #include "ack.h"
 #include "daemon.h"
 #include "diff.h"
+#include "isotime.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -589,11 +590,11 @@ json_t *target_status_json(const struct target *t)
 	char last[21] = "", next[21] = "", success[21] = "";
 
 	if (t->last_run)
-		store_format_time(t->last_run, last);
+		isotime_format(t->last_run, last);
 	if (t->next_due)
-		store_format_time(t->next_due, next);
+		isotime_format(t->next_due, next);
 	if (t->last_success)
-		store_format_time(t->last_success, success);
+		isotime_format(t->last_success, success);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
 			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "isotime.h"
 #include "notify_http.h"
 #include "utf8.h"
 
@@ -147,7 +148,7 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 		free(raw);
 	}
 	content = headline ? discord_escaped(headline, 300) : NULL;
-	alert_time_iso(a->created, created);
+	isotime_format(a->created, created);
 	if (a->from_hash && a->to_hash)
 		snprintf(footer, sizeof(footer), "schemadrift \xc2\xb7 snapshot %.12s \xe2\x86\x92 %.12s \xc2\xb7 alert %s",
 			 a->from_hash, a->to_hash, a->id);

@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include "notify.h"
+#include "isotime.h"
 #include "notify_http.h"
 
 #define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
@@ -168,7 +169,7 @@ static int pagerduty_event(const struct notify_channel *ch, const struct alert *
 	if (r == 0 && a->kind != ALERT_RECOVERED) {
 		headline = alert_headline(a);
 		summary = headline ? notify_truncate(headline, PAGERDUTY_SUMMARY_MAX) : NULL;
-		alert_time_iso(a->created, created);
+		isotime_format(a->created, created);
 		payload = json_object();
 		r = summary && payload ? 0 : -ENOMEM;
 		if (r == 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "isotime.h"
 #include "notify_http.h"
 #include "utf8.h"
 
@@ -270,7 +271,7 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 	if (r == 0) {
 		char created[21];
 
-		alert_time_iso(a->created, created);
+		isotime_format(a->created, created);
 		strbuf_printf(&b, "%s", created);
 		if (a->from_hash && a->to_hash)
 			strbuf_printf(&b, " \xc2\xb7 snapshot `%.12s` \xe2\x86\x92 `%.12s`",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "notify.h"
+#include "isotime.h"
 #include "notify_http.h"
 
 /* Teams refuses messages over about 28 KB; the whole request body stays below this. */
@@ -196,7 +197,7 @@ static int teams_render(struct notify_channel *ch, const struct alert *a, char *
 	at = json_array_size(body); /* changes go here */
 	if (r == 0) {
 		in = json_array();
-		alert_time_iso(a->created, created);
+		isotime_format(a->created, created);
 		r = in ? 0 : -ENOMEM;
 		if (r == 0) {
 			char foot[200];

@@ -10,6 +10,7 @@
 #include <openssl/hmac.h>
 
 #include "notify.h"
+#include "isotime.h"
 #include "notify_http.h"
 
 /* docs/notifiers.md, "webhook": bumped on any incompatible change of the payload. */
@@ -78,7 +79,7 @@ static json_t *webhook_payload(const struct alert *a, size_t max_changes)
 	char created[21], *headline = alert_headline(a);
 	int r = j && changes && headline ? 0 : -ENOMEM;
 
-	alert_time_iso(a->created, created);
+	isotime_format(a->created, created);
 	if (r == 0)
 		r = jset(j, "schemadrift_alert",
 			 json_pack("{s:i}", "version", WEBHOOK_PAYLOAD_VERSION));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "isotime.h"
 #include "snapshot.h"
 #include "store_internal.h"
 
@@ -271,14 +272,6 @@ int store_list_targets(const struct store_options *opts, char ***ret, size_t *re
 
 /* ------------------------------------------------------------------ time */
 
-void store_format_time(time_t t, char out[21])
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 21, "invalid-time");
-}
-
 static bool take_digits(const char **p, int n, int *ret)
 {
 	int v = 0;
@@ -420,7 +413,7 @@ static int json_set_time(json_t *obj, const char *key, time_t t)
 {
 	char buf[21];
 
-	store_format_time(t, buf);
+	isotime_format(t, buf);
 	return json_object_set_new(obj, key, json_string(buf));
 }
 
@@ -443,7 +436,7 @@ static int quarantine_locked(struct store *s, const char *path, char *ret_path, 
 		return error_set(err, -ENOMEM, "out of memory");
 	r = store_mkdir_one(cdir, err);
 	if (r == 0) {
-		store_format_time(store_now(s), stamp);
+		isotime_format(store_now(s), stamp);
 		for (int i = 0; i < 1000; i++) {
 			struct stat st;
 
@@ -1228,7 +1221,7 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 				if (h->runs[i].outcome == STORE_RUN_OK)
 					first = &h->runs[i];
 			if (first)
-				store_format_time(first->time, when);
+				isotime_format(first->time, when);
 			r = latest ? error_set(err, -ENOENT, "target %s has no successful run yet",
 					       s->target)
 			    : first ? error_set(err, -ENOENT,
@@ -1240,7 +1233,7 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 		} else if (!store_snapshot_exists(s, found->hash)) {
 			char when[21];
 
-			store_format_time(found->time, when);
+			isotime_format(found->time, when);
 			r = error_set(err, -ENOENT,
 				      "snapshot %.12s of target %s (seen at %s) is no longer stored; "
 				      "retention removed it",

@@ -228,8 +228,6 @@ int store_audit_load(struct store *s, json_t **ret, struct error *err);
 
 /* ---------------------------------------------------------------- time */
 
-/* "2026-11-20T06:00:00Z" */
-void store_format_time(time_t t, char out[21]);
 /*
  * Parses YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]] with an optional Z or
  * +HH:MM/-HH:MM (no zone means UTC).  *ret_date_only (may be NULL) tells a

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "isotime.h"
 
 static void retention_defaults(struct store_retention *r)
 {
@@ -171,7 +172,7 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 	if (h->bad_lines) {
 		char *cdir = store_path(s, CORRUPT_DIR), stamp[21];
 
-		store_format_time(store_now(s), stamp);
+		isotime_format(store_now(s), stamp);
 		if (!cdir || asprintf(&link_to, "%s/%s.%s", cdir, HISTORY_FILE, stamp) < 0) {
 			free(cdir);
 			link_to = NULL;
