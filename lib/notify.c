@@ -96,6 +96,111 @@ int notify_render_type(const char *type, const struct alert *a, char **ret_body,
 	return b->render(&ch, a, ret_body, err);
 }
 
+/* ------------------------------------------------------------ key tables */
+
+static void notify_wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static int notify_key_set(const struct notify_key *k, void *state, const struct ini_kv *kv,
+			  struct error *err)
+{
+	char *field = (char *)state + k->offset, *v;
+	long long n;
+	bool b;
+	int r;
+
+	switch (k->type) {
+	case NOTIFY_KEY_STRING:
+		v = strdup(kv->value);
+		if (!v)
+			return ini_error(kv, err, -ENOMEM, "out of memory");
+		free(*(char **)field);
+		*(char **)field = v;
+		return 0;
+	case NOTIFY_KEY_SECRET:
+		if ((r = ini_secret(kv, &v, err)) < 0)
+			return r;
+		notify_wipe_free(*(char **)field);
+		*(char **)field = v;
+		return 0;
+	case NOTIFY_KEY_BOOL:
+		if ((r = ini_bool(kv, &b, err)) < 0)
+			return r;
+		*(bool *)field = b;
+		return 0;
+	case NOTIFY_KEY_INT:
+		if ((r = ini_int(kv, k->min, k->max, &n, err)) < 0)
+			return r;
+		*(long *)field = (long)n;
+		return 0;
+	case NOTIFY_KEY_DURATION:
+		if ((r = ini_duration_ms(kv, k->min, k->max, &n, err)) < 0)
+			return r;
+		*(long *)field = (long)n;
+		return 0;
+	case NOTIFY_KEY_CUSTOM:
+		return k->parse(state, kv, err);
+	}
+	return -EINVAL;
+}
+
+static const struct notify_key *notify_key_find(const struct notify_backend *b, const char *key)
+{
+	for (size_t i = 0; i < b->n_keys; i++)
+		if (strcmp(b->keys[i].key, key) == 0)
+			return &b->keys[i];
+	return NULL;
+}
+
+int notify_keys_apply(const struct notify_backend *b, void *state, const struct ini_section *s,
+		      struct error *err)
+{
+	int r;
+
+	for (size_t i = 0; i < b->n_keys; i++) {
+		const struct notify_key *k = &b->keys[i];
+		struct ini_kv kv = { .key = (char *)k->key, .value = (char *)k->def,
+				     .file = "(built-in default)", .line = 0, .file_private = true };
+
+		if (k->def && (r = notify_key_set(k, state, &kv, err)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < s->n_kv; i++) {
+		const struct ini_kv *kv = &s->kv[i];
+		const struct notify_key *k;
+
+		if (strcmp(kv->key, "type") == 0)
+			continue;
+		k = notify_key_find(b, kv->key);
+		if (!k)
+			return ini_error(kv, err, -EINVAL, "unknown key for %s %s notifier",
+					  strcmp(b->name, "smtp") == 0 ? "an" : "a", b->name);
+		if ((r = notify_key_set(k, state, kv, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+int notify_write_sample(FILE *out)
+{
+	fputs("\n# Notifiers: one [notifier NAME] section per channel, whose type decides\n"
+	      "# the other keys (docs/notifiers.md).  A template of each type follows.\n", out);
+	for (size_t i = 0; i < NOTIFY_N_BACKENDS; i++) {
+		const struct notify_backend *b = notify_backends[i];
+
+		fprintf(out, "\n#[notifier NAME]\n#type = %s\n", b->name);
+		for (size_t k = 0; k < b->n_keys; k++)
+			fprintf(out, "\n# %s\n#%s = %s\n", b->keys[k].doc, b->keys[k].key,
+				b->keys[k].def ? b->keys[k].def : "");
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
 /* ------------------------------------------------------------ text helpers */
 
 bool notify_id_is_token(const char *id)

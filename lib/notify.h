@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <event2/event.h>
 
@@ -38,10 +39,42 @@ struct notify_env {
 	struct http_client *http; /* lib/http.h: libcurl multi-socket on base */
 };
 
+/*
+ * One key of a [notifier NAME] section: each backend's vtable carries a table
+ * of them, as config.c's table describes the daemon's keys.  Parsing
+ * (notify_keys_apply), defaults, --check-config, the sample configuration
+ * (notify_write_sample) and the man page's test all read these tables.
+ */
+enum notify_key_type {
+	NOTIFY_KEY_STRING,   /* char *, a copy of the value */
+	NOTIFY_KEY_SECRET,   /* char *, ini_secret(): file:, credential:, or inline in a
+				private file; wiped when replaced or freed */
+	NOTIFY_KEY_BOOL,     /* bool */
+	NOTIFY_KEY_INT,      /* long, min..max */
+	NOTIFY_KEY_DURATION, /* long, milliseconds, min..max */
+	NOTIFY_KEY_CUSTOM,   /* parse() takes the value */
+};
+
+struct notify_key {
+	const char *key;
+	enum notify_key_type type;
+	size_t offset;      /* where the value goes in the state given to notify_keys_apply */
+	const char *def;    /* the default as it would be written; NULL: none */
+	long long min, max; /* NOTIFY_KEY_INT and NOTIFY_KEY_DURATION (ms) */
+	/* NOTIFY_KEY_CUSTOM: checks kv and stores it in state, replacing an earlier
+	 * value (a key may be repeated; the default comes first). */
+	int (*parse)(void *state, const struct ini_kv *kv, struct error *err);
+	const char *doc; /* one line, for the sample configuration */
+};
+
 struct notify_backend {
 	const char *name; /* "webhook", "slack", "teams", "discord", "pagerduty", "smtp" */
-	/* Reads its keys from the [notifier NAME] section (`type` included: accept
-	 * it); unknown keys are errors naming file:line.  Sets ch->state. */
+	/* Every key this type takes besides `type` (notify_keys_apply). */
+	const struct notify_key *keys;
+	size_t n_keys;
+	/* Reads its keys from the [notifier NAME] section with notify_keys_apply()
+	 * (unknown keys are errors naming file:line), then checks what one key
+	 * alone cannot.  Sets ch->state. */
 	int (*configure)(struct notify_channel *ch, const struct ini_section *s,
 			 struct error *err);
 	/* The payload this channel would send, for `schemadrift render` and tests.
@@ -83,6 +116,15 @@ void notify_backend_names(char *buf, size_t size);
 int notify_channel_new(struct notify_env *env, const struct ini_section *s,
 		       struct notify_channel **ret, struct error *err);
 void notify_channel_free(struct notify_channel *ch);
+
+/* Sets every key of b's table that has a default, then every key of section s
+ * (`type` is accepted and skipped), in file order, into state.  A key not in
+ * the table is an error naming file:line. */
+int notify_keys_apply(const struct notify_backend *b, void *state, const struct ini_section *s,
+		      struct error *err);
+/* The commented templates of every notifier type, from the key tables (the
+ * end of `schemadriftd --print-sample-config`). */
+int notify_write_sample(FILE *out);
 
 /* What a channel of this type would send for a, with default settings
  * (`schemadrift render --channel TYPE`). */

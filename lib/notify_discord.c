@@ -241,15 +241,13 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 	return 0;
 }
 
-static int discord_configure(struct notify_channel *ch, const struct ini_section *s,
-			   struct error *err)
-{
-	return notify_http_channel_configure(ch, s, DISCORD_DEFAULT_MAX_CHANGES, err);
-}
+static const struct notify_key discord_keys[] = { NOTIFY_HTTP_KEYS(DISCORD_DEFAULT_MAX_CHANGES) };
 
 const struct notify_backend notify_discord_backend = {
 	.name = "discord",
-	.configure = discord_configure,
+	.keys = discord_keys,
+	.n_keys = sizeof(discord_keys) / sizeof(discord_keys[0]),
+	.configure = notify_http_channel_configure,
 	.render = discord_render,
 	.send = notify_http_channel_send,
 	.destroy = notify_http_channel_destroy,

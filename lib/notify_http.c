@@ -28,14 +28,6 @@ struct notify_pending {
 	void *arg;
 };
 
-void notify_http_init(struct notify_http *h, long max_changes)
-{
-	memset(h, 0, sizeof(*h));
-	h->connect_timeout_ms = HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
-	h->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
-	h->max_changes = max_changes;
-}
-
 int notify_http_add_secret(struct notify_http *h, const char *secret)
 {
 	char **ns;
@@ -62,64 +54,36 @@ static void notify_free_secret(char *s)
 	}
 }
 
-int notify_http_key(struct notify_http *h, const struct ini_kv *kv, struct error *err)
+int notify_http_parse_url(void *state, const struct ini_kv *kv, struct error *err)
 {
-	long long v;
+	struct notify_http *h = state;
+	char *url;
+	int r = ini_secret(kv, &url, err);
+
+	if (r < 0)
+		return r;
+	notify_free_secret(h->url);
+	h->url = url;
+	h->url_kv = kv;
+	return 0;
+}
+
+int notify_http_parse_ca_file(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct notify_http *h = state;
+	char *path = ini_path(kv);
 	int r;
 
-	if (strcmp(kv->key, "type") == 0)
-		return 1;
-	if (strcmp(kv->key, "url") == 0) {
-		char *url;
-
-		r = ini_secret(kv, &url, err);
-		if (r < 0)
-			return r;
-		notify_free_secret(h->url);
-		h->url = url;
-		h->url_kv = kv;
-		return 1;
+	if (!path)
+		return ini_error(kv, err, -ENOMEM, "out of memory");
+	if (!kv->value[0] || access(path, R_OK) < 0) {
+		r = ini_error(kv, err, kv->value[0] ? -errno : -EINVAL, "%s: %s", path,
+			       kv->value[0] ? strerror(errno) : "empty path");
+		free(path);
+		return r;
 	}
-	if (strcmp(kv->key, "allow_http") == 0)
-		return (r = ini_bool(kv, &h->allow_http, err)) < 0 ? r : 1;
-	if (strcmp(kv->key, "follow_redirects") == 0)
-		return (r = ini_bool(kv, &h->follow_redirects, err)) < 0 ? r : 1;
-	if (strcmp(kv->key, "connect_timeout") == 0) {
-		r = ini_duration_ms(kv, 100, 300000, &v, err);
-		if (r < 0)
-			return r;
-		h->connect_timeout_ms = (long)v;
-		return 1;
-	}
-	if (strcmp(kv->key, "timeout") == 0) {
-		r = ini_duration_ms(kv, 100, 3600000, &v, err);
-		if (r < 0)
-			return r;
-		h->timeout_ms = (long)v;
-		return 1;
-	}
-	if (strcmp(kv->key, "ca_file") == 0) {
-		char *path = ini_path(kv);
-
-		if (!path)
-			return ini_error(kv, err, -ENOMEM, "out of memory");
-		if (!kv->value[0] || access(path, R_OK) < 0) {
-			r = ini_error(kv, err, kv->value[0] ? -errno : -EINVAL, "%s: %s", path,
-				       kv->value[0] ? strerror(errno) : "empty path");
-			free(path);
-			return r;
-		}
-		free(h->ca_file);
-		h->ca_file = path;
-		return 1;
-	}
-	if (strcmp(kv->key, "max_changes") == 0) {
-		r = ini_int(kv, 1, ALERT_MAX_CHANGES, &v, err);
-		if (r < 0)
-			return r;
-		h->max_changes = (long)v;
-		return 1;
-	}
+	free(h->ca_file);
+	h->ca_file = path;
 	return 0;
 }
 
@@ -446,21 +410,15 @@ void notify_http_channel_destroy(struct notify_channel *ch)
 }
 
 int notify_http_channel_configure(struct notify_channel *ch, const struct ini_section *s,
-				  long default_max_changes, struct error *err)
+				  struct error *err)
 {
 	struct notify_http *h = calloc(1, sizeof(*h));
-	int r = 0;
+	int r;
 
 	if (!h)
 		return error_set(err, -ENOMEM, "out of memory");
-	notify_http_init(h, default_max_changes);
 	ch->state = h;
-	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		r = notify_http_key(h, &s->kv[i], err);
-		if (r == 0)
-			r = ini_error(&s->kv[i], err, -EINVAL, "unknown key for a %s notifier",
-				       ch->backend->name);
-	}
+	r = notify_keys_apply(ch->backend, h, s, err);
 	if (r >= 0)
 		r = notify_http_check(h, ch, s, NULL, err);
 	if (r < 0) {

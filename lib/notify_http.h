@@ -30,12 +30,37 @@ struct notify_http {
 	struct notify_pending *pending; /* sends in flight */
 };
 
-/* Defaults; max_changes is the backend's default. */
-void notify_http_init(struct notify_http *h, long max_changes);
-/* 1 if kv is a shared key (type, url, allow_http, follow_redirects,
- * connect_timeout, timeout, ca_file, max_changes) and was taken, 0 if not,
- * negative on error. */
-int notify_http_key(struct notify_http *h, const struct ini_kv *kv, struct error *err);
+/* Key parsers of the shared keys (NOTIFY_HTTP_KEYS); state is a struct notify_http. */
+int notify_http_parse_url(void *state, const struct ini_kv *kv, struct error *err);
+int notify_http_parse_ca_file(void *state, const struct ini_kv *kv, struct error *err);
+
+#define NOTIFY_HTTP_STR_(x) #x
+#define NOTIFY_HTTP_STR(x) NOTIFY_HTTP_STR_(x)
+
+/*
+ * The keys every HTTP channel takes, for the start of its backend's key table;
+ * max_changes_default is a plain number.  Their offsets are into struct
+ * notify_http, which is therefore the first member of a backend's state.
+ */
+#define NOTIFY_HTTP_KEYS(max_changes_default)                                                     \
+	{ "url", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, notify_http_parse_url,                        \
+	  "Required (pagerduty has a default): the URL to post to, a secret; better file:PATH "  \
+	  "or credential:NAME." },                                                                \
+	{ "allow_http", NOTIFY_KEY_BOOL, offsetof(struct notify_http, allow_http), "false", 0, 0, \
+	  NULL, "true accepts a plain http:// URL." },                                            \
+	{ "follow_redirects", NOTIFY_KEY_BOOL, offsetof(struct notify_http, follow_redirects),    \
+	  "false", 0, 0, NULL, "Follow redirects (at most 5); otherwise a redirect is a permanent " \
+	  "failure." },                                                                           \
+	{ "connect_timeout", NOTIFY_KEY_DURATION, offsetof(struct notify_http, connect_timeout_ms), \
+	  "10s", 100, 300000, NULL, "Give up connecting after this long." },                      \
+	{ "timeout", NOTIFY_KEY_DURATION, offsetof(struct notify_http, timeout_ms), "30s", 100,   \
+	  3600000, NULL, "Give up on a request after this long." },                               \
+	{ "ca_file", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, notify_http_parse_ca_file,                 \
+	  "A PEM file of CA certificates to trust instead of the system's store." },              \
+	{ "max_changes", NOTIFY_KEY_INT, offsetof(struct notify_http, max_changes),               \
+	  NOTIFY_HTTP_STR(max_changes_default), 1, ALERT_MAX_CHANGES, NULL,                       \
+	  "At most this many changes are listed in one message." }
+
 /* After the keys: the URL is required unless default_url, and its scheme is
  * checked (https://, or http:// with allow_http). */
 int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
@@ -51,7 +76,7 @@ void notify_http_done(struct notify_http *h);
  * ch->state is a struct notify_http.
  */
 int notify_http_channel_configure(struct notify_channel *ch, const struct ini_section *s,
-				  long default_max_changes, struct error *err);
+				  struct error *err);
 void notify_http_channel_destroy(struct notify_channel *ch);
 int notify_http_channel_send(struct notify_channel *ch, const struct alert *a,
 			     notify_done_fn done, void *arg);

@@ -320,15 +320,13 @@ static int slack_render(struct notify_channel *ch, const struct alert *a, char *
 	return 0;
 }
 
-static int slack_configure(struct notify_channel *ch, const struct ini_section *s,
-			   struct error *err)
-{
-	return notify_http_channel_configure(ch, s, SLACK_DEFAULT_MAX_CHANGES, err);
-}
+static const struct notify_key slack_keys[] = { NOTIFY_HTTP_KEYS(SLACK_DEFAULT_MAX_CHANGES) };
 
 const struct notify_backend notify_slack_backend = {
 	.name = "slack",
-	.configure = slack_configure,
+	.keys = slack_keys,
+	.n_keys = sizeof(slack_keys) / sizeof(slack_keys[0]),
+	.configure = notify_http_channel_configure,
 	.render = slack_render,
 	.send = notify_http_channel_send,
 	.destroy = notify_http_channel_destroy,

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,7 +38,7 @@ enum smtp_tls { SMTP_STARTTLS_REQUIRED, SMTP_STARTTLS_NONE };
 
 struct smtp_conf {
 	char *host;
-	int port;
+	long port;
 	enum smtp_tls tls;
 	char *username;
 	char *password; /* from ini_secret; wiped on free */
@@ -46,7 +47,8 @@ struct smtp_conf {
 	size_t n_to, n_cc;
 	char *subject_prefix;
 	char *ca_file; /* absolute, or as configured when no directory applies */
-	int timeout_s;
+	long timeout_ms; /* as configured */
+	int timeout_s;   /* timeout_ms rounded up: libESMTP counts seconds */
 	char *msgid_host; /* right-hand side of Message-IDs */
 };
 
@@ -172,116 +174,202 @@ static char *local_msgid_host(void)
 	return strdup(ok ? name : "localhost.invalid");
 }
 
-static const char *const smtp_keys[] = {
-	"type", "host", "port", "starttls",	  "tls",     "username", "password",
-	"from", "to",	"cc",	"subject_prefix", "ca_file", "timeout",	 NULL,
-};
-
-static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, struct error *err)
+static int smtp_parse_host(void *state, const struct ini_kv *kv, struct error *err)
 {
-	const struct ini_kv *kv;
-	long long v;
-	int rc;
+	struct smtp_conf *c = state;
+	char *host;
 
-	for (size_t i = 0; i < s->n_kv; i++) {
-		bool known = false;
-
-		for (size_t k = 0; smtp_keys[k] && !known; k++)
-			known = strcmp(s->kv[i].key, smtp_keys[k]) == 0;
-		if (!known)
-			return ini_error(&s->kv[i], err, -EINVAL,
-					  "unknown key for an smtp notifier");
-	}
-
-	kv = ini_get(s, "host");
-	if (!kv)
-		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'host'");
 	if (!host_valid(kv->value))
 		return ini_error(kv, err, -EINVAL,
 				  "not a host name or IPv4 address (IPv6 literals are not "
 				  "supported by libESMTP; use a name)");
-	c->host = strdup(kv->value);
+	host = strdup(kv->value);
+	if (!host)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->host);
+	c->host = host;
+	return 0;
+}
 
-	c->port = SMTP_DEFAULT_PORT;
-	if ((kv = ini_get(s, "port"))) {
-		if ((rc = ini_int(kv, 1, 65535, &v, err)) < 0)
-			return rc;
-		c->port = (int)v;
-	}
+static int smtp_parse_tls(void *state, const struct ini_kv *kv, struct error *err)
+{
+	(void)state;
+	if (strcmp(kv->value, "starttls") != 0)
+		return ini_error(kv, err, -EINVAL,
+				  "only 'starttls' is supported: libESMTP cannot speak "
+				  "implicit TLS (SMTPS, port 465); use the submission port "
+				  "587 with STARTTLS");
+	return 0;
+}
 
-	if ((kv = ini_get(s, "tls"))) {
-		if (strcmp(kv->value, "starttls") != 0)
-			return ini_error(kv, err, -EINVAL,
-					  "only 'starttls' is supported: libESMTP cannot speak "
-					  "implicit TLS (SMTPS, port 465); use the submission port "
-					  "587 with STARTTLS");
-	}
-	c->tls = SMTP_STARTTLS_REQUIRED;
-	if ((kv = ini_get(s, "starttls"))) {
-		if (strcmp(kv->value, "required") == 0)
-			c->tls = SMTP_STARTTLS_REQUIRED;
-		else if (strcmp(kv->value, "none") == 0)
-			c->tls = SMTP_STARTTLS_NONE;
-		else
-			return ini_error(kv, err, -EINVAL, "expected 'required' or 'none'");
-	}
+static int smtp_parse_starttls(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
 
-	if ((kv = ini_get(s, "username"))) {
-		if (!kv->value[0] || strpbrk(kv->value, "\r\n"))
-			return ini_error(kv, err, -EINVAL, "empty or multi-line user name");
-		c->username = strdup(kv->value);
-		kv = ini_get(s, "password");
-		if (!kv)
-			return ini_section_error(s, err, -EINVAL,
-						  "'username' is set but 'password' is not");
-		if ((rc = ini_secret(kv, &c->password, err)) < 0)
-			return rc;
-	} else if ((kv = ini_get(s, "password"))) {
+	if (strcmp(kv->value, "required") == 0)
+		c->tls = SMTP_STARTTLS_REQUIRED;
+	else if (strcmp(kv->value, "none") == 0)
+		c->tls = SMTP_STARTTLS_NONE;
+	else
+		return ini_error(kv, err, -EINVAL, "expected 'required' or 'none'");
+	return 0;
+}
+
+static int smtp_parse_username(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	char *name;
+
+	if (!kv->value[0] || strpbrk(kv->value, "\r\n"))
+		return ini_error(kv, err, -EINVAL, "empty or multi-line user name");
+	name = strdup(kv->value);
+	if (!name)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->username);
+	c->username = name;
+	return 0;
+}
+
+static int smtp_parse_from(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	struct mime_mailbox m;
+	const char *why = NULL;
+	int rc = mime_mailbox_parse(kv->value, strlen(kv->value), &m, &why);
+
+	if (rc == -EINVAL)
+		return ini_error(kv, err, rc, "%s", why);
+	if (rc < 0)
+		return error_set(err, rc, "out of memory");
+	mime_mailbox_done(&c->from);
+	c->from = m;
+	return 0;
+}
+
+static void mailboxes_free(struct mime_mailbox *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mime_mailbox_done(&list[i]);
+	free(list);
+}
+
+static int smtp_parse_to(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	struct mime_mailbox *list;
+	size_t n;
+	int rc = parse_list(kv, &list, &n, err);
+
+	if (rc < 0)
+		return rc;
+	mailboxes_free(c->to, c->n_to);
+	c->to = list;
+	c->n_to = n;
+	return 0;
+}
+
+static int smtp_parse_cc(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	struct mime_mailbox *list;
+	size_t n;
+	int rc = parse_list(kv, &list, &n, err);
+
+	if (rc < 0)
+		return rc;
+	mailboxes_free(c->cc, c->n_cc);
+	c->cc = list;
+	c->n_cc = n;
+	return 0;
+}
+
+static int smtp_parse_subject_prefix(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	char *prefix = mime_header_text(kv->value);
+
+	if (!prefix)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->subject_prefix);
+	c->subject_prefix = prefix;
+	return 0;
+}
+
+static int smtp_parse_ca_file(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	char *path;
+
+	if (!kv->value[0])
+		return ini_error(kv, err, -EINVAL, "empty path");
+	path = resolve_path(kv);
+	if (!path)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->ca_file);
+	c->ca_file = path;
+	if (access(c->ca_file, R_OK) < 0)
+		return ini_error(kv, err, -errno, "cannot read %s: %s", c->ca_file,
+				  strerror(errno));
+	return 0;
+}
+
+#define SMTP_STR_(x) #x
+#define SMTP_STR(x) SMTP_STR_(x)
+
+static const struct notify_key smtp_keys[] = {
+	{ "host", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_host,
+	  "Required: the mail server, a host name or IPv4 address." },
+	{ "port", NOTIFY_KEY_INT, offsetof(struct smtp_conf, port), SMTP_STR(SMTP_DEFAULT_PORT),
+	  1, 65535, NULL, "The submission port." },
+	{ "starttls", NOTIFY_KEY_CUSTOM, 0, "required", 0, 0, smtp_parse_starttls,
+	  "required: STARTTLS with a verified certificate, or no mail; none: plain text." },
+	{ "tls", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_tls,
+	  "Only starttls (implicit TLS on port 465 is not supported by libESMTP)." },
+	{ "username", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_username,
+	  "Log in as this user (with password)." },
+	{ "password", NOTIFY_KEY_SECRET, offsetof(struct smtp_conf, password), NULL, 0, 0, NULL,
+	  "The password for username: file:PATH or credential:NAME." },
+	{ "from", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_from,
+	  "Required: the sender, address or Name <address>." },
+	{ "to", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_to,
+	  "Required: recipients, separated by commas." },
+	{ "cc", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_cc,
+	  "Copy recipients, separated by commas." },
+	{ "subject_prefix", NOTIFY_KEY_CUSTOM, 0, SMTP_DEFAULT_PREFIX, 0, 0,
+	  smtp_parse_subject_prefix, "Put before every subject." },
+	{ "ca_file", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_ca_file,
+	  "A PEM file of CA certificates to trust instead of the system's store." },
+	{ "timeout", NOTIFY_KEY_DURATION, offsetof(struct smtp_conf, timeout_ms),
+	  SMTP_STR(SMTP_DEFAULT_TIMEOUT_S) "s", 1000, 3600 * 1000, NULL,
+	  "Give up on the mail server after this long without progress." },
+};
+
+/* The keys from the table, then what one key alone cannot check. */
+static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, struct error *err)
+{
+	const struct ini_kv *kv;
+	int rc;
+
+	rc = notify_keys_apply(&notify_smtp_backend, c, s, err);
+	if (rc < 0)
+		return rc;
+	if (!c->host)
+		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'host'");
+	if (c->username && !c->password)
+		return ini_section_error(s, err, -EINVAL,
+					  "'username' is set but 'password' is not");
+	if (!c->username && (kv = ini_get(s, "password")))
 		return ini_error(kv, err, -EINVAL, "'password' without 'username'");
-	}
-
-	kv = ini_get(s, "from");
-	if (!kv)
+	if (!c->from.addr)
 		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'from'");
-	{
-		const char *why = NULL;
-
-		rc = mime_mailbox_parse(kv->value, strlen(kv->value), &c->from, &why);
-		if (rc == -EINVAL)
-			return ini_error(kv, err, rc, "%s", why);
-		if (rc < 0)
-			return error_set(err, rc, "out of memory");
-	}
-	kv = ini_get(s, "to");
-	if (!kv)
+	if (!c->to)
 		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'to'");
-	if ((rc = parse_list(kv, &c->to, &c->n_to, err)) < 0)
-		return rc;
-	if ((kv = ini_get(s, "cc")) && (rc = parse_list(kv, &c->cc, &c->n_cc, err)) < 0)
-		return rc;
-
-	kv = ini_get(s, "subject_prefix");
-	c->subject_prefix = kv ? mime_header_text(kv->value) : strdup(SMTP_DEFAULT_PREFIX);
-
-	if ((kv = ini_get(s, "ca_file"))) {
-		if (!kv->value[0])
-			return ini_error(kv, err, -EINVAL, "empty path");
-		c->ca_file = resolve_path(kv);
-		if (c->ca_file && access(c->ca_file, R_OK) < 0)
-			return ini_error(kv, err, -errno, "cannot read %s: %s", c->ca_file,
-					  strerror(errno));
-		if (c->tls == SMTP_STARTTLS_NONE)
-			return ini_error(kv, err, -EINVAL, "ca_file is set but starttls = none");
-	}
-
-	c->timeout_s = SMTP_DEFAULT_TIMEOUT_S;
-	if ((kv = ini_get(s, "timeout"))) {
-		if ((rc = ini_duration_ms(kv, 1000, 3600 * 1000, &v, err)) < 0)
-			return rc;
-		c->timeout_s = (int)((v + 999) / 1000);
-	}
+	if (c->ca_file && c->tls == SMTP_STARTTLS_NONE)
+		return ini_error(ini_get(s, "ca_file"), err, -EINVAL,
+				  "ca_file is set but starttls = none");
+	c->timeout_s = (int)((c->timeout_ms + 999) / 1000);
 	c->msgid_host = local_msgid_host();
-	if (!c->host || !c->subject_prefix || !c->msgid_host || (c->username && !c->password))
+	if (!c->msgid_host)
 		return error_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -1264,7 +1352,7 @@ static int smtp_send(struct notify_channel *ch, const struct alert *a, notify_do
 	j->timeout_s = c->timeout_s;
 	j->n_rcpt = c->n_to + c->n_cc;
 	rc = -ENOMEM;
-	if (asprintf(&j->hostport, "%s:%d", c->host, c->port) < 0) {
+	if (asprintf(&j->hostport, "%s:%ld", c->host, c->port) < 0) {
 		j->hostport = NULL;
 		goto fail;
 	}
@@ -1311,6 +1399,8 @@ static void smtp_destroy(struct notify_channel *ch)
 
 const struct notify_backend notify_smtp_backend = {
 	.name = "smtp",
+	.keys = smtp_keys,
+	.n_keys = sizeof(smtp_keys) / sizeof(smtp_keys[0]),
 	.configure = smtp_configure,
 	.render = smtp_render,
 	.send = smtp_send,
