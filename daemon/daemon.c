@@ -181,8 +181,11 @@ static void start_waiting(struct daemon *d)
 	}
 }
 
-void daemon_run_finished(struct daemon *d, struct target *t)
+/* target_env.finished: a run ended, its slot is free. */
+static void on_run_finished(struct target *t, void *arg)
 {
+	struct daemon *d = arg;
+
 	d->active--;
 	if (t->pending) {
 		t->pending = false;
@@ -192,6 +195,12 @@ void daemon_run_finished(struct daemon *d, struct target *t)
 	daemon_update_status(d);
 	if (d->stopping && d->active == 0)
 		event_base_loopexit(d->base, NULL);
+}
+
+/* target_env.due: a target's run is due. */
+static void on_run_due(struct target *t, void *arg)
+{
+	daemon_request_run(arg, t);
 }
 
 static void drop_from_waitq(struct daemon *d, struct target *t)
@@ -361,6 +370,7 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 					    &d->outbox, &e2);
 				free(odir);
 			}
+			d->target_env.outbox = d->outbox;
 			return r;
 		}
 		d->outbox = ob;
@@ -371,7 +381,7 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		if (t)
 			r = target_reconfigure(t, &c->targets[i], err);
 		else
-			r = target_new(d, c->daemon.state_dir, &c->targets[i], &t, err);
+			r = target_new(&d->target_env, c->daemon.state_dir, &c->targets[i], &t, err);
 		if (r < 0) {
 			/* Rare (out of memory, an unreadable password file): say so, go on. */
 			log_msg(LOG_ERR, "%s", err->text);
@@ -406,6 +416,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		config_free(d->config);
 	}
 	d->config = c;
+	d->target_env.cfg = &c->daemon;
+	d->target_env.outbox = d->outbox;
 	if (!d->verbose)
 		log_set_level(log_level_from_name(c->daemon.log_level));
 	/* New targets run at once; the others follow their (maybe new) schedule. */
@@ -495,6 +507,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	if (!d->config_path || !d->base)
 		return error_set(err, -ENOMEM, "out of memory");
 	d->notify_env.base = d->base;
+	d->target_env = (struct target_env){ .base = d->base, .due = on_run_due,
+					     .finished = on_run_finished, .arg = d };
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
 	if ((r = config_load(config_path, &c, err)) < 0)

@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 
 #include "ack.h"
-#include "daemon.h"
 #include "diff.h"
 #include "isotime.h"
 #include "log.h"
 #include "snapshot.h"
+#include "target.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
 
@@ -99,7 +99,7 @@ static int apply_config(struct target *t, struct config_target *cfg, struct erro
 	return 0;
 }
 
-int target_new(struct daemon *d, const char *state_dir, struct config_target *cfg,
+int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
 	       struct target **ret, struct error *err)
 {
 	struct target *t = calloc(1, sizeof(*t));
@@ -108,12 +108,12 @@ int target_new(struct daemon *d, const char *state_dir, struct config_target *cf
 
 	if (!t)
 		return error_set(err, -ENOMEM, "out of memory");
-	t->d = d;
+	t->env = env;
 	filter_init(&t->filter);
 	t->name = strdup(cfg->name);
-	t->due_timer = evtimer_new(d->base, on_due, t);
-	t->idle_timer = evtimer_new(d->base, on_idle, t);
-	t->settle_timer = evtimer_new(d->base, on_settle, t);
+	t->due_timer = evtimer_new(env->base, on_due, t);
+	t->idle_timer = evtimer_new(env->base, on_idle, t);
+	t->settle_timer = evtimer_new(env->base, on_settle, t);
 	if (!t->name || !t->due_timer || !t->idle_timer || !t->settle_timer) {
 		target_free(t);
 		return error_set(err, -ENOMEM, "out of memory");
@@ -220,7 +220,7 @@ void target_schedule_next(struct target *t, bool run_now)
 {
 	time_t now = time(NULL), next;
 	int jitter = schedule_jitter(t->schedule, t->name,
-				     (int)(t->d->config->daemon.jitter_ms / 1000));
+				     (int)(t->env->cfg->jitter_ms / 1000));
 
 	if (!t->cfg->enabled) {
 		evtimer_del(t->due_timer);
@@ -261,7 +261,7 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	if (t->running)
 		t->pending = true;
 	else
-		daemon_request_run(t->d, t);
+		t->env->due(t, t->env->arg);
 	target_schedule_next(t, false);
 }
 
@@ -281,7 +281,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg);
 
 static void start_snapshot(struct target *t, bool probe)
 {
-	const struct config_daemon *dc = &t->d->config->daemon;
+	const struct config_daemon *dc = t->env->cfg;
 	struct live_options o = {
 		.dsn = t->cfg->dsn,
 		.connect_timeout_ms = (int)dc->connect_timeout_ms,
@@ -302,7 +302,7 @@ static void start_snapshot(struct target *t, bool probe)
 	t->phase = probe ? PHASE_PROBE : t->phase == PHASE_CONFIRM ? PHASE_CONFIRM : PHASE_FULL;
 	t->conn = NULL; /* the snapshot owns it now */
 	evtimer_del(t->idle_timer);
-	r = live_snapshot_start(t->d->base, &o, on_live_done, t, &t->live);
+	r = live_snapshot_start(t->env->base, &o, on_live_done, t, &t->live);
 	if (r < 0) {
 		error_set(&e, r, "cannot start a snapshot: %s", strerror(-r));
 		on_live_done(NULL, &e, t);
@@ -311,7 +311,7 @@ static void start_snapshot(struct target *t, bool probe)
 
 void target_start_run(struct target *t)
 {
-	const struct config_daemon *dc = &t->d->config->daemon;
+	const struct config_daemon *dc = t->env->cfg;
 	time_t now = time(NULL);
 	int64_t late = t->due_ms ? wall_ms() - t->due_ms : 0;
 	bool probe;
@@ -350,15 +350,15 @@ static void finish_run(struct target *t)
 	t->runs++;
 	t->last_run = t->started_wall;
 	t->last_duration_ms = elapsed_ms(t);
-	if (t->conn && t->d->config->daemon.idle_timeout_ms > 0) {
-		struct timeval tv = { t->d->config->daemon.idle_timeout_ms / 1000,
-				      (t->d->config->daemon.idle_timeout_ms % 1000) * 1000 };
+	if (t->conn && t->env->cfg->idle_timeout_ms > 0) {
+		struct timeval tv = { t->env->cfg->idle_timeout_ms / 1000,
+				      (t->env->cfg->idle_timeout_ms % 1000) * 1000 };
 		evtimer_add(t->idle_timer, &tv);
 	} else if (t->conn) {
 		PQfinish(t->conn);
 		t->conn = NULL;
 	}
-	daemon_run_finished(t->d, t);
+	t->env->finished(t, t->env->arg);
 }
 
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
@@ -396,7 +396,7 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
 		if (t->cfg->n_notifiers &&
-		    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
+		    outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
 				   t->cfg->n_notifiers, &e) < 0)
 			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
 		alert_free(a);
@@ -412,8 +412,8 @@ static void run_failed(struct target *t, const char *why)
 				    .error = why };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	size_t n = 0;
 	struct error e;
@@ -437,8 +437,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct store_baseline b = { 0 };
@@ -569,15 +569,15 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	snapshot_hash_hex(m->hash, hash);
 	/* A change is confirmed by a second snapshot after the settle delay, so
 	 * a migration caught half-way pages nobody twice. */
-	if (t->d->config->daemon.settle_delay_ms > 0 && strcmp(hash, t->last_hash) != 0 &&
+	if (t->env->cfg->settle_delay_ms > 0 && strcmp(hash, t->last_hash) != 0 &&
 	    t->last_hash[0] && strcmp(hash, t->candidate) != 0) {
-		struct timeval tv = { t->d->config->daemon.settle_delay_ms / 1000,
-				      (t->d->config->daemon.settle_delay_ms % 1000) * 1000 };
+		struct timeval tv = { t->env->cfg->settle_delay_ms / 1000,
+				      (t->env->cfg->settle_delay_ms % 1000) * 1000 };
 		memcpy(t->candidate, hash, 65);
 		model_free(m);
 		log_target(LOG_INFO, t->name, NULL, hash,
 			   "schema changed; confirming in %lld ms before alerting",
-			   t->d->config->daemon.settle_delay_ms);
+			   t->env->cfg->settle_delay_ms);
 		evtimer_add(t->settle_timer, &tv);
 		return;
 	}

@@ -1,0 +1,92 @@
+/* One monitored database's run (target.c), and what it needs from the daemon that runs it. */
+#ifndef SCHEMADRIFT_TARGET_H
+#define SCHEMADRIFT_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "alert_state.h"
+#include "config.h"
+#include "filter.h"
+#include "live.h"
+#include "outbox.h"
+#include "schedule.h"
+#include "store.h"
+
+struct target;
+
+/*
+ * What a target is given by whoever runs it (the daemon), instead of
+ * reaching back into it by name: the loop, the settings and outbox of the
+ * configuration in force (updated by the daemon on reload), and two
+ * callbacks.
+ */
+struct target_env {
+	struct event_base *base;
+	const struct config_daemon *cfg;
+	struct outbox *outbox;
+	/* A run is due: start it (target_start_run) now or later. */
+	void (*due)(struct target *t, void *arg);
+	/* A run has ended (its slot is free). */
+	void (*finished)(struct target *t, void *arg);
+	void *arg;
+};
+
+/* One monitored database: its schedule, pooled connection and run state. */
+struct target {
+	const struct target_env *env;
+	char *name;
+	struct config_target *cfg; /* in d->config; replaced on reload */
+	char *password;            /* read from the file or credential; never logged */
+	struct schedule *schedule;
+	struct filter filter;
+	struct store *store;
+	struct alert_state *astate;
+
+	struct event *due_timer;
+	struct event *idle_timer;  /* closes the pooled connection */
+	struct event *settle_timer;
+	time_t next_due;
+	bool running, pending, queued;
+
+	enum { PHASE_PROBE, PHASE_FULL, PHASE_CONFIRM } phase;
+	struct live_snapshot *live;
+	PGconn *conn;              /* pooled, idle */
+	struct timespec started;
+	time_t started_wall;
+
+	char *fingerprint;         /* of the last full snapshot */
+	/* The audit log's size when the alert state was last evaluated: a
+	 * baseline accepted or an object acknowledged meanwhile grows it, and
+	 * then the probe alone cannot answer. */
+	long long audit_size;
+	time_t last_full;
+	char last_hash[65];        /* last recorded schema hash */
+	size_t last_objects;       /* and its number of objects */
+	char candidate[65];        /* a changed hash waiting for its confirming snapshot */
+
+	/* For status and metrics. */
+	time_t last_run, last_success;
+	long long last_duration_ms;
+	char *last_error;
+	bool drifting, failing, waiting_for_baseline;
+	uint64_t runs, failures, probes_unchanged;
+	double worst_lag_s;        /* the longest a run started after it was due */
+	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
+};
+
+int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
+	       struct target **ret, struct error *err);
+/* Takes the new configuration (after a reload) without losing run state. */
+int target_reconfigure(struct target *t, struct config_target *cfg, struct error *err);
+void target_free(struct target *t);
+void target_schedule_next(struct target *t, bool run_now);
+void target_start_run(struct target *t);
+json_t *target_status_json(const struct target *t);
+
+#endif
