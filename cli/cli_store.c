@@ -404,8 +404,8 @@ static int baseline_show(const struct cli *c, const char *target)
 	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
 }
 
-static int baseline_set(const struct cli *c, struct store *s, const char *hash,
-			const char *action, const char *reason)
+static int baseline_set(struct store *s, const char *hash, const char *action,
+			const char *reason)
 {
 	struct store_baseline old;
 	bool had_old;
@@ -430,7 +430,6 @@ static int baseline_set(const struct cli *c, struct store *s, const char *hash,
 		printf("%s: baseline is now %s\n", store_target(s), short_hash(hash));
 	if (had_old)
 		store_baseline_done(&old);
-	(void)c;
 	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
 }
 
@@ -459,7 +458,7 @@ int cli_cmd_baseline(const struct cli *c, int argc, char **argv)
 		} else {
 			if (apply_retention_options(c, s) == 0 &&
 			    record_live_run(c, s, &run) == EXIT_SAME) {
-				status = baseline_set(c, s, run.hash, "baseline create",
+				status = baseline_set(s, run.hash, "baseline create",
 						      c->reason ? c->reason
 								: "created from the live database");
 				store_run_done(&run);
@@ -485,7 +484,7 @@ int cli_cmd_baseline(const struct cli *c, int argc, char **argv)
 			if (store_resolve(s, argc == 3 ? argv[2] : "latest", hash, &err) < 0)
 				cli_fail("%s", err.text);
 			else
-				status = baseline_set(c, s, hash, "baseline accept", c->reason);
+				status = baseline_set(s, hash, "baseline accept", c->reason);
 			store_unlock(s);
 		}
 		store_free(s);
@@ -676,7 +675,7 @@ static int history_show(const struct cli *c, const char *target)
 	struct store_baseline b;
 	bool have_b = false;
 	const char *prev = NULL;
-	size_t streak = SIZE_MAX, changes = 0, failed = 0, distinct = 0;
+	size_t streak = SIZE_MAX, changes = 0, failed = 0;
 	struct error err;
 
 	if (!s)
@@ -714,8 +713,6 @@ static int history_show(const struct cli *c, const char *target)
 			snprintf(text, sizeof(text), "changed (no summary: the previous snapshot was not kept)");
 			changes++;
 		}
-		if (run->new_snapshot || !prev)
-			distinct++;
 		printf("%s  %-12s  %s%s\n", when, short_hash(run->hash), text,
 		       have_b && strcmp(b.hash, run->hash) == 0 ? "  [baseline]" : "");
 		prev = run->hash;
@@ -743,7 +740,6 @@ static int history_show(const struct cli *c, const char *target)
 	} else {
 		printf("no runs recorded for %s\n", target);
 	}
-	(void)distinct;
 	if (have_b)
 		store_baseline_done(&b);
 	store_history_free(h);
