@@ -14,6 +14,15 @@
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
 
+/* A secret is wiped before its memory goes back to the allocator. */
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 /* Baseline accepts and acknowledgements append to the target's audit log. */
 static long long audit_size(const struct target *t)
 {
@@ -34,73 +43,98 @@ static int add_patterns(char ***list, size_t *n, char *const *items, size_t k)
 	return 0;
 }
 
-static int build_filter(struct target *t, struct error *err)
+/*
+ * Prefixes err with where key is set for target t: its own line, or the
+ * [daemon] default it inherits, or else the section.  Returns err->code.
+ */
+static int key_error_prefix(const struct config *c, const struct config_target *t,
+			    const char *key, struct error *err)
 {
-	const struct config_target *c = t->cfg;
-	struct filter *f = &t->filter;
+	const struct ini_section *s = ini_find(c->raw, "target", t->name);
+	const struct ini_kv *kv = s ? ini_get(s, key) : NULL;
 
-	filter_done(f);
+	if (!kv && (s = ini_find(c->raw, "daemon", NULL)))
+		kv = ini_get(s, key);
+	if (kv)
+		return error_prefix(err, "%s:%d: [target %s] key '%s'", kv->file, kv->line, t->name,
+				    key);
+	return error_prefix(err, "%s:%d: [target %s] key '%s'", t->file, t->line, t->name, key);
+}
+
+int target_setup_build(const struct config *c, const struct config_target *cfg,
+		       struct target_setup *ret, struct error *err)
+{
+	struct target_setup s = { 0 };
+	struct filter *f = &s.filter;
+	int r;
+
 	filter_init(f);
-	if (add_patterns(&f->include, &f->n_include, c->include, c->n_include) < 0 ||
-	    add_patterns(&f->exclude, &f->n_exclude, c->exclude, c->n_exclude) < 0 ||
-	    add_patterns(&f->include_schema, &f->n_include_schema, c->include_schema,
-			 c->n_include_schema) < 0 ||
-	    add_patterns(&f->exclude_schema, &f->n_exclude_schema, c->exclude_schema,
-			 c->n_exclude_schema) < 0)
-		return error_set(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->n_ignore; i++) {
-		int r = filter_parse_ignore(f, c->ignore[i], err);
-		if (r < 0)
-			return error_prefix(err, "%s:%d: [target %s] ignore", c->file, c->line, c->name);
+	r = schedule_parse(cfg->schedule, &s.schedule, err);
+	if (r < 0)
+		key_error_prefix(c, cfg, "schedule", err);
+	if (r == 0 && (r = schedule_set_zone(s.schedule, cfg->timezone, err)) < 0)
+		key_error_prefix(c, cfg, "timezone", err);
+	if (r == 0 &&
+	    (add_patterns(&f->include, &f->n_include, cfg->include, cfg->n_include) < 0 ||
+	     add_patterns(&f->exclude, &f->n_exclude, cfg->exclude, cfg->n_exclude) < 0 ||
+	     add_patterns(&f->include_schema, &f->n_include_schema, cfg->include_schema,
+			  cfg->n_include_schema) < 0 ||
+	     add_patterns(&f->exclude_schema, &f->n_exclude_schema, cfg->exclude_schema,
+			  cfg->n_exclude_schema) < 0))
+		r = error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; r == 0 && i < cfg->n_ignore; i++)
+		if ((r = filter_parse_ignore(f, cfg->ignore[i], err)) < 0)
+			key_error_prefix(c, cfg, "ignore", err);
+	if (r < 0) {
+		target_setup_done(&s);
+		return r;
 	}
+	*ret = s;
 	return 0;
 }
 
-/* Schedule, filter and password from the configuration; on failure nothing changes. */
-static int apply_config(struct target *t, struct config_target *cfg, struct error *err)
+int target_setup_read_password(const struct config *c, const struct config_target *cfg,
+			       struct target_setup *s, struct error *err)
 {
-	struct schedule *sched = NULL;
+	const struct ini_section *sec = ini_find(c->raw, "target", cfg->name);
+	const struct ini_kv *kv = sec ? ini_get(sec, "password") : NULL;
 	char *password = NULL;
 	int r;
 
-	r = schedule_parse(cfg->schedule, &sched, err);
-	if (r == 0)
-		r = schedule_set_zone(sched, cfg->timezone, err);
-	if (r < 0) {
-		schedule_free(sched);
-		return error_prefix(err, "%s:%d: [target %s] schedule", cfg->file, cfg->line,
-				    cfg->name);
-	}
-	if (cfg->password_source) {
-		struct ini_kv kv = { .key = "password", .value = cfg->password_source,
-				      .file = cfg->file, .line = cfg->line, .file_private = false };
-		r = ini_secret(&kv, &password, err);
-		if (r < 0) {
-			schedule_free(sched);
-			return r;
-		}
-	}
-	struct config_target *old = t->cfg;
-	t->cfg = cfg;
-	r = build_filter(t, err);
-	if (r < 0) {
-		t->cfg = old;
-		schedule_free(sched);
-		free(password);
+	if (!cfg->password_source || !kv)
+		return 0;
+	r = ini_secret(kv, &password, err);
+	if (r < 0)
 		return r;
-	}
-	schedule_free(t->schedule);
-	t->schedule = sched;
-	if (t->password) {
-		explicit_bzero(t->password, strlen(t->password));
-		free(t->password);
-	}
-	t->password = password;
+	wipe_free(s->password);
+	s->password = password;
 	return 0;
 }
 
+void target_setup_done(struct target_setup *s)
+{
+	schedule_free(s->schedule);
+	filter_done(&s->filter);
+	wipe_free(s->password);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Takes what setup built (leaving it empty); cannot fail. */
+static void take_setup(struct target *t, struct config_target *cfg, struct target_setup *setup)
+{
+	t->cfg = cfg;
+	schedule_free(t->schedule);
+	t->schedule = setup->schedule;
+	filter_done(&t->filter);
+	t->filter = setup->filter;
+	wipe_free(t->password);
+	t->password = setup->password;
+	memset(setup, 0, sizeof(*setup));
+	filter_init(&setup->filter);
+}
+
 int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
-	       struct target **ret, struct error *err)
+	       struct target_setup *setup, struct target **ret, struct error *err)
 {
 	struct target *t = calloc(1, sizeof(*t));
 	struct store_options so = { .state_dir = state_dir };
@@ -118,8 +152,8 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		target_free(t);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	if ((r = apply_config(t, cfg, err)) < 0 ||
-	    (r = store_open(&so, t->name, true, &t->store, err)) < 0) {
+	take_setup(t, cfg, setup);
+	if ((r = store_open(&so, t->name, true, &t->store, err)) < 0) {
 		target_free(t);
 		return r;
 	}
@@ -128,38 +162,31 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		target_free(t);
 		return r;
 	}
-	/* Resume: the last recorded hash, and the probe fingerprint of that snapshot. */
+	/* Resume from the last recorded hash; the fingerprint is not kept, so the first
+	 * run is a full snapshot. */
 	struct store_history *h = NULL;
 	struct error herr;
 	if (store_history_load(t->store, &h, &herr) == 0) {
-		const struct store_run *last = store_history_latest(h);
 		for (size_t i = h->n; i-- > 0;)
 			if (h->runs[i].outcome == STORE_RUN_OK && h->runs[i].hash[0]) {
 				memcpy(t->last_hash, h->runs[i].hash, 65);
 				break;
 			}
-		(void)last;
 		store_history_free(h);
 	}
 	*ret = t;
 	return 0;
 }
 
-int target_reconfigure(struct target *t, struct config_target *cfg, struct error *err)
+void target_reconfigure(struct target *t, struct config_target *cfg, struct target_setup *setup)
 {
-	bool sched_changed = !t->cfg || strcmp(t->cfg->schedule, cfg->schedule) != 0 ||
-			     strcmp(t->cfg->timezone, cfg->timezone) != 0;
-	bool dsn_changed = !t->cfg || strcmp(t->cfg->dsn, cfg->dsn) != 0;
-	int r = apply_config(t, cfg, err);
+	bool dsn_changed = strcmp(t->cfg->dsn, cfg->dsn) != 0;
 
-	if (r < 0)
-		return r;
+	take_setup(t, cfg, setup);
 	if (dsn_changed && t->conn) {
 		PQfinish(t->conn);
 		t->conn = NULL;
 	}
-	(void)sched_changed; /* the daemon reschedules every target after a reload */
-	return 0;
 }
 
 void target_free(struct target *t)
@@ -179,10 +206,7 @@ void target_free(struct target *t)
 	filter_done(&t->filter);
 	store_free(t->store);
 	alert_state_free(t->astate);
-	if (t->password) {
-		explicit_bzero(t->password, strlen(t->password));
-		free(t->password);
-	}
+	wipe_free(t->password);
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
@@ -395,9 +419,12 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			   ev[i].current[0] ? ev[i].current : NULL, "%s",
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
-		if (t->cfg->n_notifiers &&
-		    outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
-				   t->cfg->n_notifiers, &e) < 0)
+		if (t->cfg->n_notifiers && !t->env->outbox)
+			log_target(LOG_ERR, t->name, NULL, NULL,
+				   "cannot spool the alert: the outbox is not open (see the reload error)");
+		else if (t->cfg->n_notifiers &&
+			 outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
+					t->cfg->n_notifiers, &e) < 0)
 			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
 		alert_free(a);
 	}

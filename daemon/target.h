@@ -80,10 +80,30 @@ struct target {
 	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
 };
 
+/*
+ * What a target's configuration builds that can fail, built once per load or
+ * reload before anything running is touched, then handed over to the target.
+ */
+struct target_setup {
+	struct schedule *schedule;
+	struct filter filter;
+	char *password; /* NULL: none configured (or not read yet) */
+};
+
+/* Schedule, time zone and filter of cfg; errors name the key's file:line. */
+int target_setup_build(const struct config *c, const struct config_target *cfg,
+		       struct target_setup *ret, struct error *err);
+/* Reads the password file or credential into s when cfg names one. */
+int target_setup_read_password(const struct config *c, const struct config_target *cfg,
+			       struct target_setup *s, struct error *err);
+/* Frees s's contents; the password is wiped first. */
+void target_setup_done(struct target_setup *s);
+
+/* Takes setup's contents (leaving it empty) whether or not it succeeds. */
 int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
-	       struct target **ret, struct error *err);
-/* Takes the new configuration (after a reload) without losing run state. */
-int target_reconfigure(struct target *t, struct config_target *cfg, struct error *err);
+	       struct target_setup *setup, struct target **ret, struct error *err);
+/* Takes the new configuration and setup (after a reload) without losing run state. */
+void target_reconfigure(struct target *t, struct config_target *cfg, struct target_setup *setup);
 void target_free(struct target *t);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
