@@ -138,8 +138,8 @@ void daemon_update_status(struct daemon *d)
 		drifting += t->drifting;
 		failing += t->failing;
 		running += t->running;
-		if (t->next_due && (!next || t->next_due < next))
-			next = t->next_due;
+		if (t->next_due_ms && (!next || t->next_due_ms / 1000 < next))
+			next = (time_t)(t->next_due_ms / 1000);
 	}
 	if (next)
 		isotime_format(next, when);
@@ -454,7 +454,7 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	/* New targets run at once; the others follow their (maybe new) schedule. */
 	for (size_t i = 0; i < n; i++)
 		if (!targets[i]->running)
-			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due);
+			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due_ms);
 	/* Slots freed by removed targets, or a larger max_concurrent. */
 	start_waiting(d);
 	return 0;

@@ -213,22 +213,32 @@ void target_free(struct target *t)
 	free(t);
 }
 
-static int64_t wall_ms(void)
+static int64_t clock_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+static int64_t mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
 /*
- * Arms the due timer for next_due, waking at least once a minute: libevent's
+ * Arms the due timer for next_due_ms, waking at least once a minute: libevent's
  * timers run on the monotonic clock, which stops while the machine sleeps,
  * so the wall clock is checked again on each wakeup (on_due).
  */
 static void arm_due(struct target *t)
 {
-	int64_t delay = (int64_t)t->next_due * 1000 - wall_ms();
+	int64_t delay = t->next_due_ms - wall_ms();
 	struct timeval tv;
 
 	if (delay < 0)
@@ -257,11 +267,11 @@ void target_schedule_next(struct target *t, bool run_now)
 		next += jitter;
 		if (next <= now)
 			next = now + 1;
-		t->next_due = next;
+		t->next_due_ms = (int64_t)next * 1000;
 	} else {
 		/* A new target runs at once, shifted by its own jitter: a fleet
 		 * that starts together does not all run in the same second. */
-		t->next_due = now + jitter;
+		t->next_due_ms = (int64_t)(now + jitter) * 1000;
 	}
 	arm_due(t);
 }
@@ -269,17 +279,16 @@ void target_schedule_next(struct target *t, bool run_now)
 static void on_due(evutil_socket_t fd, short what, void *arg)
 {
 	struct target *t = arg;
-	time_t now = time(NULL);
 
 	(void)fd;
 	(void)what;
-	if (now < t->next_due) {
+	if (wall_ms() < t->next_due_ms) {
 		/* A once-a-minute wakeup, not due yet. */
 		arm_due(t);
 		return;
 	}
 	if (!t->running && !t->queued)
-		t->due_ms = (int64_t)t->next_due * 1000;
+		t->due_ms = t->next_due_ms;
 	/* A run that is still going absorbs this one: never two at once, and a
 	 * run missed while busy happens once, not as a burst. */
 	if (t->running)
@@ -336,35 +345,31 @@ static void start_snapshot(struct target *t, bool probe)
 void target_start_run(struct target *t)
 {
 	const struct config_daemon *dc = t->env->cfg;
-	time_t now = time(NULL);
-	int64_t late = t->due_ms ? wall_ms() - t->due_ms : 0;
+	int64_t now = wall_ms();
+	int64_t late = t->due_ms ? now - t->due_ms : 0;
 	bool probe;
 
 	t->running = true;
 	t->pending = false;
-	clock_gettime(CLOCK_MONOTONIC, &t->started);
-	t->started_wall = now;
+	t->started_mono_ms = mono_ms();
+	t->started_ms = now;
 	/* How late this run starts against its due time (timer and queue).  Not
 	 * the first run: at startup every target is due at once, by design. */
-	if (t->runs > 0 && late / 1000.0 > t->worst_lag_s)
-		t->worst_lag_s = late / 1000.0;
+	if (t->runs > 0 && late > t->worst_lag_ms)
+		t->worst_lag_ms = late;
 	t->due_ms = 0;
 	/* Most runs find nothing changed: the probe first, unless a full
 	 * snapshot is due anyway (full_every; 0 means every run) or there is
 	 * nothing to compare. */
 	probe = t->fingerprint && t->last_hash[0] && !t->failing && !t->candidate[0] &&
-		dc->full_every_ms > 0 && (now - t->last_full) * 1000 < dc->full_every_ms;
+		dc->full_every_ms > 0 && now - t->last_full_ms < dc->full_every_ms;
 	t->phase = PHASE_FULL;
 	start_snapshot(t, probe);
 }
 
-static long long elapsed_ms(const struct target *t)
+static int64_t elapsed_ms(const struct target *t)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->started.tv_sec) * 1000 +
-	       (now.tv_nsec - t->started.tv_nsec) / 1000000;
+	return mono_ms() - t->started_mono_ms;
 }
 
 static void finish_run(struct target *t)
@@ -372,7 +377,7 @@ static void finish_run(struct target *t)
 	t->audit_size = audit_size(t);
 	t->running = false;
 	t->runs++;
-	t->last_run = t->started_wall;
+	t->last_run_ms = t->started_ms;
 	t->last_duration_ms = elapsed_ms(t);
 	if (t->conn && t->env->cfg->idle_timeout_ms > 0) {
 		struct timeval tv = { t->env->cfg->idle_timeout_ms / 1000,
@@ -435,7 +440,7 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 
 static void run_failed(struct target *t, const char *why)
 {
-	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
 				    .error = why };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
@@ -461,7 +466,7 @@ static void run_failed(struct target *t, const char *why)
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
-	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
 		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
@@ -484,8 +489,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 	t->last_objects = m->n_objects;
 	free(t->fingerprint);
 	t->fingerprint = m->fingerprint ? strdup(m->fingerprint) : NULL;
-	t->last_full = time(NULL);
-	t->last_success = t->last_full;
+	t->last_full_ms = wall_ms();
+	t->last_success_ms = t->last_full_ms;
 	t->failing = false;
 	free(t->last_error);
 	t->last_error = NULL;
@@ -571,7 +576,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	if (t->phase == PHASE_PROBE) {
 		if (m->fingerprint && t->fingerprint && strcmp(m->fingerprint, t->fingerprint) == 0 &&
 		    audit_size(t) == t->audit_size) {
-			struct store_record rec = { .started = t->started_wall,
+			struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
 						    .duration_ms = elapsed_ms(t),
 						    .unchanged = t->last_hash,
 						    .unchanged_objects = t->last_objects };
@@ -579,7 +584,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 
 			model_free(m);
 			t->probes_unchanged++;
-			t->last_success = time(NULL);
+			t->last_success_ms = wall_ms();
 			t->failing = false;
 			if (store_record_run(t->store, &rec, NULL, &e) < 0)
 				log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
@@ -616,12 +621,12 @@ json_t *target_status_json(const struct target *t)
 {
 	char last[21] = "", next[21] = "", success[21] = "";
 
-	if (t->last_run)
-		isotime_format(t->last_run, last);
-	if (t->next_due)
-		isotime_format(t->next_due, next);
-	if (t->last_success)
-		isotime_format(t->last_success, success);
+	if (t->last_run_ms)
+		isotime_format((time_t)(t->last_run_ms / 1000), last);
+	if (t->next_due_ms)
+		isotime_format((time_t)(t->next_due_ms / 1000), next);
+	if (t->last_success_ms)
+		isotime_format((time_t)(t->last_success_ms / 1000), success);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
 			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
@@ -632,5 +637,5 @@ json_t *target_status_json(const struct target *t)
 			 "failures", (json_int_t)t->failures,
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
-			 "worst_lag_s", t->worst_lag_s);
+			 "worst_lag_s", t->worst_lag_ms / 1000.0);
 }

@@ -51,32 +51,34 @@ struct target {
 	struct event *due_timer;
 	struct event *idle_timer;  /* closes the pooled connection */
 	struct event *settle_timer;
-	time_t next_due;
+	/* Every time below is in milliseconds: wall-clock instants (Unix epoch)
+	 * unless named _mono_ (CLOCK_MONOTONIC), and durations. */
+	int64_t next_due_ms;
 	bool running, pending, queued;
 
 	enum { PHASE_PROBE, PHASE_FULL, PHASE_CONFIRM } phase;
 	struct live_snapshot *live;
 	PGconn *conn;              /* pooled, idle */
-	struct timespec started;
-	time_t started_wall;
+	int64_t started_mono_ms;
+	int64_t started_ms;
 
 	char *fingerprint;         /* of the last full snapshot */
 	/* The audit log's size when the alert state was last evaluated: a
 	 * baseline accepted or an object acknowledged meanwhile grows it, and
 	 * then the probe alone cannot answer. */
 	long long audit_size;
-	time_t last_full;
+	int64_t last_full_ms;
 	char last_hash[65];        /* last recorded schema hash */
 	size_t last_objects;       /* and its number of objects */
 	char candidate[65];        /* a changed hash waiting for its confirming snapshot */
 
 	/* For status and metrics. */
-	time_t last_run, last_success;
-	long long last_duration_ms;
+	int64_t last_run_ms, last_success_ms;
+	int64_t last_duration_ms;
 	char *last_error;
 	bool drifting, failing, waiting_for_baseline;
 	uint64_t runs, failures, probes_unchanged;
-	double worst_lag_s;        /* the longest a run started after it was due */
+	int64_t worst_lag_ms;      /* the longest a run started after it was due */
 	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
 };
 
