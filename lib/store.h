@@ -49,8 +49,10 @@ struct store_retention {
 /*
  * A struct store belongs to one thread.  Every write blocks on fsync and may
  * wait up to lock_timeout_ms for another writer (another process, or another
- * struct store of the same target: flock excludes those too), so the daemon
- * calls the store from a worker, never from its event loop.
+ * struct store of the same target: flock excludes those too).  The daemon
+ * calls it on its event loop today (docs/architecture.md, "Blocking calls"):
+ * the common run appends one history line without an fsync, and only runs
+ * that store a new snapshot wait for the disk.
  */
 struct store;
 
