@@ -253,34 +253,34 @@ static void mailboxes_free(struct mime_mailbox *list, size_t n)
 	free(list);
 }
 
-static int smtp_parse_to(void *state, const struct ini_kv *kv, struct error *err)
+/* A recipient list key: the new list replaces *list (*n of them). */
+static int set_list(const struct ini_kv *kv, struct mime_mailbox **list, size_t *n,
+		    struct error *err)
 {
-	struct smtp_conf *c = state;
-	struct mime_mailbox *list;
-	size_t n;
-	int rc = parse_list(kv, &list, &n, err);
+	struct mime_mailbox *parsed;
+	size_t n_parsed;
+	int rc = parse_list(kv, &parsed, &n_parsed, err);
 
 	if (rc < 0)
 		return rc;
-	mailboxes_free(c->to, c->n_to);
-	c->to = list;
-	c->n_to = n;
+	mailboxes_free(*list, *n);
+	*list = parsed;
+	*n = n_parsed;
 	return 0;
+}
+
+static int smtp_parse_to(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+
+	return set_list(kv, &c->to, &c->n_to, err);
 }
 
 static int smtp_parse_cc(void *state, const struct ini_kv *kv, struct error *err)
 {
 	struct smtp_conf *c = state;
-	struct mime_mailbox *list;
-	size_t n;
-	int rc = parse_list(kv, &list, &n, err);
 
-	if (rc < 0)
-		return rc;
-	mailboxes_free(c->cc, c->n_cc);
-	c->cc = list;
-	c->n_cc = n;
-	return 0;
+	return set_list(kv, &c->cc, &c->n_cc, err);
 }
 
 static int smtp_parse_subject_prefix(void *state, const struct ini_kv *kv, struct error *err)
