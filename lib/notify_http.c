@@ -134,6 +134,20 @@ int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
 	return 0;
 }
 
+/* A send in flight (not linked yet); NULL on ENOMEM. */
+static struct notify_pending *notify_pending_new(struct notify_channel *ch, notify_done_fn done,
+						 void *arg)
+{
+	struct notify_pending *p = calloc(1, sizeof(*p));
+
+	if (p) {
+		p->ch = ch;
+		p->done = done;
+		p->arg = arg;
+	}
+	return p;
+}
+
 static void notify_pending_unlink(struct notify_pending *p)
 {
 	if (p->prev)
@@ -344,12 +358,9 @@ int notify_http_post(struct notify_channel *ch, struct notify_http *h, const cha
 	req.n_headers = n_headers;
 	if (!has_type)
 		hdrs[req.n_headers++] = "Content-Type: application/json";
-	p = calloc(1, sizeof(*p));
+	p = notify_pending_new(ch, done, arg);
 	if (!p)
 		return -ENOMEM;
-	p->ch = ch;
-	p->done = done;
-	p->arg = arg;
 	p->h = h;
 	r = http_post(ch->env->http, &req, notify_http_done_cb, p, &p->call, NULL);
 	if (r < 0) {
@@ -380,12 +391,9 @@ int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
 
 	if (!ch->env || !ch->env->base)
 		return -EINVAL;
-	p = calloc(1, sizeof(*p));
+	p = notify_pending_new(ch, done, arg);
 	if (!p)
 		return -ENOMEM;
-	p->ch = ch;
-	p->done = done;
-	p->arg = arg;
 	p->res = *res;
 	p->ev = evtimer_new(ch->env->base, notify_deferred_cb, p);
 	if (!p->ev || evtimer_add(p->ev, &now) < 0) {
