@@ -46,14 +46,6 @@ int notify_http_add_secret(struct notify_http *h, const char *secret)
 	return 0;
 }
 
-static void notify_free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 int notify_http_parse_url(void *state, const struct ini_kv *kv, struct error *err)
 {
 	struct notify_http *h = state;
@@ -62,7 +54,7 @@ int notify_http_parse_url(void *state, const struct ini_kv *kv, struct error *er
 
 	if (r < 0)
 		return r;
-	notify_free_secret(h->url);
+	ini_secret_free(h->url);
 	h->url = url;
 	h->url_kv = kv;
 	return 0;
@@ -179,10 +171,10 @@ void notify_http_done(struct notify_http *h)
 			event_free(p->ev);
 		free(p);
 	}
-	notify_free_secret(h->url);
+	ini_secret_free(h->url);
 	free(h->ca_file);
 	for (size_t i = 0; i < h->n_secrets; i++)
-		notify_free_secret(h->secrets[i]);
+		ini_secret_free(h->secrets[i]);
 	free(h->secrets);
 	memset(h, 0, sizeof(*h));
 }

@@ -57,19 +57,11 @@ struct smtp_state {
 	struct worker *worker; /* created at the first send */
 };
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void conf_done(struct smtp_conf *c)
 {
 	free(c->host);
 	free(c->username);
-	wipe_free(c->password);
+	ini_secret_free(c->password);
 	mime_mailbox_done(&c->from);
 	for (size_t i = 0; i < c->n_to; i++)
 		mime_mailbox_done(&c->to[i]);
@@ -724,7 +716,7 @@ static void job_free(void *arg)
 	free(j->host);
 	free(j->ca_file);
 	free(j->username);
-	wipe_free(j->password);
+	ini_secret_free(j->password);
 	free(j->from);
 	for (size_t i = 0; i < j->n_rcpt; i++)
 		free(j->rcpt[i]);
