@@ -428,7 +428,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	/* New targets run at once; the others follow their (maybe new) schedule. */
 	for (size_t i = 0; i < n; i++)
 		if (!targets[i]->running)
-			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due_ms);
+			target_schedule_next(targets[i],
+					     targets[i]->runs == 0 && !targets[i]->next_due_ms);
 	/* Slots freed by removed targets, or a larger max_concurrent. */
 	start_waiting(d);
 	return 0;

@@ -416,8 +416,8 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
 		if (t->cfg->n_notifiers && !t->env->outbox)
-			log_target(LOG_ERR, t->name, NULL, NULL,
-				   "cannot spool the alert: the outbox is not open (see the reload error)");
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: the "
+				   "outbox is not open (see the reload error)");
 		else if (t->cfg->n_notifiers &&
 			 outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
 					t->cfg->n_notifiers, &e) < 0)
@@ -431,7 +431,8 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 
 static void run_failed(struct target *t, const char *why)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .error = why };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
@@ -457,7 +458,8 @@ static void run_failed(struct target *t, const char *why)
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
 		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,

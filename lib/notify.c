@@ -150,7 +150,7 @@ int notify_keys_apply(const struct notify_backend *b, void *state, const struct 
 	for (size_t i = 0; i < b->n_keys; i++) {
 		const struct notify_key *k = &b->keys[i];
 		struct ini_kv kv = { .key = (char *)k->key, .value = (char *)k->def,
-				     .file = "(built-in default)", .line = 0, .file_private = true };
+				     .file = "(built-in default)", .file_private = true };
 
 		if (k->def && (r = notify_key_set(k, state, &kv, err)) < 0)
 			return r;

@@ -381,7 +381,7 @@ static void put_date(struct strbuf *b, time_t t)
 		gmtime_r(&t, &tm);
 	}
 	strbuf_printf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The alert id as dot-atom text, for Message-ID and the MIME boundary. */
@@ -472,7 +472,7 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 		}
 		if (a->total_changes > a->n_changes)
 			strbuf_printf(b, "  ... and %zu more changes\n",
-				 a->total_changes - a->n_changes);
+				      a->total_changes - a->n_changes);
 	}
 	strbuf_puts(b, "\n-- \nschemadrift alert ");
 	mime_put_text(b, a->id, NULL, false);
@@ -540,9 +540,9 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 	}
 	if (a->n_changes > 0) {
 		strbuf_puts(b, "<table border=\"1\" cellpadding=\"4\" "
-			   "style=\"border-collapse:collapse\">\n"
-			   "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
-			   "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
+			    "style=\"border-collapse:collapse\">\n"
+			    "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
+			    "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
 			const struct alert_change *c = &a->changes[i];
 
@@ -565,7 +565,7 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 		strbuf_puts(b, "</table>\n");
 		if (a->total_changes > a->n_changes)
 			strbuf_printf(b, "<p>... and %zu more changes</p>\n",
-				 a->total_changes - a->n_changes);
+				      a->total_changes - a->n_changes);
 	}
 	strbuf_puts(b, "<p style=\"color:#888888\">schemadrift alert ");
 	mime_put_text(b, a->id, NULL, true);
