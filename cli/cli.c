@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "live.h"
 #include "snapshot.h"
+#include "utf8.h"
 #include "version.h"
 
 static const char usage_text[] =
@@ -93,12 +94,15 @@ static const char usage_text[] =
 
 void cli_fail(const char *fmt, ...)
 {
+	char text[4096];
 	va_list ap;
 
-	fputs("schemadrift: ", stderr);
+	/* Errors quote servers and files: escaped (utf8.h) on the way out. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	fputs("schemadrift: ", stderr);
+	utf8_escape_fputs(text, strlen(text), 0, stderr);
 	fputc('\n', stderr);
 }
 
