@@ -40,6 +40,7 @@ struct target {
 	enum { PHASE_PROBE, PHASE_FULL, PHASE_CONFIRM } phase;
 	struct live_snapshot *live;
 	PGconn *conn;              /* pooled, idle */
+	bool reused;               /* this snapshot started on the pooled connection */
 	struct timespec started;
 	time_t started_wall;
 
@@ -85,6 +86,15 @@ struct daemon {
 	} *chstats;
 	size_t n_chstats;
 
+	/* Alerts the outbox could not take (a full disk), one per channel: kept
+	 * in memory and offered again on retry_timer, never lost silently. */
+	struct unspooled {
+		json_t *alert;
+		char *channel;
+	} *unspooled;
+	size_t n_unspooled;
+	struct event *retry_timer;
+
 	struct event *sig_hup, *sig_term, *sig_int, *watchdog, *status_timer;
 	uint64_t watchdog_usec;
 	bool stopping;
@@ -106,6 +116,9 @@ void daemon_update_status(struct daemon *d);
 void daemon_run_finished(struct daemon *d, struct target *t);
 /* A target is due: run it now or queue it behind max_concurrent. */
 void daemon_request_run(struct daemon *d, struct target *t);
+/* Spools a to each channel; what the outbox refuses (a full disk) is kept in
+ * memory and retried until it is spooled. */
+void daemon_spool(struct daemon *d, const struct alert *a, char *const *channels, size_t n);
 
 /* target.c */
 int target_new(struct daemon *d, const char *state_dir, struct config_target *cfg,
