@@ -33,6 +33,9 @@ static json_t *status_json(struct daemon *d)
 			 d->reload_error);
 }
 
+static void on_written(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
 static json_t *handle(struct daemon *d, const char *text, size_t len)
 {
 	struct control_request req;
@@ -81,8 +84,9 @@ static void answer(struct control *c, struct bufferevent *bev, const char *text,
 		bufferevent_write(bev, "\n", 1);
 		free(out);
 	}
-	/* Close once the answer is out. */
+	/* Close once the answer is out; one answer per connection. */
 	bufferevent_disable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, on_written, on_event, c);
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 }
 
@@ -104,8 +108,11 @@ static void on_read(struct bufferevent *bev, void *arg)
 
 static void on_written(struct bufferevent *bev, void *arg)
 {
+	bufferevent_data_cb readcb = NULL;
+
 	(void)arg;
-	if (!(bufferevent_get_enabled(bev) & EV_READ))
+	bufferevent_getcb(bev, &readcb, NULL, NULL, NULL);
+	if (!readcb)
 		bufferevent_free(bev);
 }
 
@@ -116,8 +123,12 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 	/* A request whose writer closed (or shut down) its side without the
 	 * final newline is still a request: answer it. */
-	if ((what & BEV_EVENT_EOF) && len > 0 && len <= CONTROL_REQUEST_MAX &&
-	    (bufferevent_get_enabled(bev) & EV_READ)) {
+	bufferevent_data_cb readcb = NULL;
+
+	/* (libevent disables reading before it reports EOF: whether this
+	 * connection was answered is in its callbacks.) */
+	bufferevent_getcb(bev, &readcb, NULL, NULL, NULL);
+	if ((what & BEV_EVENT_EOF) && len > 0 && len <= CONTROL_REQUEST_MAX && readcb) {
 		char *text = (char *)evbuffer_pullup(in, -1);
 		if (text) {
 			answer(arg, bev, text, len);

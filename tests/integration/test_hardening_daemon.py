@@ -7,6 +7,7 @@ would not take (J, with the fault-injection shim).
 """
 
 import glob
+import json
 import os
 import socket
 import sys
@@ -214,6 +215,45 @@ class DaemonHardening(pgharness.PgTestCase):
             self.assertEqual(self.kinds(), [])
             self.assertTrue(d.log_lines(r"the pooled connection failed .*reconnecting"))
             d.stop()
+
+    # -- I ---------------------------------------------------------------
+    def test_i_control_request_without_newline_is_answered(self):
+        d = self.daemon()
+        with d:
+            d.start()
+            d.wait_runs("app", 1)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as c:
+                c.settimeout(20)
+                c.connect(os.path.join(d.runtime_dir, "control.sock"))
+                c.sendall(b'{"command": "status"}')
+                c.shutdown(socket.SHUT_WR)
+                answer = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            self.assertEqual([t["target"] for t in json.loads(answer)["targets"]], ["app"])
+            d.stop()
+
+    def test_i_baseline_accept_of_a_moved_aside_snapshot_says_so(self):
+        state = self.path("state")
+        sd = ("--state-dir", state)
+        pgharness.cli_ok("snapshot", "--dsn", self.pg.dsn("app"), "--target", "app", *sd)
+        pgharness.cli_ok("baseline", "accept", "app", "--reason", "first", *sd)
+        self.pg.psql("app", "ALTER TABLE orders ADD COLUMN note text")
+        pgharness.cli_ok("snapshot", "--dsn", self.pg.dsn("app"), "--target", "app", *sd)
+        latest = pgharness.cli_ok("show", "app@latest", "--format", "json", *sd)
+        h = json.loads(latest)["schemadrift_snapshot"]["hash"]
+        path = os.path.join(state, "targets", "app", "snapshots", h + ".json")
+        with open(path, "w") as f:
+            f.write("{")
+        rc, out, err = pgharness.run_cli("show", "app@latest", *sd)
+        self.assertEqual(rc, 2)
+        rc, out, err = pgharness.run_cli("baseline", "accept", "app", "--reason", "x", *sd)
+        self.assertEqual(rc, 2, out)
+        self.assertIn("was damaged and moved aside to corrupt/%s.json." % h, err)
+        self.assertNotIn("retention removed it", err)
 
     # -- J ---------------------------------------------------------------
     def test_j_an_alert_the_full_disk_refuses_is_kept_and_retried(self):
