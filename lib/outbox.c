@@ -384,15 +384,24 @@ static int read_entry(const char *path, uint64_t want_seq, json_t **ret_json,
 {
 	char *text = NULL;
 	size_t len;
-	json_error_t jerr;
-	json_t *j, *v;
-	struct alert *a = NULL;
 	int r = fileio_read_state(path, &text, &len, err);
 
 	if (r < 0)
 		return r;
-	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	r = outbox_entry_parse(text, len, path, want_seq, ret_json, ret_alert, err);
 	free(text);
+	return r;
+}
+
+int outbox_entry_parse(const char *text, size_t len, const char *path, uint64_t want_seq,
+		       json_t **ret_json, struct alert **ret_alert, struct error *err)
+{
+	json_error_t jerr;
+	json_t *j, *v;
+	struct alert *a = NULL;
+	int r;
+
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return error_set(err, -EBADMSG, "%s: line %d column %d: %s", path, jerr.line,
 				 jerr.column, jerr.text);

@@ -663,6 +663,26 @@ out:
 	return r;
 }
 
+int schedule_zone_parse(const char *name, const unsigned char *buf, size_t len,
+			struct error *err)
+{
+	static const int64_t probes[] = { INT32_MIN, -1, 0, 1700000000, 4102444800LL,
+					  INT64_C(253402300799) };
+	struct zone z = { 0 };
+	int r = tzif_parse(&z, buf, len, name, err);
+
+	/* Through the table and the footer's rule: what a schedule would do. */
+	for (size_t i = 0; r == 0 && i < sizeof(probes) / sizeof(probes[0]); i++) {
+		struct zone_change ch[4];
+
+		(void)zone_offset(&z, probes[i]);
+		(void)zone_local_to_utc(&z, probes[i]);
+		(void)zone_changes(&z, probes[i], probes[i] + 400 * 86400, ch, 4);
+	}
+	zone_done(&z);
+	return r;
+}
+
 /* ---- schedules ---- */
 
 struct schedule {

@@ -52,6 +52,10 @@ int schedule_set_zone(struct schedule *s, const char *zone, struct error *err);
 
 /* Validates a zone name as schedule_set_zone() would, for config checks. */
 int schedule_zone_check(const char *zone, struct error *err);
+/* Reads TZif bytes (RFC 8536) as the zone name's file, and converts a few times
+ * through the result; nothing is kept (the reader's fuzzing entry point). */
+int schedule_zone_parse(const char *name, const unsigned char *buf, size_t len,
+			struct error *err);
 
 /*
  * Intervals ("every ...") fire at anchor + k * interval for every integer k.
