@@ -286,7 +286,7 @@ static void one_line(const char *in, char *out, size_t size)
 				out[n++] = ' ';
 			}
 		} else {
-			out[n++] = *p;
+			out[n++] = *p == '\t' ? ' ' : *p;
 		}
 	}
 	out[n] = '\0';
@@ -299,7 +299,8 @@ static void finish(struct live_snapshot *s, struct model *m, const struct error 
 
 	/* Every message that leaves here may quote libpq or the server. */
 	if (err) {
-		clean = *err;
+		clean.code = err->code;
+		one_line(err->text, clean.text, sizeof(clean.text));
 		live_redact(s->opts.dsn, s->password, clean.text, sizeof(clean.text));
 		err = &clean;
 	}
