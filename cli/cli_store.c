@@ -21,7 +21,9 @@
 static void cli_store_warn(const char *message, void *data)
 {
 	(void)data;
-	fprintf(stderr, "schemadrift: warning: %s\n", message);
+	fputs("schemadrift: warning: ", stderr);
+	utf8_escape_fputs(message, strlen(message), 0, stderr);
+	fputc('\n', stderr);
 }
 
 static void store_opts(const struct cli *c, struct store_options *o)

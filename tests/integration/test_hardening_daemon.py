@@ -21,14 +21,6 @@ import pgharness  # noqa: E402
 RAW_BYTES = (b"\x1b", b"\x07", b"\xff", "\u202e".encode())
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class DaemonHardening(pgharness.PgTestCase):
     def setUp(self):
         super().setUp()
@@ -261,7 +253,7 @@ class DaemonHardening(pgharness.PgTestCase):
         if not shim or not os.path.exists(shim):
             self.fail("SCHEMADRIFT_FAULTINJECT is not set (run through ctest)")
         switch = self.path("disk-full")
-        metrics_port = free_port()
+        metrics_port = pgharness.free_port()
         env = {"LD_PRELOAD": shim, "SCHEMADRIFT_FAULT": "fsync:0:ENOSPC:/outbox/",
                "SCHEMADRIFT_FAULT_SWITCH": switch,
                "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
