@@ -13,6 +13,7 @@
 
 #include "control_request.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "log.h"
 
 struct control {
@@ -171,6 +172,11 @@ int control_open(struct daemon *d, const char *runtime_dir, struct control **ret
 		int e = errno;
 		free(c);
 		return error_set(err, -e, "%s: %s", runtime_dir, strerror(e));
+	}
+	/* Only we may write there: the socket's path must stay ours. */
+	if (fileio_check_dir(runtime_dir, true, err) < 0) {
+		free(c);
+		return error_prefix(err, "runtime_dir");
 	}
 	if (asprintf(&c->path, "%s/control.sock", runtime_dir) < 0 ||
 	    strlen(c->path) >= sizeof(sun.sun_path)) {
