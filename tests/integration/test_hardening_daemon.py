@@ -160,7 +160,8 @@ class DaemonHardening(pgharness.PgTestCase):
         rc, out, err = pgharness.run_cli("history", "app", "--state-dir", d.state_dir,
                                          binary=True)
         self.assertEqual(rc, 0, err)
-        self.assertIn(b"run failed", out)
+        self.assertIn(b"error ", out)
+        self.assertIn(b'database "x\\x1b]0;pwn\\x07\\xff\\u202egnp" does not exist', out)
         self.assert_no_raw(out, "history")
 
     # -- G ---------------------------------------------------------------
