@@ -395,7 +395,6 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 						&d->outbox, &e2)
 				  : error_set(&e2, -ENOMEM, "out of memory");
 			free(odir);
-			d->target_env.outbox = d->outbox;
 			if (r2 < 0) {
 				char first_text[sizeof(err->text)];
 
@@ -456,7 +455,6 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	}
 	d->config = c;
 	d->target_env.cfg = &c->daemon;
-	d->target_env.outbox = d->outbox;
 	if (!d->verbose)
 		log_set_level(log_level_from_name(c->daemon.log_level));
 	/* New targets run at once; the others follow their (maybe new) schedule. */

@@ -22,14 +22,13 @@ struct target;
 
 /*
  * What a target is given by whoever runs it (the daemon), instead of
- * reaching back into it by name: the loop, the settings and outbox of the
- * configuration in force (updated by the daemon on reload), and two
- * callbacks.
+ * reaching back into it by name: the loop, the settings of the
+ * configuration in force (updated by the daemon on reload), and three
+ * callbacks (alerts go out through spool, which owns the outbox).
  */
 struct target_env {
 	struct event_base *base;
 	const struct config_daemon *cfg;
-	struct outbox *outbox;
 	/* A run is due: start it (target_start_run) now or later. */
 	void (*due)(struct target *t, void *arg);
 	/* A run has ended (its slot is free). */
