@@ -348,6 +348,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		if ((r = fileio_check_dir(c->daemon.state_dir, true, err)) < 0) {
 			error_prefix(err, "state_dir");
 			free_channels(ch, n_ch);
+			free_setups(setups, c->n_targets);
+			free(skip);
 			free(targets);
 			return r;
 		}
