@@ -15,15 +15,6 @@
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
 
-/* A secret is wiped before its memory goes back to the allocator. */
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /* Baseline accepts and acknowledgements append to the target's audit log. */
 static long long audit_size(const struct target *t)
 {
@@ -133,7 +124,7 @@ int target_setup_read_password(const struct config *c, const struct config_targe
 	r = ini_secret(kv, &password, err);
 	if (r < 0)
 		return r;
-	wipe_free(s->password);
+	ini_secret_free(s->password);
 	s->password = password;
 	return 0;
 }
@@ -142,7 +133,7 @@ void target_setup_done(struct target_setup *s)
 {
 	schedule_free(s->schedule);
 	filter_done(&s->filter);
-	wipe_free(s->password);
+	ini_secret_free(s->password);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -154,7 +145,7 @@ static void take_setup(struct target *t, struct config_target *cfg, struct targe
 	t->schedule = setup->schedule;
 	filter_done(&t->filter);
 	t->filter = setup->filter;
-	wipe_free(t->password);
+	ini_secret_free(t->password);
 	t->password = setup->password;
 	memset(setup, 0, sizeof(*setup));
 	filter_init(&setup->filter);
@@ -250,7 +241,7 @@ void target_free(struct target *t)
 	filter_done(&t->filter);
 	store_free(t->store);
 	alert_state_free(t->astate);
-	wipe_free(t->password);
+	ini_secret_free(t->password);
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
@@ -517,7 +508,8 @@ static void run_failed(struct target *t, const char *raw)
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
 		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
