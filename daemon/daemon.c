@@ -376,7 +376,6 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 				error_set(err, r, "%s; reopening the running outbox failed too: %s",
 					  first_text, e2.text);
 			}
-			d->target_env.outbox = d->outbox;
 			goto fail;
 		}
 		d->outbox = ob;
