@@ -50,7 +50,6 @@ int schedule_set_zone(struct schedule *s, const char *zone, struct error *err);
 /* Validates a zone name as schedule_set_zone() would, for config checks. */
 int schedule_zone_check(const char *zone, struct error *err);
 
-
 /*
  * Intervals ("every ...") fire at anchor + k * interval for every integer k.
  * The default anchor is 0 (the Unix epoch), so phases survive restarts and
