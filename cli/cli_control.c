@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "utf8.h"
 
 #define DEFAULT_RUNTIME_DIR "/run/schemadrift"
 /* The daemon answers from its event loop; a loop that does not answer in
@@ -173,11 +174,10 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-/* Error texts come from servers and files: one line, no control characters. */
+/* Error texts come from servers and files: escaped (utf8.h). */
 static void put_clean(const char *s)
 {
-	for (; *s; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+	utf8_escape_fputs(s, strlen(s), 0, stdout);
 }
 
 static const char *or_dash(const char *s)
@@ -211,6 +211,10 @@ static void print_status_text(const json_t *ans)
 	}
 	if (json_array_size(targets) == 0)
 		puts("(no targets configured)");
+	json_int_t unspooled = json_integer_value(json_object_get(ans, "alerts_unspooled"));
+	if (unspooled > 0)
+		printf("%lld alert%s could not be spooled (is the disk full?): kept in memory, "
+		       "retried every 5 s\n", (long long)unspooled, unspooled == 1 ? "" : "s");
 	if (*str(ans, "reload_error")) {
 		fputs("last reload failed, the previous configuration is still running: ", stdout);
 		put_clean(str(ans, "reload_error"));

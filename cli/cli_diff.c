@@ -32,6 +32,10 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 		cli_fail("diff needs two sides, A and B (see --help)");
 		return EXIT_TROUBLE;
 	}
+	if (strcmp(argv[0], "-") == 0 && strcmp(argv[1], "-") == 0) {
+		cli_fail("diff: only one side may be '-' (standard input can be read once)");
+		return EXIT_TROUBLE;
+	}
 	json = c->format && strcmp(c->format, "json") == 0;
 	if (c->format && !json && strcmp(c->format, "text") != 0) {
 		cli_fail("unknown --format '%s' (text or json)", c->format);

@@ -15,13 +15,16 @@
 #include "live.h"
 #include "snapshot.h"
 #include "store.h"
+#include "utf8.h"
 
 /* --------------------------------------------------------------- helpers */
 
 static void cli_store_warn(const char *message, void *data)
 {
 	(void)data;
-	fprintf(stderr, "schemadrift: warning: %s\n", message);
+	fputs("schemadrift: warning: ", stderr);
+	utf8_escape_fputs(message, strlen(message), 0, stderr);
+	fputc('\n', stderr);
 }
 
 static void store_opts(const struct cli *c, struct store_options *o)
@@ -643,14 +646,11 @@ int cli_cmd_ack(const struct cli *c, int argc, char **argv)
 
 static void print_error_streak(const struct store_history *h, size_t first, size_t last)
 {
+	const char *raw = h->runs[last].error ? h->runs[last].error : "(no reason recorded)";
 	char t0[21], t1[21], why[512];
 
-	/* One line per streak, whatever the error text holds. */
-	snprintf(why, sizeof(why), "%s",
-		 h->runs[last].error ? h->runs[last].error : "(no reason recorded)");
-	for (char *p = why; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	/* One line per streak, whatever the error text holds (utf8.h's rule). */
+	utf8_escape(raw, strlen(raw), 0, why, sizeof(why));
 
 	isotime_format(h->runs[first].time, t0);
 	isotime_format(h->runs[last].time, t1);

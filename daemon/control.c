@@ -11,7 +11,9 @@
 #include <event2/bufferevent.h>
 #include <event2/listener.h>
 
+#include "control_request.h"
 #include "daemon.h"
+#include "fileio.h"
 #include "log.h"
 
 struct control {
@@ -26,26 +28,29 @@ static json_t *status_json(struct daemon *d)
 
 	for (size_t i = 0; i < d->n_targets; i++)
 		json_array_append_new(targets, target_status_json(d->targets[i]));
-	return json_pack("{s:o, s:I, s:I, s:s?}", "targets", targets, "alerts_sent",
+	return json_pack("{s:o, s:I, s:I, s:I, s:s?}", "targets", targets, "alerts_sent",
 			 (json_int_t)d->alerts_sent, "alerts_failed", (json_int_t)d->alerts_failed,
-			 "reload_error", d->reload_error);
+			 "alerts_unspooled", (json_int_t)d->n_unspooled, "reload_error",
+			 d->reload_error);
 }
 
-static json_t *handle(struct daemon *d, const char *line)
-{
-	json_error_t jerr;
-	json_t *req = json_loads(line, 0, &jerr), *ans;
-	const char *cmd = json_string_value(json_object_get(req, "command"));
+static void on_written(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
 
-	if (!cmd) {
+static json_t *handle(struct daemon *d, const char *text, size_t len)
+{
+	struct control_request req;
+	json_t *ans;
+
+	control_request_parse(text, len, &req);
+	if (req.command == CONTROL_BAD) {
 		ans = json_pack("{s:s}", "error", "bad request");
-	} else if (strcmp(cmd, "status") == 0) {
+	} else if (req.command == CONTROL_STATUS) {
 		ans = status_json(d);
-	} else if (strcmp(cmd, "run-now") == 0) {
-		const char *name = json_string_value(json_object_get(req, "target"));
+	} else if (req.command == CONTROL_RUN_NOW) {
 		struct target *t = NULL;
-		for (size_t i = 0; name && i < d->n_targets; i++)
-			if (strcmp(d->targets[i]->name, name) == 0)
+		for (size_t i = 0; req.target[0] && i < d->n_targets; i++)
+			if (strcmp(d->targets[i]->name, req.target) == 0)
 				t = d->targets[i];
 		if (!t) {
 			ans = json_pack("{s:s}", "error", "no such target");
@@ -66,8 +71,24 @@ static json_t *handle(struct daemon *d, const char *line)
 	} else {
 		ans = json_pack("{s:s}", "error", "unknown command");
 	}
-	json_decref(req);
 	return ans;
+}
+
+static void answer(struct control *c, struct bufferevent *bev, const char *text, size_t len)
+{
+	json_t *ans = handle(c->d, text, len);
+	char *out = ans ? json_dumps(ans, JSON_COMPACT) : NULL;
+
+	json_decref(ans);
+	if (out) {
+		bufferevent_write(bev, out, strlen(out));
+		bufferevent_write(bev, "\n", 1);
+		free(out);
+	}
+	/* Close once the answer is out; one answer per connection. */
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, on_written, on_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -76,39 +97,45 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
 	char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	json_t *ans;
-	char *text;
 
 	if (!line) {
-		if (evbuffer_get_length(in) > 65536)
+		if (evbuffer_get_length(in) > CONTROL_REQUEST_MAX)
 			bufferevent_free(bev);
 		return;
 	}
-	ans = handle(c->d, line);
+	answer(c, bev, line, len);
 	free(line);
-	text = ans ? json_dumps(ans, JSON_COMPACT) : NULL;
-	json_decref(ans);
-	if (text) {
-		bufferevent_write(bev, text, strlen(text));
-		bufferevent_write(bev, "\n", 1);
-		free(text);
-	}
-	/* Close once the answer is out. */
-	bufferevent_disable(bev, EV_READ);
-	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 }
 
 static void on_written(struct bufferevent *bev, void *arg)
 {
+	bufferevent_data_cb readcb = NULL;
+
 	(void)arg;
-	if (!(bufferevent_get_enabled(bev) & EV_READ))
+	bufferevent_getcb(bev, &readcb, NULL, NULL, NULL);
+	if (!readcb)
 		bufferevent_free(bev);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)what;
-	(void)arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+
+	/* A request whose writer closed (or shut down) its side without the
+	 * final newline is still a request: answer it. */
+	bufferevent_data_cb readcb = NULL;
+
+	/* (libevent disables reading before it reports EOF: whether this
+	 * connection was answered is in its callbacks.) */
+	bufferevent_getcb(bev, &readcb, NULL, NULL, NULL);
+	if ((what & BEV_EVENT_EOF) && len > 0 && len <= CONTROL_REQUEST_MAX && readcb) {
+		char *text = (char *)evbuffer_pullup(in, -1);
+		if (text) {
+			answer(arg, bev, text, len);
+			return;
+		}
+	}
 	bufferevent_free(bev);
 }
 
@@ -145,6 +172,11 @@ int control_open(struct daemon *d, const char *runtime_dir, struct control **ret
 		int e = errno;
 		free(c);
 		return error_set(err, -e, "%s: %s", runtime_dir, strerror(e));
+	}
+	/* Only we may write there: the socket's path must stay ours. */
+	if (fileio_check_dir(runtime_dir, true, err) < 0) {
+		free(c);
+		return error_prefix(err, "runtime_dir");
 	}
 	if (asprintf(&c->path, "%s/control.sock", runtime_dir) < 0 ||
 	    strlen(c->path) >= sizeof(sun.sun_path)) {

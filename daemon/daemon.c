@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "daemon.h"
+#include "fileio.h"
 #include "http.h"
 #include "isotime.h"
 #include "log.h"
@@ -347,6 +348,11 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 				      strerror(errno));
 			goto fail;
 		}
+		/* Only we may write there: a link planted in it would redirect the store. */
+		if ((r = fileio_check_dir(c->daemon.state_dir, true, err)) < 0) {
+			error_prefix(err, "state_dir");
+			goto fail;
+		}
 		if ((r = open_outbox(d, c, ch, n_ch, &d->outbox, err)) < 0)
 			goto fail;
 	} else {
@@ -370,7 +376,6 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 				error_set(err, r, "%s; reopening the running outbox failed too: %s",
 					  first_text, e2.text);
 			}
-			d->target_env.outbox = d->outbox;
 			goto fail;
 		}
 		d->outbox = ob;
@@ -422,7 +427,6 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	}
 	d->config = c;
 	d->target_env.cfg = &c->daemon;
-	d->target_env.outbox = d->outbox;
 	if (!d->verbose)
 		log_set_level(log_level_from_name(c->daemon.log_level));
 	/* New targets run at once; the others follow their (maybe new) schedule. */
@@ -502,6 +506,97 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 	service_watchdog();
 }
 
+/* Offers one alert to one channel's spool; false (err filled) when it could not. */
+static bool spool_one(struct daemon *d, const struct alert *a, const char *channel,
+		      struct error *err)
+{
+	const char *one[1] = { channel };
+
+	if (!d->outbox) {
+		error_set(err, -EBADF, "the outbox is not open (see the reload error)");
+		return false;
+	}
+	return outbox_enqueue(d->outbox, a, one, 1, err) == 0;
+}
+
+static void keep_unspooled(struct daemon *d, const struct alert *a, const char *channel)
+{
+	struct unspooled *u = realloc(d->unspooled, (d->n_unspooled + 1) * sizeof(*u));
+	struct timeval again = { 5, 0 };
+
+	if (!u) {
+		log_target(LOG_CRIT, a->target, NULL, NULL, "alert %s to %s lost: out of memory",
+			   a->id, channel);
+		return;
+	}
+	d->unspooled = u;
+	u = &d->unspooled[d->n_unspooled];
+	u->alert = alert_to_json(a);
+	u->channel = strdup(channel);
+	if (!u->alert || !u->channel) {
+		json_decref(u->alert);
+		free(u->channel);
+		log_target(LOG_CRIT, a->target, NULL, NULL, "alert %s to %s lost: out of memory",
+			   a->id, channel);
+		return;
+	}
+	d->n_unspooled++;
+	if (d->retry_timer && !evtimer_pending(d->retry_timer, NULL))
+		evtimer_add(d->retry_timer, &again);
+}
+
+/* target_env.spool: one channel at a time, what fails kept in memory. */
+static void on_spool(const struct alert *a, char *const *channels, size_t n, void *arg)
+{
+	struct daemon *d = arg;
+
+	/* One channel at a time: when the disk fills half-way, exactly the
+	 * channels that did not get it are kept for the retry. */
+	for (size_t i = 0; i < n; i++) {
+		struct error e;
+
+		if (spool_one(d, a, channels[i], &e))
+			continue;
+		if (e.code == -ENOENT) {
+			log_target(LOG_ERR, a->target, NULL, NULL, "cannot spool the alert: %s",
+				   e.text);
+			continue;
+		}
+		log_target(LOG_ERR, a->target, NULL, NULL,
+			   "cannot spool alert %s to %s: %s; kept in memory, retrying", a->id,
+			   channels[i], e.text);
+		keep_unspooled(d, a, channels[i]);
+	}
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	size_t kept = 0;
+	struct timeval again = { 5, 0 };
+
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < d->n_unspooled; i++) {
+		struct unspooled *u = &d->unspooled[i];
+		struct alert *a = NULL;
+		struct error e;
+
+		if (alert_from_json(u->alert, &a, &e) == 0 && spool_one(d, a, u->channel, &e)) {
+			log_target(LOG_NOTICE, a->target, NULL, NULL,
+				   "alert %s to %s spooled after all", a->id, u->channel);
+			json_decref(u->alert);
+			free(u->channel);
+		} else {
+			d->unspooled[kept++] = *u;
+		}
+		alert_free(a);
+	}
+	d->n_unspooled = kept;
+	if (kept)
+		evtimer_add(d->retry_timer, &again);
+}
+
 static void on_status_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -520,7 +615,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 		return error_set(err, -ENOMEM, "out of memory");
 	d->notify_env.base = d->base;
 	d->target_env = (struct target_env){ .base = d->base, .due = on_run_due,
-					     .finished = on_run_finished, .arg = d };
+					     .finished = on_run_finished, .spool = on_spool,
+					     .arg = d };
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
 	if ((r = config_load(config_path, &c, err)) < 0)
@@ -533,7 +629,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	d->sig_term = evsignal_new(d->base, SIGTERM, on_signal, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, on_signal, d);
 	d->status_timer = event_new(d->base, -1, EV_PERSIST, on_status_timer, d);
-	if (!d->sig_hup || !d->sig_term || !d->sig_int || !d->status_timer)
+	d->retry_timer = evtimer_new(d->base, on_retry_timer, d);
+	if (!d->sig_hup || !d->sig_term || !d->sig_int || !d->status_timer || !d->retry_timer)
 		return error_set(err, -ENOMEM, "out of memory");
 	evsignal_add(d->sig_hup, NULL);
 	evsignal_add(d->sig_term, NULL);
@@ -582,6 +679,17 @@ void daemon_stop(struct daemon *d)
 		event_free(d->watchdog);
 	if (d->status_timer)
 		event_free(d->status_timer);
+	if (d->retry_timer)
+		event_free(d->retry_timer);
+	for (size_t i = 0; i < d->n_unspooled; i++) {
+		log_target(LOG_ERR, json_string_value(json_object_get(d->unspooled[i].alert,
+									"target")),
+			   NULL, NULL, "alert to %s never spooled (the daemon stops)",
+			   d->unspooled[i].channel);
+		json_decref(d->unspooled[i].alert);
+		free(d->unspooled[i].channel);
+	}
+	free(d->unspooled);
 	config_free(d->config);
 	for (size_t i = 0; i < d->n_chstats; i++)
 		free(d->chstats[i].name);

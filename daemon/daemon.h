@@ -42,6 +42,15 @@ struct daemon {
 	} *chstats;
 	size_t n_chstats;
 
+	/* Alerts the outbox could not take (a full disk), one per channel: kept
+	 * in memory and offered again on retry_timer, never lost silently. */
+	struct unspooled {
+		json_t *alert;
+		char *channel;
+	} *unspooled;
+	size_t n_unspooled;
+	struct event *retry_timer;
+
 	struct event *sig_hup, *sig_term, *sig_int, *watchdog, *status_timer;
 	uint64_t watchdog_usec;
 	bool stopping;

@@ -84,6 +84,12 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			    "# HELP schemadrift_outbox_depth Alerts waiting in the outbox.\n"
 			    "# TYPE schemadrift_outbox_depth gauge\nschemadrift_outbox_depth %zu\n",
 			    os.entries);
+	evbuffer_add_printf(b,
+			    "# HELP schemadrift_alerts_unspooled Alerts the outbox could not take "
+			    "(a full disk), kept in memory and retried.\n"
+			    "# TYPE schemadrift_alerts_unspooled gauge\n"
+			    "schemadrift_alerts_unspooled %zu\n",
+			    d->n_unspooled);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, "OK", b);

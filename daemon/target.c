@@ -11,6 +11,7 @@
 #include "log.h"
 #include "snapshot.h"
 #include "target.h"
+#include "utf8.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
 
@@ -25,6 +26,32 @@ static long long audit_size(const struct target *t)
 }
 static void on_idle(evutil_socket_t fd, short what, void *arg);
 static void on_settle(evutil_socket_t fd, short what, void *arg);
+static void spool(struct target *t, struct alert *a);
+
+/*
+ * A problem with the target's own store that no run will clear by itself
+ * (an alert-state file that had to be moved aside): logged as an error and
+ * sent as an error alert, never mistaken for drift.
+ */
+static void store_problem(struct target *t, const char *what)
+{
+	struct alert *a = NULL;
+	char *key = NULL;
+
+	log_target(LOG_ERR, t->name, LOG_ID_ERROR, NULL, "%s", what);
+	if (alert_new(ALERT_ERROR, t->name, &a) < 0)
+		return;
+	if (alert_set_str(&a->message, what) == 0 &&
+	    asprintf(&key, "schemadrift:%s:store:%lld", t->name, (long long)time(NULL)) >= 0) {
+		free(a->dedup_key);
+		a->dedup_key = key;
+		a->severity = DIFF_BREAKING;
+		if (t->cfg->environment)
+			a->environment = strdup(t->cfg->environment);
+		spool(t, a);
+	}
+	alert_free(a);
+}
 
 static int add_patterns(char ***list, size_t *n, char *const *items, size_t k)
 {
@@ -149,9 +176,26 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		return r;
 	}
 	r = alert_state_load(store_dir(t->store), t->name, &t->astate, err);
+	if (r < 0 && r != -ENOMEM) {
+		/* An unusable state file never drops the target: it moves aside,
+		 * the target starts afresh, and the operator is told twice. */
+		char name[300], moved[4200], what[2048];
+		struct error qe;
+
+		snprintf(name, sizeof(name), "%s.json", t->name);
+		if (store_quarantine(t->store, name, moved, sizeof(moved), &qe) < 0)
+			snprintf(moved, sizeof(moved), "nowhere (%s)", qe.text);
+		snprintf(what, sizeof(what),
+			 "the alert state cannot be used (%s): moved to %s; starting with a fresh "
+			 "state", err->text, moved);
+		error_clear(err);
+		r = alert_state_new(t->name, &t->astate);
+		if (r == 0)
+			store_problem(t, what);
+	}
 	if (r < 0) {
 		target_free(t);
-		return r;
+		return error_set(err, r, "target '%s': %s", cfg->name, strerror(-r));
 	}
 	/* Resume from the last recorded hash; the fingerprint is not kept, so the first
 	 * run is a full snapshot. */
@@ -324,6 +368,7 @@ static void start_snapshot(struct target *t, bool probe)
 	int r;
 
 	t->phase = probe ? PHASE_PROBE : t->phase == PHASE_CONFIRM ? PHASE_CONFIRM : PHASE_FULL;
+	t->reused = t->conn != NULL;
 	t->conn = NULL; /* the snapshot owns it now */
 	evtimer_del(t->idle_timer);
 	r = live_snapshot_start(t->env->base, &o, on_live_done, t, &t->live);
@@ -415,13 +460,7 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			   ev[i].current[0] ? ev[i].current : NULL, "%s",
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
-		if (t->cfg->n_notifiers && !t->env->outbox)
-			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: the "
-				   "outbox is not open (see the reload error)");
-		else if (t->cfg->n_notifiers &&
-			 outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
-					t->cfg->n_notifiers, &e) < 0)
-			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
+		spool(t, a);
 		alert_free(a);
 	}
 	struct error se;
@@ -429,11 +468,19 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
 }
 
-static void run_failed(struct target *t, const char *why)
+/* To every notifier of the target, through the durable outbox. */
+static void spool(struct target *t, struct alert *a)
 {
+	t->env->spool(a, t->cfg->notifiers, t->cfg->n_notifiers, t->env->arg);
+}
+
+static void run_failed(struct target *t, const char *raw)
+{
+	/* Error texts quote servers and files: escaped once, here, for the log,
+	 * history, status and the alert alike (and valid UTF-8 for JSON). */
+	char *why = utf8_escape_dup(raw, 0);
 	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
-				    .duration_ms = elapsed_ms(t),
-				    .error = why };
+				    .duration_ms = elapsed_ms(t) };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
 		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
@@ -442,10 +489,13 @@ static void run_failed(struct target *t, const char *why)
 	size_t n = 0;
 	struct error e;
 
+	if (!why)
+		why = strdup("out of memory");
 	t->failures++;
 	t->failing = true;
 	free(t->last_error);
-	t->last_error = strdup(why);
+	t->last_error = why;
+	rec.error = why;
 	log_target(LOG_WARNING, t->name, NULL, NULL, "run failed: %s", why);
 	if (store_record_run(t->store, &rec, NULL, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s", e.text);
@@ -518,8 +568,19 @@ static void handle_snapshot(struct target *t, struct model *m)
 
 	/* What the alert compares: the baseline, minus what was acknowledged. */
 	const char *current = hash;
-	if (strcmp(b.hash, hash) != 0 && store_load_snapshot(t->store, b.hash, &base, &e) == 0 &&
-	    diff_models(base, m, &d) == 0) {
+	if (strcmp(b.hash, hash) != 0 && store_load_snapshot(t->store, b.hash, &base, &e) < 0) {
+		/* Nothing to compare with is a problem of the store, never "drift
+		 * with 0 changes": the run fails with the reason, and the error
+		 * alert and its recovery follow as for any outage. */
+		char why[sizeof(e.text) + 64];
+
+		snprintf(why, sizeof(why), "cannot load the baseline snapshot: %s", e.text);
+		store_baseline_done(&b);
+		model_free(m);
+		run_failed(t, why);
+		return;
+	}
+	if (strcmp(b.hash, hash) != 0 && diff_models(base, m, &d) == 0) {
 		struct ack_set *acks = NULL;
 		if (ack_load(t->store, &acks, &e) == 0) {
 			ack_apply(acks, d, time(NULL));
@@ -560,6 +621,18 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	if (s) {
 		t->conn = live_snapshot_take_conn(s);
 		live_snapshot_free(s);
+	}
+	if (!m && t->reused && (!err || err->code != -ETIMEDOUT)) {
+		/* The server may close an idle pooled connection at any time
+		 * (pg_terminate_backend, idle_session_timeout): one new
+		 * connection before the run counts as failed. */
+		log_target(LOG_INFO, t->name, NULL, NULL,
+			   "the pooled connection failed (%s); reconnecting",
+			   err ? err->text : "unknown error");
+		PQfinish(t->conn);
+		t->conn = NULL;
+		start_snapshot(t, t->phase == PHASE_PROBE);
+		return;
 	}
 	if (!m) {
 		t->candidate[0] = '\0';

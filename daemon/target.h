@@ -22,18 +22,20 @@ struct target;
 
 /*
  * What a target is given by whoever runs it (the daemon), instead of
- * reaching back into it by name: the loop, the settings and outbox of the
- * configuration in force (updated by the daemon on reload), and two
- * callbacks.
+ * reaching back into it by name: the loop, the settings of the
+ * configuration in force (updated by the daemon on reload), and three
+ * callbacks (alerts go out through spool, which owns the outbox).
  */
 struct target_env {
 	struct event_base *base;
 	const struct config_daemon *cfg;
-	struct outbox *outbox;
 	/* A run is due: start it (target_start_run) now or later. */
 	void (*due)(struct target *t, void *arg);
 	/* A run has ended (its slot is free). */
 	void (*finished)(struct target *t, void *arg);
+	/* Spool an alert to these channels; what the outbox cannot take (a full
+	 * disk) is the daemon's to keep and retry. */
+	void (*spool)(const struct alert *a, char *const *channels, size_t n, void *arg);
 	void *arg;
 };
 
@@ -59,6 +61,7 @@ struct target {
 	enum { PHASE_PROBE, PHASE_FULL, PHASE_CONFIRM } phase;
 	struct live_snapshot *live;
 	PGconn *conn;              /* pooled, idle */
+	bool reused;               /* this snapshot started on the pooled connection */
 	int64_t started_mono_ms;
 	int64_t started_ms;
 

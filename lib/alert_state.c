@@ -448,7 +448,7 @@ int alert_state_load(const char *dir, const char *target, struct alert_state **r
 		error_set(err, r, "out of memory");
 		goto out;
 	}
-	r = fileio_read_all(path, &text, &len, err);
+	r = fileio_read_state(path, &text, &len, err);
 	if (r == -ENOENT) { /* never alerted: a fresh state */
 		error_clear(err);
 		r = 0;

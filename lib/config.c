@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "live.h"
+
 enum config_type {
 	CONFIG_STRING,
 	CONFIG_BOOL,
@@ -257,10 +259,13 @@ static int set_defaults(const char *section, void *base, struct error *err)
 static int apply_section(const struct ini_section *s, const char *section, void *base,
 			 struct error *err)
 {
+	int r = ini_section_check_repeats(s, err);
+
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n_kv; i++) {
 		const struct ini_kv *kv = &s->kv[i];
 		const struct config_key *k = find_key(section, kv->key);
-		int r;
 
 		if (!k)
 			return ini_error(kv, err, -EINVAL, "unknown key in [%s]", section);
@@ -317,7 +322,7 @@ static int check_target(const struct config *c, const struct ini_section *s,
 		return ini_section_error(s, err, -EINVAL, "no dsn");
 	/* A password inline in the DSN would end up in logs and ps output of
 	 * tools that echo it; the password key reads it from a file instead. */
-	if (strstr(t->dsn, "password=") || strstr(t->dsn, "password ="))
+	if (live_dsn_has_password(t->dsn))
 		return ini_error(ini_get(s, "dsn"), err, -EINVAL,
 				  "holds a password: use the password key (file: or credential:)");
 	for (size_t i = 0; i < t->n_notifiers; i++)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "snapshot.h"
+#include "utf8.h"
 
 #define DIFF_RED "\033[31m"
 #define DIFF_GREEN "\033[32m"
@@ -900,20 +901,12 @@ static char *diff_value_text(const struct model_value *v)
 	return v ? model_value_text_dup(v) : strdup("(none)");
 }
 
-/*
- * Writes n bytes with control characters as \xHH (model.c's style) so a line
- * stays one line; tabs are kept when keep_tab (lines of a multi-line value).
- */
+/* Writes n bytes under the escaping rule (utf8.h) so a line stays one line
+ * and shows what it holds; tabs are kept when keep_tab (lines of a
+ * multi-line value). */
 static void diff_put_escaped(FILE *out, const char *s, size_t n, bool keep_tab)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && !(c == '\t' && keep_tab)) || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
+	utf8_escape_fputs(s, n, keep_tab ? UTF8_KEEP_TAB : 0, out);
 }
 
 static void diff_put_str(FILE *out, const char *s)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -133,19 +134,51 @@ int fileio_atomic_commit(struct fileio_atomic *f, struct error *err)
 	return r;
 }
 
+static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len, struct error *err);
+
 int fileio_read_all(const char *path, char **ret, size_t *ret_len, struct error *err)
 {
-	bool is_stdin = strcmp(path, "-") == 0;
-	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 1 << 16;
-	char *buf;
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO
+					: open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return error_set(err, -errno, "%s: %s", path, strerror(errno));
+	return read_all_fd(fd, path, ret, ret_len, err);
+}
+
+int fileio_read_state(const char *path, char **ret, size_t *ret_len, struct error *err)
+{
+	int fd = fileio_open_nofollow(path, O_RDONLY | O_NONBLOCK, 0, err);
+	struct stat st;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(err, -EINVAL, "%s: not a regular file: refused", path);
+	}
+	return read_all_fd(fd, path, ret, ret_len, err);
+}
+
+static int read_all_fd(int fd, const char *path, char **ret, size_t *ret_len, struct error *err)
+{
+	bool is_stdin = fd == STDIN_FILENO;
+	size_t len = 0, cap = 1 << 16;
+	const char *name = is_stdin ? "<stdin>" : path;
+	char *buf;
+	int r = -ENOMEM;
+
 	buf = malloc(cap);
 	while (buf) {
 		if (len + 1 == cap) {
-			char *p = realloc(buf, cap * 2);
+			char *p;
+
+			if (cap > FILEIO_READ_MAX) {
+				r = error_set(err, -EFBIG, "%s: larger than %zu MiB: not read",
+					      name, FILEIO_READ_MAX >> 20);
+				break;
+			}
+			p = realloc(buf, cap * 2);
 			if (!p)
 				break;
 			buf = p;
@@ -155,11 +188,8 @@ int fileio_read_all(const char *path, char **ret, size_t *ret_len, struct error 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			int e = errno;
-			free(buf);
-			if (!is_stdin)
-				close(fd);
-			return error_set(err, -e, "%s: %s", path, strerror(e));
+			r = error_set(err, -errno, "%s: %s", path, strerror(errno));
+			break;
 		}
 		if (n == 0) {
 			buf[len] = '\0';
@@ -169,12 +199,92 @@ int fileio_read_all(const char *path, char **ret, size_t *ret_len, struct error 
 			*ret_len = len;
 			return 0;
 		}
+		const char *nul = memchr(buf + len, '\0', (size_t)n);
+		if (nul) {
+			r = error_set(err, -EBADMSG, "%s: byte %zu: a NUL byte: not a text file",
+				      name, (size_t)(nul - buf));
+			break;
+		}
 		len += (size_t)n;
 	}
 	free(buf);
 	if (!is_stdin)
 		close(fd);
-	return error_set(err, -ENOMEM, "%s: out of memory", path);
+	if (r == -ENOMEM)
+		error_set(err, r, "%s: out of memory", path);
+	return r;
+}
+
+int fileio_open_nofollow(const char *path, int flags, mode_t mode, struct error *err)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : NULL;
+	int dfd, fd, e;
+
+	if (slash && !dir)
+		return error_set(err, -ENOMEM, "%s: out of memory", path);
+	dfd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : AT_FDCWD;
+	e = errno;
+	free(dir);
+	if (dfd == -1)
+		return error_set(err, -e, "%s: %s", path, strerror(e));
+	fd = openat(dfd, slash ? slash + 1 : path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+		    mode);
+	e = errno;
+	if (dfd != AT_FDCWD)
+		close(dfd);
+	if (fd < 0 && e == ELOOP)
+		return error_set(err, -ELOOP, "%s: is a symbolic link: refused, not followed",
+				 path);
+	if (fd < 0)
+		return error_set(err, -e, "%s: %s", path, strerror(e));
+	return fd;
+}
+
+int fileio_open_regular(const char *path, size_t max, struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY), flags;
+	struct stat st;
+
+	if (fd < 0)
+		return error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return error_set(err, -e, "%s: %s", path, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return error_set(err, -EINVAL, "%s is not a regular file", path);
+	}
+	if ((size_t)st.st_size > max) {
+		close(fd);
+		return error_set(err, -EFBIG, "%s is larger than %zu bytes", path, max);
+	}
+	flags = fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	return fd;
+}
+
+int fileio_check_dir(const char *path, bool must_own, struct error *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, -ENOTDIR, "%s: not a directory", path);
+	if (st.st_mode & 022)
+		return error_set(err, -EPERM,
+				 "%s can be written by group or others (mode %04o): refused, a "
+				 "planted symlink could send the store elsewhere; chmod go-w it",
+				 path, (unsigned)(st.st_mode & 07777));
+	if (must_own && st.st_uid != geteuid())
+		return error_set(err, -EPERM,
+				 "%s belongs to uid %u, not to the daemon's user (uid %u): refused",
+				 path, (unsigned)st.st_uid, (unsigned)geteuid());
+	return 0;
 }
 
 int fileio_write_atomic(const char *path, const void *buf, size_t len, struct error *err)
@@ -263,12 +373,12 @@ static int append_line(const char *path, const char *line, size_t len, bool sync
 
 	if (len == 0 || line[len - 1] != '\n' || memchr(line, '\n', len - 1))
 		return error_set(err, -EINVAL, "%s: a record must be one line", path);
-	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	created = fd < 0 && errno == ENOENT;
+	fd = fileio_open_nofollow(path, O_RDWR | O_APPEND, 0, err);
+	created = fd == -ENOENT;
 	if (created)
-		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+		fd = fileio_open_nofollow(path, O_RDWR | O_APPEND | O_CREAT, 0666, err);
 	if (fd < 0)
-		return error_set(err, -errno, "%s: %s", path, strerror(errno));
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;

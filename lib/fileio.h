@@ -2,7 +2,9 @@
 #ifndef SCHEMADRIFT_FILEIO_H
 #define SCHEMADRIFT_FILEIO_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -19,8 +21,41 @@ int fileio_atomic_commit(struct fileio_atomic *f, struct error *err);
 /* Removes the temp file; path is untouched.  Frees f's contents. */
 void fileio_atomic_abort(struct fileio_atomic *f);
 
-/* Reads a whole file ("-" is stdin) into a NUL-terminated malloc'd buffer. */
+/* What fileio_read_all reads at most: a larger input is refused, never read whole. */
+#define FILEIO_READ_MAX ((size_t)1 << 30)
+
+/*
+ * Reads a whole file ("-" is stdin) into a NUL-terminated malloc'd buffer.
+ * Every reader here takes text: a NUL byte is refused as it arrives (with
+ * its byte offset), and so is an input larger than FILEIO_READ_MAX, so
+ * /dev/zero or an endless pipe fails at once instead of filling memory.
+ */
 int fileio_read_all(const char *path, char **ret, size_t *ret_len, struct error *err);
+/* The same for a file of our own state: a symlink or anything but a regular
+ * file is refused (ELOOP, EINVAL), never followed or waited on. */
+int fileio_read_state(const char *path, char **ret, size_t *ret_len, struct error *err);
+
+/*
+ * The one open for files under the state, runtime and outbox directories:
+ * path's directory is opened first and the file relative to it with
+ * O_NOFOLLOW, so a symlink planted in place of a file is refused (ELOOP),
+ * never followed.  Returns the fd or a negative errno, err filled.
+ */
+int fileio_open_nofollow(const char *path, int flags, mode_t mode, struct error *err);
+
+/*
+ * Opens a file that must be regular and at most max bytes (includes,
+ * secrets): opened with O_NONBLOCK, so a FIFO never blocks, then refused.
+ * Returns the fd (blocking again) or a negative errno, err filled.
+ */
+int fileio_open_regular(const char *path, size_t max, struct error *err);
+
+/*
+ * A directory that holds state must not be writable by group or others
+ * (a planted symlink would redirect everything beneath it); with must_own,
+ * it must belong to the effective user too (the daemon's state_dir).
+ */
+int fileio_check_dir(const char *path, bool must_own, struct error *err);
 
 /* Writes len bytes to path atomically (fileio_atomic_*); errors keep the errno (ENOSPC). */
 int fileio_write_atomic(const char *path, const void *buf, size_t len, struct error *err);

@@ -15,11 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+#include "utf8.h"
+
 /* Includes nest at most this deep (a loop is caught earlier, by inode). */
 #define CONF_MAX_DEPTH 16
 /* Secret files are one line; anything bigger is a mistake (a wrong path). */
 #define CONF_SECRET_MAX (64 * 1024)
+/* A configuration file or include: larger is a mistake (include = /dev/zero). */
+#define CONF_FILE_MAX (16 * 1024 * 1024)
 #define CONF_NAME_MAX 64
+#define CONF_KEY_MAX 64
 
 /* Section kinds we know; a typo in a header is an error, not a silently ignored section. */
 static const struct {
@@ -93,6 +99,18 @@ int ini_section_error(const struct ini_section *s, struct error *err, int code,
 			 s->name ? " " : "", s->name ? s->name : "", msg);
 }
 
+int ini_section_check_repeats(const struct ini_section *s, struct error *err)
+{
+	for (size_t i = 1; i < s->n_kv; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->kv[i].key, s->kv[j].key) == 0)
+				return ini_error(&s->kv[i], err, -EEXIST,
+						  "repeated in [%s%s%s] (first at %s:%d): give it once",
+						  s->kind, s->name ? " " : "", s->name ? s->name : "",
+						  s->kv[j].file, s->kv[j].line);
+	return 0;
+}
+
 static const char *ini_intern(struct ini *c, const char *name)
 {
 	char **files;
@@ -139,6 +157,13 @@ int ini_check_private(const char *path, struct error *err)
 	if (!ini_stat_private(&st))
 		return ini_not_private(err, path, &st);
 	return 0;
+}
+
+/* Why fileio_open_regular() refused a file. */
+static const char *ini_open_reason(int r)
+{
+	return r == -EINVAL ? "not a regular file (a FIFO or a device is never read)"
+	       : r == -EFBIG ? "too large" : strerror(-r);
 }
 
 /* Reads a whole open file into a NUL-terminated buffer; closes fd. */
@@ -381,7 +406,7 @@ static int ini_parse_fd(struct ini_parser *p, int fd, const char *path,
 		return ini_fail(p->err, -ELOOP, from_file ? from_file : path, from_line,
 				 "includes nested more than %d deep", CONF_MAX_DEPTH);
 	}
-	r = ini_read_fd(fd, SIZE_MAX / 2, &text, &len);
+	r = ini_read_fd(fd, CONF_FILE_MAX, &text, &len);
 	if (r < 0)
 		goto fail_errno;
 	file = ini_intern(p->c, path);
@@ -473,10 +498,12 @@ static int ini_include_path(struct ini_parser *p, const char *path, const char *
 
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return ini_include_dir(p, path, from_file, from_line, section);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* Regular files only, opened without blocking: a FIFO or a device
+	 * (include = /dev/zero) is refused, not read. */
+	fd = fileio_open_regular(path, CONF_FILE_MAX, NULL);
 	if (fd < 0)
-		return ini_fail(p->err, -errno, from_file, from_line, "include '%s': %s", path,
-				 strerror(errno));
+		return ini_fail(p->err, fd, from_file, from_line, "include '%s': %s", path,
+				 ini_open_reason(fd));
 	return ini_parse_fd(p, fd, path, from_file, from_line, section);
 }
 
@@ -563,12 +590,21 @@ static int ini_parse_line(struct ini_parser *p, const char *s, const char *end,
 	if (kend == k || eq == end || *eq != '=')
 		return ini_fail(p->err, -EINVAL, file, line,
 				 "expected 'key = value', a [section] or a comment");
+	/* No key is this long: cut it in the message, never echo it whole. */
+	if (kend - k > CONF_KEY_MAX)
+		return ini_fail(p->err, -EINVAL, file, line, "key '%.*s...' is too long (%zu bytes)",
+				 40, k, (size_t)(kend - k));
 	key = strndup(k, (size_t)(kend - k));
 	if (!key)
 		return error_set(p->err, -ENOMEM, "%s:%d: out of memory", file, line);
 	r = ini_parse_value(p, eq + 1, end, file, line, key, &value);
 	if (r < 0)
 		goto out;
+	if (!utf8_valid(value, strlen(value))) {
+		r = ini_fail(p->err, -EILSEQ, file, line, "key '%s': the value is not valid UTF-8",
+			     key);
+		goto out;
+	}
 	if (strcmp(key, "include") == 0) {
 		char *path;
 
@@ -652,11 +688,10 @@ int ini_load(const char *path, struct ini **ret, struct error *err)
 
 	if (ini_new(&p.c) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = fileio_open_regular(path, CONF_FILE_MAX, err);
 	if (fd < 0) {
-		r = error_set(err, -errno, "%s: %s", path, strerror(errno));
 		ini_free(p.c);
-		return r;
+		return fd;
 	}
 	r = ini_parse_fd(&p, fd, path, NULL, 0, &section);
 	if (r < 0) {
@@ -783,9 +818,10 @@ int ini_secret(const struct ini_kv *kv, char **ret, struct error *err)
 			free(path);
 			return ini_error(kv, err, -EINVAL, "file: needs a path");
 		}
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		/* Never blocks on a FIFO; regular files only. */
+		fd = fileio_open_regular(path, CONF_SECRET_MAX, NULL);
 		if (fd < 0) {
-			r = ini_error(kv, err, -errno, "secret file %s: %s", path, strerror(errno));
+			r = ini_error(kv, err, fd, "secret file %s: %s", path, ini_open_reason(fd));
 			free(path);
 			return r;
 		}
@@ -827,11 +863,11 @@ int ini_secret(const struct ini_kv *kv, char **ret, struct error *err)
 					  name);
 		if (asprintf(&path, "%s/%s", dir, name) < 0)
 			return ini_error(kv, err, -ENOMEM, "out of memory");
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = fileio_open_regular(path, CONF_SECRET_MAX, NULL);
 		free(path);
 		if (fd < 0)
-			return ini_error(kv, err, -errno, "credential '%s': %s", name,
-					  strerror(errno));
+			return ini_error(kv, err, fd, "credential '%s': %s", name,
+					  ini_open_reason(fd));
 		snprintf(what, sizeof(what), "credential '%s'", name);
 		r = ini_read_secret_fd(kv, fd, what, ret, err);
 		return r;

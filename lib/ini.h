@@ -94,6 +94,9 @@ int ini_duration_ms(const struct ini_kv *kv, long long min_ms, long long max_ms,
 int ini_error(const struct ini_kv *kv, struct error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Fills err with "FILE:LINE: [kind name]: <message>" and returns code. */
+/* A key given twice in s: an error naming both file:lines (sections whose keys
+ * take one value each; a webhook's header may repeat). */
+int ini_section_check_repeats(const struct ini_section *s, struct error *err);
 int ini_section_error(const struct ini_section *s, struct error *err, int code,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -10,6 +10,7 @@
 
 #include "isotime.h"
 #include "snapshot.h"
+#include "utf8.h"
 
 struct live_snapshot {
 	struct event_base *base;
@@ -23,6 +24,7 @@ struct live_snapshot {
 	bool connected;
 	bool broken; /* cancelled mid-read: never reuse */
 	char where[512]; /* "host=... port=... dbname=... user=...", never the password */
+	char *password;  /* a copy, only to redact it from messages */
 };
 
 void live_describe_dsn(const char *dsn, char *buf, size_t size)
@@ -45,6 +47,219 @@ void live_describe_dsn(const char *dsn, char *buf, size_t size)
 	PQconninfoFree(opts);
 	if (!buf[0])
 		snprintf(buf, size, "(defaults)");
+}
+
+/* ---------------------------------------------------------------- secrets */
+
+#define MAX_SECRETS 12
+
+struct secrets {
+	char *s[MAX_SECRETS];
+	size_t n;
+};
+
+static void secrets_add(struct secrets *sec, const char *p, size_t n)
+{
+	if (n == 0 || sec->n == MAX_SECRETS)
+		return;
+	if ((sec->s[sec->n] = strndup(p, n)))
+		sec->n++;
+}
+
+static void secrets_done(struct secrets *sec)
+{
+	for (size_t i = 0; i < sec->n; i++) {
+		explicit_bzero(sec->s[i], strlen(sec->s[i]));
+		free(sec->s[i]);
+	}
+	sec->n = 0;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A URI piece as written and %-decoded (a bad escape is kept as written). */
+static void secrets_add_uri(struct secrets *sec, const char *p, size_t n)
+{
+	char *dec = malloc(n + 1);
+	size_t k = 0;
+
+	secrets_add(sec, p, n);
+	if (!dec)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
+			dec[k++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+			i += 2;
+		} else {
+			dec[k++] = p[i];
+		}
+	}
+	if (k != n)
+		secrets_add(sec, dec, k);
+	explicit_bzero(dec, n + 1);
+	free(dec);
+}
+
+static bool is_uri(const char *dsn)
+{
+	return strncmp(dsn, "postgresql://", 13) == 0 || strncmp(dsn, "postgres://", 11) == 0;
+}
+
+/* A URI's user:password@ and every password=... of its query. */
+static void uri_secrets(const char *dsn, struct secrets *sec)
+{
+	const char *auth = strstr(dsn, "://") + 3;
+	size_t alen = strcspn(auth, "/?");
+	const char *at = NULL, *q;
+
+	for (const char *p = auth; p < auth + alen; p++)
+		if (*p == '@')
+			at = p;
+	if (at) {
+		const char *colon = memchr(auth, ':', (size_t)(at - auth));
+		if (colon)
+			secrets_add_uri(sec, colon + 1, (size_t)(at - colon - 1));
+	}
+	q = strchr(auth, '?');
+	while (q) {
+		const char *item = q + 1, *end = item + strcspn(item, "&"),
+			   *eq = memchr(item, '=', (size_t)(end - item));
+		if (eq && eq - item == 8 && strncasecmp(item, "password", 8) == 0)
+			secrets_add_uri(sec, eq + 1, (size_t)(end - eq - 1));
+		q = *end ? end : NULL;
+	}
+}
+
+/* key = value pairs: every value whose key is password in any case, quoted or not. */
+static void kv_secrets(const char *dsn, struct secrets *sec)
+{
+	const char *p = dsn;
+
+	while (*p) {
+		const char *key, *v;
+		size_t klen;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		key = p;
+		while (*p && *p != '=' && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+		klen = (size_t)(p - key);
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p != '=') {
+			if (!*p)
+				break;
+			continue;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		v = p;
+		bool secret = klen == 8 && strncasecmp(key, "password", 8) == 0;
+		if (*p == '\'') {
+			char *plain = malloc(strlen(p) + 1);
+			size_t k = 0;
+
+			for (p++; *p && *p != '\''; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				if (plain)
+					plain[k++] = *p;
+			}
+			bool closed = *p == '\'';
+			if (closed)
+				p++;
+			if (secret) {
+				secrets_add(sec, v, (size_t)(p - v)); /* with its quotes */
+				secrets_add(sec, v + 1, (size_t)(p - v) - 1 - closed);
+				if (plain)
+					secrets_add(sec, plain, k);
+			}
+			if (plain) {
+				explicit_bzero(plain, k);
+				free(plain);
+			}
+		} else {
+			while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+				p++;
+			if (secret)
+				secrets_add(sec, v, (size_t)(p - v));
+		}
+	}
+}
+
+static void dsn_secrets(const char *dsn, struct secrets *sec)
+{
+	if (!dsn)
+		return;
+	if (is_uri(dsn))
+		uri_secrets(dsn, sec);
+	else
+		kv_secrets(dsn, sec);
+}
+
+bool live_dsn_has_password(const char *dsn)
+{
+	struct secrets sec = { 0 };
+	bool has;
+
+	dsn_secrets(dsn, &sec);
+	/* An empty password= is still a password key: refuse it too. */
+	has = sec.n > 0;
+	if (!has && !is_uri(dsn)) {
+		for (const char *p = dsn; (p = strcasestr(p, "password")); p += 8) {
+			const char *q = p + 8;
+			while (*q == ' ' || *q == '\t')
+				q++;
+			if (*q == '=' && (p == dsn || p[-1] == ' ' || p[-1] == '\t'))
+				has = true;
+		}
+	}
+	secrets_done(&sec);
+	return has;
+}
+
+static void redact_one(char *text, size_t size, const char *secret)
+{
+	size_t n = strlen(secret);
+	char *p = text;
+
+	while ((p = strstr(p, secret))) {
+		size_t rest = strlen(p + n);
+		if (n < 3 && (size_t)(p - text) + 3 + rest >= size) {
+			*p = '\0'; /* no room to grow: cut rather than keep it */
+			break;
+		}
+		memmove(p + 3, p + n, rest + 1);
+		memcpy(p, "***", 3);
+		p += 3;
+	}
+}
+
+void live_redact(const char *dsn, const char *password, char *text, size_t size)
+{
+	struct secrets sec = { 0 };
+
+	dsn_secrets(dsn, &sec);
+	if (password)
+		secrets_add(&sec, password, strlen(password));
+	/* Longest first: a secret that contains another must go whole. */
+	for (size_t i = 0; i < sec.n; i++)
+		for (size_t j = i + 1; j < sec.n; j++)
+			if (strlen(sec.s[j]) > strlen(sec.s[i])) {
+				char *tmp = sec.s[i];
+				sec.s[i] = sec.s[j];
+				sec.s[j] = tmp;
+			}
+	for (size_t i = 0; i < sec.n; i++)
+		redact_one(text, size, sec.s[i]);
+	secrets_done(&sec);
+	utf8_escape_inplace(text, size, 0);
 }
 
 /* Where a connection went: libpq's view once it tried, which includes defaults. */
@@ -72,7 +287,7 @@ static void one_line(const char *in, char *out, size_t size)
 				out[n++] = ' ';
 			}
 		} else {
-			out[n++] = *p;
+			out[n++] = *p == '\t' ? ' ' : *p;
 		}
 	}
 	out[n] = '\0';
@@ -81,6 +296,15 @@ static void one_line(const char *in, char *out, size_t size)
 static void finish(struct live_snapshot *s, struct model *m, const struct error *err)
 {
 	live_done_fn done = s->done;
+	struct error clean;
+
+	/* Every message that leaves here may quote libpq or the server. */
+	if (err) {
+		clean.code = err->code;
+		one_line(err->text, clean.text, sizeof(clean.text));
+		live_redact(s->opts.dsn, s->password, clean.text, sizeof(clean.text));
+		err = &clean;
+	}
 
 	s->done = NULL;
 	if (s->io)
@@ -317,7 +541,11 @@ int live_snapshot_start(struct event_base *base, const struct live_options *opts
 		s->opts.connect_timeout_ms = 10000;
 	s->done = done;
 	s->arg = arg;
-	s->opts.password = NULL; /* not kept */
+	s->opts.password = NULL;
+	if (opts->password && !(s->password = strdup(opts->password))) {
+		free(s);
+		return -ENOMEM;
+	}
 	live_describe_dsn(opts->dsn, s->where, sizeof(s->where));
 	s->timer = evtimer_new(base, on_timeout, s);
 	if (opts->conn) {
@@ -362,6 +590,10 @@ void live_snapshot_free(struct live_snapshot *s)
 		event_free(s->timer);
 	catalog_read_free(s->reader);
 	PQfinish(s->conn);
+	if (s->password) {
+		explicit_bzero(s->password, strlen(s->password));
+		free(s->password);
+	}
 	free(s);
 }
 

@@ -2,6 +2,8 @@
 #ifndef SCHEMADRIFT_LIVE_H
 #define SCHEMADRIFT_LIVE_H
 
+#include <stdbool.h>
+
 #include <event2/event.h>
 
 #include "catalog.h"
@@ -42,5 +44,16 @@ int live_snapshot_run(const struct live_options *opts, struct model **ret, struc
 
 /* "host=/tmp/x port=5432 dbname=app user=bob", never the password. */
 void live_describe_dsn(const char *dsn, char *buf, size_t size);
+
+/* Whether dsn holds a password: password= in any case, a URI's user:password@ or
+ * ?password=.  Works on text libpq cannot parse (the daemon refuses these). */
+bool live_dsn_has_password(const char *dsn);
+/*
+ * The one redaction for libpq's messages: replaces every secret of dsn (as
+ * written, %-decoded, with or without its quotes) and password (may be NULL)
+ * in text with "***", then applies the escaping rule (utf8.h).  libpq quotes
+ * the token it could not parse, and that token may be the password.
+ */
+void live_redact(const char *dsn, const char *password, char *text, size_t size);
 
 #endif

@@ -12,6 +12,8 @@
 
 #include <systemd/sd-journal.h>
 
+#include "utf8.h"
+
 static struct {
 	const char *ident;
 	int max_level;
@@ -60,10 +62,19 @@ int log_level_from_name(const char *name)
 }
 
 static void emit(int level, const char *target, const char *message_id, const char *hash,
-		 const char *text)
+		 const char *raw)
 {
+	/* Messages quote servers, catalogs and files: the escaping rule makes
+	 * sure none of it reaches a terminal or the journal raw. */
+	char text[2048], name[256];
+
 	if (level > log_state.max_level)
 		return;
+	utf8_escape(raw, strlen(raw), 0, text, sizeof(text));
+	if (target) {
+		utf8_escape(target, strlen(target), 0, name, sizeof(name));
+		target = name;
+	}
 	if (log_state.journal) {
 		char buf[6][2200];
 		struct iovec iov[7];

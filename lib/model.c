@@ -499,33 +499,31 @@ static size_t sbuf_end(struct sbuf *b)
 }
 
 /*
- * Copies s, writing invalid UTF-8 bytes and control characters as \xHH so a
- * name can never break a line or a terminal.  Newlines and tabs are kept
- * when keep_layout (multi-line definitions); a double quote is doubled when
- * in_quotes (quoted identifiers).
+ * Copies s under the escaping rule (utf8_escape_step) so a name can never
+ * break a line, a terminal or the order in which it is shown.  Newlines and
+ * tabs are kept when keep_layout (multi-line definitions); a double quote is
+ * doubled when in_quotes (quoted identifiers).
  */
 static void sbuf_put_escaped(struct sbuf *b, const char *s, bool keep_layout, bool in_quotes)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)s;
+	size_t left = strlen(s);
 
-	while (*p) {
-		size_t n = utf8_char_len(p);
-		bool layout = keep_layout && (*p == '\n' || *p == '\t');
-		if (n == 0 || ((*p < 0x20 || *p == 0x7f) && !layout)) {
-			sbuf_puts(b, "\\x");
-			sbuf_putc(b, hex[*p >> 4]);
-			sbuf_putc(b, hex[*p & 15]);
-			p++;
-			continue;
+	while (left) {
+		char esc[UTF8_ESCAPE_MAX];
+		size_t n = utf8_escape_step(s, left, keep_layout ? UTF8_KEEP_LAYOUT : 0, esc);
+
+		if (esc[0]) {
+			sbuf_puts(b, esc);
+		} else {
+			/* Inside a quoted name a backslash is doubled, so "\\x0a" (four
+			 * characters) never reads like the escaped newline "\x0a". */
+			if ((*s == '"' || *s == '\\') && in_quotes)
+				sbuf_putc(b, *s);
+			for (size_t i = 0; i < n; i++)
+				sbuf_putc(b, s[i]);
 		}
-		/* Inside a quoted name a backslash is doubled, so "\\x0a" (four
-		 * characters) never reads like the escaped newline "\x0a". */
-		if ((*p == '"' || *p == '\\') && in_quotes)
-			sbuf_putc(b, (char)*p);
-		for (size_t i = 0; i < n; i++)
-			sbuf_putc(b, (char)p[i]);
-		p += n;
+		s += n;
+		left -= n;
 	}
 }
 

@@ -384,15 +384,24 @@ static int read_entry(const char *path, uint64_t want_seq, json_t **ret_json,
 {
 	char *text = NULL;
 	size_t len;
-	json_error_t jerr;
-	json_t *j, *v;
-	struct alert *a = NULL;
-	int r = fileio_read_all(path, &text, &len, err);
+	int r = fileio_read_state(path, &text, &len, err);
 
 	if (r < 0)
 		return r;
-	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	r = outbox_entry_parse(text, len, path, want_seq, ret_json, ret_alert, err);
 	free(text);
+	return r;
+}
+
+int outbox_entry_parse(const char *text, size_t len, const char *path, uint64_t want_seq,
+		       json_t **ret_json, struct alert **ret_alert, struct error *err)
+{
+	json_error_t jerr;
+	json_t *j, *v;
+	struct alert *a = NULL;
+	int r;
+
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j)
 		return error_set(err, -EBADMSG, "%s: line %d column %d: %s", path, jerr.line,
 				 jerr.column, jerr.text);
@@ -963,8 +972,16 @@ static int cmp_found(const void *x, const void *y)
 
 static int make_dir(const char *path, struct error *err)
 {
+	struct stat st;
+
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return error_set(err, -errno, "%s: cannot create: %s", path, strerror(errno));
+	/* Never a symlink in place of a spool directory (docs/outbox.md). */
+	if (lstat(path, &st) < 0)
+		return error_set(err, -errno, "%s: %s", path, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, -ENOTDIR, "%s: not a directory (%s): refused", path,
+				 S_ISLNK(st.st_mode) ? "a symbolic link" : "another file type");
 	return 0;
 }
 
@@ -1235,9 +1252,10 @@ int outbox_open(const char *dir, const struct outbox_options *opts, struct notif
 	if ((r = make_dir(dir, err)) < 0 || (r = make_dir(ob->qdir, err)) < 0 ||
 	    (r = make_dir(ob->deaddir, err)) < 0 || (r = make_dir(ob->corruptdir, err)) < 0)
 		goto fail;
-	ob->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	ob->lock_fd = fileio_open_nofollow(lock_path, O_RDWR | O_CREAT, 0600, err);
 	if (ob->lock_fd < 0) {
-		r = error_set(err, -errno, "%s: %s", lock_path, strerror(errno));
+		r = ob->lock_fd;
+		ob->lock_fd = -1;
 		goto fail;
 	}
 	if (flock(ob->lock_fd, LOCK_EX | LOCK_NB) < 0) {

@@ -106,6 +106,11 @@ int outbox_open(const char *dir, const struct outbox_options *opts, struct notif
  * inside this call.  -ENOENT names an unknown channel (nothing spooled); an
  * I/O error spools nothing more but keeps what was written (err says which).
  */
+/* An entry file's text (named path in errors) whose name says seq want_seq: its
+ * JSON and (optional) alert, both the caller's.  -EBADMSG says what is wrong. */
+int outbox_entry_parse(const char *text, size_t len, const char *path, uint64_t want_seq,
+		       json_t **ret_json, struct alert **ret_alert, struct error *err);
+
 int outbox_enqueue(struct outbox *ob, const struct alert *a, const char *const *channels,
 		   size_t n, struct error *err);
 

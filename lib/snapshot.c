@@ -396,6 +396,8 @@ struct parser {
 	size_t len, pos;
 	const char *name;
 	struct error *err;
+	struct strbuf canon; /* each object's hash is verified where it was read */
+	bool unsorted;      /* objects out of canonical order (an edited file) */
 };
 
 static int parse_fail(struct parser *p, size_t at, const char *fmt, const char *detail)
@@ -599,8 +601,26 @@ static int parse_objects(struct parser *p, struct model *m)
 		json_decref(j);
 		if (r < 0)
 			return r;
-		/* Remember the stored hash and where the object was, for verification. */
-		memcpy(m->objects[m->n_objects - 1].hash, hash, 32);
+		/* Verified here, so a damaged object is reported at its own byte. */
+		struct model_object *o = &m->objects[m->n_objects - 1];
+		if ((r = object_hash(&p->canon, o)) < 0)
+			return parse_fail(p, at, "cannot hash object: %s", strerror(-r));
+		if (memcmp(hash, o->hash, 32) != 0) {
+			char obj[256];
+			model_object_name(o, obj, sizeof(obj));
+			return parse_fail(p, at,
+					  "object %s does not match its hash (file damaged or edited)",
+					  obj);
+		}
+		if (m->n_objects > 1) {
+			int cmp = model_object_cmp(o - 1, o);
+			if (cmp == 0) {
+				char obj[256];
+				model_object_name(o, obj, sizeof(obj));
+				return parse_fail(p, at, "object %s is duplicated", obj);
+			}
+			p->unsorted |= cmp > 0;
+		}
 		skip_ws(p);
 		if (p->pos < p->len && p->buf[p->pos] == ',') {
 			p->pos++;
@@ -651,7 +671,7 @@ static int parse_header(struct parser *p, size_t at, json_t *h, unsigned char re
 int snapshot_parse(const char *buf, size_t len, const char *name, struct model **ret,
 		   struct error *err)
 {
-	struct parser p = { buf, len, 0, name, err };
+	struct parser p = { buf, len, 0, name, err, { 0 }, false };
 	struct model *m = NULL;
 	unsigned char header_hash[32];
 	size_t count = 0, header_at = 0;
@@ -708,29 +728,22 @@ int snapshot_parse(const char *buf, size_t len, const char *name, struct model *
 		else if (!have_objects)
 			r = parse_fail(&p, p.len, "snapshot has no \"objects\" (file is truncated?)%s",
 				       NULL);
-		else if (count != m->n_objects)
-			r = parse_fail(&p, header_at, "header says %s objects, file has a different number",
-				       NULL);
-	}
-	if (r == 0 && model_finish(m) < 0)
-		r = parse_fail(&p, 0, "objects are duplicated%s", NULL);
-	if (r == 0) {
-		/* Verify: recompute every hash; a mismatch means a damaged or edited file. */
-		struct strbuf c = { 0 };
-		for (size_t i = 0; r == 0 && i < m->n_objects; i++) {
-			unsigned char stored[32];
-			memcpy(stored, m->objects[i].hash, 32);
-			r = object_hash(&c, &m->objects[i]);
-			if (r == 0 && memcmp(stored, m->objects[i].hash, 32) != 0) {
-				char obj[256];
-				model_object_name(&m->objects[i], obj, sizeof(obj));
-				r = parse_fail(&p, 0, "object %s does not match its hash (file damaged or edited)",
-					       obj);
-			}
+		else if (count != m->n_objects) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "header says %zu objects, file has %zu", count,
+				 m->n_objects);
+			r = parse_fail(&p, header_at, "%s", msg);
 		}
-		strbuf_done(&c);
-		if (r == 0)
-			r = model_hash(m);
+	}
+	/* Objects in canonical order had their duplicates found where they
+	 * were read; only an edited, reordered file gets here with one. */
+	if (r == 0 && model_finish(m) < 0)
+		r = parse_fail(&p, 0, "objects are duplicated%s",
+			       p.unsorted ? " (and out of canonical order: the file was edited)"
+					  : "");
+	strbuf_done(&p.canon);
+	if (r == 0) {
+		r = model_hash(m);
 		if (r == 0 && memcmp(header_hash, m->hash, 32) != 0)
 			r = parse_fail(&p, header_at, "snapshot hash does not match its objects%s", NULL);
 	}

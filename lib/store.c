@@ -104,8 +104,10 @@ int store_mkdir_one(const char *path, struct error *err)
 	return error_set(err, -errno, "%s: cannot create directory: %s", path, strerror(errno));
 }
 
-/* mkdir -p, syncing each parent a directory was created in. */
-static int mkdir_parents(const char *path, struct error *err)
+/* mkdir -p, syncing each parent a directory was created in.  Components
+ * after the first beneath bytes (the state dir's own path, the operator's
+ * choice) must be directories, never symlinks: lstat, not stat. */
+static int mkdir_parents(const char *path, size_t beneath, struct error *err)
 {
 	char *p = strdup(path);
 	int r = 0;
@@ -119,7 +121,7 @@ static int mkdir_parents(const char *path, struct error *err)
 		struct stat st;
 
 		*q = '\0';
-		if (stat(p, &st) < 0) {
+		if (((size_t)(q - p) > beneath ? lstat(p, &st) : stat(p, &st)) < 0) {
 			r = store_mkdir_one(p, err);
 			if (r == 0) {
 				char *slash = strrchr(p, '/');
@@ -130,6 +132,8 @@ static int mkdir_parents(const char *path, struct error *err)
 					*slash = '/';
 				}
 			}
+		} else if (S_ISLNK(st.st_mode)) {
+			r = error_set(err, -ELOOP, "%s: is a symbolic link: refused, not followed", p);
 		} else if (!S_ISDIR(st.st_mode)) {
 			r = error_set(err, -ENOTDIR, "%s: not a directory", p);
 		}
@@ -173,13 +177,32 @@ int store_open(const struct store_options *opts, const char *target, bool create
 		snaps = store_path(s, SNAPSHOT_DIR);
 		if (!snaps)
 			r = error_set(err, -ENOMEM, "out of memory");
-		else
-			r = mkdir_parents(snaps, err);
-	} else if (stat(s->dir, &st) < 0) {
-		r = errno == ENOENT
-			    ? error_set(err, -ENOENT, "no store for target '%s' in %s", target,
-					s->state_dir)
-			    : error_set(err, -errno, "%s: %s", s->dir, strerror(errno));
+		else if ((r = mkdir_parents(s->state_dir, strlen(s->state_dir), err)) == 0 &&
+			 (r = fileio_check_dir(s->state_dir, false, err)) == 0)
+			r = mkdir_parents(snaps, strlen(s->state_dir), err);
+	} else if ((r = fileio_check_dir(s->state_dir, false, err)) < 0) {
+		if (r == -ENOENT)
+			r = error_set(err, -ENOENT, "no store for target '%s' in %s", target,
+				      s->state_dir);
+	} else {
+		/* targets/ and targets/NAME/: real directories, never symlinks. */
+		char *slash = strrchr(s->dir, '/');
+
+		for (int i = 0; i < 2 && r == 0; i++) {
+			if (i == 0)
+				*slash = '\0';
+			if (lstat(s->dir, &st) < 0)
+				r = errno == ENOENT
+					    ? error_set(err, -ENOENT, "no store for target '%s' in %s",
+							target, s->state_dir)
+					    : error_set(err, -errno, "%s: %s", s->dir, strerror(errno));
+			else if (!S_ISDIR(st.st_mode))
+				r = error_set(err, S_ISLNK(st.st_mode) ? -ELOOP : -ENOTDIR,
+					      "%s: %s: refused", s->dir,
+					      S_ISLNK(st.st_mode) ? "is a symbolic link"
+								  : "not a directory");
+			*slash = '/';
+		}
 	}
 out:
 	free(snaps);
@@ -419,6 +442,26 @@ static int json_set_time(json_t *obj, const char *key, time_t t)
 
 /* ------------------------------------------------------- corrupt files */
 
+/* Whether a snapshot was moved to corrupt/ (damaged): its name there, in buf. */
+static bool moved_aside(const struct store *s, const char *hash, char *buf, size_t size)
+{
+	char *cdir = store_path(s, CORRUPT_DIR), prefix[80];
+	DIR *d = cdir ? opendir(cdir) : NULL;
+	struct dirent *e;
+	bool found = false;
+
+	snprintf(prefix, sizeof(prefix), "%s.json.", hash);
+	while (d && !found && (e = readdir(d)))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(buf, size, "%s/%s", CORRUPT_DIR, e->d_name);
+			found = true;
+		}
+	if (d)
+		closedir(d);
+	free(cdir);
+	return found;
+}
+
 /*
  * Moves path into <dir>/corrupt/ under its own name plus the time (and a
  * counter if that is taken).  Needs the lock.  Writes the new path to
@@ -521,7 +564,7 @@ int store_read_json_lines(struct store *s, const char *name,
 
 	if (!path)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = fileio_read_all(path, &buf, &len, err);
+	r = fileio_read_state(path, &buf, &len, err);
 	if (r == -ENOENT) {
 		error_clear(err);
 		if (ret_bad)
@@ -593,6 +636,20 @@ static bool baseline_json_valid(const json_t *j)
 {
 	return store_is_hex_hash(json_string_value(json_object_get(j, "hash"))) &&
 	       store_json_time(j, "accepted_at") >= 0;
+}
+
+int store_quarantine(struct store *s, const char *name, char *ret_path, size_t size,
+		     struct error *err)
+{
+	char *path = store_path(s, name);
+	int r = path ? store_lock(s, err) : error_set(err, -ENOMEM, "out of memory");
+
+	if (r == 0) {
+		r = quarantine_locked(s, path, ret_path, size, err);
+		store_unlock(s);
+	}
+	free(path);
+	return r;
 }
 
 static int quarantine_and_warn(struct store *s, const char *path, const char *why,
@@ -710,9 +767,10 @@ int store_lock(struct store *s, struct error *err)
 	path = store_path(s, LOCK_FILE);
 	if (!path)
 		return error_set(err, -ENOMEM, "out of memory");
-	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	s->lock_fd = fileio_open_nofollow(path, O_RDWR | O_CREAT, 0640, err);
 	if (s->lock_fd < 0) {
-		r = error_set(err, -errno, "%s: %s", path, strerror(errno));
+		r = s->lock_fd;
+		s->lock_fd = -1;
 		free(path);
 		return r;
 	}
@@ -1231,13 +1289,19 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 				    : error_set(err, -ENOENT, "target %s has no successful run yet",
 						s->target);
 		} else if (!store_snapshot_exists(s, found->hash)) {
-			char when[21];
+			char when[21], aside[256];
 
 			isotime_format(found->time, when);
-			r = error_set(err, -ENOENT,
-				      "snapshot %.12s of target %s (seen at %s) is no longer stored; "
-				      "retention removed it",
-				      found->hash, s->target, when);
+			if (moved_aside(s, found->hash, aside, sizeof(aside)))
+				r = error_set(err, -ENOENT,
+					      "snapshot %.12s of target %s (seen at %s) was damaged "
+					      "and moved aside to %s",
+					      found->hash, s->target, when, aside);
+			else
+				r = error_set(err, -ENOENT,
+					      "snapshot %.12s of target %s (seen at %s) is no longer "
+					      "stored; retention removed it",
+					      found->hash, s->target, when);
 		} else {
 			memcpy(ret_hash, found->hash, 65);
 			r = 0;

@@ -89,6 +89,11 @@ void store_strv_free(char **v);
 int store_lock(struct store *s, struct error *err);
 void store_unlock(struct store *s);
 
+/* Moves <target dir>/name (a file that cannot be used) into corrupt/, under the
+ * lock; its new path goes to ret_path. */
+int store_quarantine(struct store *s, const char *name, char *ret_path, size_t size,
+		     struct error *err);
+
 /* ------------------------------------------------------------- history */
 
 enum store_outcome { STORE_RUN_OK, STORE_RUN_ERROR };

@@ -140,7 +140,7 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 	path = store_path(s, HISTORY_FILE);
 	if (!path)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = fileio_read_all(path, &buf, &len, err);
+	r = fileio_read_state(path, &buf, &len, err);
 	if (r < 0)
 		goto out;
 	out = malloc(len + 1);

@@ -501,6 +501,20 @@ int zone_name_check(const char *name, struct error *err)
 	return 0;
 }
 
+int zone_parse(struct zone *z, const char *name, const unsigned char *buf, size_t len,
+	       struct error *err)
+{
+	int r;
+
+	memset(z, 0, sizeof(*z));
+	if (!(z->name = strdup(name)))
+		return error_set(err, -ENOMEM, "out of memory");
+	r = tzif_parse(z, buf, len, name, err);
+	if (r < 0)
+		zone_done(z);
+	return r;
+}
+
 int zone_load(struct zone *z, const char *name, struct error *err)
 {
 	char path[512];

@@ -45,6 +45,9 @@ struct zone {
  * On failure z is left empty.
  */
 int zone_load(struct zone *z, const char *name, struct error *err);
+/* The same from TZif bytes (RFC 8536) read from name's file (fuzzed on its own). */
+int zone_parse(struct zone *z, const char *name, const unsigned char *buf, size_t len,
+	       struct error *err);
 /* Validates a zone name as zone_load() would, without reading a file. */
 int zone_name_check(const char *name, struct error *err);
 void zone_done(struct zone *z);

@@ -21,6 +21,8 @@ packages=(
 	check postgresql-15 postgresql-client-15 python3
 	# chosen for the issues that follow (webhooks, mail, sd_notify, leak checks)
 	libcurl4-openssl-dev libesmtp-dev libsystemd-dev python3-aiosmtpd valgrind
+	# fuzzing (scripts/fuzz.sh): clang and its runtime (-fsanitize=fuzzer)
+	clang libclang-rt-14-dev
 )
 
 check_only=0

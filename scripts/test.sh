@@ -11,7 +11,8 @@
 # and `ctest --output-on-failure -j2` there; then configure + build with
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
 # there, with leak detection on and every sanitizer report fatal.  The second
-# flavour runs even when the first fails.  Each stage's time is printed, and
+# flavour runs even when the first fails.  With it (and no CTEST_ARGS), every
+# libFuzzer target runs for 60 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time is printed, and
 # a summary at the end.  Exit status: 0 when everything passed, 1 when a
 # build or a test failed, 2 when the dependencies could not be installed.
 set -euo pipefail
@@ -115,6 +116,12 @@ if [ "$run_asan" = 1 ]; then
 	# The benchmark is never a test: no need to build it a second time.
 	flavour "build-asan" build-asan -DSANITIZE=ON -DWERROR=OFF \
 		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF
+fi
+
+if [ "$run_asan" = 1 ] && [ ${#ctest_extra[@]} -eq 0 ]; then
+	# Every libFuzzer target for 60 s on a clang ASan + UBSan build, two at a
+	# time (docs/fuzzing.md); a finding fails the suite.  Not with a ctest filter.
+	stage "fuzz (60 s per target)" bash "$here/fuzz.sh" --seconds 60 --jobs 2 || failed=1
 fi
 
 printf '\n== [test.sh] summary (%s s in all)\n' "$(elapsed "$suite_start")"

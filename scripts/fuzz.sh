@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (clang, ASan + UBSan) and runs each one for a while.
+#
+# Usage: scripts/fuzz.sh [--seconds N] [--jobs J] [--build-dir DIR] [TARGET...]
+#
+#   --seconds N    how long each target runs (default 60; the long run: 3600)
+#   --jobs J       how many targets run at once (default 2)
+#   --build-dir D  where to build (default build-fuzz/)
+#   TARGET...      some of: snapshot config schedule tzif control alert outbox
+#                  (default: all)
+#
+# Each target starts from its seed corpus, tests/fuzz/corpus/TARGET/ (never
+# written), and grows a working corpus in BUILD_DIR/corpus/TARGET/, kept
+# between runs so a long run builds on the short ones.  A crash, leak, timeout
+# or sanitizer report stops that target and leaves the input in
+# BUILD_DIR/artifacts/TARGET/.  Prints one line per target: executions,
+# coverage (edges), corpus size, and what it found.  Exit status: 0 when no
+# target found anything, 1 when one did, 2 when the build failed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+seconds=60
+jobs=2
+build=$repo/build-fuzz
+all=(snapshot config schedule tzif control alert outbox)
+targets=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--seconds) seconds=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
+	--build-dir) build=$2; shift ;;
+	-h | --help)
+		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+		exit 0
+		;;
+	-*) echo "fuzz.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
+	*) targets+=("$1") ;;
+	esac
+	shift
+done
+[ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
+
+cmake -S "$repo" -B "$build" -DCMAKE_C_COMPILER=clang -DFUZZ=ON -DSANITIZE=ON \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF -DBUILD_BENCH=OFF >/dev/null ||
+	exit 2
+cmake --build "$build" -j "$jobs" --target "${targets[@]/#/fuzz_}" >/dev/null || exit 2
+
+# Leaks count as findings; libFuzzer stops a target at its first one.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+run_one() {
+	local t=$1 dir=$build/corpus/$1 art=$build/artifacts/$1/ log=$build/logs/$1.log
+	mkdir -p "$dir" "$art" "$build/logs"
+	"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \
+		"$dir" "$repo/tests/fuzz/corpus/$t" >"$log" 2>&1
+}
+
+pids=()
+names=()
+status=0
+for t in "${targets[@]}"; do
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+		wait -n || true
+	done
+	run_one "$t" &
+	pids+=($!)
+	names+=("$t")
+done
+printf '%-10s %12s %8s %8s  %s\n' TARGET EXECUTIONS COVERAGE CORPUS RESULT
+for i in "${!pids[@]}"; do
+	t=${names[$i]}
+	rc=0
+	wait "${pids[$i]}" || rc=$?
+	log=$build/logs/$t.log
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
+	corp=$(find "$build/corpus/$t" -type f | wc -l)
+	if [ "$rc" = 0 ]; then
+		result="ok"
+	else
+		result="FOUND SOMETHING (exit $rc): $(ls "$build/artifacts/$t" | head -n 3 | tr '\n' ' ')see $log"
+		status=1
+	fi
+	printf '%-10s %12s %8s %8s  %s\n' "$t" "${execs:-?}" "${cov:-?}" "$corp" "$result"
+done
+exit "$status"
