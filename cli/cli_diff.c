@@ -20,12 +20,24 @@ static void side_label(const char *side, char *buf, size_t size)
 		snprintf(buf, size, "%s", side);
 }
 
+/* The target a TARGET@REF side names (the commands that resolve drift name it), or NULL. */
+static const char *side_target(const char *a, const char *b, char *buf, size_t size)
+{
+	const char *side = cli_is_store_ref(b) ? b : cli_is_store_ref(a) ? a : NULL;
+
+	if (!side)
+		return NULL;
+	snprintf(buf, size, "%.*s", (int)(strchr(side, '@') - side), side);
+	return buf;
+}
+
 int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 {
 	struct model *a = NULL, *b = NULL;
 	struct diff *d = NULL;
 	void *acks = NULL;
-	bool json;
+	bool json, sql;
+	char target[256];
 	int status = EXIT_TROUBLE;
 
 	if (argc != 2) {
@@ -33,8 +45,9 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	json = c->format && strcmp(c->format, "json") == 0;
-	if (c->format && !json && strcmp(c->format, "text") != 0) {
-		cli_fail("unknown --format '%s' (text or json)", c->format);
+	sql = c->format && strcmp(c->format, "sql") == 0;
+	if (c->format && !json && !sql && strcmp(c->format, "text") != 0) {
+		cli_fail("unknown --format '%s' (text, json or sql)", c->format);
 		return EXIT_TROUBLE;
 	}
 	if (cli_load_side(c, argv[0], &a) < 0 || cli_load_side(c, argv[1], &b) < 0)
@@ -58,12 +71,18 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 		}
 		json_decref(j);
 		fputc('\n', stdout);
+	} else if (sql) {
+		if (diff_write_sql(d, stdout, false) < 0) {
+			cli_fail("cannot write the diff");
+			goto out;
+		}
 	} else {
 		bool color = c->color ? strcmp(c->color, "always") == 0
 				      : isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 		if (c->color && strcmp(c->color, "auto") == 0)
 			color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-		if (diff_write_text(d, stdout, color) < 0) {
+		if (diff_write_text(d, stdout, color,
+				    side_target(argv[0], argv[1], target, sizeof(target))) < 0) {
 			cli_fail("cannot write the diff");
 			goto out;
 		}

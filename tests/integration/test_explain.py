@@ -46,7 +46,7 @@ class ExplainTest(pgharness.PgTestCase):
         self.assertIn("schemadrift baseline accept TARGET --reason", text)
         self.assertIn("schemadrift ack TARGET index:shop.orders_placed_idx --reason", text)
         self.assertIn("DROP INDEX CONCURRENTLY shop.orders_placed_idx;", text)
-        self.assertIn("ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA shop REVOKE ALL "
+        self.assertIn("ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA shop REVOKE SELECT "
                       "ON TABLES FROM app_ro;", text)
         self.assertIn("never runs", text)
 
@@ -54,10 +54,10 @@ class ExplainTest(pgharness.PgTestCase):
         self.assertEqual(rc, 1, err)
         doc = json.loads(out)
         by_kind = {c["kind"]: c for c in doc["changes"]}
-        self.assertEqual(by_kind["default_privileges"]["definition"], ADP + ";")
-        self.assertEqual(by_kind["index"]["definition"], INDEX)
+        self.assertEqual(by_kind["default_privileges"]["definition"], ADP + ";\n")
+        self.assertEqual(by_kind["index"]["definition"], INDEX + ";\n")
         self.assertEqual(by_kind["index"]["revert_sql"],
-                         "DROP INDEX CONCURRENTLY shop.orders_placed_idx;")
+                         "DROP INDEX CONCURRENTLY shop.orders_placed_idx;\n")
         diff_path = self.path("diff.json")
         with open(diff_path, "w") as f:
             f.write(out)

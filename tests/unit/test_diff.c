@@ -87,7 +87,7 @@ static char *test_text(const struct diff *d, bool color)
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(diff_write_text(d, f, color), 0);
+	ck_assert_int_eq(diff_write_text(d, f, color, NULL), 0);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_ptr_nonnull(buf);
 	return buf;
@@ -1257,10 +1257,10 @@ START_TEST(test_write_error)
 	d = test_diff(a, b);
 	f = fopen("/dev/full", "w");
 	if (f) {
-		ck_assert_int_eq(diff_write_text(d, f, false), -EIO);
+		ck_assert_int_eq(diff_write_text(d, f, false, NULL), -EIO);
 		fclose(f);
 	}
-	ck_assert_int_eq(diff_write_text(NULL, stdout, false), -EINVAL);
+	ck_assert_int_eq(diff_write_text(NULL, stdout, false, NULL), -EINVAL);
 	diff_free(d);
 	model_free(a);
 	model_free(b);
