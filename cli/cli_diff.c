@@ -81,7 +81,7 @@ int cli_cmd_diff(const struct cli *c, int argc, char **argv)
 				      : isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 		if (c->color && strcmp(c->color, "auto") == 0)
 			color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-		if (diff_write_text(d, stdout, color,
+		if (diff_write_text(d, stdout, (color ? DIFF_TEXT_COLOR : 0) | DIFF_TEXT_EXPLAIN,
 				    side_target(argv[0], argv[1], target, sizeof(target))) < 0) {
 			cli_fail("cannot write the diff");
 			goto out;

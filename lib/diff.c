@@ -1057,7 +1057,7 @@ static void diff_put_indented(FILE *out, const char *indent, const char *text)
 	}
 }
 
-static int diff_write_change(const struct diff *d, FILE *out, bool color,
+static int diff_write_change(const struct diff *d, FILE *out, bool color, bool explain,
 			     const struct diff_change *c)
 {
 	const struct model_object *o = c->after ? c->after : c->before;
@@ -1126,7 +1126,7 @@ static int diff_write_change(const struct diff *d, FILE *out, bool color,
 	fputc('\n', out);
 	if (block)
 		r = diff_write_block(out, color, before, after);
-	if (r == 0 && (c->type == DIFF_ADDED || c->type == DIFF_REMOVED)) {
+	if (r == 0 && explain && (c->type == DIFF_ADDED || c->type == DIFF_REMOVED)) {
 		char *def;
 
 		r = diff_change_definition(d, c, &def);
@@ -1141,14 +1141,15 @@ out:
 	return r;
 }
 
-int diff_write_text(const struct diff *d, FILE *out, bool color, const char *target)
+int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char *target)
 {
+	bool color = flags & DIFF_TEXT_COLOR, explain = flags & DIFF_TEXT_EXPLAIN;
 	int r;
 
 	if (!d || !out)
 		return -EINVAL;
 	for (size_t i = 0; i < d->n_changes; i++) {
-		r = diff_write_change(d, out, color, &d->changes[i]);
+		r = diff_write_change(d, out, color, explain, &d->changes[i]);
 		if (r < 0)
 			return r;
 	}
@@ -1162,7 +1163,7 @@ int diff_write_text(const struct diff *d, FILE *out, bool color, const char *tar
 		fprintf(out, "%zu change%s: %zu breaking, %zu warning, %zu info\n", d->n_changes,
 			d->n_changes == 1 ? "" : "s", d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
 			d->by_severity[DIFF_INFO]);
-	if ((r = diff_write_resolve(d, out, target)) < 0)
+	if (explain && (r = diff_write_resolve(d, out, target)) < 0)
 		return r;
 	if (fflush(out) != 0 || ferror(out))
 		return -EIO;
@@ -1357,8 +1358,7 @@ int diff_write_sql(const struct diff *d, FILE *out, bool reverse)
 	return r;
 }
 
-/* s as one shell word: as it is when plain, else in single quotes. */
-static void diff_put_shell_word(FILE *out, const char *s)
+void diff_put_shell_word(FILE *out, const char *s)
 {
 	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 			    "_@%+=:,./-") == strlen(s)) {
@@ -1375,32 +1375,38 @@ static void diff_put_shell_word(FILE *out, const char *s)
 	fputc('\'', out);
 }
 
-int diff_ack_pattern(const struct model_object *o, char **ret)
+int diff_ack_pattern_of(const char *kind, const char *name, char **ret)
 {
-	const struct model_kind_info *info = model_kind_info(o->kind);
-	char *name = model_object_name_dup(o), *out;
-	size_t n = 0;
+	char *out = malloc(strlen(kind) + 2 + 2 * strlen(name));
+	size_t n;
 
-	if (!name || !info) {
-		free(name);
+	if (!out)
 		return -ENOMEM;
-	}
 	/* The pattern is a glob (fnmatch): a name's own *, ?, [ and \ are literal. */
-	out = malloc(strlen(info->name) + 2 + 2 * strlen(name));
-	if (!out) {
-		free(name);
-		return -ENOMEM;
-	}
-	n = (size_t)sprintf(out, "%s:", info->name);
+	n = (size_t)sprintf(out, "%s:", kind);
 	for (const char *p = name; *p; p++) {
 		if (strchr("*?[]\\", *p))
 			out[n++] = '\\';
 		out[n++] = *p;
 	}
 	out[n] = '\0';
-	free(name);
 	*ret = out;
 	return 0;
+}
+
+int diff_ack_pattern(const struct model_object *o, char **ret)
+{
+	const struct model_kind_info *info = model_kind_info(o->kind);
+	char *name = model_object_name_dup(o);
+	int r;
+
+	if (!name || !info) {
+		free(name);
+		return -ENOMEM;
+	}
+	r = diff_ack_pattern_of(info->name, name, ret);
+	free(name);
+	return r;
 }
 
 /* At most this many `schemadrift ack` lines in a text diff. */

@@ -46,12 +46,15 @@ void diff_acknowledge(struct diff *d, size_t i, const char *reason);
 const char *diff_type_name(enum diff_change_type t);
 const char *diff_severity_name(enum diff_severity s);
 
-/*
- * Human text; colour only when asked (the CLI asks when stdout is a TTY).
- * Added and removed objects show their definition; the text ends with what
- * to do (diff_write_resolve) for target (NULL: the word TARGET).
- */
-int diff_write_text(const struct diff *d, FILE *out, bool color, const char *target);
+enum diff_text_flags {
+	DIFF_TEXT_COLOR = 1 << 0,   /* the CLI asks when stdout is a TTY */
+	/* Added and removed objects show their definition, and the text ends
+	 * with what to do (diff_write_resolve) for target (NULL: "TARGET"). */
+	DIFF_TEXT_EXPLAIN = 1 << 1,
+};
+
+/* Human text, one line per change (values that span lines as a block). */
+int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char *target);
 
 /* What resolves the drift: `schemadrift baseline accept`, `schemadrift ack`
  * per object, and the suggested SQL that reverts it.  Nothing when every
@@ -74,6 +77,12 @@ int diff_write_sql(const struct diff *d, FILE *out, bool reverse);
 /* "index:public.t_a_idx": the `schemadrift ack` pattern matching exactly o
  * (glob characters of its name escaped).  malloc'd. */
 int diff_ack_pattern(const struct model_object *o, char **ret);
+/* The same from a kind's name and an object's name (model_object_name). */
+int diff_ack_pattern_of(const char *kind, const char *name, char **ret);
+
+/* s as one shell word: as it is when plain, else in single quotes (control
+ * characters as \xHH, so a command never moves a terminal's cursor). */
+void diff_put_shell_word(FILE *out, const char *s);
 /* Documented JSON (docs/diff-format.md). New reference. */
 json_t *diff_to_json(const struct diff *d, const char *from_label, const char *to_label);
 

@@ -903,6 +903,35 @@ static void plain_field(struct buf *b, const char *label, const char *value)
 	buf_addc(b, '\n');
 }
 
+/* "What to do": the commands that resolve a drift alert. */
+static void put_resolve(struct buf *b, const struct alert *a, bool html)
+{
+	char **lines;
+	size_t n;
+
+	if (alert_resolve_lines(a, 10, &lines, &n) < 0) {
+		b->oom = true;
+		return;
+	}
+	if (n == 0)
+		return;
+	buf_add(b, html ? "<p>What to do: accept the new state as the baseline, or acknowledge an "
+			  "object's drift:</p>\n<pre>"
+			: "\nWhat to do: accept the new state as the baseline, or acknowledge an "
+			  "object's drift:\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_add(b, html ? "" : "  ");
+		put_text(b, lines[i], NULL, html);
+		buf_add(b, "\n");
+	}
+	buf_add(b, html ? "</pre>\n<p>" : "or revert it with the SQL shown under each change (revert:).\n");
+	if (html)
+		buf_add(b, "or revert it with the SQL shown under each change (revert:).</p>\n<p>");
+	buf_add(b, ALERT_REVERT_NOTE);
+	buf_add(b, html ? "</p>\n" : "\n");
+	alert_resolve_lines_free(lines, n);
+}
+
 static void render_plain(struct buf *b, const struct alert *a, const char *headline)
 {
 	const char *kind = alert_kind_name(a->kind);
@@ -955,10 +984,21 @@ static void render_plain(struct buf *b, const struct alert *a, const char *headl
 				put_text(b, c->after, "              ", false);
 				buf_add(b, "\n");
 			}
+			if (c->definition) {
+				buf_add(b, "      ");
+				put_text(b, c->definition, "      ", false);
+				buf_add(b, "\n");
+			}
+			if (c->revert_sql) {
+				buf_add(b, "      revert: ");
+				put_text(b, c->revert_sql, "              ", false);
+				buf_add(b, "\n");
+			}
 		}
 		if (a->total_changes > a->n_changes)
 			buf_addf(b, "  ... and %zu more changes\n",
 				 a->total_changes - a->n_changes);
+		put_resolve(b, a, false);
 	}
 	buf_add(b, "\n-- \nschemadrift alert ");
 	put_text(b, a->id, NULL, false);
@@ -1047,11 +1087,23 @@ static void render_html(struct buf *b, const struct alert *a, const char *headli
 			buf_add(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
 			put_text(b, c->after, "", true);
 			buf_add(b, "</pre></td></tr>\n");
+			for (int k = 0; k < 2; k++) {
+				const char *sql = k ? c->revert_sql : c->definition;
+
+				if (!sql)
+					continue;
+				buf_add(b, "<tr><td></td><td colspan=\"6\">");
+				buf_add(b, k ? "revert: " : "");
+				buf_add(b, "<pre style=\"white-space:pre-wrap;margin:0\">");
+				put_text(b, sql, "", true);
+				buf_add(b, "</pre></td></tr>\n");
+			}
 		}
 		buf_add(b, "</table>\n");
 		if (a->total_changes > a->n_changes)
 			buf_addf(b, "<p>... and %zu more changes</p>\n",
 				 a->total_changes - a->n_changes);
+		put_resolve(b, a, true);
 	}
 	buf_add(b, "<p style=\"color:#888888\">schemadrift alert ");
 	put_text(b, a->id, NULL, true);

@@ -846,7 +846,7 @@ int main(int argc, char **argv)
 			bench_die("diff_models failed");
 		t2 = bench_now_ms();
 		devnull = fopen("/dev/null", "w");
-		if (!devnull || diff_write_text(d, devnull, false, NULL) < 0)
+		if (!devnull || diff_write_text(d, devnull, DIFF_TEXT_EXPLAIN, NULL) < 0)
 			bench_die("diff_write_text failed");
 		fclose(devnull);
 		t3 = bench_now_ms();
