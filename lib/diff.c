@@ -668,10 +668,36 @@ static bool diff_value_equal_renamed(const struct model_value *a, const struct m
 	return diff_str_equal_renamed(a->u.str, b->u.str, from, to);
 }
 
+/* An index definition after its name: " ON public.t USING btree (a)"; NULL if not one. */
+static const char *diff_index_def_rest(const struct model_value *v)
+{
+	const char *p;
+
+	if (v->type != MODEL_STR)
+		return NULL;
+	p = v->u.str;
+	if (strncmp(p, "CREATE UNIQUE INDEX ", 20) == 0)
+		p += 20;
+	else if (strncmp(p, "CREATE INDEX ", 13) == 0)
+		p += 13;
+	else
+		return NULL;
+	if (*p == '"') {
+		/* A quoted name ends at a quote that is not doubled. */
+		for (p++; *p && !(p[0] == '"' && p[1] != '"'); p += p[0] == '"' ? 2 : 1)
+			;
+		if (*p)
+			p++;
+	} else {
+		p += strcspn(p, " ");
+	}
+	return strncmp(p, " ON ", 4) == 0 ? p : NULL;
+}
+
 /*
- * Equal attributes, except an index's definition, which embeds its own
- * name; with from/to set, a definition naming the table by its old
- * qualified name matches one naming it by the new.
+ * Equal attributes; an index's definition, which embeds its own name, is
+ * compared from the name on.  With from/to set, a definition naming the
+ * table by its old qualified name matches one naming it by the new.
  */
 static bool diff_same_content(const struct model_object *a, const struct model_object *b,
 			      const char *from, const char *to)
@@ -679,13 +705,20 @@ static bool diff_same_content(const struct model_object *a, const struct model_o
 	size_t i = 0, j = 0;
 
 	while (i < a->n_attrs || j < b->n_attrs) {
-		bool skip_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
-			      strcmp(a->attrs[i].name, "definition") == 0;
-		bool skip_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
-			      strcmp(b->attrs[j].name, "definition") == 0;
-		if (skip_a || skip_b) {
-			i += skip_a;
-			j += skip_b;
+		bool def_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
+			     strcmp(a->attrs[i].name, "definition") == 0;
+		bool def_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
+			     strcmp(b->attrs[j].name, "definition") == 0;
+		if (def_a && def_b) {
+			/* What follows the index's own name must match. */
+			const char *ra = diff_index_def_rest(&a->attrs[i].value);
+			const char *rb = diff_index_def_rest(&b->attrs[j].value);
+
+			if (!ra || !rb || !(from ? diff_str_equal_renamed(ra, rb, from, to)
+						 : strcmp(ra, rb) == 0))
+				return false;
+			i++;
+			j++;
 			continue;
 		}
 		if (i == a->n_attrs || j == b->n_attrs ||
@@ -1182,6 +1215,24 @@ int diff_change_definition(const struct diff *d, const struct diff_change *c, ch
 	return 0;
 }
 
+/* An ACL change that ALTER ... OWNER TO, changed beside it, brings about by itself. */
+static bool diff_acl_follows_owner(const struct diff *d, const struct diff_change *c, bool reverse)
+{
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *o = &d->changes[i];
+
+		if (o->type != DIFF_MODIFIED || o->before != c->before ||
+		    strcmp(o->attribute, "owner") != 0 || !o->old_value || !o->new_value ||
+		    o->old_value->type != MODEL_STR || o->new_value->type != MODEL_STR)
+			continue;
+		return reverse ? sql_acl_follows_owner(c->new_value, c->old_value,
+						       o->new_value->u.str, o->old_value->u.str)
+			       : sql_acl_follows_owner(c->old_value, c->new_value,
+						       o->old_value->u.str, o->new_value->u.str);
+	}
+	return false;
+}
+
 int diff_change_sql(const struct diff *d, const struct diff_change *c, bool reverse, char **ret)
 {
 	/* Reversed, the change reads from `to` to `from`: an added object is
@@ -1198,6 +1249,10 @@ int diff_change_sql(const struct diff *d, const struct diff_change *c, bool reve
 			return sql_create(to, now, ret);
 		return sql_drop(from, was, ret);
 	case DIFF_MODIFIED:
+		if (strcmp(c->attribute, "acl") == 0 && diff_acl_follows_owner(d, c, reverse)) {
+			*ret = strdup("-- privileges follow the owner change\n");
+			return *ret ? 0 : -ENOMEM;
+		}
 		return sql_alter(to, now, c->attribute, reverse ? c->new_value : c->old_value,
 				 reverse ? c->old_value : c->new_value, ret);
 	case DIFF_RENAMED:
@@ -1236,8 +1291,10 @@ static int diff_sql_rank(const struct diff_change *c, bool reverse)
 	case DIFF_RENAMED:
 		return 200;
 	case DIFF_MODIFIED:
-		if (strcmp(c->attribute, "acl") == 0 || strcmp(c->attribute, "owner") == 0 ||
-		    strcmp(c->attribute, "comment") == 0)
+		/* The owner first: it rewrites the privileges, which may follow. */
+		if (strcmp(c->attribute, "owner") == 0)
+			return 450;
+		if (strcmp(c->attribute, "acl") == 0 || strcmp(c->attribute, "comment") == 0)
 			return 500;
 		return 300;
 	}
@@ -1321,6 +1378,12 @@ static int diff_put_statements(const struct diff *d, FILE *out, bool reverse, co
 			break;
 		/* Several changes of one view or function: one CREATE OR REPLACE. */
 		if (sql && prev && strcmp(sql, prev) == 0) {
+			if (titles) {
+				fputs(indent, out);
+				fputs("-- ", out);
+				r = diff_put_change_title(out, items[i].c);
+				fputs(": in the statement above\n", out);
+			}
 			free(sql);
 			continue;
 		}

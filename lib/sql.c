@@ -1492,3 +1492,26 @@ int sql_rename(const struct model *m, const struct model_object *o, const char *
 	w_puts(&w, ";\n");
 	return w_close(&w, ret);
 }
+
+bool sql_acl_follows_owner(const struct model_value *from_v, const struct model_value *to_v,
+			   const char *old_owner, const char *new_owner)
+{
+	struct acl_item *from = NULL, *to = NULL;
+	size_t nf = 0, nt = 0;
+	bool same = acl_list(from_v, &from, &nf) && acl_list(to_v, &to, &nt) && nf == nt;
+
+	/* ALTER ... OWNER TO puts the new owner wherever the old one was named. */
+	for (size_t i = 0; same && i < nf; i++) {
+		struct acl_item x = from[i];
+
+		if (strcmp(x.grantee, old_owner) == 0)
+			snprintf(x.grantee, sizeof(x.grantee), "%s", new_owner);
+		if (strcmp(x.grantor, old_owner) == 0)
+			snprintf(x.grantor, sizeof(x.grantor), "%s", new_owner);
+		const struct acl_item *y = acl_find(to, nt, &x);
+		same = y && strcmp(y->privs, x.privs) == 0 && strcmp(y->options, x.options) == 0;
+	}
+	free(from);
+	free(to);
+	return same;
+}

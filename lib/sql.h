@@ -2,6 +2,7 @@
 #ifndef SCHEMADRIFT_SQL_H
 #define SCHEMADRIFT_SQL_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "model.h"
@@ -41,6 +42,11 @@ int sql_alter(const struct model *m, const struct model_object *o, const char *a
 /* Statements that rename o (as in m) to new_name. */
 int sql_rename(const struct model *m, const struct model_object *o, const char *new_name,
 	       char **ret);
+
+/* True when the privileges to_v are from_v with old_owner replaced by
+ * new_owner, which is what ALTER ... OWNER TO does to them. */
+bool sql_acl_follows_owner(const struct model_value *from_v, const struct model_value *to_v,
+			   const char *old_owner, const char *new_owner);
 
 /* ident as SQL into out: bare when it can be, else "quoted" (U&"..." for
  * control characters).  Returns -EILSEQ (nothing written) when it is not UTF-8. */
