@@ -1153,6 +1153,7 @@ int sql_definition(const struct model *m, const struct model_object *o, char **r
 			w_puts(&w, " LANGUAGE ");
 			w_ident(&w, attr_str(o, "language"));
 		}
+		w_puts(&w, "\n");
 		break;
 	case MODEL_SEQUENCE:
 		w_sequence(&w, o);
