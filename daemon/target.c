@@ -185,6 +185,7 @@ void target_free(struct target *t)
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
+	model_free(t->baseline);
 	free(t);
 }
 
@@ -430,6 +431,22 @@ static void run_failed(struct target *t, const char *why)
 	finish_run(t);
 }
 
+/* The baseline's model (t keeps it): read from the store only when the baseline changed. */
+static int baseline_model(struct target *t, const char *hash, struct model **ret, struct error *e)
+{
+	if (!t->baseline || strcmp(t->baseline_hash, hash) != 0) {
+		struct model *m;
+
+		if (store_load_snapshot(t->store, hash, &m, e) < 0)
+			return -1;
+		model_free(t->baseline);
+		t->baseline = m;
+		snprintf(t->baseline_hash, sizeof(t->baseline_hash), "%s", hash);
+	}
+	*ret = t->baseline;
+	return 0;
+}
+
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
@@ -492,8 +509,11 @@ static void handle_snapshot(struct target *t, struct model *m)
 
 	/* What the alert compares: the baseline, minus what was acknowledged. */
 	const char *current = hash;
-	if (strcmp(b.hash, hash) != 0 && store_load_snapshot(t->store, b.hash, &base, &e) == 0 &&
-	    diff_models(base, m, &d) == 0) {
+	if (strcmp(b.hash, hash) == 0) {
+		/* Back at the baseline: nothing to compare until it drifts again. */
+		model_free(t->baseline);
+		t->baseline = NULL;
+	} else if (baseline_model(t, b.hash, &base, &e) == 0 && diff_models(base, m, &d) == 0) {
 		struct ack_set *acks = NULL;
 		if (ack_load(t->store, &acks, &e) == 0) {
 			ack_apply(acks, d, time(NULL));
@@ -508,7 +528,6 @@ static void handle_snapshot(struct target *t, struct model *m)
 	if (changed >= 0)
 		dispatch(t, changed, ev, n, d, NULL);
 	diff_free(d);
-	model_free(base);
 	store_baseline_done(&b);
 	model_free(m);
 	finish_run(t);
