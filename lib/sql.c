@@ -906,12 +906,16 @@ static void w_trigger(struct w *w, const struct model_object *o)
 	w_puts(w, ");\n");
 }
 
+/* A sequence's numeric options, as CREATE and ALTER SEQUENCE write them. */
+static const struct {
+	const char *attr, *word;
+} sequence_options[] = {
+	{ "increment", " INCREMENT BY " }, { "min", " MINVALUE " }, { "max", " MAXVALUE " },
+	{ "start", " START WITH " },	     { "cache", " CACHE " },
+};
+
 static void w_sequence(struct w *w, const struct model_object *o)
 {
-	static const struct {
-		const char *attr, *word;
-	} opts[] = { { "increment", " INCREMENT BY " }, { "min", " MINVALUE " },
-		     { "max", " MAXVALUE " }, { "start", " START WITH " }, { "cache", " CACHE " } };
 
 	w_puts(w, attr_bool(o, "unlogged") ? "CREATE UNLOGGED SEQUENCE " : "CREATE SEQUENCE ");
 	w_qname(w, o->schema, o->name);
@@ -919,11 +923,11 @@ static void w_sequence(struct w *w, const struct model_object *o)
 		w_puts(w, " AS ");
 		w_text(w, attr_str(o, "type"));
 	}
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		const struct model_value *v = attr_value(o, opts[i].attr);
+	for (size_t i = 0; i < sizeof(sequence_options) / sizeof(sequence_options[0]); i++) {
+		const struct model_value *v = attr_value(o, sequence_options[i].attr);
 
 		if (v && v->type == MODEL_INT)
-			fprintf(w->f, "%s%lld", opts[i].word, v->u.i);
+			fprintf(w->f, "%s%lld", sequence_options[i].word, v->u.i);
 	}
 	w_puts(w, attr_bool(o, "cycle") ? " CYCLE" : " NO CYCLE");
 	if (attr_str(o, "owned_by")) {
@@ -1208,6 +1212,17 @@ int sql_definition(const struct model *m, const struct model_object *o, char **r
 	return w_close(&w, ret);
 }
 
+/* An index created and dropped with its constraint, whose own change says so. */
+static void w_index_of_constraint(struct w *w, const struct model_object *o,
+				  const struct model_object *c)
+{
+	w_puts(w, "-- index ");
+	w_qname(w, o->schema, o->name);
+	w_puts(w, " comes and goes with constraint ");
+	w_ident(w, c->name);
+	w_puts(w, "\n");
+}
+
 /* A created object's comment, when it has one. */
 static void w_comment_of(struct w *w, const struct model_object *o)
 {
@@ -1229,12 +1244,7 @@ int sql_create(const struct model *m, const struct model_object *o, char **ret)
 		const struct model_object *c = index_constraint(m, o);
 
 		if (c) {
-			/* Comes with its constraint, whose own change creates it. */
-			w_puts(&w, "-- index ");
-			w_qname(&w, o->schema, o->name);
-			w_puts(&w, " comes with constraint ");
-			w_ident(&w, c->name);
-			w_puts(&w, "\n");
+			w_index_of_constraint(&w, o, c);
 			break;
 		}
 		w_index(&w, m, o);
@@ -1271,11 +1281,7 @@ int sql_drop(const struct model *m, const struct model_object *o, char **ret)
 		const struct model_object *c = index_constraint(m, o);
 
 		if (c) {
-			w_puts(&w, "-- index ");
-			w_qname(&w, o->schema, o->name);
-			w_puts(&w, " goes with constraint ");
-			w_ident(&w, c->name);
-			w_puts(&w, "\n");
+			w_index_of_constraint(&w, o, c);
 			break;
 		}
 		table = parent_of(m, o);
@@ -1384,10 +1390,6 @@ static void w_enable_trigger(struct w *w, const struct model *m, const struct mo
 static void w_alter_sequence(struct w *w, const struct model_object *o, const char *attr,
 			     const struct model_value *to_v)
 {
-	static const struct {
-		const char *attr, *word;
-	} opts[] = { { "increment", " INCREMENT BY " }, { "min", " MINVALUE " },
-		     { "max", " MAXVALUE " }, { "start", " START WITH " }, { "cache", " CACHE " } };
 
 	w_puts(w, "ALTER SEQUENCE ");
 	w_qname(w, o->schema, o->name);
@@ -1405,9 +1407,9 @@ static void w_alter_sequence(struct w *w, const struct model_object *o, const ch
 		w_puts(w, ";\n");
 		return;
 	}
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (strcmp(attr, opts[i].attr) == 0 && to_v && to_v->type == MODEL_INT) {
-			fprintf(w->f, "%s%lld;\n", opts[i].word, to_v->u.i);
+	for (size_t i = 0; i < sizeof(sequence_options) / sizeof(sequence_options[0]); i++)
+		if (strcmp(attr, sequence_options[i].attr) == 0 && to_v && to_v->type == MODEL_INT) {
+			fprintf(w->f, "%s%lld;\n", sequence_options[i].word, to_v->u.i);
 			return;
 		}
 	w->bad = true;
