@@ -836,6 +836,7 @@ struct stream {
 	unsigned char header_hash[32];
 	size_t count, n;
 	bool comma; /* the last object line ended with one */
+	bool ended; /* "]}" and the checks after it passed */
 	EVP_MD_CTX *overall;
 	struct stream_line next; /* read ahead: the first line of the next group */
 	bool have_next;
@@ -1072,6 +1073,7 @@ static int stream_end(struct stream *s)
 	/* Objects out of order or a count that is off: the full reader knows. */
 	if (s->n != s->count || memcmp(overall, s->header_hash, 32) != 0)
 		return -EAGAIN;
+	s->ended = true;
 	return 0;
 }
 
@@ -1079,8 +1081,10 @@ static int stream_end(struct stream *s)
 static int stream_next(struct stream *s, struct stream_line *ret, bool ident)
 {
 	struct stream_line l = { 0 };
-	int r = stream_read_line(s);
+	int r = s->ended ? 0 : stream_read_line(s);
 
+	if (s->ended)
+		return 0;
 	if (r <= 0)
 		return r < 0 ? r : -EAGAIN; /* no "]}" */
 	if (strcmp(s->line, "]}") == 0)

@@ -83,6 +83,33 @@ class SnapshotFilesTest(pgharness.PgTestCase):
         self.assertIn("does not match its hash", err)
         self.assertRegex(err, r"bad\.json: byte \d+: ")
 
+    def test_diff_builds_only_what_differs(self):
+        """A damaged object in a part both files share is never parsed by diff.
+
+        (hash, which is about every object, still finds it.)  This is how a
+        user can see that diff reads only what differs."""
+        a = self.pg.snapshot_file("app", self.path("s_a.json"))
+        self.pg.psql("app", "CREATE TABLE public.only_in_b (id int)")
+        b = self.pg.snapshot_file("app", self.path("s_b.json"))
+        self.pg.psql("app", "DROP TABLE public.only_in_b")
+        damaged = []
+        for src in (a, b):
+            with open(src) as f:
+                lines = f.read().split("\n")
+            at = next(i for i, l in enumerate(lines) if '"position":1,' in l)
+            lines[at] = lines[at].replace('"position":1,', '"position":9,', 1)
+            dst = src.replace(".json", "_damaged.json")
+            with open(dst, "w") as f:
+                f.write("\n".join(lines))
+            damaged.append(dst)
+        rc, out, err = pgharness.run_cli("hash", damaged[0])
+        self.assertEqual(rc, 2, out)
+        self.assertIn("does not match its hash", err)
+        rc, out, err = pgharness.run_cli("diff", *damaged, "--format", "json")
+        self.assertEqual(rc, 1, err)
+        changes = [(c["change"], c["object"]) for c in json.loads(out)["changes"]]
+        self.assertEqual(changes, [("added", "public.only_in_b")])
+
     def test_truncated_file(self):
         a = self.pg.snapshot_file("app", self.path("t.json"))
         with open(a, "rb") as f:
