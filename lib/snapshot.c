@@ -404,24 +404,25 @@ int snapshot_save(struct model *m, const char *path, struct error *err)
 
 /* ---- parsing ---- */
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes 2*n hex digits into n bytes; -EINVAL on a non-hex digit. */
+/* Decodes 2*n hex digits into n bytes; -EINVAL on a non-hex digit.  Every
+ * object line's hash goes through here: a table, not a branch per digit. */
 static int hex_decode(const char *hex, unsigned char *out, size_t n)
 {
+	/* A digit's value plus one; 0 for anything else. */
+	static const unsigned char table[256] = {
+		['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+		['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+		['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+		['F'] = 16,
+	};
+
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hi < 0 ? -1 : hex_nibble(hex[2 * i + 1]);
-		if (lo < 0)
+		int hi = table[(unsigned char)hex[2 * i]], lo = table[(unsigned char)hex[2 * i + 1]];
+
+		if (!hi || !lo)
 			return -EINVAL;
+		hi--;
+		lo--;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}
 	return 0;
@@ -819,8 +820,9 @@ struct stream_line {
 	char *text; /* without the newline and the comma after it */
 	size_t len, off;
 	unsigned char hash[32];
-	enum model_kind kind;
-	char *schema, *parent, *name;
+	/* The group key, decoded into the same allocation, after the text. */
+	bool is_schema;
+	const char *schema, *parent, *name;
 };
 
 struct stream {
@@ -845,9 +847,6 @@ struct stream {
 static void stream_line_done(struct stream_line *l)
 {
 	free(l->text);
-	free(l->schema);
-	free(l->parent);
-	free(l->name);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -944,8 +943,11 @@ static int stream_open(struct stream *s, const char *path, struct model *m, stru
 	return strcmp(s->line, STREAM_OBJECTS) == 0 ? 0 : -EAGAIN;
 }
 
-/* A JSON string or {"hex": "..."} at *p (as the canonical text writes it), malloc'd. */
-static int stream_string(const char **p, const char *end, char **ret)
+/*
+ * A JSON string or {"hex": "..."} at *p (as the canonical text writes it),
+ * decoded at *cursor (never longer than its JSON form) and NUL-terminated.
+ */
+static int stream_string(const char **p, const char *end, char **cursor, const char **ret)
 {
 	const char *q = *p;
 	json_error_t jerr;
@@ -955,21 +957,27 @@ static int stream_string(const char **p, const char *end, char **ret)
 	int r = -EAGAIN;
 
 	if (q < end && *q == '"') {
-		bool plain = true;
+		const char *close = memchr(q + 1, '"', (size_t)(end - q - 1));
 
+		if (!close)
+			return -EAGAIN;
+		if (!memchr(q + 1, '\\', (size_t)(close - q - 1))) {
+			size_t n = (size_t)(close - q - 1);
+
+			memcpy(*cursor, q + 1, n);
+			(*cursor)[n] = '\0';
+			*ret = *cursor;
+			*cursor += n + 1;
+			*p = close + 1;
+			return 0;
+		}
+		/* An escaped quote may end it later: find the real end. */
 		for (q++; q < end && *q != '"'; q++)
-			if (*q == '\\') {
-				plain = false;
+			if (*q == '\\')
 				q++;
-			}
 		if (q >= end)
 			return -EAGAIN;
 		q++;
-		if (plain) {
-			*ret = strndup(*p + 1, (size_t)(q - *p - 2));
-			*p = q;
-			return *ret ? 0 : -ENOMEM;
-		}
 	} else if (q + 1 < end && *q == '{') {
 		q = memchr(q, '}', (size_t)(end - q));
 		if (!q)
@@ -982,9 +990,11 @@ static int stream_string(const char **p, const char *end, char **ret)
 	v = json_loadb(*p, (size_t)(q - *p), JSON_DECODE_ANY, &jerr);
 	if (v && model_new(&scratch) == 0) {
 		bytes = string_from_json(scratch, v);
-		if (bytes) {
-			*ret = strdup(bytes);
-			r = *ret ? 0 : -ENOMEM;
+		if (bytes && strlen(bytes) <= (size_t)(q - *p)) {
+			strcpy(*cursor, bytes);
+			*ret = *cursor;
+			*cursor += strlen(bytes) + 1;
+			r = 0;
 		}
 		model_free(scratch);
 	}
@@ -994,61 +1004,39 @@ static int stream_string(const char **p, const char *end, char **ret)
 	return r;
 }
 
-/* Skips the JSON object at p (strings and nesting respected); NULL if it does not end. */
-static const char *stream_skip_object(const char *p, const char *end)
-{
-	int depth = 0;
-
-	do {
-		if (p >= end)
-			return NULL;
-		if (*p == '"') {
-			for (p++; p < end && *p != '"'; p++)
-				if (*p == '\\')
-					p++;
-			if (p >= end)
-				return NULL;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			depth--;
-		}
-		p++;
-	} while (depth > 0);
-	return p;
-}
-
-/* The group key of an object line: kind, schema, parent and name after the attrs. */
+/*
+ * The group key of an object line, from the identity after its attrs:
+ * `},"kind":"` cannot occur earlier in the line than where the attrs end
+ * (quotes inside strings are escaped, and no attribute is called "kind"),
+ * so the last occurrence is it.
+ */
 static int stream_ident(struct stream_line *l)
 {
-	const char *p = l->text + STREAM_OBJ_HEAD, *end = l->text + l->len;
+	static const char mark[] = "},\"kind\":";
 	static const char *const keys[] = { ",\"parent\":", ",\"schema\":", ",\"signature\":" };
-	char **fields[] = { &l->parent, &l->schema, NULL };
-	char *kind = NULL;
+	const char **fields[] = { &l->parent, &l->schema, NULL };
+	const char *end = l->text + l->len, *p = end - (sizeof(mark) - 1), *kind, *skip;
+	char *cursor = l->text + l->len + 1;
 	int r;
 
-	if (strncmp(p, "\"attrs\":", 8) != 0 || !(p = stream_skip_object(p + 8, end)) ||
-	    strncmp(p, ",\"kind\":", 8) != 0)
+	while (p > l->text + STREAM_OBJ_HEAD && memcmp(p, mark, sizeof(mark) - 1) != 0)
+		p--;
+	if (p <= l->text + STREAM_OBJ_HEAD || strncmp(l->text + STREAM_OBJ_HEAD, "\"attrs\":{", 9))
 		return -EAGAIN;
-	p += 8;
-	if ((r = stream_string(&p, end, &kind)) < 0)
+	p += sizeof(mark) - 1;
+	if ((r = stream_string(&p, end, &cursor, &kind)) < 0)
 		return r;
-	r = model_kind_from_name(kind, &l->kind) < 0 ? -EAGAIN : 0;
-	free(kind);
-	if (r < 0 || strncmp(p, ",\"name\":", 8) != 0)
+	l->is_schema = strcmp(kind, "schema") == 0;
+	if (strncmp(p, ",\"name\":", 8) != 0)
 		return -EAGAIN;
 	p += 8;
-	if ((r = stream_string(&p, end, &l->name)) < 0)
+	if ((r = stream_string(&p, end, &cursor, &l->name)) < 0)
 		return r;
 	for (size_t i = 0; i < 3; i++) {
-		char *skip = NULL;
-
 		if (strncmp(p, keys[i], strlen(keys[i])) != 0)
 			continue;
 		p += strlen(keys[i]);
-		r = stream_string(&p, end, fields[i] ? fields[i] : &skip);
-		free(skip);
-		if (r < 0)
+		if ((r = stream_string(&p, end, &cursor, fields[i] ? fields[i] : &skip)) < 0)
 			return r;
 	}
 	return p + 1 == end && *p == '}' ? 0 : -EAGAIN;
@@ -1103,7 +1091,8 @@ static int stream_next(struct stream *s, struct stream_line *ret, bool ident)
 	s->n++;
 	l.len = s->len;
 	l.off = s->line_off;
-	if (!(l.text = malloc(s->len + 1)))
+	/* Room after the text for the decoded group key (shorter than the line). */
+	if (!(l.text = malloc(2 * s->len + 2)))
 		return error_set(s->err, -ENOMEM, "%s: out of memory", s->name);
 	memcpy(l.text, s->line, s->len + 1);
 	if (ident && (r = stream_ident(&l)) < 0) {
@@ -1180,7 +1169,7 @@ static void stream_group_done(struct stream_group *g)
 
 static const char *group_schema(const struct stream_line *l)
 {
-	return l->kind == MODEL_SCHEMA ? l->name : l->schema;
+	return l->is_schema ? l->name : l->schema;
 }
 
 static int group_str_cmp(const char *a, const char *b)
@@ -1197,8 +1186,8 @@ static int group_cmp(const struct stream_line *a, const struct stream_line *b)
 
 	if (r)
 		return r;
-	if ((a->kind == MODEL_SCHEMA) != (b->kind == MODEL_SCHEMA))
-		return a->kind == MODEL_SCHEMA ? -1 : 1;
+	if (a->is_schema != b->is_schema)
+		return a->is_schema ? -1 : 1;
 	return group_str_cmp(a->parent ? a->parent : a->name, b->parent ? b->parent : b->name);
 }
 
