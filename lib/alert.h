@@ -105,9 +105,6 @@ void alert_resolve_lines_free(char **lines, size_t n);
 /* The note that goes with revert SQL wherever it is shown. */
 #define ALERT_REVERT_NOTE "Suggested SQL to revert it: review it before running it; schemadrift never runs it."
 
-/* "2024-05-01T12:00:00Z" into buf (21 bytes). */
-void alert_time_iso(time_t t, char buf[21]);
-
 /* The outbox format, version ALERT_JSON_VERSION (by_type with 3 counts, from
  * before renames, is still read).  New reference; NULL on ENOMEM. */
 json_t *alert_to_json(const struct alert *a);
