@@ -888,6 +888,14 @@ static int stream_open(struct stream *s, const char *path, struct model *m, stru
 		return error_set(err, -ENOMEM, "%s: out of memory", path);
 	if (!(s->f = fopen(path, "re")))
 		return error_set(err, -errno, "%s: %s", path, strerror(errno));
+	/* Not even JSON (binary data, /dev/zero): say so at once, without
+	 * reading it all looking for a line or handing it to the full reader. */
+	s->end = fread(s->buf, 1, sizeof(s->buf), s->f);
+	if (ferror(s->f))
+		return error_set(err, -EIO, "%s: %s", path, strerror(errno));
+	if (s->end == 0 || !memchr("{ \t\r\n", s->buf[0], 5))
+		return error_set(err, -EBADMSG, "%s: byte 0: not a schemadrift snapshot (no JSON "
+				 "object)", path);
 	if ((r = stream_read_line(s)) <= 0)
 		return r < 0 ? r : -EAGAIN;
 	if (strncmp(s->line, STREAM_HEAD, strlen(STREAM_HEAD)) != 0 || s->len < 27 ||

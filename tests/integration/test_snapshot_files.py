@@ -110,6 +110,13 @@ class SnapshotFilesTest(pgharness.PgTestCase):
         changes = [(c["change"], c["object"]) for c in json.loads(out)["changes"]]
         self.assertEqual(changes, [("added", "public.only_in_b")])
 
+    def test_not_a_snapshot_at_all(self):
+        # Endless binary input is refused at its first byte, not read to the end.
+        for args in (("hash", "/dev/zero"), ("diff", "/dev/zero", "/dev/zero")):
+            rc, out, err = pgharness.run_cli(*args, timeout=30)
+            self.assertEqual(rc, 2, (args, out))
+            self.assertIn("/dev/zero: byte 0: not a schemadrift snapshot", err)
+
     def test_truncated_file(self):
         a = self.pg.snapshot_file("app", self.path("t.json"))
         with open(a, "rb") as f:
