@@ -162,7 +162,8 @@ cat <<EOF
 ms are medians of $ITERATIONS runs in one process against one database; ours = live_snapshot_run
 + snapshot_write (read, canonical JSON, SHA-256); bare = the same catalog queries in the same
 transaction through psql; libpq = the same through libpq with no client work (informational);
-diff = snapshot_load of two files + diff_models + text output.
+diff = snapshot_load_differing of two files (only what differs is built) + diff_models +
+text output.
 A load average above ~1.5 on this 2-core machine means something else ran: rerun.
 Targets at 5,000 tables: ours/bare <= 1.25, dump/ours >= 2, stmts <= 20, RSS <= 64 MiB,
 diff/ours <= 0.10; the CLI's diff A B and hash A each <= 0.10 of its snapshot's time and
