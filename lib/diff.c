@@ -1159,7 +1159,7 @@ static int diff_write_change(const struct diff *d, FILE *out, bool color, bool e
 	fputc('\n', out);
 	if (block)
 		r = diff_write_block(out, color, before, after);
-	if (r == 0 && explain && (c->type == DIFF_ADDED || c->type == DIFF_REMOVED)) {
+	if (r == 0 && explain) {
 		char *def;
 
 		r = diff_change_definition(d, c, &def);
@@ -1212,6 +1212,9 @@ int diff_change_definition(const struct diff *d, const struct diff_change *c, ch
 		return sql_definition(d->to, c->after, ret);
 	if (c->type == DIFF_REMOVED)
 		return sql_definition(d->from, c->before, ret);
+	/* Privileges read best as who got (or lost) what: the GRANTs and REVOKEs. */
+	if (c->type == DIFF_MODIFIED && strcmp(c->attribute, "acl") == 0)
+		return diff_change_sql(d, c, false, ret);
 	return 0;
 }
 

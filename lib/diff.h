@@ -61,8 +61,9 @@ int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char 
  * change is acknowledged. */
 int diff_write_resolve(const struct diff *d, FILE *out, const char *target);
 
-/* The definition of an added or removed object (lib/sql.h); *ret NULL when
- * it has none or the change is not an addition or removal. */
+/* The definition of an added or removed object (lib/sql.h), or for changed
+ * privileges the GRANTs and REVOKEs that made the change; *ret NULL when
+ * there is none. */
 int diff_change_definition(const struct diff *d, const struct diff_change *c, char **ret);
 
 /* SQL that turns the `from` side of c into its `to` side, or back when

@@ -116,7 +116,8 @@ class ExplainTest(pgharness.PgTestCase):
     def test_default_privileges_and_index_read_as_sql(self):
         before = self.snap("before.json")
         self.pg.psql("app", "ALTER DEFAULT PRIVILEGES IN SCHEMA shop GRANT SELECT ON TABLES "
-                     "TO app_ro; CREATE INDEX orders_placed_idx ON shop.orders (placed)")
+                     "TO app_ro; CREATE INDEX orders_placed_idx ON shop.orders (placed);"
+                     "GRANT SELECT ON shop.orders TO app_ro")
         after = self.snap("after.json")
 
         rc, text, err = pgharness.run_cli("diff", before, after)
@@ -130,11 +131,17 @@ class ExplainTest(pgharness.PgTestCase):
         self.assertIn("ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA shop REVOKE SELECT "
                       "ON TABLES FROM app_ro;", text)
         self.assertIn("never runs", text)
+        # A grant reads as who got what, and reverts as a REVOKE.
+        self.assertRegex(text, r"(?m)^~ table shop\.orders: acl .*\n"
+                         r"    GRANT SELECT ON TABLE shop\.orders TO app_ro;$")
+        self.assertIn("    REVOKE SELECT ON TABLE shop.orders FROM app_ro;\n", text)
 
         rc, out, err = pgharness.run_cli("diff", before, after, "--format", "json")
         self.assertEqual(rc, 1, err)
         doc = json.loads(out)
         by_kind = {c["kind"]: c for c in doc["changes"]}
+        self.assertEqual(by_kind["table"]["definition"],
+                         "GRANT SELECT ON TABLE shop.orders TO app_ro;\n")
         self.assertEqual(by_kind["default_privileges"]["definition"], ADP + ";\n")
         self.assertEqual(by_kind["index"]["definition"], INDEX + ";\n")
         self.assertEqual(by_kind["index"]["revert_sql"],
@@ -151,7 +158,9 @@ class ExplainTest(pgharness.PgTestCase):
                 # JSON payloads escape quotes and slashes their own way: compare
                 # the decoded text where the payload is JSON.
                 plain = decoded_text(channel, body)
-                for needle in ("GRANT SELECT ON TABLES TO app_ro", "orders_placed_idx ON "
+                for needle in ("GRANT SELECT ON TABLES TO app_ro",
+                               "GRANT SELECT ON TABLE shop.orders TO app_ro",
+                               "orders_placed_idx ON "
                                "shop.orders USING btree (placed)",
                                "schemadrift baseline accept shop-db --reason"):
                     self.assertIn(needle, plain, "%s: %s" % (channel, body[:3000]))
