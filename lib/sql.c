@@ -192,6 +192,16 @@ static void w_upper(struct w *w, const char *s)
 		fputc(*s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s, w->f);
 }
 
+/* word and then s written by put, when s is there. */
+static void w_opt(struct w *w, const char *word, const char *s,
+		  void (*put)(struct w *, const char *))
+{
+	if (!s)
+		return;
+	w_puts(w, word);
+	put(w, s);
+}
+
 /* ------------------------------------------------------------ model access */
 
 static const char *attr_str(const struct model_object *o, const char *name)
@@ -761,14 +771,8 @@ static void w_routine(struct w *w, const struct model_object *o)
 		w_puts(w, attr_bool(o, "leakproof") ? " LEAKPROOF" : " NOT LEAKPROOF");
 		w_puts(w, " PARALLEL ");
 		w_upper(w, attr_str(o, "parallel"));
-		if (attr_str(o, "cost")) {
-			w_puts(w, " COST ");
-			w_number(w, attr_str(o, "cost"));
-		}
-		if (attr_str(o, "rows")) {
-			w_puts(w, " ROWS ");
-			w_number(w, attr_str(o, "rows"));
-		}
+		w_opt(w, " COST ", attr_str(o, "cost"), w_number);
+		w_opt(w, " ROWS ", attr_str(o, "rows"), w_number);
 	}
 	w_puts(w, attr_bool(o, "security_definer") ? "\n SECURITY DEFINER" : "\n SECURITY INVOKER");
 	for (size_t i = 0; config && config->type == MODEL_LIST && i < config->u.list.n; i++) {
@@ -919,10 +923,7 @@ static void w_sequence(struct w *w, const struct model_object *o)
 
 	w_puts(w, attr_bool(o, "unlogged") ? "CREATE UNLOGGED SEQUENCE " : "CREATE SEQUENCE ");
 	w_qname(w, o->schema, o->name);
-	if (attr_str(o, "type")) {
-		w_puts(w, " AS ");
-		w_text(w, attr_str(o, "type"));
-	}
+	w_opt(w, " AS ", attr_str(o, "type"), w_text);
 	for (size_t i = 0; i < sizeof(sequence_options) / sizeof(sequence_options[0]); i++) {
 		const struct model_value *v = attr_value(o, sequence_options[i].attr);
 
@@ -930,10 +931,7 @@ static void w_sequence(struct w *w, const struct model_object *o)
 			fprintf(w->f, "%s%lld", sequence_options[i].word, v->u.i);
 	}
 	w_puts(w, attr_bool(o, "cycle") ? " CYCLE" : " NO CYCLE");
-	if (attr_str(o, "owned_by")) {
-		w_puts(w, " OWNED BY ");
-		w_text(w, attr_str(o, "owned_by"));
-	}
+	w_opt(w, " OWNED BY ", attr_str(o, "owned_by"), w_text);
 	w_puts(w, ";\n");
 }
 
@@ -945,16 +943,10 @@ static void w_column(struct w *w, const struct model_object *o)
 	w_ident(w, o->name);
 	w_puts(w, " ");
 	w_text(w, attr_str(o, "type"));
-	if (attr_str(o, "collation")) {
-		w_puts(w, " COLLATE ");
-		w_text(w, attr_str(o, "collation"));
-	}
+	w_opt(w, " COLLATE ", attr_str(o, "collation"), w_text);
 	if (attr_bool(o, "not_null"))
 		w_puts(w, " NOT NULL");
-	if (attr_str(o, "default")) {
-		w_puts(w, " DEFAULT ");
-		w_text(w, attr_str(o, "default"));
-	}
+	w_opt(w, " DEFAULT ", attr_str(o, "default"), w_text);
 	if (identity) {
 		w_puts(w, " GENERATED ");
 		w_upper(w, identity);
@@ -1013,10 +1005,7 @@ static void w_table(struct w *w, const struct model *m, const struct model_objec
 		}
 		w_puts(w, n ? "\n)" : ")");
 	}
-	if (attr_str(o, "partition_key")) {
-		w_puts(w, " PARTITION BY ");
-		w_text(w, attr_str(o, "partition_key"));
-	}
+	w_opt(w, " PARTITION BY ", attr_str(o, "partition_key"), w_text);
 	if (o->kind == MODEL_FOREIGN_TABLE && attr_str(o, "server")) {
 		w_puts(w, " SERVER ");
 		w_text(w, attr_str(o, "server"));
@@ -1059,14 +1048,8 @@ static void w_domain(struct w *w, const struct model_object *o)
 	w_qname(w, o->schema, o->name);
 	w_puts(w, " AS ");
 	w_text(w, attr_str(o, "base_type"));
-	if (attr_str(o, "collation")) {
-		w_puts(w, " COLLATE ");
-		w_text(w, attr_str(o, "collation"));
-	}
-	if (attr_str(o, "default")) {
-		w_puts(w, " DEFAULT ");
-		w_text(w, attr_str(o, "default"));
-	}
+	w_opt(w, " COLLATE ", attr_str(o, "collation"), w_text);
+	w_opt(w, " DEFAULT ", attr_str(o, "default"), w_text);
 	if (attr_bool(o, "not_null"))
 		w_puts(w, " NOT NULL");
 	const struct model_value *cons = attr_value(o, "constraints");
@@ -1149,14 +1132,8 @@ int sql_definition(const struct model *m, const struct model_object *o, char **r
 		w_puts(&w, "(");
 		w_text(&w, attr_str(o, "arguments") ? attr_str(o, "arguments") : "");
 		w_puts(&w, ")");
-		if (attr_str(o, "returns")) {
-			w_puts(&w, " RETURNS ");
-			w_text(&w, attr_str(o, "returns"));
-		}
-		if (attr_str(o, "language")) {
-			w_puts(&w, " LANGUAGE ");
-			w_ident(&w, attr_str(o, "language"));
-		}
+		w_opt(&w, " RETURNS ", attr_str(o, "returns"), w_text);
+		w_opt(&w, " LANGUAGE ", attr_str(o, "language"), w_ident);
 		w_puts(&w, "\n");
 		break;
 	case MODEL_SEQUENCE:
@@ -1180,23 +1157,14 @@ int sql_definition(const struct model *m, const struct model_object *o, char **r
 	case MODEL_SCHEMA:
 		w_puts(&w, "CREATE SCHEMA ");
 		w_ident(&w, o->name);
-		if (attr_str(o, "owner")) {
-			w_puts(&w, " AUTHORIZATION ");
-			w_ident(&w, attr_str(o, "owner"));
-		}
+		w_opt(&w, " AUTHORIZATION ", attr_str(o, "owner"), w_ident);
 		w_puts(&w, ";\n");
 		break;
 	case MODEL_EXTENSION:
 		w_puts(&w, "CREATE EXTENSION ");
 		w_ident(&w, o->name);
-		if (attr_str(o, "schema")) {
-			w_puts(&w, " SCHEMA ");
-			w_ident(&w, attr_str(o, "schema"));
-		}
-		if (attr_str(o, "version")) {
-			w_puts(&w, " VERSION ");
-			w_literal(&w, attr_str(o, "version"));
-		}
+		w_opt(&w, " SCHEMA ", attr_str(o, "schema"), w_ident);
+		w_opt(&w, " VERSION ", attr_str(o, "version"), w_literal);
 		w_puts(&w, ";\n");
 		break;
 	case MODEL_TYPE:
@@ -1356,10 +1324,7 @@ static void w_alter_column(struct w *w, const struct model *m, const struct mode
 	} else if (strcmp(attr, "type") == 0 && value_is_str(to_v)) {
 		w_puts(w, " TYPE ");
 		w_text(w, to_v->u.str);
-		if (attr_str(o, "collation")) {
-			w_puts(w, " COLLATE ");
-			w_text(w, attr_str(o, "collation"));
-		}
+		w_opt(w, " COLLATE ", attr_str(o, "collation"), w_text);
 	} else {
 		w->bad = true;
 	}
