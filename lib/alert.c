@@ -583,8 +583,9 @@ int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 
 			if (v && !json_is_null(v) &&
 			    !(*field = alert_json_string_text(v, true, ALERT_VALUE_MAX))) {
-				r = error_set(err, -EBADMSG, "diff JSON: changes[%zu]: %s is invalid",
-					      at, k ? "revert_sql" : "definition");
+				r = error_set(err, -EBADMSG,
+					      "diff JSON: changes[%zu]: %s is invalid", at,
+					      k ? "revert_sql" : "definition");
 				goto out;
 			}
 		}

@@ -103,7 +103,8 @@ char *alert_headline(const struct alert *a);
 int alert_resolve_lines(const struct alert *a, size_t max_acks, char ***ret, size_t *ret_n);
 void alert_resolve_lines_free(char **lines, size_t n);
 /* The note that goes with revert SQL wherever it is shown. */
-#define ALERT_REVERT_NOTE "Suggested SQL to revert it: review it before running it; schemadrift never runs it."
+#define ALERT_REVERT_NOTE \
+	"Suggested SQL to revert it: review it before running it; schemadrift never runs it."
 
 /* The outbox format, version ALERT_JSON_VERSION (by_type with 3 counts, from
  * before renames, is still read).  New reference; NULL on ENOMEM. */

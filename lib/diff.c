@@ -1488,10 +1488,14 @@ int diff_write_resolve(const struct diff *d, FILE *out, const char *target)
 		return -EINVAL;
 	if (d->n_changes == d->n_acknowledged)
 		return 0;
-	fputs("\nWhat to do:\n  accept the changes as the new baseline:\n    schemadrift baseline accept ",
+	fputs("\nWhat to do:\n"
+	      "  accept the changes as the new baseline:\n"
+	      "    schemadrift baseline accept ",
 	      out);
 	diff_put_shell_word(out, t);
-	fputs(" --reason '...'\n  or acknowledge an object's drift (an accepted exception):\n", out);
+	fputs(" --reason '...'\n"
+	      "  or acknowledge an object's drift (an accepted exception):\n",
+	      out);
 	for (size_t i = 0; r == 0 && i < d->n_changes; i++) {
 		const struct diff_change *c = &d->changes[i];
 		const struct model_object *o = c->after ? c->after : c->before;

@@ -429,18 +429,18 @@ static void put_resolve(struct strbuf *b, const struct alert *a, bool html)
 	}
 	if (n == 0)
 		return;
-	strbuf_puts(b, html ? "<p>What to do: accept the new state as the baseline, or acknowledge an "
-			  "object's drift:</p>\n<pre>"
-			: "\nWhat to do: accept the new state as the baseline, or acknowledge an "
-			  "object's drift:\n");
+	strbuf_puts(b, html ? "<p>What to do: accept the new state as the baseline, or "
+			      "acknowledge an object's drift:</p>\n<pre>"
+			    : "\nWhat to do: accept the new state as the baseline, or "
+			      "acknowledge an object's drift:\n");
 	for (size_t i = 0; i < n; i++) {
 		strbuf_puts(b, html ? "" : "  ");
 		mime_put_text(b, lines[i], NULL, html);
 		strbuf_puts(b, "\n");
 	}
-	strbuf_puts(b, html ? "</pre>\n<p>" : "or revert it with the SQL shown under each change (revert:).\n");
-	if (html)
-		strbuf_puts(b, "or revert it with the SQL shown under each change (revert:).</p>\n<p>");
+	strbuf_puts(b, html ? "</pre>\n<p>" : "");
+	strbuf_puts(b, "or revert it with the SQL shown under each change (revert:).");
+	strbuf_puts(b, html ? "</p>\n<p>" : "\n");
 	strbuf_puts(b, ALERT_REVERT_NOTE);
 	strbuf_puts(b, html ? "</p>\n" : "\n");
 	alert_resolve_lines_free(lines, n);

@@ -128,7 +128,7 @@ static json_t *teams_change(const struct alert_change *c)
 	return json_pack("{s:s,s:o}", "type", "RichTextBlock", "inlines", in);
 }
 
-/* "What to do": the commands that resolve a drift alert, as a block of body (none without changes). */
+/* "What to do": the commands that resolve a drift alert, as a block of body. */
 static int teams_resolve(const struct alert *a, json_t *body)
 {
 	json_t *in;
