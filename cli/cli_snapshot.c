@@ -37,11 +37,24 @@ int cli_cmd_hash(const struct cli *c, int argc, char **argv)
 		cli_fail("hash needs either --dsn DSN or one snapshot FILE (see --help)");
 		return EXIT_TROUBLE;
 	}
-	if (c->dsn ? cli_take_live(c, c->dsn, &m) < 0 : cli_load_side(c, argv[0], &m) < 0)
-		return EXIT_TROUBLE;
-	snapshot_hash_hex(m->hash, hex);
+	/* A plain file is hashed as it streams by: every object checked, no model built. */
+	if (!c->dsn && !cli_side_dsn(argv[0]) && !cli_is_store_ref(argv[0]) &&
+	    filter_is_empty(&c->filter)) {
+		unsigned char hash[32];
+		struct error err;
+
+		if (snapshot_file_hash(argv[0], hash, &err) < 0) {
+			cli_fail("%s", err.text);
+			return EXIT_TROUBLE;
+		}
+		snapshot_hash_hex(hash, hex);
+	} else {
+		if (c->dsn ? cli_take_live(c, c->dsn, &m) < 0 : cli_load_side(c, argv[0], &m) < 0)
+			return EXIT_TROUBLE;
+		snapshot_hash_hex(m->hash, hex);
+		model_free(m);
+	}
 	printf("%s\n", hex);
-	model_free(m);
 	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
 }
 

@@ -245,6 +245,7 @@ void target_free(struct target *t)
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
+	model_free(t->baseline);
 	free(t);
 }
 
@@ -505,6 +506,22 @@ static void run_failed(struct target *t, const char *raw)
 	finish_run(t);
 }
 
+/* The baseline's model (t keeps it): read from the store only when the baseline changed. */
+static int baseline_model(struct target *t, const char *hash, struct model **ret, struct error *e)
+{
+	if (!t->baseline || strcmp(t->baseline_hash, hash) != 0) {
+		struct model *m;
+
+		if (store_load_snapshot(t->store, hash, &m, e) < 0)
+			return -1;
+		model_free(t->baseline);
+		t->baseline = m;
+		snprintf(t->baseline_hash, sizeof(t->baseline_hash), "%s", hash);
+	}
+	*ret = t->baseline;
+	return 0;
+}
+
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
@@ -568,7 +585,11 @@ static void handle_snapshot(struct target *t, struct model *m)
 
 	/* What the alert compares: the baseline, minus what was acknowledged. */
 	const char *current = hash;
-	if (strcmp(b.hash, hash) != 0 && store_load_snapshot(t->store, b.hash, &base, &e) < 0) {
+	if (strcmp(b.hash, hash) == 0) {
+		/* Back at the baseline: nothing to compare until it drifts again. */
+		model_free(t->baseline);
+		t->baseline = NULL;
+	} else if (baseline_model(t, b.hash, &base, &e) < 0) {
 		/* Nothing to compare with is a problem of the store, never "drift
 		 * with 0 changes": the run fails with the reason, and the error
 		 * alert and its recovery follow as for any outage. */
@@ -579,8 +600,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 		model_free(m);
 		run_failed(t, why);
 		return;
-	}
-	if (strcmp(b.hash, hash) != 0 && diff_models(base, m, &d) == 0) {
+	} else if (diff_models(base, m, &d) == 0) {
 		struct ack_set *acks = NULL;
 		if (ack_load(t->store, &acks, &e) == 0) {
 			ack_apply(acks, d, time(NULL));
@@ -595,7 +615,6 @@ static void handle_snapshot(struct target *t, struct model *m)
 	if (changed >= 0)
 		dispatch(t, changed, ev, n, d, NULL);
 	diff_free(d);
-	model_free(base);
 	store_baseline_done(&b);
 	model_free(m);
 	finish_run(t);

@@ -74,6 +74,10 @@ struct target {
 	char last_hash[65];        /* last recorded schema hash */
 	size_t last_objects;       /* and its number of objects */
 	char candidate[65];        /* a changed hash waiting for its confirming snapshot */
+	/* The baseline's model, kept while the target drifts, so that a changed
+	 * run compares without reading the baseline from the store again. */
+	struct model *baseline;
+	char baseline_hash[65];
 
 	/* For status and metrics. */
 	int64_t last_run_ms, last_success_ms;

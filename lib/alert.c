@@ -127,6 +127,8 @@ static void alert_change_done(struct alert_change *c)
 	free(c->before);
 	free(c->after);
 	free(c->renamed_from);
+	free(c->definition);
+	free(c->revert_sql);
 }
 
 static void alert_clear_changes(struct alert *a)
@@ -241,6 +243,37 @@ static char *alert_object_text(const struct model_object *o)
 	return out;
 }
 
+/* The length of s without its trailing newlines. */
+static size_t text_len_trimmed(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n && s[n - 1] == '\n')
+		n--;
+	return n;
+}
+
+/* The definition and the revert SQL of a change, cut like values. */
+static int alert_change_sql(const struct diff *d, const struct diff_change *c,
+			    struct alert_change *ac)
+{
+	char *def = NULL, *sql = NULL;
+	int r = diff_change_definition(d, c, &def);
+
+	if (r == 0)
+		r = diff_change_sql(d, c, true, &sql);
+	/* Statements end in a newline, which a message does not need. */
+	if (r == 0 && def &&
+	    !(ac->definition = alert_clean(def, text_len_trimmed(def), true, ALERT_VALUE_MAX)))
+		r = -ENOMEM;
+	if (r == 0 && sql &&
+	    !(ac->revert_sql = alert_clean(sql, text_len_trimmed(sql), true, ALERT_VALUE_MAX)))
+		r = -ENOMEM;
+	free(def);
+	free(sql);
+	return r;
+}
+
 static enum diff_severity alert_top_severity(const size_t by_severity[3])
 {
 	for (int s = DIFF_BREAKING; s > DIFF_INFO; s--)
@@ -304,6 +337,8 @@ int alert_set_diff(struct alert *a, const struct diff *d)
 			if (!ac->renamed_from)
 				goto out;
 		}
+		if (alert_change_sql(d, c, ac) < 0)
+			goto out;
 	}
 	a->total_changes = n_live;
 	a->severity = alert_top_severity(a->by_severity);
@@ -542,6 +577,18 @@ int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 				goto out;
 			}
 		}
+		for (int k = 0; k < 2; k++) {
+			json_t *v = json_object_get(c, k ? "revert_sql" : "definition");
+			char **field = k ? &ac->revert_sql : &ac->definition;
+
+			if (v && !json_is_null(v) &&
+			    !(*field = alert_json_string_text(v, true, ALERT_VALUE_MAX))) {
+				r = error_set(err, -EBADMSG,
+					      "diff JSON: changes[%zu]: %s is invalid", at,
+					      k ? "revert_sql" : "definition");
+				goto out;
+			}
+		}
 		if (strcmp(change, "renamed") == 0) {
 			json_t *old = json_object_get(c, "renamed_from_object");
 
@@ -671,6 +718,73 @@ int alert_set_link(struct alert *a, const char *tpl, struct error *err)
 }
 
 /* ------------------------------------------------------------ text */
+
+void alert_resolve_lines_free(char **lines, size_t n)
+{
+	for (size_t i = 0; lines && i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/* "schemadrift <verb> TARGET [pattern] --reason '...'", malloc'd. */
+static char *alert_command(const char *verb, const char *target, const char *pattern)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "schemadrift %s ", verb);
+	diff_put_shell_word(f, target);
+	if (pattern) {
+		fputc(' ', f);
+		diff_put_shell_word(f, pattern);
+	}
+	fputs(" --reason '...'", f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int alert_resolve_lines(const struct alert *a, size_t max_acks, char ***ret, size_t *ret_n)
+{
+	size_t n = 0, cap = 1 + (a->n_changes < max_acks ? a->n_changes : max_acks);
+	char **lines;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (a->kind != ALERT_DRIFT || a->n_changes == 0 || !a->target)
+		return 0;
+	lines = calloc(cap, sizeof(*lines));
+	if (!lines || !(lines[n++] = alert_command("baseline accept", a->target, NULL)))
+		goto fail;
+	for (size_t i = 0; i < a->n_changes && n < cap; i++) {
+		const struct alert_change *c = &a->changes[i];
+		bool seen = false;
+		char *pattern;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(a->changes[j].kind, c->kind) == 0 &&
+			       strcmp(a->changes[j].object, c->object) == 0;
+		if (seen)
+			continue;
+		if (diff_ack_pattern_of(c->kind, c->object, &pattern) < 0)
+			goto fail;
+		lines[n] = alert_command("ack", a->target, pattern);
+		free(pattern);
+		if (!lines[n++])
+			goto fail;
+	}
+	*ret = lines;
+	*ret_n = n;
+	return 0;
+fail:
+	alert_resolve_lines_free(lines, n);
+	return -ENOMEM;
+}
 
 /* The first line of s, control characters as spaces, at most max bytes (UTF-8 safe). */
 static void alert_first_line(const char *s, char *out, size_t max)
@@ -831,6 +945,10 @@ json_t *alert_to_json(const struct alert *a)
 			r = alert_json_set(cj, "after", alert_json_str(c->after));
 		if (r == 0 && c->renamed_from)
 			r = alert_json_set(cj, "renamed_from", alert_json_str(c->renamed_from));
+		if (r == 0 && c->definition)
+			r = alert_json_set(cj, "definition", alert_json_str(c->definition));
+		if (r == 0 && c->revert_sql)
+			r = alert_json_set(cj, "revert_sql", alert_json_str(c->revert_sql));
 		if (r == 0)
 			r = json_array_append_new(changes, cj) == 0 ? 0 : -ENOMEM;
 		else
@@ -978,6 +1096,8 @@ int alert_from_json(json_t *j, struct alert **ret, struct error *err)
 			{ "before", offsetof(struct alert_change, before), false },
 			{ "after", offsetof(struct alert_change, after), false },
 			{ "renamed_from", offsetof(struct alert_change, renamed_from), false },
+			{ "definition", offsetof(struct alert_change, definition), false },
+			{ "revert_sql", offsetof(struct alert_change, revert_sql), false },
 		};
 		for (size_t f = 0; r == 0 && f < sizeof(fields) / sizeof(fields[0]); f++)
 			r = alert_json_get_str(c, fields[f].key, fields[f].required,

@@ -27,6 +27,12 @@ struct alert_change {
 	char *attribute; /* NULL unless modified */
 	char *before, *after; /* NULL unless modified */
 	char *renamed_from;   /* renamed only: the old name, like object */
+	/* What an added or removed object is (lib/sql.h), or NULL; layout kept,
+	 * cut like before/after. */
+	char *definition;
+	/* SQL that reverts this change (a suggestion, never run), or NULL; cut
+	 * like before/after. */
+	char *revert_sql;
 };
 
 /* Owns every string.  Serialisable (alert_to_json/alert_from_json) for the outbox. */
@@ -86,6 +92,19 @@ int alert_set_link(struct alert *a, const char *url_template, struct error *err)
 /* One line for humans: "Schema drift on billing (production): 3 changes (1 breaking, 2 info)".
  * Control characters become spaces.  malloc'd; NULL on ENOMEM. */
 char *alert_headline(const struct alert *a);
+
+/*
+ * What resolves a drift alert, one line each: `schemadrift baseline accept
+ * TARGET --reason '...'`, then `schemadrift ack TARGET KIND:OBJECT --reason
+ * '...'` for at most max_acks of the listed objects.  Names are shell-quoted
+ * and hold no control characters.  *ret NULL for other kinds or no changes;
+ * 0 or -ENOMEM.
+ */
+int alert_resolve_lines(const struct alert *a, size_t max_acks, char ***ret, size_t *ret_n);
+void alert_resolve_lines_free(char **lines, size_t n);
+/* The note that goes with revert SQL wherever it is shown. */
+#define ALERT_REVERT_NOTE \
+	"Suggested SQL to revert it: review it before running it; schemadrift never runs it."
 
 /* The outbox format, version ALERT_JSON_VERSION (by_type with 3 counts, from
  * before renames, is still read).  New reference; NULL on ENOMEM. */

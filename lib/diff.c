@@ -9,6 +9,7 @@
 
 #include "snapshot.h"
 #include "utf8.h"
+#include "sql.h"
 
 #define DIFF_RED "\033[31m"
 #define DIFF_GREEN "\033[32m"
@@ -668,10 +669,36 @@ static bool diff_value_equal_renamed(const struct model_value *a, const struct m
 	return diff_str_equal_renamed(a->u.str, b->u.str, from, to);
 }
 
+/* An index definition after its name: " ON public.t USING btree (a)"; NULL if not one. */
+static const char *diff_index_def_rest(const struct model_value *v)
+{
+	const char *p;
+
+	if (v->type != MODEL_STR)
+		return NULL;
+	p = v->u.str;
+	if (strncmp(p, "CREATE UNIQUE INDEX ", 20) == 0)
+		p += 20;
+	else if (strncmp(p, "CREATE INDEX ", 13) == 0)
+		p += 13;
+	else
+		return NULL;
+	if (*p == '"') {
+		/* A quoted name ends at a quote that is not doubled. */
+		for (p++; *p && !(p[0] == '"' && p[1] != '"'); p += p[0] == '"' ? 2 : 1)
+			;
+		if (*p)
+			p++;
+	} else {
+		p += strcspn(p, " ");
+	}
+	return strncmp(p, " ON ", 4) == 0 ? p : NULL;
+}
+
 /*
- * Equal attributes, except an index's definition, which embeds its own
- * name; with from/to set, a definition naming the table by its old
- * qualified name matches one naming it by the new.
+ * Equal attributes; an index's definition, which embeds its own name, is
+ * compared from the name on.  With from/to set, a definition naming the
+ * table by its old qualified name matches one naming it by the new.
  */
 static bool diff_same_content(const struct model_object *a, const struct model_object *b,
 			      const char *from, const char *to)
@@ -679,13 +706,20 @@ static bool diff_same_content(const struct model_object *a, const struct model_o
 	size_t i = 0, j = 0;
 
 	while (i < a->n_attrs || j < b->n_attrs) {
-		bool skip_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
-			      strcmp(a->attrs[i].name, "definition") == 0;
-		bool skip_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
-			      strcmp(b->attrs[j].name, "definition") == 0;
-		if (skip_a || skip_b) {
-			i += skip_a;
-			j += skip_b;
+		bool def_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
+			     strcmp(a->attrs[i].name, "definition") == 0;
+		bool def_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
+			     strcmp(b->attrs[j].name, "definition") == 0;
+		if (def_a && def_b) {
+			/* What follows the index's own name must match. */
+			const char *ra = diff_index_def_rest(&a->attrs[i].value);
+			const char *rb = diff_index_def_rest(&b->attrs[j].value);
+
+			if (!ra || !rb || !(from ? diff_str_equal_renamed(ra, rb, from, to)
+						 : strcmp(ra, rb) == 0))
+				return false;
+			i++;
+			j++;
 			continue;
 		}
 		if (i == a->n_attrs || j == b->n_attrs ||
@@ -1035,7 +1069,22 @@ out:
 	return r;
 }
 
-static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
+/* Writes text line by line with indent; control characters escaped, tabs kept. */
+static void diff_put_indented(FILE *out, const char *indent, const char *text)
+{
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		fputs(indent, out);
+		diff_put_escaped(out, p, n, true);
+		fputc('\n', out);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static int diff_write_change(const struct diff *d, FILE *out, bool color, bool explain,
+			     const struct diff_change *c)
 {
 	const struct model_object *o = c->after ? c->after : c->before;
 	const struct model_kind_info *info = model_kind_info(o->kind);
@@ -1103,6 +1152,14 @@ static int diff_write_change(FILE *out, bool color, const struct diff_change *c)
 	fputc('\n', out);
 	if (block)
 		r = diff_write_block(out, color, before, after);
+	if (r == 0 && explain) {
+		char *def;
+
+		r = diff_change_definition(d, c, &def);
+		if (r == 0 && def)
+			diff_put_indented(out, "    ", def);
+		free(def);
+	}
 out:
 	free(name);
 	free(before);
@@ -1110,14 +1167,15 @@ out:
 	return r;
 }
 
-int diff_write_text(const struct diff *d, FILE *out, bool color)
+int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char *target)
 {
+	bool color = flags & DIFF_TEXT_COLOR, explain = flags & DIFF_TEXT_EXPLAIN;
 	int r;
 
 	if (!d || !out)
 		return -EINVAL;
 	for (size_t i = 0; i < d->n_changes; i++) {
-		r = diff_write_change(out, color, &d->changes[i]);
+		r = diff_write_change(d, out, color, explain, &d->changes[i]);
 		if (r < 0)
 			return r;
 	}
@@ -1131,9 +1189,344 @@ int diff_write_text(const struct diff *d, FILE *out, bool color)
 		fprintf(out, "%zu change%s: %zu breaking, %zu warning, %zu info\n", d->n_changes,
 			d->n_changes == 1 ? "" : "s", d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
 			d->by_severity[DIFF_INFO]);
+	if (explain && (r = diff_write_resolve(d, out, target)) < 0)
+		return r;
 	if (fflush(out) != 0 || ferror(out))
 		return -EIO;
 	return 0;
+}
+
+/* ------------------------------------------------------------------ SQL */
+
+int diff_change_definition(const struct diff *d, const struct diff_change *c, char **ret)
+{
+	*ret = NULL;
+	if (c->type == DIFF_ADDED)
+		return sql_definition(d->to, c->after, ret);
+	if (c->type == DIFF_REMOVED)
+		return sql_definition(d->from, c->before, ret);
+	/* Privileges read best as who got (or lost) what: the GRANTs and REVOKEs. */
+	if (c->type == DIFF_MODIFIED && strcmp(c->attribute, "acl") == 0)
+		return diff_change_sql(d, c, false, ret);
+	return 0;
+}
+
+/* An ACL change that ALTER ... OWNER TO, changed beside it, brings about by itself. */
+static bool diff_acl_follows_owner(const struct diff *d, const struct diff_change *c, bool reverse)
+{
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *o = &d->changes[i];
+
+		if (o->type != DIFF_MODIFIED || o->before != c->before ||
+		    strcmp(o->attribute, "owner") != 0 || !o->old_value || !o->new_value ||
+		    o->old_value->type != MODEL_STR || o->new_value->type != MODEL_STR)
+			continue;
+		return reverse ? sql_acl_follows_owner(c->new_value, c->old_value,
+						       o->new_value->u.str, o->old_value->u.str)
+			       : sql_acl_follows_owner(c->old_value, c->new_value,
+						       o->old_value->u.str, o->new_value->u.str);
+	}
+	return false;
+}
+
+int diff_change_sql(const struct diff *d, const struct diff_change *c, bool reverse, char **ret)
+{
+	/* Reversed, the change reads from `to` to `from`: an added object is
+	 * dropped, a removed one created, a value set back. */
+	const struct model *from = reverse ? d->to : d->from, *to = reverse ? d->from : d->to;
+	const struct model_object *was = reverse ? c->after : c->before;
+	const struct model_object *now = reverse ? c->before : c->after;
+
+	*ret = NULL;
+	switch (c->type) {
+	case DIFF_ADDED:
+	case DIFF_REMOVED:
+		if ((c->type == DIFF_ADDED) != reverse)
+			return sql_create(to, now, ret);
+		return sql_drop(from, was, ret);
+	case DIFF_MODIFIED:
+		if (strcmp(c->attribute, "acl") == 0 && diff_acl_follows_owner(d, c, reverse)) {
+			*ret = strdup("-- privileges follow the owner change\n");
+			return *ret ? 0 : -ENOMEM;
+		}
+		return sql_alter(to, now, c->attribute, reverse ? c->new_value : c->old_value,
+				 reverse ? c->old_value : c->new_value, ret);
+	case DIFF_RENAMED:
+		return sql_rename(from, was, now->name, ret);
+	}
+	return 0;
+}
+
+/*
+ * The order statements can run in: what depends on others goes first when
+ * dropped and last when created (a policy before its table's column, a
+ * constraint before its index...), values in between, privileges last.
+ */
+static int diff_sql_rank(const struct diff_change *c, bool reverse)
+{
+	const struct model_object *o = c->after ? c->after : c->before;
+	const struct model_attr *type = model_object_attr(o, "type");
+	bool fk = o->kind == MODEL_CONSTRAINT && type && type->value.type == MODEL_STR &&
+		  strcmp(type->value.u.str, "foreign key") == 0;
+	static const enum model_kind drop_order[] = {
+		MODEL_POLICY, MODEL_TRIGGER, MODEL_RULE, MODEL_CONSTRAINT, MODEL_INDEX,
+		MODEL_STATISTICS, MODEL_VIEW, MODEL_MATERIALIZED_VIEW, MODEL_AGGREGATE,
+		MODEL_FUNCTION, MODEL_PROCEDURE,
+	};
+	int k = (int)(sizeof(drop_order) / sizeof(drop_order[0]));
+
+	for (int i = 0; i < (int)(sizeof(drop_order) / sizeof(drop_order[0])); i++)
+		if (drop_order[i] == o->kind)
+			k = i;
+	switch (c->type) {
+	case DIFF_ADDED:
+	case DIFF_REMOVED:
+		if ((c->type == DIFF_REMOVED) != reverse) /* dropped */
+			return 100 + (fk ? 0 : 1) + 2 * k;
+		return 400 - (fk ? 0 : 1) - 2 * k; /* created */
+	case DIFF_RENAMED:
+		return 200;
+	case DIFF_MODIFIED:
+		/* The owner first: it rewrites the privileges, which may follow. */
+		if (strcmp(c->attribute, "owner") == 0)
+			return 450;
+		if (strcmp(c->attribute, "acl") == 0 || strcmp(c->attribute, "comment") == 0)
+			return 500;
+		return 300;
+	}
+	return 300;
+}
+
+struct diff_sql_item {
+	const struct diff_change *c;
+	int rank;
+	size_t at;
+};
+
+static int diff_sql_item_cmp(const void *a, const void *b)
+{
+	const struct diff_sql_item *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The changes in the order their statements can run; skips acknowledged ones. */
+static int diff_sql_order(const struct diff *d, bool reverse, struct diff_sql_item **ret,
+			  size_t *ret_n)
+{
+	struct diff_sql_item *items = calloc(d->n_changes ? d->n_changes : 1, sizeof(*items));
+	size_t n = 0;
+
+	if (!items)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->n_changes; i++) {
+		if (d->changes[i].acknowledged)
+			continue;
+		items[n].c = &d->changes[i];
+		items[n].rank = diff_sql_rank(&d->changes[i], reverse);
+		items[n].at = i;
+		n++;
+	}
+	qsort(items, n, sizeof(*items), diff_sql_item_cmp);
+	*ret = items;
+	*ret_n = n;
+	return 0;
+}
+
+/* "~ column public.t.c: type" on one line (names escaped). */
+static int diff_put_change_title(FILE *out, const struct diff_change *c)
+{
+	const struct model_object *o = c->after ? c->after : c->before;
+	const struct model_kind_info *info = model_kind_info(o->kind);
+	char *name = model_object_name_dup(o);
+
+	if (!name)
+		return -ENOMEM;
+	fprintf(out, "%c %s ", c->type == DIFF_ADDED ? '+' : c->type == DIFF_REMOVED ? '-'
+			     : c->type == DIFF_RENAMED ? '>' : '~',
+		info ? info->label : "object");
+	diff_put_str(out, name);
+	if (c->type == DIFF_MODIFIED) {
+		fputs(": ", out);
+		diff_put_str(out, c->attribute);
+	}
+	free(name);
+	return 0;
+}
+
+/* Statements for every change in order, or a comment where none is known. */
+static int diff_put_statements(const struct diff *d, FILE *out, bool reverse, const char *indent,
+			       bool titles)
+{
+	struct diff_sql_item *items = NULL;
+	size_t n = 0;
+	int r = diff_sql_order(d, reverse, &items, &n);
+
+	char *prev = NULL;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char *sql;
+
+		r = diff_change_sql(d, items[i].c, reverse, &sql);
+		if (r < 0)
+			break;
+		/* Several changes of one view or function: one CREATE OR REPLACE. */
+		if (sql && prev && strcmp(sql, prev) == 0) {
+			if (titles) {
+				fputs(indent, out);
+				fputs("-- ", out);
+				r = diff_put_change_title(out, items[i].c);
+				fputs(": in the statement above\n", out);
+			}
+			free(sql);
+			continue;
+		}
+		if (titles || !sql) {
+			fputs(indent, out);
+			fputs(sql ? "-- " : "-- no exact SQL known, write it by hand: ", out);
+			r = diff_put_change_title(out, items[i].c);
+			fputc('\n', out);
+		}
+		if (sql)
+			diff_put_indented(out, indent, sql);
+		free(prev);
+		prev = sql;
+	}
+	free(prev);
+	free(items);
+	return r;
+}
+
+int diff_write_sql(const struct diff *d, FILE *out, bool reverse)
+{
+	int r;
+
+	if (!d || !out)
+		return -EINVAL;
+	fprintf(out, "-- Suggested by schemadrift: SQL that turns %s into %s.\n"
+		     "-- Review every statement before running it; schemadrift never runs it.\n"
+		     "-- CONCURRENTLY statements cannot run inside a transaction block.\n",
+		reverse ? "B" : "A", reverse ? "A" : "B");
+	if (d->n_changes == d->n_acknowledged)
+		fputs("-- no changes\n", out);
+	r = diff_put_statements(d, out, reverse, "", true);
+	if (r == 0 && (fflush(out) != 0 || ferror(out)))
+		r = -EIO;
+	return r;
+}
+
+void diff_put_shell_word(FILE *out, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			    "_@%+=:,./-") == strlen(s)) {
+		fputs(s, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			fputs("'\\''", out);
+		else
+			diff_put_escaped(out, p, 1, false);
+	}
+	fputc('\'', out);
+}
+
+int diff_ack_pattern_of(const char *kind, const char *name, char **ret)
+{
+	char *out = malloc(strlen(kind) + 2 + 2 * strlen(name));
+	size_t n;
+
+	if (!out)
+		return -ENOMEM;
+	/* The pattern is a glob (fnmatch): a name's own *, ?, [ and \ are literal. */
+	n = (size_t)sprintf(out, "%s:", kind);
+	for (const char *p = name; *p; p++) {
+		if (strchr("*?[]\\", *p))
+			out[n++] = '\\';
+		out[n++] = *p;
+	}
+	out[n] = '\0';
+	*ret = out;
+	return 0;
+}
+
+int diff_ack_pattern(const struct model_object *o, char **ret)
+{
+	const struct model_kind_info *info = model_kind_info(o->kind);
+	char *name = model_object_name_dup(o);
+	int r;
+
+	if (!name || !info) {
+		free(name);
+		return -ENOMEM;
+	}
+	r = diff_ack_pattern_of(info->name, name, ret);
+	free(name);
+	return r;
+}
+
+/* At most this many `schemadrift ack` lines in a text diff. */
+#define DIFF_ACK_LINES 5
+
+int diff_write_resolve(const struct diff *d, FILE *out, const char *target)
+{
+	const char *t = target ? target : "TARGET";
+	size_t shown = 0, objects = 0;
+	int r = 0;
+
+	if (!d || !out)
+		return -EINVAL;
+	if (d->n_changes == d->n_acknowledged)
+		return 0;
+	fputs("\nWhat to do:\n"
+	      "  accept the changes as the new baseline:\n"
+	      "    schemadrift baseline accept ",
+	      out);
+	diff_put_shell_word(out, t);
+	fputs(" --reason '...'\n"
+	      "  or acknowledge an object's drift (an accepted exception):\n",
+	      out);
+	for (size_t i = 0; r == 0 && i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+		const struct model_object *o = c->after ? c->after : c->before;
+		bool seen = false;
+		char *pattern;
+
+		if (c->acknowledged)
+			continue;
+		for (size_t j = 0; j < i && !seen; j++) {
+			const struct diff_change *e = &d->changes[j];
+
+			seen = !e->acknowledged &&
+			       model_object_cmp(e->after ? e->after : e->before, o) == 0;
+		}
+		if (seen)
+			continue;
+		objects++;
+		if (shown == DIFF_ACK_LINES)
+			continue;
+		if ((r = diff_ack_pattern(o, &pattern)) < 0)
+			break;
+		fputs("    schemadrift ack ", out);
+		diff_put_shell_word(out, t);
+		fputc(' ', out);
+		diff_put_shell_word(out, pattern);
+		fputs(" --reason '...'\n", out);
+		free(pattern);
+		shown++;
+	}
+	if (objects > shown)
+		fprintf(out, "    (and %zu more objects: one ack each, or a [KIND:]GLOB)\n",
+			objects - shown);
+	fputs("  or revert it: the suggested SQL below turns B back into A; review it before\n"
+	      "  running it (schemadrift never runs it):\n",
+	      out);
+	if (r == 0)
+		r = diff_put_statements(d, out, true, "    ", false);
+	return r;
 }
 
 /* ------------------------------------------------------------------ JSON */
@@ -1205,7 +1598,7 @@ static json_t *diff_side_json(const struct model *m, const char *label)
 	return side;
 }
 
-static json_t *diff_change_json(const struct diff_change *c)
+static json_t *diff_change_json(const struct diff *d, const struct diff_change *c)
 {
 	const struct model_object *o = c->after ? c->after : c->before;
 	const struct model_kind_info *info = model_kind_info(o->kind);
@@ -1245,6 +1638,19 @@ static json_t *diff_change_json(const struct diff_change *c)
 			r = diff_json_set(j, "before", diff_value_json(c->old_value));
 		if (r == 0)
 			r = diff_json_set(j, "after", diff_value_json(c->new_value));
+	}
+	if (r == 0) {
+		char *def = NULL, *sql = NULL;
+
+		r = diff_change_definition(d, c, &def);
+		if (r == 0)
+			r = diff_change_sql(d, c, true, &sql);
+		if (r == 0 && def)
+			r = diff_json_set(j, "definition", snapshot_string_json(def));
+		if (r == 0 && sql)
+			r = diff_json_set(j, "revert_sql", snapshot_string_json(sql));
+		free(def);
+		free(sql);
 	}
 	if (r == 0 && c->acknowledged) {
 		r = diff_json_set(j, "acknowledged", json_true());
@@ -1310,7 +1716,7 @@ json_t *diff_to_json(const struct diff *d, const char *from_label, const char *t
 		r = diff_json_set(root, "changes", changes);
 	}
 	for (size_t i = 0; r == 0 && i < d->n_changes; i++)
-		if (json_array_append_new(changes, diff_change_json(&d->changes[i])) < 0)
+		if (json_array_append_new(changes, diff_change_json(d, &d->changes[i])) < 0)
 			r = -ENOMEM;
 	if (r < 0) {
 		json_decref(root);

@@ -46,8 +46,44 @@ void diff_acknowledge(struct diff *d, size_t i, const char *reason);
 const char *diff_type_name(enum diff_change_type t);
 const char *diff_severity_name(enum diff_severity s);
 
-/* Human text; colour only when asked (the CLI asks when stdout is a TTY). */
-int diff_write_text(const struct diff *d, FILE *out, bool color);
+enum diff_text_flags {
+	DIFF_TEXT_COLOR = 1 << 0,   /* the CLI asks when stdout is a TTY */
+	/* Added and removed objects show their definition, and the text ends
+	 * with what to do (diff_write_resolve) for target (NULL: "TARGET"). */
+	DIFF_TEXT_EXPLAIN = 1 << 1,
+};
+
+/* Human text, one line per change (values that span lines as a block). */
+int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char *target);
+
+/* What resolves the drift: `schemadrift baseline accept`, `schemadrift ack`
+ * per object, and the suggested SQL that reverts it.  Nothing when every
+ * change is acknowledged. */
+int diff_write_resolve(const struct diff *d, FILE *out, const char *target);
+
+/* The definition of an added or removed object (lib/sql.h), or for changed
+ * privileges the GRANTs and REVOKEs that made the change; *ret NULL when
+ * there is none. */
+int diff_change_definition(const struct diff *d, const struct diff_change *c, char **ret);
+
+/* SQL that turns the `from` side of c into its `to` side, or back when
+ * reverse (the revert of drift); *ret NULL when nothing exact is known.
+ * A suggestion to review: never run by schemadrift. */
+int diff_change_sql(const struct diff *d, const struct diff_change *c, bool reverse, char **ret);
+
+/* `--format sql`: every change's statements in an order they can run (A
+ * into B, or B into A when reverse), a comment line where none is known. */
+int diff_write_sql(const struct diff *d, FILE *out, bool reverse);
+
+/* "index:public.t_a_idx": the `schemadrift ack` pattern matching exactly o
+ * (glob characters of its name escaped).  malloc'd. */
+int diff_ack_pattern(const struct model_object *o, char **ret);
+/* The same from a kind's name and an object's name (model_object_name). */
+int diff_ack_pattern_of(const char *kind, const char *name, char **ret);
+
+/* s as one shell word: as it is when plain, else in single quotes (control
+ * characters as \xHH, so a command never moves a terminal's cursor). */
+void diff_put_shell_word(FILE *out, const char *s);
 /* Documented JSON (docs/diff-format.md). New reference. */
 json_t *diff_to_json(const struct diff *d, const char *from_label, const char *to_label);
 

@@ -22,6 +22,9 @@
 #define DISCORD_VALUE_MAX 200
 #define DISCORD_MESSAGE_MAX 1500
 #define DISCORD_DEFAULT_MAX_CHANGES 20
+/* A field's definition and revert SQL; with the rest still under the value limit. */
+#define DISCORD_SQL_MAX 250
+#define DISCORD_MAX_ACKS 5
 
 /*
  * Discord markdown removes a backslash before any ASCII punctuation and shows
@@ -77,7 +80,7 @@ static int discord_color(const struct alert *a)
 }
 
 /* A field: name "breaking · removed table", value the escaped object and values. */
-static json_t *discord_field(const struct alert_change *c, size_t *ret_units)
+static json_t *discord_field(const struct alert_change *c, bool with_sql, size_t *ret_units)
 {
 	struct strbuf v = { 0 };
 	char kind[64], raw[160], *name, *value;
@@ -101,6 +104,14 @@ static json_t *discord_field(const struct alert_change *c, size_t *ret_units)
 			strbuf_puts(&v, " \xe2\x86\x92 ");
 			discord_escape_cut(&v, c->after, DISCORD_VALUE_MAX);
 		}
+	}
+	if (with_sql && c->definition) {
+		strbuf_puts(&v, "\n");
+		discord_escape_cut(&v, c->definition, DISCORD_SQL_MAX);
+	}
+	if (with_sql && c->revert_sql) {
+		strbuf_puts(&v, "\nrevert: ");
+		discord_escape_cut(&v, c->revert_sql, DISCORD_SQL_MAX);
 	}
 	value = strbuf_take(&v);
 	if (!value)
@@ -175,6 +186,24 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 		strbuf_puts(&b, "\n");
 		discord_escape_cut(&b, a->message, DISCORD_MESSAGE_MAX);
 	}
+	if (a->kind == ALERT_DRIFT) {
+		char **lines;
+		size_t nl;
+
+		if (alert_resolve_lines(a, DISCORD_MAX_ACKS, &lines, &nl) < 0)
+			b.failed = true;
+		else if (nl) {
+			strbuf_puts(&b, "\n**What to do:** accept the new state as the baseline, "
+					    "or acknowledge an object's drift:");
+			for (size_t i = 0; i < nl; i++) {
+				strbuf_puts(&b, "\n");
+				discord_escape_cut(&b, lines[i], 300);
+			}
+			strbuf_puts(&b, "\nor revert it with the SQL shown under each change. ");
+			discord_escape_cut(&b, ALERT_REVERT_NOTE, 200);
+			alert_resolve_lines_free(lines, nl);
+		}
+	}
 	desc = strbuf_take(&b);
 	if (!title || !content || !desc)
 		r = -ENOMEM;
@@ -185,7 +214,7 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 		       : 0;
 	for (size_t i = 0; r == 0 && i < n && shown < DISCORD_MAX_FIELDS; i++) {
 		size_t units = 0;
-		json_t *f = discord_field(&a->changes[i], &units);
+		json_t *f = discord_field(&a->changes[i], false, &units);
 
 		if (!f) {
 			r = -ENOMEM;
@@ -198,6 +227,24 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 		r = json_array_append_new(fields, f) == 0 ? 0 : -ENOMEM;
 		total += units;
 		shown++;
+	}
+	/* Then definitions and revert SQL, in order, while they fit: listing
+	 * more changes comes first. */
+	for (size_t i = 0; r == 0 && i < shown; i++) {
+		size_t plain = 0, units = 0;
+		json_t *f = discord_field(&a->changes[i], true, &units);
+
+		json_decref(discord_field(&a->changes[i], false, &plain));
+		if (!f) {
+			r = -ENOMEM;
+			break;
+		}
+		if (units > plain && total - plain + units <= DISCORD_EMBED_TOTAL_MAX) {
+			total = total - plain + units;
+			r = json_array_set_new(fields, i, f) == 0 ? 0 : -ENOMEM;
+		} else {
+			json_decref(f);
+		}
 	}
 	if (r == 0 && a->kind == ALERT_DRIFT && a->total_changes > shown) {
 		char *more = NULL;

@@ -83,7 +83,49 @@ static char *pagerduty_change_text(const struct alert_change *c)
 			     c->renamed_from, c->object);
 	else
 		r = asprintf(&out, "%s: %s %s %s", c->severity, c->change, kind, c->object);
-	return r < 0 ? NULL : out;
+	if (r < 0)
+		return NULL;
+	for (int k = 0; k < 2; k++) {
+		const char *sql = k ? c->revert_sql : c->definition;
+		char *more;
+
+		if (!sql)
+			continue;
+		r = asprintf(&more, "%s\n%s%s", out, k ? "revert: " : "", sql);
+		free(out);
+		if (r < 0)
+			return NULL;
+		out = more;
+	}
+	return out;
+}
+
+/* "what_to_do": the commands that resolve it, and what revert SQL is. */
+static int pagerduty_resolve(const struct alert *a, json_t *d)
+{
+	char **lines;
+	size_t n;
+	json_t *arr;
+	int r;
+
+	if (alert_resolve_lines(a, 5, &lines, &n) < 0)
+		return -ENOMEM;
+	if (n == 0)
+		return 0;
+	arr = json_array();
+	r = arr ? 0 : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = json_array_append_new(arr, json_string(lines[i])) == 0 ? 0 : -ENOMEM;
+	if (r == 0)
+		r = json_array_append_new(arr, json_string(ALERT_REVERT_NOTE " It is shown under "
+							   "each change (revert:).")) == 0
+			    ? 0
+			    : -ENOMEM;
+	alert_resolve_lines_free(lines, n);
+	if (r == 0)
+		return jset(d, "what_to_do", arr);
+	json_decref(arr);
+	return r;
 }
 
 static json_t *pagerduty_details(const struct alert *a, size_t max_changes)
@@ -126,6 +168,8 @@ static json_t *pagerduty_details(const struct alert *a, size_t max_changes)
 			r = jset(d, "top_changes", list);
 			list = NULL;
 		}
+		if (r == 0)
+			r = pagerduty_resolve(a, d);
 	}
 	if (r == 0 && a->from_hash)
 		r = jset(d, "from_hash", json_string(a->from_hash));

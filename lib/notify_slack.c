@@ -18,6 +18,10 @@
 #define SLACK_VALUE_MAX 200
 #define SLACK_MESSAGE_MAX 2800
 #define SLACK_DEFAULT_MAX_CHANGES 20
+/* A definition or revert SQL under its change line. */
+#define SLACK_SQL_MAX 600
+/* `schemadrift ack` lines in "What to do". */
+#define SLACK_MAX_ACKS 5
 
 /* U+2060 WORD JOINER after '@': "@channel" still reads "@channel" but is no mention. */
 #define SLACK_AT "@\xe2\x81\xa0"
@@ -93,6 +97,23 @@ static json_t *slack_mrkdwn_section(const char *text)
 			 text);
 }
 
+/* SQL under a change line, a code span per line (nothing in it is formatted). */
+static void slack_sql(struct strbuf *b, const char *sql)
+{
+	char *cut = sql ? notify_truncate(sql, SLACK_SQL_MAX) : NULL;
+
+	if (sql && !cut)
+		b->failed = true;
+	for (char *line = cut, *next; line && *line; line = next) {
+		next = line + strcspn(line, "\n");
+		if (*next)
+			*next++ = '\0';
+		strbuf_puts(b, "\n    ");
+		slack_code(b, line, SIZE_MAX);
+	}
+	free(cut);
+}
+
 /* One change line: "• *breaking* removed table `public.legacy`". */
 static void slack_change_line(struct strbuf *b, const struct alert_change *c)
 {
@@ -117,6 +138,34 @@ static void slack_change_line(struct strbuf *b, const struct alert_change *c)
 			slack_code(b, c->after, SLACK_VALUE_MAX);
 		}
 	}
+	slack_sql(b, c->definition);
+	if (c->revert_sql) {
+		strbuf_puts(b, "\n    revert:");
+		slack_sql(b, c->revert_sql);
+	}
+}
+
+/* "What to do": the commands that resolve a drift alert, as code. */
+static char *slack_resolve(const struct alert *a)
+{
+	struct strbuf b = { 0 };
+	char **lines;
+	size_t n;
+
+	if (alert_resolve_lines(a, SLACK_MAX_ACKS, &lines, &n) < 0)
+		return NULL;
+	if (n == 0)
+		return strdup("");
+	strbuf_puts(&b, "*What to do*: accept the new state as the baseline, or acknowledge "
+			    "an object's drift:");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_puts(&b, "\n");
+		slack_code(&b, lines[i], 400);
+	}
+	strbuf_puts(&b, "\nor revert it with the SQL shown under each change. ");
+	slack_escape(&b, ALERT_REVERT_NOTE);
+	alert_resolve_lines_free(lines, n);
+	return strbuf_take(&b);
 }
 
 static int slack_blocks(const struct alert *a, size_t max_changes, json_t *blocks)
@@ -218,7 +267,7 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 			break;
 		}
 		if (b.len && notify_text_units(b.s) + 1 + notify_text_units(l) > SLACK_SECTION_MAX) {
-			if (json_array_size(blocks) + 1 + 3 > SLACK_MAX_BLOCKS) {
+			if (json_array_size(blocks) + 1 + 4 > SLACK_MAX_BLOCKS) {
 				free(l);
 				break;
 			}
@@ -244,6 +293,12 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 
 		snprintf(more, sizeof(more), "... and %zu more changes", a->total_changes - shown);
 		r = jadd(blocks, slack_mrkdwn_section(more));
+	}
+
+	if (r == 0 && a->kind == ALERT_DRIFT) {
+		text = slack_resolve(a);
+		r = !text ? -ENOMEM : text[0] ? jadd(blocks, slack_mrkdwn_section(text)) : 0;
+		free(text);
 	}
 
 	if (r == 0 && a->link) {

@@ -417,6 +417,35 @@ static void plain_field(struct strbuf *b, const char *label, const char *value)
 	strbuf_putc(b, '\n');
 }
 
+/* "What to do": the commands that resolve a drift alert. */
+static void put_resolve(struct strbuf *b, const struct alert *a, bool html)
+{
+	char **lines;
+	size_t n;
+
+	if (alert_resolve_lines(a, 10, &lines, &n) < 0) {
+		b->failed = true;
+		return;
+	}
+	if (n == 0)
+		return;
+	strbuf_puts(b, html ? "<p>What to do: accept the new state as the baseline, or "
+			      "acknowledge an object's drift:</p>\n<pre>"
+			    : "\nWhat to do: accept the new state as the baseline, or "
+			      "acknowledge an object's drift:\n");
+	for (size_t i = 0; i < n; i++) {
+		strbuf_puts(b, html ? "" : "  ");
+		mime_put_text(b, lines[i], NULL, html);
+		strbuf_puts(b, "\n");
+	}
+	strbuf_puts(b, html ? "</pre>\n<p>" : "");
+	strbuf_puts(b, "or revert it with the SQL shown under each change (revert:).");
+	strbuf_puts(b, html ? "</p>\n<p>" : "\n");
+	strbuf_puts(b, ALERT_REVERT_NOTE);
+	strbuf_puts(b, html ? "</p>\n" : "\n");
+	alert_resolve_lines_free(lines, n);
+}
+
 static void render_plain(struct strbuf *b, const struct alert *a, const char *headline)
 {
 	const char *kind = alert_kind_name(a->kind);
@@ -469,10 +498,21 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 				mime_put_text(b, c->after, "              ", false);
 				strbuf_puts(b, "\n");
 			}
+			if (c->definition) {
+				strbuf_puts(b, "      ");
+				mime_put_text(b, c->definition, "      ", false);
+				strbuf_puts(b, "\n");
+			}
+			if (c->revert_sql) {
+				strbuf_puts(b, "      revert: ");
+				mime_put_text(b, c->revert_sql, "              ", false);
+				strbuf_puts(b, "\n");
+			}
 		}
 		if (a->total_changes > a->n_changes)
 			strbuf_printf(b, "  ... and %zu more changes\n",
 				      a->total_changes - a->n_changes);
+		put_resolve(b, a, false);
 	}
 	strbuf_puts(b, "\n-- \nschemadrift alert ");
 	mime_put_text(b, a->id, NULL, false);
@@ -561,11 +601,23 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 			strbuf_puts(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
 			mime_put_text(b, c->after, "", true);
 			strbuf_puts(b, "</pre></td></tr>\n");
+			for (int k = 0; k < 2; k++) {
+				const char *sql = k ? c->revert_sql : c->definition;
+
+				if (!sql)
+					continue;
+				strbuf_puts(b, "<tr><td></td><td colspan=\"6\">");
+				strbuf_puts(b, k ? "revert: " : "");
+				strbuf_puts(b, "<pre style=\"white-space:pre-wrap;margin:0\">");
+				mime_put_text(b, sql, "", true);
+				strbuf_puts(b, "</pre></td></tr>\n");
+			}
 		}
 		strbuf_puts(b, "</table>\n");
 		if (a->total_changes > a->n_changes)
 			strbuf_printf(b, "<p>... and %zu more changes</p>\n",
 				      a->total_changes - a->n_changes);
+		put_resolve(b, a, true);
 	}
 	strbuf_puts(b, "<p style=\"color:#888888\">schemadrift alert ");
 	mime_put_text(b, a->id, NULL, true);

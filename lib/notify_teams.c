@@ -13,6 +13,8 @@
 #define TEAMS_VALUE_MAX 200
 #define TEAMS_MESSAGE_MAX 2000
 #define TEAMS_DEFAULT_MAX_CHANGES 20
+#define TEAMS_SQL_MAX 600
+#define TEAMS_MAX_ACKS 5
 
 /*
  * Text from the database only ever goes into TextRun elements of a
@@ -109,11 +111,52 @@ static json_t *teams_change(const struct alert_change *c)
 				r = add(in, run_cut(c->after, TEAMS_VALUE_MAX, "mono"));
 		}
 	}
+	if (r == 0 && c->definition) {
+		r = add(in, run("\n", NULL));
+		if (r == 0)
+			r = add(in, run_cut(c->definition, TEAMS_SQL_MAX, "mono"));
+	}
+	if (r == 0 && c->revert_sql) {
+		r = add(in, run("\nrevert: ", NULL));
+		if (r == 0)
+			r = add(in, run_cut(c->revert_sql, TEAMS_SQL_MAX, "mono"));
+	}
 	if (r < 0) {
 		json_decref(in);
 		return NULL;
 	}
 	return json_pack("{s:s,s:o}", "type", "RichTextBlock", "inlines", in);
+}
+
+/* "What to do": the commands that resolve a drift alert, as a block of body. */
+static int teams_resolve(const struct alert *a, json_t *body)
+{
+	json_t *in;
+	char **lines;
+	size_t n;
+	int r;
+
+	if (alert_resolve_lines(a, TEAMS_MAX_ACKS, &lines, &n) < 0)
+		return -ENOMEM;
+	if (n == 0)
+		return 0;
+	in = json_array();
+	r = in ? add(in, run("What to do: accept the new state as the baseline, or acknowledge an "
+			     "object's drift:", "bold"))
+	       : -ENOMEM;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = add(in, run("\n", NULL));
+		if (r == 0)
+			r = add(in, run_cut(lines[i], 400, "mono"));
+	}
+	if (r == 0)
+		r = add(in, run("\nor revert it with the SQL shown under each change. "
+				ALERT_REVERT_NOTE, NULL));
+	alert_resolve_lines_free(lines, n);
+	if (r == 0)
+		return add(body, json_pack("{s:s,s:o}", "type", "RichTextBlock", "inlines", in));
+	json_decref(in);
+	return r;
 }
 
 static json_t *teams_fact(const char *label, const char *value)
@@ -195,6 +238,8 @@ static int teams_render(struct notify_channel *ch, const struct alert *a, char *
 		in = NULL;
 	}
 	at = json_array_size(body); /* changes go here */
+	if (r == 0 && a->kind == ALERT_DRIFT)
+		r = teams_resolve(a, body);
 	if (r == 0) {
 		in = json_array();
 		isotime_format(a->created, created);

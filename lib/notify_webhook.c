@@ -65,6 +65,10 @@ static json_t *webhook_change(const struct alert_change *c)
 		if (r == 0)
 			r = jset(j, "after", jstr(c->after));
 	}
+	if (r == 0 && c->definition)
+		r = jset(j, "definition", jstr(c->definition));
+	if (r == 0 && c->revert_sql)
+		r = jset(j, "revert_sql", jstr(c->revert_sql));
 	if (r < 0) {
 		json_decref(j);
 		return NULL;
@@ -122,6 +126,18 @@ static json_t *webhook_payload(const struct alert *a, size_t max_changes)
 	if (r == 0)
 		r = jset(j, "changes_omitted",
 			 json_integer((json_int_t)(a->total_changes > n ? a->total_changes - n : 0)));
+	if (r == 0 && a->kind == ALERT_DRIFT) {
+		char **lines;
+		size_t nl;
+		json_t *arr = json_array();
+
+		r = arr && alert_resolve_lines(a, n, &lines, &nl) == 0 ? 0 : -ENOMEM;
+		for (size_t i = 0; r == 0 && i < nl; i++)
+			r = json_array_append_new(arr, jstr(lines[i])) == 0 ? 0 : -ENOMEM;
+		if (r == 0)
+			alert_resolve_lines_free(lines, nl);
+		r = r == 0 ? jset(j, "resolve", arr) : (json_decref(arr), r);
+	}
 	if (r == 0)
 		r = jset(j, "from_hash", jstr(a->from_hash));
 	if (r == 0)

@@ -40,4 +40,23 @@ int snapshot_parse(const char *buf, size_t len, const char *name, struct model *
 /* Reads a snapshot file ("-" is stdin). */
 int snapshot_load(const char *path, struct model **ret, struct error *err);
 
+/*
+ * The overall hash of a snapshot file with every object checked against its
+ * hash, streaming: no model is built (a file not in snapshot_write()'s
+ * layout is read by snapshot_load()).
+ */
+int snapshot_file_hash(const char *path, unsigned char ret[32], struct error *err);
+
+/*
+ * Two snapshot files as two models that hold only the groups (an object
+ * with its children: a table, its columns, constraints, indexes...) that are
+ * not byte-identical in both, each object checked against its hash; the
+ * models carry the files' overall hashes.  diff_models() of the two is the
+ * diff of the files.  -EAGAIN, with err untouched, when the files cannot be
+ * compared this way (another layout, stdin, partitions whose columns are
+ * compared with their parent's): load them whole with snapshot_load().
+ */
+int snapshot_load_differing(const char *path_a, const char *path_b, struct model **ret_a,
+			    struct model **ret_b, struct error *err);
+
 #endif

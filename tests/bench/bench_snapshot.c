@@ -43,8 +43,12 @@
  *   cli      `schemadrift snapshot --dsn DSN > /dev/null` as a grandchild,
  *            for its peak RSS (ru_maxrss from wait4) and wall time.
  * Then the diff: snapshot A, a small committed change (a column, an index,
- * a table), snapshot B, the change reverted; K times snapshot_load() both
- * files + diff_models() + diff_write_text() to /dev/null.
+ * a table), snapshot B, the change reverted; K times
+ * snapshot_load_differing() of both files + diff_models() +
+ * diff_write_text() to /dev/null; and K times the
+ * CLI as a user runs it, `schemadrift diff A B` and `schemadrift hash A`
+ * (streaming: only what differs is built), for time and peak RSS against
+ * the CLI's own `schemadrift snapshot`.
  * With --server-log (the server's log file, log_line_prefix including %a),
  * a first, untimed CLI run with PGOPTIONS="-c log_statement=all" counts the
  * statements our snapshot sends (needs a superuser DSN), and the settings
@@ -241,14 +245,16 @@ static int bench_rss_helper(int argc, char **argv)
 	return 0;
 }
 
-/* Runs the CLI snapshot once; returns its exit status, peak RSS (KiB) and wall time. */
-static int bench_cli_snapshot(const struct bench_cfg *cfg, const char *extra_env,
-			      long *ret_rss_kib, double *ret_ms)
+/* Runs `schemadrift ARGS...` once; returns its exit status, peak RSS (KiB) and wall time. */
+static int bench_cli(const struct bench_cfg *cfg, const char *extra_env, const char *const *args,
+		     long *ret_rss_kib, double *ret_ms)
 {
 	char fdbuf[16], line[128], errpath[160];
+	char *argv[16] = {(char *)cfg->self_exe, (char *)"--rss-helper", fdbuf, (char *)cfg->cli};
 	int pfd[2], status = -1;
 	long rss = 0;
 	double ms = 0;
+	size_t n = 4;
 	FILE *f;
 	int r;
 
@@ -256,12 +262,10 @@ static int bench_cli_snapshot(const struct bench_cfg *cfg, const char *extra_env
 		bench_die("pipe: %s", strerror(errno));
 	snprintf(fdbuf, sizeof(fdbuf), "%d", pfd[1]);
 	snprintf(errpath, sizeof(errpath), "%s/cli.err", cfg->tmpdir);
-	{
-		char *argv[] = {(char *)cfg->self_exe, (char *)"--rss-helper", fdbuf,
-				(char *)cfg->cli, (char *)"snapshot", (char *)"--dsn",
-				(char *)cfg->dsn, NULL};
-		r = bench_spawn(argv, errpath, extra_env, NULL, NULL);
-	}
+	for (; *args && n < sizeof(argv) / sizeof(argv[0]) - 1; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	r = bench_spawn(argv, errpath, extra_env, NULL, NULL);
 	close(pfd[1]);
 	f = fdopen(pfd[0], "r");
 	if (!f)
@@ -273,6 +277,15 @@ static int bench_cli_snapshot(const struct bench_cfg *cfg, const char *extra_env
 	*ret_rss_kib = rss;
 	*ret_ms = ms;
 	return status;
+}
+
+/* Runs the CLI snapshot once; returns its exit status, peak RSS (KiB) and wall time. */
+static int bench_cli_snapshot(const struct bench_cfg *cfg, const char *extra_env,
+			      long *ret_rss_kib, double *ret_ms)
+{
+	const char *args[] = {"snapshot", "--dsn", cfg->dsn, NULL};
+
+	return bench_cli(cfg, extra_env, args, ret_rss_kib, ret_ms);
 }
 
 /* ---- the measurements ---- */
@@ -645,10 +658,13 @@ int main(int argc, char **argv)
 			    bare_pq = {.name = "bare catalog read (libpq, no work)"},
 			    dump = {.name = "pg_dump --schema-only"},
 			    cli = {.name = "CLI `schemadrift snapshot`"},
-			    load = {.name = "diff: snapshot_load x2"},
+			    load = {.name = "diff: load_differing A B"},
 			    dmodels = {.name = "diff: diff_models"},
 			    dtext = {.name = "diff: diff_write_text"},
-			    dtotal = {.name = "diff: load x2 + diff + text"};
+			    dtotal = {.name = "diff: load x2 + diff + text"},
+			    cli_diff = {.name = "CLI `schemadrift diff A B`"},
+			    cli_hash = {.name = "CLI `schemadrift hash A`"};
+	long diff_rss = 0, hash_rss = 0;
 	struct bench_shape shape;
 	struct model *a_model = NULL;
 	size_t snap_bytes = 0, n_objects = 0, n_changes = 0;
@@ -839,14 +855,22 @@ int main(int argc, char **argv)
 		FILE *devnull;
 
 		t0 = bench_now_ms();
-		if (snapshot_load(path_a, &a, &err) < 0 || snapshot_load(path_b, &b, &err) < 0)
+		/* What `schemadrift diff A B` does: build only what differs (or
+		 * read both whole when that cannot be exact). */
+		int lr = snapshot_load_differing(path_a, path_b, &a, &b, &err);
+		if (lr == -EAGAIN && (snapshot_load(path_a, &a, &err) < 0 ||
+				      snapshot_load(path_b, &b, &err) < 0))
+			lr = -EIO;
+		else if (lr == -EAGAIN)
+			lr = 0;
+		if (lr < 0)
 			bench_die("%s", err.text);
 		t1 = bench_now_ms();
 		if (diff_models(a, b, &d) < 0)
 			bench_die("diff_models failed");
 		t2 = bench_now_ms();
 		devnull = fopen("/dev/null", "w");
-		if (!devnull || diff_write_text(d, devnull, false) < 0)
+		if (!devnull || diff_write_text(d, devnull, DIFF_TEXT_EXPLAIN, NULL) < 0)
 			bench_die("diff_write_text failed");
 		fclose(devnull);
 		t3 = bench_now_ms();
@@ -860,6 +884,27 @@ int main(int argc, char **argv)
 			bench_add(&dtext, t3 - t2);
 			bench_add(&dtotal, t3 - t0);
 		}
+	}
+	/* The CLI on the two files, as a user runs it: time and peak RSS. */
+	for (int it = 0; it < rounds; it++) {
+		bool timed = !cfg.warmup || it > 0;
+		const char *dargs[] = {"diff", path_a, path_b, NULL}, *hargs[] = {"hash", path_a, NULL};
+		long rss;
+		double ms;
+		int st = bench_cli(&cfg, NULL, dargs, &rss, &ms);
+
+		if (st != (drifted ? 1 : 0))
+			bench_die("`%s diff` exited with %d, see %s/cli.err", cfg.cli, st, cfg.tmpdir);
+		if (timed)
+			bench_add(&cli_diff, ms);
+		if (rss > diff_rss)
+			diff_rss = rss;
+		if ((st = bench_cli(&cfg, NULL, hargs, &rss, &ms)) != 0)
+			bench_die("`%s hash` exited with %d, see %s/cli.err", cfg.cli, st, cfg.tmpdir);
+		if (timed)
+			bench_add(&cli_hash, ms);
+		if (rss > hash_rss)
+			hash_rss = rss;
 	}
 
 	load_end = bench_loadavg();
@@ -889,9 +934,18 @@ int main(int argc, char **argv)
 		bench_row(&dmodels);
 		bench_row(&dtext);
 		bench_row(&dtotal);
+		bench_row(&cli_diff);
+		bench_row(&cli_hash);
 		printf("  ratios: ours/bare %.2f   pg_dump/ours %.2f   diff total/ours %.2f"
 		       "   diff_models/ours %.3f\n",
 		       m_ours / m_bare, m_dump / m_ours, m_dtotal / m_ours, m_dmodels / m_ours);
+		printf("  CLI vs `schemadrift snapshot`: diff A B %.3f of its time, %.2f of its RSS;"
+		       " hash A %.3f of its time, %.2f of its RSS\n",
+		       bench_median(&cli_diff) / bench_median(&cli),
+		       (double)diff_rss / (double)max_rss, bench_median(&cli_hash) / bench_median(&cli),
+		       (double)hash_rss / (double)max_rss);
+		printf("  peak RSS: snapshot %.1f MiB, diff %.1f MiB, hash %.1f MiB\n",
+		       (double)max_rss / 1024.0, (double)diff_rss / 1024.0, (double)hash_rss / 1024.0);
 		printf("  diff: %zu change(s)%s%s\n", n_changes,
 		       drifted ? " after changing " : " (no change applied: A vs itself)",
 		       drifted ? drift_table : "");
@@ -908,13 +962,18 @@ int main(int argc, char **argv)
 		       "constraints=%ld objects=%zu snapshot_mib=%.1f ours_ms=%.0f read_ms=%.0f "
 		       "write_ms=%.0f bare_ms=%.0f bare_libpq_ms=%.0f pgdump_ms=%.0f cli_ms=%.0f ours_over_bare=%.2f "
 		       "pgdump_over_ours=%.2f diff_ms=%.0f diff_models_ms=%.1f diff_over_ours=%.2f "
-		       "statements=%d rss_mib=%.1f changes=%zu load=%.2f/%.2f\n",
+		       "statements=%d rss_mib=%.1f changes=%zu load=%.2f/%.2f "
+		       "cli_diff_ms=%.0f cli_hash_ms=%.0f diff_rss_mib=%.1f hash_rss_mib=%.1f "
+		       "cli_diff_over_snapshot=%.3f cli_hash_over_snapshot=%.3f\n",
 		       cfg.label, shape.relations, shape.tables, shape.columns, shape.indexes,
 		       shape.constraints, n_objects, (double)snap_bytes / 1048576.0, m_ours,
 		       bench_median(&ours_read), bench_median(&ours_write), m_bare, bench_median(&bare_pq), m_dump,
 		       bench_median(&cli), m_ours / m_bare, m_dump / m_ours, m_dtotal,
 		       m_dmodels, m_dtotal / m_ours, stmts, (double)max_rss / 1024.0, n_changes,
-		       load_start, load_end);
+		       load_start, load_end, bench_median(&cli_diff), bench_median(&cli_hash),
+		       (double)diff_rss / 1024.0, (double)hash_rss / 1024.0,
+		       bench_median(&cli_diff) / bench_median(&cli),
+		       bench_median(&cli_hash) / bench_median(&cli));
 	}
 	bench_remove_tmpdir(&cfg);
 	return fflush(stdout) == 0 ? 0 : 2;

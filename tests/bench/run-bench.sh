@@ -128,6 +128,9 @@ function row(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p) {
 	printf "%6s %5s %6s %6s %7s | %6s %6s %6s %7s | %6s %6s | %6s %6s | %5s %6s | %s\n",
 	       a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p
 }
+function cli(a, b, c, d, e, f, g, h, i, j, k) {
+	printf "%6s | %8s %7s | %8s %7s %6s %6s | %8s %7s %6s %6s\n", a, b, c, d, e, f, g, h, i, j, k
+}
 BEGIN {
 	row("tables", "rels", "cols", "idx", "objects", "ours", "bare", "libpq", "pg_dump",
 	    "ours/", "dump/", "diff", "diff/", "stmts", "RSS", "load avg")
@@ -139,14 +142,30 @@ BEGIN {
 	    get("ours_ms"), get("bare_ms"), get("bare_libpq_ms"), get("pgdump_ms"),
 	    get("ours_over_bare"), get("pgdump_over_ours"), get("diff_ms"), get("diff_over_ours"),
 	    get("statements"), get("rss_mib"), get("load"))
+	lines[NR] = $0
+}
+END {
+	print ""
+	print "The CLI as a user runs it (wall time, peak RSS; ratios against its own snapshot):"
+	cli("tables", "snapshot", "", "diff A B", "", "time/", "RSS/", "hash A", "", "time/", "RSS/")
+	cli("", "ms", "MiB", "ms", "MiB", "snap", "snap", "ms", "MiB", "snap", "snap")
+	for (n = 1; n <= NR; n++) {
+		$0 = lines[n]
+		cli(get("label"), get("cli_ms"), get("rss_mib"), get("cli_diff_ms"), get("diff_rss_mib"),
+		    get("cli_diff_over_snapshot"), sprintf("%.2f", get("diff_rss_mib") / get("rss_mib")),
+		    get("cli_hash_ms"), get("hash_rss_mib"), get("cli_hash_over_snapshot"),
+		    sprintf("%.2f", get("hash_rss_mib") / get("rss_mib")))
+	}
 }'
 cat <<EOF
 
 ms are medians of $ITERATIONS runs in one process against one database; ours = live_snapshot_run
 + snapshot_write (read, canonical JSON, SHA-256); bare = the same catalog queries in the same
 transaction through psql; libpq = the same through libpq with no client work (informational);
-diff = snapshot_load of two files + diff_models + text output.
+diff = snapshot_load_differing of two files (only what differs is built) + diff_models +
+text output.
 A load average above ~1.5 on this 2-core machine means something else ran: rerun.
 Targets at 5,000 tables: ours/bare <= 1.25, dump/ours >= 2, stmts <= 20, RSS <= 64 MiB,
-diff/ours <= 0.10.
+diff/ours <= 0.10; the CLI's diff A B and hash A each <= 0.10 of its snapshot's time and
+<= 64 MiB.
 EOF

@@ -168,8 +168,11 @@ class CliTest(pgharness.PgTestCase):
                        for c in doc["changes"]])
         rc, text, err = pgharness.diff(a, b, "text")
         self.assertEqual(rc, 1, err)
-        last = text.strip().splitlines()[-1]
+        # The summary line, then what to do about it.
+        summary, todo = text.split("\n\nWhat to do:\n")
+        last = summary.strip().splitlines()[-1]
         self.assertRegex(last, r"^\d+ changes?: \d+ breaking, \d+ warning, \d+ info$")
+        self.assertIn("schemadrift baseline accept TARGET --reason", todo)
         self.assertIn("+ table public.t [info]", text)
         self.assertIn("- schema app [breaking]", text)
 

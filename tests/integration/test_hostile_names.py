@@ -232,6 +232,12 @@ class HostileNamesTest(pgharness.PgTestCase):
         for line in lines:
             bad = [ch for ch in line if ord(ch) < 0x20 and ch != "\t" or ord(ch) == 0x7f]
             self.assertEqual(bad, [], "raw control character in %r" % line)
+        # What to do comes after the summary: a heading and indented lines.
+        at = lines.index("What to do:")
+        self.assertEqual(lines[at - 1], "")
+        for line in lines[at + 1:]:
+            self.assertTrue(line.startswith("  "), "what to do: %r" % line)
+        lines = lines[:at - 1]
         headers = [l for l in lines if l[:2] in ("+ ", "- ", "~ ", "> ")]
         blocks = [l for l in lines if l.startswith("    ")]
         self.assertEqual(len(headers), n_changes, "one line per change:\n" + text)

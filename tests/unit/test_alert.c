@@ -622,6 +622,8 @@ START_TEST(test_discord_renders_names_literally)
 			}
 			ck_assert_msg(!strchr("@<*_~`|[#>", *p), "unescaped %c in %s", *p, v);
 		}
+		/* The name is the first line; the object's definition may follow. */
+		shown[strcspn(shown, "\n")] = '\0';
 		for (size_t k = 0; k < N_HOSTILE; k++)
 			if (strcmp(shown, names[k]) == 0)
 				found++;

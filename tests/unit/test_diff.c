@@ -87,7 +87,7 @@ static char *test_text(const struct diff *d, bool color)
 	FILE *f = open_memstream(&buf, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(diff_write_text(d, f, color), 0);
+	ck_assert_int_eq(diff_write_text(d, f, color ? DIFF_TEXT_COLOR : 0, NULL), 0);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_ptr_nonnull(buf);
 	return buf;
@@ -464,7 +464,9 @@ START_TEST(test_attribute_level)
 						   "\"before\":\"pg_catalog.\\\"C\\\"\","
 						   "\"after\":null}"));
 		ck_assert_ptr_nonnull(strstr(json, "\"attribute\":\"default\",\"before\":null,"
-						   "\"after\":\"'x'::character varying\"}"));
+						   "\"after\":\"'x'::character varying\","
+						   "\"revert_sql\":\"ALTER TABLE public.t ALTER COLUMN c "
+						   "DROP DEFAULT;\\n\"}"));
 		ck_assert_ptr_nonnull(strstr(json, "\"attribute\":\"inherits\","
 						   "\"before\":[\"public.p1\"],"
 						   "\"after\":[\"public.p1\",\"public.p2\"]}"));
@@ -863,14 +865,18 @@ START_TEST(test_json_spec_example)
 			 "\"breaking\":1,\"warning\":1,\"info\":1},"
 			 "\"changes\":["
 			 "{\"change\":\"removed\",\"severity\":\"breaking\",\"kind\":\"table\","
-			 "\"schema\":\"public\",\"name\":\"legacy\",\"object\":\"public.legacy\"},"
+			 "\"schema\":\"public\",\"name\":\"legacy\",\"object\":\"public.legacy\","
+			 "\"definition\":\"CREATE TABLE public.legacy ();\\n\"},"
 			 "{\"change\":\"modified\",\"severity\":\"warning\",\"kind\":\"column\","
 			 "\"schema\":\"public\",\"parent\":\"orders\",\"name\":\"total\","
 			 "\"object\":\"public.orders.total\",\"attribute\":\"type\","
-			 "\"before\":\"numeric(10,2)\",\"after\":\"numeric(12,2)\"},"
+			 "\"before\":\"numeric(10,2)\",\"after\":\"numeric(12,2)\","
+			 "\"revert_sql\":\"ALTER TABLE public.orders ALTER COLUMN total TYPE "
+			 "numeric(10,2);\\n\"},"
 			 "{\"change\":\"added\",\"severity\":\"info\",\"kind\":\"index\","
 			 "\"schema\":\"public\",\"parent\":\"orders\",\"name\":\"orders_created_idx\","
-			 "\"object\":\"public.orders_created_idx\"}]}");
+			 "\"object\":\"public.orders_created_idx\","
+			 "\"revert_sql\":\"DROP INDEX CONCURRENTLY public.orders_created_idx;\\n\"}]}");
 	free(json);
 	diff_free(d);
 	model_free(a);
@@ -1183,7 +1189,8 @@ START_TEST(test_hostile_names)
 	ck_assert_ptr_nonnull(strstr(json, "\"from\":{\"source\":{\"hex\":\"61ff\"},"));
 	ck_assert_ptr_nonnull(strstr(json, "{\"change\":\"added\",\"severity\":\"info\","
 					   "\"kind\":\"schema\",\"name\":\"we\\\"ird\","
-					   "\"object\":\"\\\"we\\\"\\\"ird\\\"\"}"));
+					   "\"object\":\"\\\"we\\\"\\\"ird\\\"\","
+					   "\"definition\":\"CREATE SCHEMA \\\"we\\\"\\\"ird\\\";\\n\"}"));
 	ck_assert_ptr_nonnull(strstr(json, "\"kind\":\"table\",\"schema\":\"we\\\"ird\","
 					   "\"name\":\"a\\nb\",\"object\":\"\\\"we\\\"\\\"ird\\\".\\\"a"));
 	ck_assert_ptr_nonnull(strstr(json, "\"kind\":\"table\",\"schema\":\"public\","
@@ -1257,10 +1264,10 @@ START_TEST(test_write_error)
 	d = test_diff(a, b);
 	f = fopen("/dev/full", "w");
 	if (f) {
-		ck_assert_int_eq(diff_write_text(d, f, false), -EIO);
+		ck_assert_int_eq(diff_write_text(d, f, 0, NULL), -EIO);
 		fclose(f);
 	}
-	ck_assert_int_eq(diff_write_text(NULL, stdout, false), -EINVAL);
+	ck_assert_int_eq(diff_write_text(NULL, stdout, 0, NULL), -EINVAL);
 	diff_free(d);
 	model_free(a);
 	model_free(b);

@@ -863,7 +863,7 @@ START_TEST(acknowledged_changes_in_text_and_json)
 	ck_assert_int_eq(diff_models(base, m1, &d), 0);
 	diff_acknowledge(d, 0, "known");
 	f = open_memstream(&buf, &len);
-	ck_assert_int_eq(diff_write_text(d, f, false), 0);
+	ck_assert_int_eq(diff_write_text(d, f, 0, NULL), 0);
 	fclose(f);
 	ck_assert_ptr_nonnull(strstr(buf, "[info] (acknowledged: known)\n"));
 	ck_assert_ptr_nonnull(strstr(buf, "1 change: 0 breaking, 0 warning, 0 info, 1 acknowledged\n"));
