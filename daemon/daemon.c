@@ -524,6 +524,11 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	}
 	if ((r = control_open(d, d->config->daemon.runtime_dir, &d->control, err)) < 0)
 		return r;
+	if (reporting_new(d, &d->reporting) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	/* The report exists from the start, then follows the changes. */
+	for (size_t i = 0; i < d->n_targets; i++)
+		reporting_changed(d->reporting, d->targets[i]->name);
 	if (d->config->daemon.metrics_listen[0] &&
 	    (r = metrics_open(d, d->config->daemon.metrics_listen, &d->metrics, err)) < 0)
 		return r;
@@ -541,6 +546,7 @@ void daemon_stop(struct daemon *d)
 	free(d->targets);
 	free(d->waitq);
 	metrics_close(d->metrics);
+	reporting_free(d->reporting);
 	control_close(d->control);
 	outbox_close(d->outbox);
 	free_channels(d->channels, d->n_channels);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "ack.h"
+#include "alert_log.h"
 #include "daemon.h"
 #include "diff.h"
 #include "log.h"
@@ -398,6 +399,10 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 		    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
 				   t->cfg->n_notifiers, &e) < 0)
 			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
+		/* For the report's timeline (docs/report.md). */
+		if (alert_log_append(store_dir(t->store), a, (const char *const *)t->cfg->notifiers,
+				     t->cfg->n_notifiers, &e) < 0)
+			log_target(LOG_WARNING, t->name, NULL, NULL, "cannot log the alert: %s", e.text);
 		alert_free(a);
 	}
 	struct error se;
@@ -428,6 +433,8 @@ static void run_failed(struct target *t, const char *why)
 	if (changed >= 0)
 		dispatch(t, changed, ev, n, NULL, why);
 	finish_run(t);
+	if (n)
+		reporting_changed(t->d->reporting, t->name);
 }
 
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
@@ -447,11 +454,18 @@ static void handle_snapshot(struct target *t, struct model *m)
 	size_t n = 0;
 	struct error e;
 
+	struct store_run run = { 0 };
+
 	snapshot_hash_hex(m->hash, hash);
-	if (store_record_run(t->store, &rec, NULL, &e) < 0) {
+	if (store_record_run(t->store, &rec, &run, &e) < 0) {
 		run_failed(t, e.text);
 		return;
 	}
+	/* The report changes with a new snapshot, an audit entry (a baseline
+	 * accepted or created, an acknowledgement) or an alert, not with a run
+	 * that found the same; it is rewritten once the run is done. */
+	bool report = run.new_snapshot || audit_size(t) != t->audit_size;
+	store_run_done(&run);
 	memcpy(t->last_hash, hash, 65);
 	t->last_objects = m->n_objects;
 	free(t->fingerprint);
@@ -486,6 +500,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 		t->drifting = false;
 		model_free(m);
 		finish_run(t);
+		if (report || n)
+			reporting_changed(t->d->reporting, t->name);
 		return;
 	}
 	t->waiting_for_baseline = false;
@@ -512,6 +528,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 	store_baseline_done(&b);
 	model_free(m);
 	finish_run(t);
+	if (report || n)
+		reporting_changed(t->d->reporting, t->name);
 }
 
 static void on_settle(evutil_socket_t fd, short what, void *arg)

@@ -48,6 +48,15 @@ const char *diff_severity_name(enum diff_severity s);
 
 /* Human text; colour only when asked (the CLI asks when stdout is a TTY). */
 int diff_write_text(const struct diff *d, FILE *out, bool color);
+/*
+ * The lines that differ between two multi-line values (NULL: no lines), in
+ * order: fn gets '-' for a line only in before, '+' for one only in after
+ * (LCS-based when small, else all of before then all of after).  A negative
+ * return from fn stops the walk and is returned.
+ */
+typedef int (*diff_line_fn)(char sign, const char *line, size_t n, void *arg);
+int diff_value_lines(const char *before, const char *after, diff_line_fn fn, void *arg);
+
 /* Documented JSON (docs/diff-format.md). New reference. */
 json_t *diff_to_json(const struct diff *d, const char *from_label, const char *to_label);
 

@@ -1,0 +1,157 @@
+/* Keeps the HTML history report in report_dir current: rewritten on a worker thread after a change. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "report.h"
+#include "worker.h"
+
+/*
+ * A page is rewritten only after a run that changed something (a new
+ * snapshot, a baseline, an acknowledgement, an alert), never after the
+ * common quiet run, and off the loop: rendering reads the target's whole
+ * history and snapshots, and the atomic write fsyncs.
+ */
+struct reporting {
+	struct daemon *d;
+	struct worker *worker;
+	/* Targets with a job queued or running; `again`: changed once more since
+	 * it started, so it runs again when it is done. */
+	struct pending {
+		char *target;
+		bool again;
+	} *pending;
+	size_t n_pending;
+};
+
+struct job {
+	struct reporting *rp;
+	char *target, *state_dir, *report_dir;
+	int r;
+	struct error err;
+	char warning[512];
+};
+
+static void job_free(void *arg)
+{
+	struct job *j = arg;
+
+	free(j->target);
+	free(j->state_dir);
+	free(j->report_dir);
+	free(j);
+}
+
+static void job_warn(const char *message, void *data)
+{
+	struct job *j = data;
+
+	snprintf(j->warning, sizeof(j->warning), "%s", message);
+}
+
+/* On the worker thread: touches nothing but the job and the files. */
+static void job_run(void *arg)
+{
+	struct job *j = arg;
+	struct report_options o = { .state_dir = j->state_dir, .warn = job_warn, .warn_data = j };
+
+	j->r = report_write_dir(&o, j->report_dir, j->target, &j->err);
+}
+
+static int submit(struct reporting *rp, const char *target);
+
+static void job_done(void *arg)
+{
+	struct job *j = arg;
+	struct reporting *rp = j->rp;
+
+	if (j->r < 0)
+		log_target(LOG_WARNING, j->target, NULL, NULL, "cannot write the report: %s",
+			   j->err.text);
+	else if (j->warning[0])
+		log_target(LOG_WARNING, j->target, NULL, NULL, "report: %s", j->warning);
+	for (size_t i = 0; i < rp->n_pending; i++) {
+		struct pending *p = &rp->pending[i];
+		if (strcmp(p->target, j->target) != 0)
+			continue;
+		if (p->again && rp->d->config->daemon.report_dir[0] && submit(rp, p->target) == 0) {
+			p->again = false;
+		} else {
+			free(p->target);
+			rp->pending[i] = rp->pending[--rp->n_pending];
+		}
+		break;
+	}
+	job_free(j);
+}
+
+static int submit(struct reporting *rp, const char *target)
+{
+	const struct config_daemon *c = &rp->d->config->daemon;
+	struct job *j = calloc(1, sizeof(*j));
+	struct error err;
+
+	if (!j)
+		return -ENOMEM;
+	j->rp = rp;
+	j->target = strdup(target);
+	j->state_dir = strdup(c->state_dir);
+	j->report_dir = strdup(c->report_dir);
+	if (!j->target || !j->state_dir || !j->report_dir ||
+	    (!rp->worker && worker_new(rp->d->base, 1, &rp->worker, &err) < 0) ||
+	    worker_submit(rp->worker, job_run, job_done, job_free, j) < 0) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int reporting_new(struct daemon *d, struct reporting **ret)
+{
+	struct reporting *rp = calloc(1, sizeof(*rp));
+
+	if (!rp)
+		return -ENOMEM;
+	rp->d = d;
+	*ret = rp;
+	return 0;
+}
+
+void reporting_changed(struct reporting *rp, const char *target)
+{
+	struct pending *grown;
+
+	if (!rp || !rp->d->config->daemon.report_dir[0])
+		return;
+	for (size_t i = 0; i < rp->n_pending; i++)
+		if (strcmp(rp->pending[i].target, target) == 0) {
+			rp->pending[i].again = true;
+			return;
+		}
+	grown = realloc(rp->pending, (rp->n_pending + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	rp->pending = grown;
+	grown[rp->n_pending] = (struct pending){ .target = strdup(target) };
+	if (!grown[rp->n_pending].target)
+		return;
+	if (submit(rp, target) < 0) {
+		free(grown[rp->n_pending].target);
+		log_target(LOG_WARNING, target, NULL, NULL, "cannot write the report: out of memory");
+		return;
+	}
+	rp->n_pending++;
+}
+
+void reporting_free(struct reporting *rp)
+{
+	if (!rp)
+		return;
+	worker_free(rp->worker);
+	for (size_t i = 0; i < rp->n_pending; i++)
+		free(rp->pending[i].target);
+	free(rp->pending);
+	free(rp);
+}
