@@ -1,4 +1,4 @@
-/* Keeps the HTML history report in report_dir current: rewritten on a worker thread after a change. */
+/* Keeps the HTML report in report_dir current: rewritten on a worker thread after a change. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

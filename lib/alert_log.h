@@ -1,4 +1,4 @@
-/* The alerts a target's runs raised, one JSON line each, for the history report (docs/report.md). */
+/* The alerts a target's runs raised, one JSON line each, for the history report. */
 #ifndef SCHEMADRIFT_ALERT_LOG_H
 #define SCHEMADRIFT_ALERT_LOG_H
 

@@ -1,4 +1,4 @@
-/* The history report: static, self-contained HTML (inline CSS and SVG, no script) from a target's store. */
+/* The history report: static, self-contained HTML (inline CSS and SVG, no script) from a store. */
 #include "report.h"
 
 #include <dirent.h>
@@ -1286,8 +1286,9 @@ static int section_acks(struct page *p)
 	      "<th>made</th><th>expiry</th><th>objects</th></tr></thead><tbody>\n", out);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct ack *k = &a->acks[i];
-		fprintf(out, "<tr class=\"ack%s\"><td><code>%s</code></td><td><code>",
-			ack_expired(k, p->now) ? " expired" : "", k->id);
+		fprintf(out, "<tr class=\"ack%s\"><td><code>", ack_expired(k, p->now) ? " expired" : "");
+		h(out, k->id);
+		fputs("</code></td><td><code>", out);
 		h(out, k->pattern);
 		fputs("</code></td><td class=\"reason\">", out);
 		h(out, k->reason);

@@ -1,4 +1,4 @@
-/* The history report: one self-contained static HTML page per target, and one for the fleet (docs/report.md). */
+/* The history report: one static, self-contained HTML page per target and one for the fleet. */
 #ifndef SCHEMADRIFT_REPORT_H
 #define SCHEMADRIFT_REPORT_H
 

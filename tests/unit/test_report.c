@@ -1,4 +1,4 @@
-/* Unit tests for lib/report.c and lib/alert_log.c: escaping, aggregation of quiet runs, what a page holds. */
+/* Unit tests for lib/report.c and lib/alert_log.c: escaping, quiet runs as spans, a page. */
 #include <check.h>
 #include <ftw.h>
 #include <stdio.h>
