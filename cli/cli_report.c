@@ -62,6 +62,8 @@ int cli_cmd_report(const struct cli *c, int argc, char **argv)
 		cli_fail("%s", err.text);
 		return EXIT_TROUBLE;
 	}
+	if (f.tmp_path) /* a page to share, not a secret: not the temporary file's 0600 */
+		fchmod(fileno(f.stream), 0644);
 	r = c->all ? report_write_fleet(&o, f.stream, &err)
 		   : report_write_target(&o, argv[0], f.stream, &err);
 	if (r < 0) {

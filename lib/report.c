@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -1497,6 +1498,9 @@ static int write_file(const struct report_options *o, const char *dir, const cha
 	free(path);
 	if (r < 0)
 		return r;
+	/* For a web server to read (the temporary file is 0600); nothing secret is on it. */
+	if (f.tmp_path)
+		fchmod(fileno(f.stream), 0644);
 	r = target ? report_write_target(o, target, f.stream, err)
 		   : report_write_fleet(o, f.stream, err);
 	if (r < 0) {
