@@ -1388,6 +1388,12 @@ int report_write_fleet(const struct report_options *o, FILE *out, struct error *
 	struct tgt *ts;
 	int r;
 
+	struct stat st;
+
+	/* A mistyped state directory is an error, not a fleet of none. */
+	if (stat(state_dir_of(o), &st) < 0)
+		return error_set(err, -errno, "state directory %s: %s", state_dir_of(o),
+				 strerror(errno));
 	if ((r = store_list_targets(&so, &names, &n, err)) < 0)
 		return r;
 	if ((r = load_dead(o, &dead, err)) < 0) {
@@ -1422,9 +1428,9 @@ int report_write_fleet(const struct report_options *o, FILE *out, struct error *
 	json_decref(dead);
 	page_head(out, "schemadrift: fleet", now);
 	fprintf(out, "<h1>Schema drift across %zu target%s</h1>\n<p class=\"fleet-summary\">"
-		"<span class=\"badge s-drifting\">%zu drifting</span>"
-		"<span class=\"badge s-failing\">%zu failing</span></p>\n", n, n == 1 ? "" : "s",
-		drifting, failing);
+		"<span class=\"badge %s\">%zu drifting</span>"
+		"<span class=\"badge %s\">%zu failing</span></p>\n", n, n == 1 ? "" : "s",
+		drifting ? "s-drifting" : "s-ok", drifting, failing ? "s-failing" : "s-ok", failing);
 	fputs("<table class=\"fleet\"><thead><tr><th>target</th><th>state</th><th>last change</th>"
 	      "<th>drifting for</th><th>baseline</th><th>last run</th><th>runs</th></tr></thead>"
 	      "<tbody>\n", out);
