@@ -1165,7 +1165,8 @@ static int section_state(struct page *p)
 		fputs("<span class=\"muted\">—</span>", out);
 	fputs("</dd><dt>drifting for</dt><dd>", out);
 	put_drifting_since(out, t, p->now);
-	fprintf(out, "</dd><dt>history</dt><dd>%zu runs</dd></dl>\n", t->h->n);
+	fprintf(out, "</dd><dt>history</dt><dd>%zu run%s</dd></dl>\n", t->h->n,
+		t->h->n == 1 ? "" : "s");
 	return 0;
 }
 

@@ -93,6 +93,13 @@ class ReportInBrowser(pgharness.PgTestCase):
                           what="the daemon's report showing the ack")
             dh.wait_until(lambda: os.path.exists(os.path.join(www, "index.html")),
                           what="index.html")
+            # Quiet runs do not rewrite a page: calm's was written at startup and after its
+            # first run (a new snapshot, the baseline), and never after the runs since.
+            calm_runs = d.wait_runs("calm", 6)["runs"]
+            with open(os.path.join(www, "calm.html"), encoding="utf-8") as f:
+                calm = browser.parse(f.read())
+            shown = [dd.text() for dd in calm.find_all(tag="dd") if re.match(r"\d+ runs?$", dd.text())]
+            self.assertIn(shown, (["1 run"], ["2 runs"]), "calm has run %d times" % calm_runs)
             rc, _ = d.stop()
             self.assertEqual(rc, 0)
 
