@@ -823,6 +823,19 @@ static void put_expiry(FILE *out, time_t expires, time_t now)
 	fputs("</span>", out);
 }
 
+/* " by WHO: REASON" of an audit entry. */
+static void put_who_why(FILE *out, const json_t *j)
+{
+	fputs(" by <span class=\"who\">", out);
+	h(out, jstr(j, "who"));
+	fputs("</span>", out);
+	if (jstr(j, "reason")) {
+		fputs(": <span class=\"reason\">", out);
+		h(out, jstr(j, "reason"));
+		fputs("</span>", out);
+	}
+}
+
 static void put_row(FILE *out, const struct row *row, const struct tgt *t, time_t now,
 		    size_t n_changes, size_t detailed)
 {
@@ -873,36 +886,23 @@ static void put_row(FILE *out, const struct row *row, const struct tgt *t, time_
 		h(out, jstr(j, "action"));
 		fputs("</strong> ", out);
 		put_hash(out, jstr(j, "hash"));
-		fputs(" by <span class=\"who\">", out);
-		h(out, jstr(j, "who"));
-		fputs("</span>: <span class=\"reason\">", out);
-		h(out, jstr(j, "reason"));
-		fputs("</span>", out);
+		put_who_why(out, j);
 		break;
-	case ROW_ACK: {
-		time_t exp = json_time(j, "expires");
+	case ROW_ACK:
 		fputs("<strong>acknowledged</strong> <code class=\"pattern\">", out);
 		h(out, jstr(j, "pattern"));
-		fputs("</code> by <span class=\"who\">", out);
-		h(out, jstr(j, "who"));
-		fputs("</span>: <span class=\"reason\">", out);
-		h(out, jstr(j, "reason"));
-		fputs("</span>; ", out);
-		put_expiry(out, exp, now);
+		fputs("</code>", out);
+		put_who_why(out, j);
+		fputs("; ", out);
+		put_expiry(out, json_time(j, "expires"), now);
 		fputs("; objects: ", out);
 		put_strings(out, json_object_get(j, "objects"));
 		break;
-	}
 	case ROW_ACK_REMOVE:
 		fputs("<strong>acknowledgement removed</strong> <code>", out);
 		h(out, jstr(j, "match"));
-		fputs("</code> by <span class=\"who\">", out);
-		h(out, jstr(j, "who"));
-		fputs("</span>", out);
-		if (jstr(j, "reason")) {
-			fputs(": ", out);
-			h(out, jstr(j, "reason"));
-		}
+		fputs("</code>", out);
+		put_who_why(out, j);
 		break;
 	case ROW_ALERT: {
 		const json_t *ch = json_object_get(j, "channels");
