@@ -182,7 +182,7 @@ struct tgt {
 	const struct store_run *last;   /* last run */
 	struct model *base_m, *latest_m;
 	struct diff *drift;             /* baseline -> latest, acks applied */
-	char drift_note[300];           /* why there is no drift diff, when there is none */
+	char load_error[300];           /* why a snapshot could not be loaded (the last one) */
 	bool drifting, failing;
 	time_t drifting_since, last_change;
 };
@@ -230,23 +230,19 @@ static const char *state_dir_of(const struct report_options *o)
 /* Dead letters of every target: the outbox's dead/ directory. */
 static int load_dead(const struct report_options *o, json_t **ret, struct error *err)
 {
-	char *dir = NULL;
 	json_t *all = json_array();
+	char *dead = NULL;
 	DIR *d;
 	struct dirent *e;
+	int r = o->outbox_dir ? asprintf(&dead, "%s/dead", o->outbox_dir)
+			      : asprintf(&dead, "%s/outbox/dead", state_dir_of(o));
 
-	if (!all || (o->outbox_dir ? !(dir = strdup(o->outbox_dir))
-				   : asprintf(&dir, "%s/outbox", state_dir_of(o)) < 0)) {
+	if (!all || r < 0) {
 		json_decref(all);
+		if (r >= 0)
+			free(dead);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	char *dead = NULL;
-	if (asprintf(&dead, "%s/dead", dir) < 0) {
-		free(dir);
-		json_decref(all);
-		return error_set(err, -ENOMEM, "out of memory");
-	}
-	free(dir);
 	d = opendir(dead);
 	if (!d) {
 		if (errno != ENOENT)
@@ -285,7 +281,7 @@ static int load_snapshot(struct tgt *t, const char *hash, struct model **ret)
 	int r = store_load_snapshot(t->s, hash, ret, &e);
 
 	if (r < 0)
-		snprintf(t->drift_note, sizeof(t->drift_note), "%s", e.text);
+		snprintf(t->load_error, sizeof(t->load_error), "%s", e.text);
 	return r;
 }
 
@@ -740,7 +736,7 @@ static int build_rows(const struct tgt *t, time_t since, struct rows *rows, size
 	const struct store_history *hist = t->h;
 	struct event *ev = NULL;
 	size_t n_ev = 0, e = 0, changes = 0;
-	struct row *span = NULL;
+	size_t span = SIZE_MAX; /* the open span row (an index: pushing may move the rows) */
 	bool seen_ok = false;
 	int r = collect_events(t, since, &ev, &n_ev);
 
@@ -759,7 +755,7 @@ static int build_rows(const struct tgt *t, time_t since, struct rows *rows, size
 			if (!row)
 				goto nomem;
 			row->j = ev[e].j;
-			span = NULL;
+			span = SIZE_MAX;
 		}
 		if (first || (run->outcome == STORE_RUN_OK && run->from[0])) {
 			struct row *row = row_push(rows, first ? ROW_FIRST : ROW_CHANGE, run->time);
@@ -767,20 +763,21 @@ static int build_rows(const struct tgt *t, time_t since, struct rows *rows, size
 				goto nomem;
 			row->run = run;
 			row->change_no = changes++;
-			span = NULL;
+			span = SIZE_MAX;
 		}
-		if (!span) {
-			span = row_push(rows, ROW_SPAN, run->time);
-			if (!span)
+		if (span == SIZE_MAX) {
+			if (!row_push(rows, ROW_SPAN, run->time))
 				goto nomem;
+			span = rows->n - 1;
 		}
-		span->t1 = run->time;
+		struct row *sp = &rows->v[span];
+		sp->t1 = run->time;
 		if (run->outcome == STORE_RUN_OK) {
-			span->ok++;
-			span->last_ok = run;
+			sp->ok++;
+			sp->last_ok = run;
 		} else {
-			span->failed++;
-			span->last_error = run;
+			sp->failed++;
+			sp->last_error = run;
 		}
 	}
 	for (; e < n_ev; e++) {
@@ -1177,9 +1174,9 @@ static int section_drift(struct page *p)
 
 	fputs("<h2 id=\"drift\">Drift now: baseline → latest</h2>\n", out);
 	if (!t->drift) {
-		if (t->drift_note[0]) {
+		if (t->load_error[0]) {
 			fputs("<p>cannot compare: ", out);
-			h(out, t->drift_note);
+			h(out, t->load_error);
 			fputs("</p>\n", out);
 		} else {
 			fputs("<p class=\"muted\">the latest snapshot is the baseline</p>\n", out);
@@ -1248,7 +1245,7 @@ static int section_changes(struct page *p)
 		} else if (!(to = cache_get(&cache, p->t, row->run->hash)) ||
 			   !(from = cache_get(&cache, p->t, row->run->from))) {
 			fputs("<p class=\"muted\">not available (", out);
-			h(out, p->t->drift_note);
+			h(out, p->t->load_error);
 			fputs(")</p>", out);
 		} else if (diff_models(from, to, &d) < 0) {
 			r = -ENOMEM;
