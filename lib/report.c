@@ -991,6 +991,9 @@ static void put_svg(FILE *out, const struct tgt *t, time_t since, time_t now)
 	if (!t0)
 		for (i = 0; i < hist->n && !t0; i++)
 			t0 = hist->runs[i].time;
+	/* A clock that was ahead when a run was recorded: the axis goes that far. */
+	if (hist->n && hist->runs[hist->n - 1].time > t1)
+		t1 = hist->runs[hist->n - 1].time;
 	if (!t0 || t0 >= t1)
 		t0 = t1 - 3600;
 #define BIN(tt) (bins[(size_t)((double)((tt) - t0) / (double)(t1 - t0 + 1) * REPORT_BINS)])
