@@ -174,22 +174,28 @@ class ReportInBrowser(pgharness.PgTestCase):
         print("\nreport screenshot: %s (%d bytes)" % (shot, os.path.getsize(shot)))
 
     def test_hostile_names_stay_text(self):
-        self.pg.create_db("hostile")
+        # SQL_ASCII keeps any bytes: the UTF-8 of U+202E as it is, and a byte (0xe9) that is
+        # not UTF-8 at all.
+        self.pg.create_db("hostile", encoding="SQL_ASCII", lc_collate="C", lc_ctype="C")
         state = self.path("state")
         dsn = self.pg.dsn("hostile")
         self.pg.psql("hostile", "CREATE TABLE plain (id int)")
         cli_ok("snapshot", "--dsn", dsn, "--target", "hostile", "--state-dir", state)
         cli_ok("baseline", "accept", "hostile", "--reason", "<b>bold</b> & \"quoted\"",
                "--state-dir", state)
-        self.pg.psql("hostile", 'CREATE TABLE "<img src=x onerror=alert(1)>" (id int);'
-                                'CREATE TABLE "evil%sgnp.exe" (id int);'
-                                'ALTER TABLE plain ADD COLUMN "<script>x</script>" text' % RLO)
+        self.pg.psql("hostile", ('CREATE TABLE "<img src=x onerror=alert(1)>" (id int);'
+                                 'CREATE TABLE "evil%sgnp.exe" (id int);'
+                                 'CREATE TABLE "a""b&c\'d" (id int);'
+                                 'ALTER TABLE plain ADD COLUMN "<script>x</script>" text;'
+                                 % RLO).encode() + b'CREATE TABLE "caf\xe9" (id int);',
+                     client_encoding="SQL_ASCII")
         cli_ok("snapshot", "--dsn", dsn, "--target", "hostile", "--state-dir", state)
         out = self.path("hostile.html")
         cli_ok("report", "hostile", "-o", out, "--state-dir", state)
         with open(out, "rb") as f:
             raw = f.read()
         self.assertNotIn(RLO.encode(), raw, "the raw override reached the page")
+        raw.decode("utf-8")  # the page itself is valid UTF-8
 
         text = browser.dump_dom_text(out)
         dom = browser.parse(text)
@@ -201,11 +207,12 @@ class ReportInBrowser(pgharness.PgTestCase):
         objects = [o.text() for o in dom.find(tag="details", cls="drift").find_all(cls="object")]
         self.assertIn('public."<img src=x onerror=alert(1)>"', objects)
         self.assertIn('public."evil\\u202Egnp.exe"', objects)
+        self.assertIn('public."a""b&c\'d"', objects)
+        self.assertIn('public."caf\\xe9"', objects)
         self.assertIn('public.plain."<script>x</script>"', objects)
         self.assertNotIn(RLO, dom.text())
         reasons = [r.text() for r in dom.find_all(cls="reason")]
         self.assertIn('<b>bold</b> & "quoted"', reasons)
-
 
 if __name__ == "__main__":
     pgharness.main()
