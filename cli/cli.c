@@ -179,7 +179,7 @@ static const struct {
 	{ "show", cli_cmd_show },
 	{ "status", cli_cmd_status },   /* cli_control.c */
 	{ "run-now", cli_cmd_run_now },
-	{ "report", cli_cmd_report },   /* cli_report.c */
+	{ "report", cli_cmd_report },   /* cli_html.c */
 };
 
 /* Frees what the options allocated, so sanitizers see a clean exit. */
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
 	enum { OPT_CONFIG = 768, OPT_CHANNEL, OPT_SPOOL, OPT_ENQUEUE_TEST }; /* cli_alert.c */
 	enum { OPT_RUNTIME_DIR = 1024 }; /* cli_control.c */
-	enum { OPT_SINCE = 1280, OPT_ALL }; /* cli_report.c */
+	enum { OPT_SINCE = 1280, OPT_ALL }; /* cli_html.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
