@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "isotime.h"
 
 static char *log_path(const char *dir)
 {
@@ -18,12 +19,12 @@ static char *log_path(const char *dir)
 int alert_log_append(const char *dir, const struct alert *a, const char *const *channels,
 		     size_t n_channels, struct error *err)
 {
-	char when[21], *path = log_path(dir), *text = NULL, *line = NULL;
+	char when[ISOTIME_SIZE], *path = log_path(dir), *text = NULL, *line = NULL;
 	char *headline = alert_headline(a);
 	json_t *j, *ch = json_array();
 	int r;
 
-	alert_time_iso(a->created, when);
+	isotime_format(a->created, when);
 	j = json_pack("{s:s, s:s?, s:s, s:s, s:s?, s:s?, s:I, s:s?}", "time", when, "id", a->id,
 		      "kind", alert_kind_name(a->kind), "severity", diff_severity_name(a->severity),
 		      "dedup_key", a->dedup_key, "headline", headline,

@@ -16,6 +16,7 @@
 #include "alert_log.h"
 #include "diff.h"
 #include "fileio.h"
+#include "isotime.h"
 #include "model.h"
 #include "utf8.h"
 
@@ -123,9 +124,9 @@ static const char *jstr(const json_t *j, const char *key)
 
 static void put_time(FILE *out, time_t t)
 {
-	char iso[21];
+	char iso[ISOTIME_SIZE];
 
-	store_format_time(t, iso);
+	isotime_format(t, iso);
 	fprintf(out, "<time datetime=\"%s\">%.10s %.8s</time>", iso, iso, iso + 11);
 }
 
@@ -960,9 +961,9 @@ static double x_of(time_t t, time_t t0, time_t t1)
 static void put_marker(FILE *out, double x, double y, const char *cls, unsigned n,
 		       const char *what, time_t t)
 {
-	char iso[21];
+	char iso[ISOTIME_SIZE];
 
-	store_format_time(t, iso);
+	isotime_format(t, iso);
 	fprintf(out, "<g class=\"m-%s\"><title>%u %s%s around %s</title>", cls, n, what,
 		n == 1 ? "" : "s", iso);
 	if (strcmp(cls, "baseline") == 0)
@@ -1089,8 +1090,8 @@ static void put_svg(FILE *out, const struct tgt *t, time_t since, time_t now)
 	}
 	for (int k = 0; k <= 4; k++) {
 		time_t tt = t0 + (t1 - t0) * k / 4;
-		char iso[21];
-		store_format_time(tt, iso);
+		char iso[ISOTIME_SIZE];
+		isotime_format(tt, iso);
 		fprintf(out, "<text x=\"%.1f\" y=\"184\" font-size=\"10\" fill=\"#666\" "
 			"text-anchor=\"%s\">%.10s %.5s</text>", x_of(tt, t0, t1),
 			k == 0 ? "start" : k == 4 ? "end" : "middle", iso, iso + 11);
