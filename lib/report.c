@@ -953,6 +953,14 @@ struct bin {
 	unsigned changes, baselines, acks, alerts;
 };
 
+/* The bin of t in [t0, t1] (t1 > t0): the last one holds t1 itself. */
+static size_t bin_of(time_t t, time_t t0, time_t t1)
+{
+	size_t b = (size_t)((double)(t - t0) / (double)(t1 - t0) * REPORT_BINS);
+
+	return b < REPORT_BINS ? b : REPORT_BINS - 1;
+}
+
 static double x_of(time_t t, time_t t0, time_t t1)
 {
 	return 40.0 + 940.0 * (double)(t - t0) / (double)(t1 - t0);
@@ -997,7 +1005,7 @@ static void put_svg(FILE *out, const struct tgt *t, time_t since, time_t now)
 		t1 = hist->runs[hist->n - 1].time;
 	if (!t0 || t0 >= t1)
 		t0 = t1 - 3600;
-#define BIN(tt) (bins[(size_t)((double)((tt) - t0) / (double)(t1 - t0 + 1) * REPORT_BINS)])
+#define BIN(tt) (bins[bin_of((tt), t0, t1)])
 #define IN(tt) ((tt) >= t0 && (tt) <= t1)
 	for (i = 0; i < hist->n; i++) {
 		const struct store_run *r = &hist->runs[i];
@@ -1088,13 +1096,19 @@ static void put_svg(FILE *out, const struct tgt *t, time_t since, time_t now)
 			x_of(to, t0, t1), 152.0 + (double)(lines % 4) * 4);
 		lines++;
 	}
+	/* Five ticks, as precise as the span needs: the date and minutes, or seconds. */
 	for (int k = 0; k <= 4; k++) {
-		time_t tt = t0 + (t1 - t0) * k / 4;
+		double x = 40.0 + 235.0 * k;
+		time_t tt = t0 + (time_t)((double)(t1 - t0) * k / 4);
 		char iso[ISOTIME_SIZE];
 		isotime_format(tt, iso);
 		fprintf(out, "<text x=\"%.1f\" y=\"184\" font-size=\"10\" fill=\"#666\" "
-			"text-anchor=\"%s\">%.10s %.5s</text>", x_of(tt, t0, t1),
-			k == 0 ? "start" : k == 4 ? "end" : "middle", iso, iso + 11);
+			"text-anchor=\"%s\">", x, k == 0 ? "start" : k == 4 ? "end" : "middle");
+		if (t1 - t0 < 3600)
+			fprintf(out, "%.8s", iso + 11);
+		else
+			fprintf(out, "%.10s %.5s", iso, iso + 11);
+		fputs("</text>", out);
 	}
 	fputs("<line x1=\"40\" y1=\"90.5\" x2=\"980\" y2=\"90.5\" stroke=\"#999\"/></svg>\n", out);
 	fputs("<p class=\"legend muted\"><span><i class=\"sw\" style=\"background:#2e7d32\"></i>runs at "
