@@ -472,6 +472,7 @@ static void reload(struct daemon *d)
 {
 	struct config *c = NULL;
 	struct error err;
+	char *report_dir = strdup(d->config->daemon.report_dir);
 
 	service_reloading();
 	log_msg(LOG_NOTICE, "reloading %s", d->config_path);
@@ -485,7 +486,12 @@ static void reload(struct daemon *d)
 		free(d->reload_error);
 		d->reload_error = NULL;
 		log_msg(LOG_NOTICE, "configuration reloaded: %zu targets", d->n_targets);
+		/* A report_dir set or moved by the reload gets every page now. */
+		if (!report_dir || strcmp(report_dir, d->config->daemon.report_dir) != 0)
+			for (size_t i = 0; i < d->n_targets; i++)
+				reporting_changed(d->reporting, d->targets[i]->name);
 	}
+	free(report_dir);
 	daemon_update_status(d);
 	service_ready();
 }

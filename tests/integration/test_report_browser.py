@@ -14,6 +14,7 @@ shows them as text and holds no element they could have injected.
 import json
 import os
 import re
+import signal
 import sys
 import time
 
@@ -172,6 +173,30 @@ class ReportInBrowser(pgharness.PgTestCase):
 
         shot = browser.screenshot(page, os.path.join(screenshot_dir(), "app.png"))
         print("\nreport screenshot: %s (%d bytes)" % (shot, os.path.getsize(shot)))
+
+    def test_report_dir_set_by_a_reload(self):
+        # The pages appear when a reload sets report_dir, without waiting for a change.
+        self.pg.create_db("quiet")
+        d = dh.Daemon(self.workdir, "")
+        www = self.path("www")
+        base = dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1s")
+        target = dh.target_section("quiet", self.pg.dsn("quiet"))
+        d.write_config(base + target)
+        with d:
+            d.start()
+            d.wait_runs("quiet", 2)
+            self.assertFalse(os.path.exists(www))
+            d.write_config(base + "report_dir = %s\n" % www + target)
+            d.signal(signal.SIGHUP)
+            d.wait_log(r"configuration reloaded")
+            dh.wait_until(lambda: os.path.exists(os.path.join(www, "quiet.html")) and
+                          os.path.exists(os.path.join(www, "index.html")),
+                          what="the pages after the reload")
+            rc, _ = d.stop()
+            self.assertEqual(rc, 0)
+        with open(os.path.join(www, "index.html"), encoding="utf-8") as f:
+            self.assertIn('data-target="quiet"', f.read())
+        self.assertEqual(os.stat(os.path.join(www, "quiet.html")).st_mode & 0o777, 0o644)
 
     def test_hostile_names_stay_text(self):
         # SQL_ASCII keeps any bytes: the UTF-8 of U+202E as it is, and a byte (0xe9) that is
