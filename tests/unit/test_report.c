@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "alert.h"
@@ -212,6 +213,54 @@ START_TEST(quiet_runs_are_spans)
 }
 END_TEST
 
+/* The worst a history can be: every run a change, every third a failure. Bounded anyway. */
+START_TEST(pathological_history_is_bounded)
+{
+	struct store_options so = { .state_dir = state_dir, .now = fake_clock };
+	struct report_options o = { .state_dir = state_dir, .now = T0 + 10001 * 60 };
+	struct model *a = make_model(2), *b = make_model(3);
+	char h[2][65], path[512], iso[32], why[301];
+	struct store *s;
+	struct error err;
+	FILE *f;
+
+	snapshot_hash_hex(a->hash, h[0]);
+	snapshot_hash_hex(b->hash, h[1]);
+	ck_assert_msg(store_open(&so, "app", true, &s, &err) == 0, "%s", err.text);
+	record(s, a, NULL, NULL);
+	record(s, b, NULL, NULL);
+	ck_assert_int_eq(store_baseline_set(s, h[0], "baseline accept", "alice", "x", &err), 0);
+	snprintf(path, sizeof(path), "%s/history.log", store_dir(s));
+	store_free(s);
+	memset(why, '<', 300);
+	why[300] = '\0';
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	for (int i = 0; i < 10000; i++) {
+		time_t t = T0 + (time_t)i * 60;
+		strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		if (i % 3 == 2)
+			fprintf(f, "{\"time\":\"%s\",\"outcome\":\"error\",\"duration_ms\":1,"
+				"\"error\":\"%s\"}\n", iso, why);
+		else
+			fprintf(f, "{\"time\":\"%s\",\"outcome\":\"ok\",\"hash\":\"%s\","
+				"\"duration_ms\":1,\"objects\":5,\"new\":false,\"from\":\"%s\"}\n",
+				iso, h[i % 2], h[(i + 1) % 2]);
+	}
+	fclose(f);
+
+	char *html = page(&o, "app");
+	ck_assert_uint_lt(strlen(html), 2 * 1000 * 1000);
+	ck_assert_uint_le(count(html, "<tr class=\"r-"), REPORT_MAX_ROWS);
+	ck_assert_ptr_nonnull(strstr(html, "older rows not shown (use --since)"));
+	ck_assert_uint_ge(count(html, "<tr class=\"r-change\">"), 300);
+	ck_assert_ptr_nonnull(strstr(html, "&lt;&lt;&lt;"));
+	ck_assert_uint_le(count(html, "<details class=\"change\""), REPORT_MAX_DETAILED);
+	free(html);
+	model_free(a);
+	model_free(b);
+}
+END_TEST
+
 START_TEST(alert_log_round_trip)
 {
 	struct alert *a;
@@ -253,6 +302,7 @@ static Suite *report_suite(void)
 	tcase_add_test(tc, escape_markup_and_quotes);
 	tcase_add_test(tc, escape_controls_bidi_and_bad_utf8);
 	tcase_add_test(tc, quiet_runs_are_spans);
+	tcase_add_test(tc, pathological_history_is_bounded);
 	tcase_add_test(tc, alert_log_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
