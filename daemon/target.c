@@ -491,10 +491,9 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct model *base = NULL;
 	struct diff *d = NULL;
 	char hash[65];
+	struct store_run run = { 0 };
 	size_t n = 0;
 	struct error e;
-
-	struct store_run run = { 0 };
 
 	snapshot_hash_hex(m->hash, hash);
 	if (store_record_run(t->store, &rec, &run, &e) < 0) {
