@@ -14,6 +14,7 @@
 
 #include "ack.h"
 #include "alert_log.h"
+#include "alert_state.h"
 #include "diff.h"
 #include "fileio.h"
 #include "isotime.h"
@@ -1133,6 +1134,33 @@ struct page {
 	size_t budget;      /* diff rows left in the page */
 };
 
+/* The daemon's alert policy state (docs/outbox.md): the open incidents. */
+static void put_alert_state(FILE *out, const struct tgt *t)
+{
+	struct alert_state *st = NULL;
+	bool any = false;
+
+	if (alert_state_load(store_dir(t->s), t->name, &st, NULL) < 0) {
+		fputs("<span class=\"muted\">unknown (the alert state does not parse)</span>", out);
+		return;
+	}
+	if (st->drift) {
+		fprintf(out, "drift incident #%lu since ", st->drift_incident);
+		put_time(out, (time_t)st->drift_since);
+		fprintf(out, ", %u reminder%s", st->reminders, st->reminders == 1 ? "" : "s");
+		any = true;
+	}
+	if (st->error) {
+		fprintf(out, "%soutage incident #%lu: %u failed runs since ", any ? "; " : "",
+			st->error_incident, st->failures);
+		put_time(out, (time_t)st->failing_since);
+		any = true;
+	}
+	if (!any)
+		fputs("<span class=\"muted\">nothing open</span>", out);
+	alert_state_free(st);
+}
+
 static int section_state(struct page *p)
 {
 	FILE *out = p->out;
@@ -1180,6 +1208,8 @@ static int section_state(struct page *p)
 		fputs("<span class=\"muted\">—</span>", out);
 	fputs("</dd><dt>drifting for</dt><dd>", out);
 	put_drifting_since(out, t, p->now);
+	fputs("</dd><dt>alerting</dt><dd class=\"alerting\">", out);
+	put_alert_state(out, t);
 	fprintf(out, "</dd><dt>history</dt><dd>%zu run%s</dd></dl>\n", t->h->n,
 		t->h->n == 1 ? "" : "s");
 	return 0;

@@ -155,6 +155,8 @@ class ReportInBrowser(pgharness.PgTestCase):
         self.assertEqual(len(details), 2)
         self.assertIn("public.orders.note", details[1].text())  # the older: ADD COLUMN
         self.assertEqual(dom.find(cls="state").find(cls="badge").text(), "drifting")
+        # the daemon's alert state: the second drift is incident 2 (the first one recovered)
+        self.assertRegex(dom.find(cls="alerting").text(), r"^drift incident #2 since ")
         self.assertEqual(len(dom.find_all(tag="svg", cls="timeline")), 1)
         # -- the acknowledgements in force
         ack_rows = dom.find(tag="table", cls="acks").find_all(tag="tr", cls="ack")
