@@ -51,7 +51,7 @@ int cli_cmd_report(const struct cli *c, int argc, char **argv)
 	}
 	/* --all into a directory: the daemon's layout (index.html and a page per target). */
 	if (c->all && strcmp(out, "-") != 0 && is_dir(out)) {
-		r = report_write_dir(&o, out, NULL, &err);
+		r = report_write_dir(&o, out, &err);
 		if (r < 0) {
 			cli_fail("%s", err.text);
 			return EXIT_TROUBLE;

@@ -12,13 +12,17 @@
  * A page is rewritten only after a run that changed something (a new
  * snapshot, a baseline, an acknowledgement, an alert), never after the
  * common quiet run, and off the loop: rendering reads the target's whole
- * history and snapshots, and the atomic write fsyncs.
+ * history and snapshots, and the atomic write fsyncs.  The index reads every
+ * target, so it is one job of its own, asked for with each target's and
+ * deduplicated: a burst of changes (every target's first run) rewrites it
+ * twice, not once per target.
  */
 struct reporting {
 	struct daemon *d;
 	struct worker *worker;
-	/* Targets with a job queued or running; `again`: changed once more since
-	 * it started, so it runs again when it is done. */
+	/* Pages with a job queued or running (a target's name, or "" for the
+	 * index); `again`: asked for once more meanwhile, so it runs again when
+	 * it is done (it may have read the store before the change). */
 	struct pending {
 		char *target;
 		bool again;
@@ -57,7 +61,7 @@ static void job_run(void *arg)
 	struct job *j = arg;
 	struct report_options o = { .state_dir = j->state_dir, .warn = job_warn, .warn_data = j };
 
-	j->r = report_write_dir(&o, j->report_dir, j->target, &j->err);
+	j->r = report_write_page(&o, j->report_dir, j->target[0] ? j->target : NULL, &j->err);
 }
 
 static int submit(struct reporting *rp, const char *target);
@@ -66,12 +70,14 @@ static void job_done(void *arg)
 {
 	struct job *j = arg;
 	struct reporting *rp = j->rp;
+	const char *why = j->r < 0 ? j->err.text : j->warning;
 
-	if (j->r < 0)
-		log_target(LOG_WARNING, j->target, NULL, NULL, "cannot write the report: %s",
-			   j->err.text);
-	else if (j->warning[0])
-		log_target(LOG_WARNING, j->target, NULL, NULL, "report: %s", j->warning);
+	if (why[0] && j->target[0])
+		log_target(LOG_WARNING, j->target, NULL, NULL, "%s the report: %s",
+			   j->r < 0 ? "cannot write" : "writing", why);
+	else if (why[0])
+		log_msg(LOG_WARNING, "%s the report's index: %s", j->r < 0 ? "cannot write" : "writing",
+			why);
 	for (size_t i = 0; i < rp->n_pending; i++) {
 		struct pending *p = &rp->pending[i];
 		if (strcmp(p->target, j->target) != 0)
@@ -119,12 +125,11 @@ int reporting_new(struct daemon *d, struct reporting **ret)
 	return 0;
 }
 
-void reporting_changed(struct reporting *rp, const char *target)
+/* Queues the page (a target's, or "" for the index) unless it is pending already. */
+static void request(struct reporting *rp, const char *target)
 {
 	struct pending *grown;
 
-	if (!rp || !rp->d->config->daemon.report_dir[0])
-		return;
 	for (size_t i = 0; i < rp->n_pending; i++)
 		if (strcmp(rp->pending[i].target, target) == 0) {
 			rp->pending[i].again = true;
@@ -139,10 +144,18 @@ void reporting_changed(struct reporting *rp, const char *target)
 		return;
 	if (submit(rp, target) < 0) {
 		free(grown[rp->n_pending].target);
-		log_target(LOG_WARNING, target, NULL, NULL, "cannot write the report: out of memory");
+		log_msg(LOG_WARNING, "cannot write the report: out of memory");
 		return;
 	}
 	rp->n_pending++;
+}
+
+void reporting_changed(struct reporting *rp, const char *target)
+{
+	if (!rp || !rp->d->config->daemon.report_dir[0])
+		return;
+	request(rp, target);
+	request(rp, "");
 }
 
 void reporting_free(struct reporting *rp)

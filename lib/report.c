@@ -1537,13 +1537,17 @@ int report_write_fleet(const struct report_options *o, FILE *out, struct error *
 
 /* ------------------------------------------------------------ a directory */
 
-static int write_file(const struct report_options *o, const char *dir, const char *target,
+int report_write_page(const struct report_options *o, const char *dir, const char *target,
 		      struct error *err)
 {
+	struct report_options lo = *o;
 	struct fileio_atomic f;
 	char *path = NULL;
 	int r;
 
+	lo.link_targets = true;
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return error_set(err, -errno, "%s: %s", dir, strerror(errno));
 	if (asprintf(&path, "%s/%s.html", dir, target ? target : "index") < 0)
 		return error_set(err, -ENOMEM, "out of memory");
 	r = fileio_atomic_open(&f, path, err);
@@ -1553,8 +1557,8 @@ static int write_file(const struct report_options *o, const char *dir, const cha
 	/* For a web server to read (the temporary file is 0600); nothing secret is on it. */
 	if (f.tmp_path)
 		fchmod(fileno(f.stream), 0644);
-	r = target ? report_write_target(o, target, f.stream, err)
-		   : report_write_fleet(o, f.stream, err);
+	r = target ? report_write_target(&lo, target, f.stream, err)
+		   : report_write_fleet(&lo, f.stream, err);
 	if (r < 0) {
 		fileio_atomic_abort(&f);
 		return r;
@@ -1562,27 +1566,17 @@ static int write_file(const struct report_options *o, const char *dir, const cha
 	return fileio_atomic_commit(&f, err);
 }
 
-int report_write_dir(const struct report_options *o, const char *dir, const char *target,
-		     struct error *err)
+int report_write_dir(const struct report_options *o, const char *dir, struct error *err)
 {
-	struct report_options lo = *o;
-	int r = 0;
+	struct store_options so = { .state_dir = o->state_dir };
+	char **names = NULL;
+	size_t n = 0;
+	int r;
 
-	lo.link_targets = true;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return error_set(err, -errno, "%s: %s", dir, strerror(errno));
-	if (target) {
-		r = write_file(&lo, dir, target, err);
-	} else {
-		struct store_options so = { .state_dir = o->state_dir };
-		char **names = NULL;
-		size_t n = 0;
-
-		if ((r = store_list_targets(&so, &names, &n, err)) < 0)
-			return r;
-		for (size_t i = 0; i < n && r == 0; i++)
-			r = write_file(&lo, dir, names[i], err);
-		store_strv_free(names);
-	}
-	return r < 0 ? r : write_file(&lo, dir, NULL, err);
+	if ((r = store_list_targets(&so, &names, &n, err)) < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = report_write_page(o, dir, names[i], err);
+	store_strv_free(names);
+	return r < 0 ? r : report_write_page(o, dir, NULL, err);
 }

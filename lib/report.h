@@ -38,12 +38,14 @@ int report_write_target(const struct report_options *o, const char *target, FILE
 int report_write_fleet(const struct report_options *o, FILE *out, struct error *err);
 
 /*
- * Writes dir/index.html (the fleet, linking the targets' pages) and
- * dir/TARGET.html for target, or for every target when target is NULL,
- * each atomically (temp + fsync + rename).  Creates dir if needed.
+ * Writes dir/TARGET.html (target NULL: dir/index.html, the fleet page,
+ * linking the targets' pages) atomically (temp + fsync + rename), mode 0644.
+ * Creates dir if needed.
  */
-int report_write_dir(const struct report_options *o, const char *dir, const char *target,
-		     struct error *err);
+int report_write_page(const struct report_options *o, const char *dir, const char *target,
+		      struct error *err);
+/* Every target's page and index.html, as report_write_page(). */
+int report_write_dir(const struct report_options *o, const char *dir, struct error *err);
 
 /*
  * Writes s as HTML text: & < > " ' as entities; control characters, bytes
