@@ -35,6 +35,11 @@ static const char usage_text[] =
 	"  history TARGET                   when the schema changed, one line per change\n"
 	"  history prune [TARGET...]        apply retention now\n"
 	"  show TARGET@REF [--format json]  a stored snapshot\n"
+	"  report TARGET [--since TIME] -o FILE.html   the history as one static HTML page:\n"
+	"                                   timeline, each change attribute by attribute,\n"
+	"                                   baselines, acks, alerts (docs/report.md)\n"
+	"  report --all -o FILE.html|DIR/   the fleet: every target's state, last change and\n"
+	"                                   how long it has drifted (DIR/: a page per target too)\n"
 	"\n"
 	"A running schemadriftd (through RUNTIME_DIR/control.sock; see schemadriftd(8)):\n"
 	"  status [--format text|json]      per target: state, last run, hash, next run,\n"
@@ -76,6 +81,8 @@ static const char usage_text[] =
 	"      --target NAME    snapshot: record the run into NAME's history\n"
 	"      --reason TEXT    why (baseline, ack); recorded in the audit log\n"
 	"      --expires DATE   ack: until this date (through its end, UTC) or time\n"
+	"      --since TIME     report: only what happened from TIME on (a date or time)\n"
+	"      --all            report: every target in the state directory\n"
 	"      --keep N, --keep-days D, --history-days H   retention, saved per target:\n"
 	"                       the N latest snapshots and all seen in D days; history\n"
 	"                       lines for H days (default 100, 30, 365)\n"
@@ -108,6 +115,7 @@ static const struct {
 	{ "show", cli_cmd_show },
 	{ "status", cli_cmd_status },   /* cli_control.c */
 	{ "run-now", cli_cmd_run_now },
+	{ "report", cli_cmd_report },   /* cli_html.c */
 };
 
 /* Frees what the options allocated, so sanitizers see a clean exit. */
@@ -125,6 +133,7 @@ int main(int argc, char **argv)
 	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
 	enum { OPT_CONFIG = 768, OPT_CHANNEL, OPT_SPOOL, OPT_ENQUEUE_TEST }; /* cli_alert.c */
 	enum { OPT_RUNTIME_DIR = 1024 }; /* cli_control.c */
+	enum { OPT_SINCE = 1280, OPT_ALL }; /* cli_html.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -151,6 +160,8 @@ int main(int argc, char **argv)
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "enqueue-test", required_argument, NULL, OPT_ENQUEUE_TEST },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "all", no_argument, NULL, OPT_ALL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -261,6 +272,12 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RUNTIME_DIR:
 			c.runtime_dir = optarg;
+			break;
+		case OPT_SINCE:
+			c.since = optarg;
+			break;
+		case OPT_ALL:
+			c.all = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

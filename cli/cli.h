@@ -25,6 +25,9 @@ struct cli {
 	const char *config, *channel, *spool, *enqueue_test;
 	/* a running schemadriftd (cli_control.c) */
 	const char *runtime_dir;
+	/* the history report (cli_html.c) */
+	const char *since;
+	bool all;
 };
 
 /* Prints "schemadrift: <message>" on stderr (cli_report.c). */
@@ -47,6 +50,8 @@ int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
 /* A running schemadriftd, through its control socket (cli_control.c). */
 int cli_cmd_status(const struct cli *c, int argc, char **argv);
 int cli_cmd_run_now(const struct cli *c, int argc, char **argv);
+/* The history report as HTML (cli_html.c). */
+int cli_cmd_report(const struct cli *c, int argc, char **argv);
 
 /* The history store (cli_store.c). */
 struct diff;

@@ -198,6 +198,14 @@ static void on_run_finished(struct target *t, void *arg)
 		event_base_loopexit(d->base, NULL);
 }
 
+/* target_env.changed: the target's page of the report is out of date. */
+static void on_target_changed(struct target *t, void *arg)
+{
+	struct daemon *d = arg;
+
+	reporting_changed(d->reporting, t->name);
+}
+
 /* target_env.due: a target's run is due. */
 static void on_run_due(struct target *t, void *arg)
 {
@@ -449,6 +457,7 @@ static void reload(struct daemon *d)
 {
 	struct config *c = NULL;
 	struct error err;
+	char *report_dir = strdup(d->config->daemon.report_dir);
 
 	service_reloading();
 	log_msg(LOG_NOTICE, "reloading %s", d->config_path);
@@ -462,7 +471,12 @@ static void reload(struct daemon *d)
 		free(d->reload_error);
 		d->reload_error = NULL;
 		log_msg(LOG_NOTICE, "configuration reloaded: %zu targets", d->n_targets);
+		/* A report_dir set or moved by the reload gets every page now. */
+		if (!report_dir || strcmp(report_dir, d->config->daemon.report_dir) != 0)
+			for (size_t i = 0; i < d->n_targets; i++)
+				reporting_changed(d->reporting, d->targets[i]->name);
 	}
+	free(report_dir);
 	daemon_update_status(d);
 	service_ready();
 }
@@ -616,7 +630,7 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	d->notify_env.base = d->base;
 	d->target_env = (struct target_env){ .base = d->base, .due = on_run_due,
 					     .finished = on_run_finished, .spool = on_spool,
-					     .arg = d };
+					     .changed = on_target_changed, .arg = d };
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
 	if ((r = config_load(config_path, &c, err)) < 0)
@@ -648,6 +662,11 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	}
 	if ((r = control_open(d, d->config->daemon.runtime_dir, &d->control, err)) < 0)
 		return r;
+	if (reporting_new(d, &d->reporting) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	/* The report exists from the start, then follows the changes. */
+	for (size_t i = 0; i < d->n_targets; i++)
+		reporting_changed(d->reporting, d->targets[i]->name);
 	if (d->config->daemon.metrics_listen[0] &&
 	    (r = metrics_open(d, d->config->daemon.metrics_listen, &d->metrics, err)) < 0)
 		return r;
@@ -665,6 +684,7 @@ void daemon_stop(struct daemon *d)
 	free(d->targets);
 	free(d->waitq);
 	metrics_close(d->metrics);
+	reporting_free(d->reporting);
 	control_close(d->control);
 	outbox_close(d->outbox);
 	free_channels(d->channels, d->n_channels);

@@ -59,6 +59,7 @@ struct daemon {
 
 	struct control *control;
 	struct metrics *metrics;
+	struct reporting *reporting;
 };
 
 /* daemon.c */
@@ -81,6 +82,13 @@ void control_close(struct control *c);
 struct metrics;
 int metrics_open(struct daemon *d, const char *listen, struct metrics **ret, struct error *err);
 void metrics_close(struct metrics *m);
+
+/* reporting.c: the HTML report in report_dir, rewritten off the loop after a change. */
+struct reporting;
+int reporting_new(struct daemon *d, struct reporting **ret);
+/* Something worth showing happened to target: rewrite its page and the index. */
+void reporting_changed(struct reporting *rp, const char *target);
+void reporting_free(struct reporting *rp);
 
 /* service.c: what systemd is told (sd_notify), and nothing if not under systemd. */
 void service_ready(void);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "ack.h"
+#include "alert_log.h"
 #include "diff.h"
 #include "isotime.h"
 #include "log.h"
@@ -14,6 +15,13 @@
 #include "utf8.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
+
+/* Something the history report shows happened: the daemon rewrites it (docs/report.md). */
+static void report_changed(struct target *t)
+{
+	if (t->env->changed)
+		t->env->changed(t, t->env->arg);
+}
 
 /* Baseline accepts and acknowledgements append to the target's audit log. */
 static long long audit_size(const struct target *t)
@@ -472,7 +480,13 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 /* To every notifier of the target, through the durable outbox. */
 static void spool(struct target *t, struct alert *a)
 {
+	struct error e = { 0 };
+
 	t->env->spool(a, t->cfg->notifiers, t->cfg->n_notifiers, t->env->arg);
+	/* For the report's timeline (docs/report.md). */
+	if (alert_log_append(store_dir(t->store), a, (const char *const *)t->cfg->notifiers,
+			     t->cfg->n_notifiers, &e) < 0)
+		log_target(LOG_WARNING, t->name, NULL, NULL, "cannot log the alert: %s", e.text);
 }
 
 static void run_failed(struct target *t, const char *raw)
@@ -504,6 +518,8 @@ static void run_failed(struct target *t, const char *raw)
 	if (changed >= 0)
 		dispatch(t, changed, ev, n, NULL, why);
 	finish_run(t);
+	if (n)
+		report_changed(t);
 }
 
 /* The baseline's model (t keeps it): read from the store only when the baseline changed. */
@@ -537,14 +553,20 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct model *base = NULL;
 	struct diff *d = NULL;
 	char hash[65];
+	struct store_run run = { 0 };
 	size_t n = 0;
 	struct error e;
 
 	snapshot_hash_hex(m->hash, hash);
-	if (store_record_run(t->store, &rec, NULL, &e) < 0) {
+	if (store_record_run(t->store, &rec, &run, &e) < 0) {
 		run_failed(t, e.text);
 		return;
 	}
+	/* The report changes with a new snapshot, an audit entry (a baseline
+	 * accepted or created, an acknowledgement) or an alert, not with a run
+	 * that found the same; it is rewritten once the run is done. */
+	bool report = run.new_snapshot || audit_size(t) != t->audit_size;
+	store_run_done(&run);
 	memcpy(t->last_hash, hash, 65);
 	t->last_objects = m->n_objects;
 	free(t->fingerprint);
@@ -579,6 +601,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 		t->drifting = false;
 		model_free(m);
 		finish_run(t);
+		if (report || n)
+			report_changed(t);
 		return;
 	}
 	t->waiting_for_baseline = false;
@@ -618,6 +642,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 	store_baseline_done(&b);
 	model_free(m);
 	finish_run(t);
+	if (report || n)
+		report_changed(t);
 }
 
 static void on_settle(evutil_socket_t fd, short what, void *arg)

@@ -23,7 +23,7 @@ struct target;
 /*
  * What a target is given by whoever runs it (the daemon), instead of
  * reaching back into it by name: the loop, the settings of the
- * configuration in force (updated by the daemon on reload), and three
+ * configuration in force (updated by the daemon on reload), and four
  * callbacks (alerts go out through spool, which owns the outbox).
  */
 struct target_env {
@@ -36,6 +36,9 @@ struct target_env {
 	/* Spool an alert to these channels; what the outbox cannot take (a full
 	 * disk) is the daemon's to keep and retry. */
 	void (*spool)(const struct alert *a, char *const *channels, size_t n, void *arg);
+	/* After a run, something the history report shows happened: a new
+	 * snapshot, an audit entry (baseline, acknowledgement), an alert.  May be NULL. */
+	void (*changed)(struct target *t, void *arg);
 	void *arg;
 };
 

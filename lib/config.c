@@ -93,6 +93,8 @@ static const struct config_key keys[] = {
 	  "Retries wait at most this long." },
 	{ "daemon", "metrics_listen", CONFIG_STRING, D(metrics_listen), "", 0, 0, NULL, false,
 	  "Prometheus /metrics and /healthz on this address, e.g. 127.0.0.1:9187 (empty: off)." },
+	{ "daemon", "report_dir", CONFIG_STRING, D(report_dir), "", 0, 0, NULL, true,
+	  "The HTML history report (index.html, TARGET.html), rewritten after a change (empty: off)." },
 
 	{ "target", "dsn", CONFIG_STRING, T(dsn), NULL, 0, 0, NULL, true,
 	  "libpq connection string or URI (service=... works). No password here: use password." },
@@ -307,6 +309,7 @@ void config_free(struct config *c)
 	free(d->schedule);
 	free(d->timezone);
 	free(d->metrics_listen);
+	free(d->report_dir);
 	for (size_t i = 0; i < c->n_targets; i++)
 		target_done(&c->targets[i]);
 	free(c->targets);

@@ -34,6 +34,7 @@ struct config_daemon {
 	long long outbox_backoff_base_ms;
 	long long outbox_backoff_cap_ms;
 	char *metrics_listen; /* "" (off) or "127.0.0.1:9187" */
+	char *report_dir;     /* "" (off) or where the HTML history report is kept */
 };
 
 struct config_target {

@@ -996,26 +996,31 @@ static bool diff_line_eq(const struct diff_line *a, const struct diff_line *b)
 	return a->n == b->n && memcmp(a->s, b->s, a->n) == 0;
 }
 
-static void diff_put_block_line(FILE *out, bool color, char sign, const struct diff_line *l)
+struct diff_block_out {
+	FILE *out;
+	bool color;
+};
+
+static int diff_put_block_line(char sign, const char *s, size_t n, void *arg)
 {
-	diff_color(out, color, sign == '-' ? DIFF_RED : DIFF_GREEN);
-	fprintf(out, "    %c ", sign);
-	diff_put_escaped(out, l->s, l->n, true);
-	diff_color(out, color, DIFF_RESET);
-	fputc('\n', out);
+	struct diff_block_out *o = arg;
+
+	diff_color(o->out, o->color, sign == '-' ? DIFF_RED : DIFF_GREEN);
+	fprintf(o->out, "    %c ", sign);
+	diff_put_escaped(o->out, s, n, true);
+	diff_color(o->out, o->color, DIFF_RESET);
+	fputc('\n', o->out);
+	return 0;
 }
 
-/*
- * The lines that differ between two multi-line values, old ones as
- * "    - line" and new ones as "    + line", in order (LCS-based when small).
- */
-static int diff_write_block(FILE *out, bool color, const char *before, const char *after)
+int diff_value_lines(const char *before, const char *after, diff_line_fn fn, void *arg)
 {
 	struct diff_line *a = NULL, *b = NULL;
 	size_t na, nb, pre = 0, i, j, n, m;
 	unsigned int *lcs = NULL;
 	int r;
 
+#define DIFF_EMIT(sign, l) do { if ((r = fn((sign), (l)->s, (l)->n, arg)) < 0) goto out; } while (0)
 	r = diff_split_lines(before, &a, &na);
 	if (r == 0)
 		r = diff_split_lines(after, &b, &nb);
@@ -1050,18 +1055,21 @@ static int diff_write_block(FILE *out, bool color, const char *before, const cha
 				i++;
 				j++;
 			} else if (lcs[(i + 1) * (m + 1) + j] >= lcs[i * (m + 1) + j + 1]) {
-				diff_put_block_line(out, color, '-', &a[pre + i++]);
+				DIFF_EMIT('-', &a[pre + i]);
+				i++;
 			} else {
-				diff_put_block_line(out, color, '+', &b[pre + j++]);
+				DIFF_EMIT('+', &b[pre + j]);
+				j++;
 			}
 		}
 	} else {
 		i = j = 0;
 	}
 	for (; i < n; i++)
-		diff_put_block_line(out, color, '-', &a[pre + i]);
+		DIFF_EMIT('-', &a[pre + i]);
 	for (; j < m; j++)
-		diff_put_block_line(out, color, '+', &b[pre + j]);
+		DIFF_EMIT('+', &b[pre + j]);
+#undef DIFF_EMIT
 out:
 	free(lcs);
 	free(a);
@@ -1081,6 +1089,14 @@ static void diff_put_indented(FILE *out, const char *indent, const char *text)
 		fputc('\n', out);
 		p += n + (nl ? 1 : 0);
 	}
+}
+
+/* The lines that differ, old ones as "    - line" and new ones as "    + line". */
+static int diff_write_block(FILE *out, bool color, const char *before, const char *after)
+{
+	struct diff_block_out o = { out, color };
+
+	return diff_value_lines(before, after, diff_put_block_line, &o);
 }
 
 static int diff_write_change(const struct diff *d, FILE *out, bool color, bool explain,

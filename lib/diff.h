@@ -84,6 +84,16 @@ int diff_ack_pattern_of(const char *kind, const char *name, char **ret);
 /* s as one shell word: as it is when plain, else in single quotes (control
  * characters as \xHH, so a command never moves a terminal's cursor). */
 void diff_put_shell_word(FILE *out, const char *s);
+
+/*
+ * The lines that differ between two multi-line values (NULL: no lines), in
+ * order: fn gets '-' for a line only in before, '+' for one only in after
+ * (LCS-based when small, else all of before then all of after).  A negative
+ * return from fn stops the walk and is returned.
+ */
+typedef int (*diff_line_fn)(char sign, const char *line, size_t n, void *arg);
+int diff_value_lines(const char *before, const char *after, diff_line_fn fn, void *arg);
+
 /* Documented JSON (docs/diff-format.md). New reference. */
 json_t *diff_to_json(const struct diff *d, const char *from_label, const char *to_label);
 

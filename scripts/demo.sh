@@ -553,6 +553,10 @@ show "schemadrift status --runtime-dir run"
 schemadrift status --runtime-dir run | indent
 show "schemadrift history shop --state-dir state"
 schemadrift history shop --state-dir state | indent
+show "schemadrift report shop -o report.html --state-dir state"
+schemadrift report shop -o report.html --state-dir state 2>&1 | indent
+note "report.html: the same history as one static page ($(wc -c <report.html) bytes; timeline,"
+note "the hotfix attribute by attribute, the accept and its reason; KEEP=1 keeps it: docs/report.md)."
 
 say "The daemon's log (stderr with -f; under systemd it goes to the journal)"
 sed "s|$work/||g" daemon.log | indent

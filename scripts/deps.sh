@@ -23,6 +23,8 @@ packages=(
 	libcurl4-openssl-dev libesmtp-dev libsystemd-dev python3-aiosmtpd valgrind
 	# fuzzing (scripts/fuzz.sh): clang and its runtime (-fsanitize=fuzzer)
 	clang libclang-rt-14-dev
+	# the report in a real browser (headless), promtool for the alerting rules
+	chromium prometheus
 )
 
 check_only=0
@@ -105,7 +107,38 @@ else
 	done
 fi
 
+# Only promtool is wanted from the prometheus package: its server must not start on this
+# machine.  A policy-rc.d that answers 101 keeps maintainer scripts from starting any
+# service during the install (unless one is in place already), and the unit is disabled
+# afterwards (only when this run installed it) so a reboot does not start it either.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+new_prometheus=0
+start_guard() {
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\n# deps.sh: no service starts while packages are installed\nexit 101\n' |
+			"${sudo[@]}" tee "$policy" >/dev/null
+		"${sudo[@]}" chmod 755 "$policy"
+		own_policy=1
+	fi
+}
+end_guard() {
+	if [ "$own_policy" = 1 ]; then
+		"${sudo[@]}" rm -f "$policy"
+		own_policy=0
+	fi
+	if [ "$new_prometheus" = 1 ] && [ -d /run/systemd/system ] &&
+		command -v systemctl >/dev/null 2>&1; then
+		"${sudo[@]}" systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+	fi
+}
+trap end_guard EXIT
+
 install() {
+	start_guard
+	if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+		new_prometheus=1
+	fi
 	"${sudo[@]}" "${apt_env[@]}" apt-get "${apt_opts[@]}" -q install -y \
 		--no-install-recommends "${missing[@]}"
 }

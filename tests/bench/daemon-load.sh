@@ -3,6 +3,7 @@
 # PostgreSQL, each checked every INTERVAL, for DURATION seconds.  Reports the
 # worst lag between a run's due time and its start, the daemon's peak RSS and
 # its CPU time.  Usage: BUILD_DIR=build tests/bench/daemon-load.sh [N] [INTERVAL_S] [DURATION_S]
+# REPORT=1 also keeps the HTML report (report_dir), to see that it stays off the loop.
 set -euo pipefail
 N=${1:-200}
 INTERVAL=${2:-10}
@@ -39,6 +40,7 @@ conf="$tmp/schemadrift.conf"
 	echo "jitter = ${JITTER:-10s}"
 	echo "max_concurrent = ${MAX_CONCURRENT:-16}"
 	echo "log_level = warning"
+	[ -z "${REPORT:-}" ] || echo "report_dir = ${REPORT_DIR:-$tmp/www}"
 } > "$conf"
 for i in $(seq 1 "$N"); do
 	psql_ -d postgres -c "CREATE DATABASE db$i TEMPLATE tmpl" >/dev/null
@@ -68,3 +70,4 @@ hz=$(getconf CLK_TCK)
 awk -v t="$((ticks1 - ticks0))" -v hz="$hz" -v d="$DURATION" -v rss="$rss" -v hwm="$hwm" \
 	'BEGIN { printf "daemon CPU: %.1f%% of one core over %ds; RSS now %.1f MiB, peak %.1f MiB\n", 100 * t / hz / d, d, rss / 1024, hwm / 1024 }'
 echo "daemon log lines (warning and above): $(grep -c . "$tmp/daemon.log" || true)"
+[ -z "${REPORT:-}" ] || echo "report pages: $(find "${REPORT_DIR:-$tmp/www}" -name '*.html' | wc -l), $(du -sk "${REPORT_DIR:-$tmp/www}" | cut -f1) KiB"

@@ -75,8 +75,10 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                 dh.NotifySocket(self.workdir) as ns:
             d = dh.Daemon(self.workdir, "", notify=ns, wrapper=wrapper,
                           env={"WATCHDOG_USEC": "5000000"})
+            www = self.path("www")
             head = dh.daemon_section(d.state_dir, d.runtime_dir, settle_delay="1s",
-                                     error_threshold=1, connect_timeout="60s")
+                                     error_threshold=1, connect_timeout="60s",
+                                     report_dir=www)
             hook = dh.webhook_section("hook", rx.url("/hook"))
             mail = dh.smtp_section("mail", smtp.port)
             conf_a = head + dh.target_section("app", self.pg.dsn("app"),
@@ -128,6 +130,11 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                 d.store_cli("baseline", "accept", "app", "--reason", "valgrind scenario")
                 dh.wait_until(lambda: "recovered" in [r.json["kind"] for r in rx.requests],
                               timeout=SLOW, what="the recovered alert")
+                # The report's worker thread rendered the accept (docs/report.md).
+                page = os.path.join(www, "app.html")
+                dh.wait_until(lambda: os.path.exists(page) and
+                              "valgrind scenario" in open(page, encoding="utf-8").read(),
+                              timeout=SLOW, what="the report showing the accept")
 
                 rc, secs = d.stop(timeout=SLOW)
         with open(vg_log) as f:
