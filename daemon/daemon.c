@@ -204,28 +204,37 @@ static void drop_from_waitq(struct daemon *d, struct target *t)
 }
 
 /*
- * Prefixes err with where key is set for target t: its own line, or the
- * [daemon] default it inherits, or else the section.  Returns err->code.
+ * Prefixes err with where key is set for [kind name]: its own line, or for a
+ * target the [daemon] default it inherits, or else the section (or, for a
+ * built-in default, the file).  Returns err->code.
  */
-static int key_error_prefix(const struct config *c, const struct config_target *t,
+static int key_error_prefix(const struct config *c, const char *kind, const char *name,
 			    const char *key, struct error *err)
 {
-	const struct ini_section *s = ini_find(c->raw, "target", t->name);
+	const struct ini_section *s = ini_find(c->raw, kind, name);
+	const struct ini_section *def = ini_find(c->raw, "daemon", NULL);
 	const struct ini_kv *kv = s ? ini_get(s, key) : NULL;
+	char section[96];
 
-	if (!kv && (s = ini_find(c->raw, "daemon", NULL)))
-		kv = ini_get(s, key);
+	if (name)
+		snprintf(section, sizeof(section), "[%s %s]", kind, name);
+	else
+		snprintf(section, sizeof(section), "[%s]", kind);
+	if (!kv && def && (kv = ini_get(def, key)) == NULL)
+		def = NULL;
 	if (kv)
-		return error_prefix(err, "%s:%d: [target %s] key '%s'", kv->file, kv->line, t->name,
-				    key);
-	return error_prefix(err, "%s:%d: [target %s] key '%s'", t->file, t->line, t->name, key);
+		return error_prefix(err, "%s:%d: %s key '%s'", kv->file, kv->line, section, key);
+	if (s)
+		return error_prefix(err, "%s:%d: %s key '%s'", s->file, s->line, section, key);
+	return error_prefix(err, "%s: %s key '%s' (built-in default)",
+			    c->raw->n_files ? c->raw->files[0] : "(configuration)", section, key);
 }
 
 /*
- * What config_load() cannot check alone: schedules and their time zones,
- * ignore rules, and (with secrets, for --check-config) that password files
- * can be read.  At startup an unreadable password file only leaves its
- * target out, so the others keep running.
+ * What config_load() cannot check alone: ignore rules, and (with secrets,
+ * for --check-config and a reload) that password files can be read.  At
+ * startup an unreadable password file only leaves its target out, so the
+ * others keep running.
  */
 static int check_targets(const struct config *c, bool secrets, struct error *err)
 {
@@ -233,20 +242,13 @@ static int check_targets(const struct config *c, bool secrets, struct error *err
 
 	for (size_t i = 0; i < c->n_targets && r == 0; i++) {
 		const struct config_target *t = &c->targets[i];
-		struct schedule *s = NULL;
 		struct filter f;
 
 		filter_init(&f);
-		r = schedule_parse(t->schedule, &s, err);
-		if (r < 0)
-			key_error_prefix(c, t, "schedule", err);
-		if (r == 0 && (r = schedule_set_zone(s, t->timezone, err)) < 0)
-			key_error_prefix(c, t, "timezone", err);
 		for (size_t k = 0; r == 0 && k < t->n_ignore; k++)
 			if ((r = filter_parse_ignore(&f, t->ignore[k], err)) < 0)
-				key_error_prefix(c, t, "ignore", err);
+				key_error_prefix(c, "target", t->name, "ignore", err);
 		filter_done(&f);
-		schedule_free(s);
 		if (r == 0 && secrets && t->password_source) {
 			const struct ini_section *sec = ini_find(c->raw, "target", t->name);
 			const struct ini_kv *kv = sec ? ini_get(sec, "password") : NULL;
@@ -261,7 +263,87 @@ static int check_targets(const struct config *c, bool secrets, struct error *err
 	return r;
 }
 
-int daemon_check_config(const struct config *c, struct error *err)
+/* What mkdir -p of path would trip on, short of permissions (the daemon may
+ * run as another user than --check-config): a part that is not a directory. */
+static int check_dir_path(const char *path, struct error *err)
+{
+	char *p = strdup(path);
+	struct stat st;
+	int r = 0;
+
+	if (!p)
+		return error_set(err, -ENOMEM, "out of memory");
+	for (;;) {
+		char *slash;
+
+		if (stat(p, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				r = error_set(err, -ENOTDIR, "%s is not a directory", p);
+			break;
+		}
+		if (errno != ENOENT || !(slash = strrchr(p, '/')) || slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return r;
+}
+
+int daemon_make_dir(const char *path, const char *key, struct error *err)
+{
+	char *p = strdup(path);
+	int r = 0;
+
+	if (!p)
+		return error_set(err, -ENOMEM, "out of memory");
+	/* Parents first, as systemd's StateDirectory= and RuntimeDirectory= would
+	 * make them; only the directory itself is private. */
+	for (char *s = strchr(p + 1, '/'); r == 0 && s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		*s = '/';
+	}
+	if (r == 0 && mkdir(p, 0750) < 0 && errno != EEXIST)
+		r = -errno;
+	free(p);
+	if (r == -EACCES || r == -EPERM || r == -EROFS)
+		return error_set(err, r,
+				 "%s %s: cannot create it: %s; create it for the daemon's user "
+				 "(install -d -m 0750 -o schemadrift -g schemadrift %s), set %s to a "
+				 "directory it may write, or run it under systemd, whose unit makes it",
+				 key, path, strerror(-r), path, key);
+	if (r < 0)
+		return error_set(err, r, "%s %s: cannot create it: %s", key, path, strerror(-r));
+	return 0;
+}
+
+/* What startup would refuse in the [daemon] section beyond each key's own
+ * check: directories it cannot make, a socket path too long, an address that
+ * does not resolve. */
+static int check_daemon(const struct config *c, struct error *err)
+{
+	const struct config_daemon *dm = &c->daemon;
+	char *sock = NULL, *host = NULL;
+	unsigned short port;
+	int r;
+
+	if ((r = check_dir_path(dm->state_dir, err)) < 0)
+		return key_error_prefix(c, "daemon", NULL, "state_dir", err);
+	if ((r = check_dir_path(dm->runtime_dir, err)) < 0 ||
+	    (r = control_socket_path(dm->runtime_dir, &sock, err)) < 0)
+		return key_error_prefix(c, "daemon", NULL, "runtime_dir", err);
+	free(sock);
+	if (!dm->metrics_listen[0])
+		return 0;
+	if ((r = config_listen_split(dm->metrics_listen, &host, &port, err)) == 0) {
+		r = metrics_check_host(host, port, err);
+		free(host);
+	}
+	return r < 0 ? key_error_prefix(c, "daemon", NULL, "metrics_listen", err) : 0;
+}
+
+int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 {
 	struct daemon d = { 0 };
 	struct notify_channel **ch = NULL;
@@ -278,9 +360,23 @@ int daemon_check_config(const struct config *c, struct error *err)
 	if (r == 0 && (r = build_channels(&d, c, &ch, &n, err)) == 0)
 		free_channels(ch, n);
 	if (r == 0)
-		r = check_targets(c, true, err);
+		r = check_targets(c, secrets, err);
+	if (r == 0)
+		r = check_daemon(c, err);
 	http_client_free(d.notify_env.http);
 	event_base_free(d.base);
+	return r;
+}
+
+int daemon_load_config(const char *path, bool secrets, struct config **ret, struct error *err)
+{
+	struct config *c = NULL;
+	int r = config_load(path, &c, err);
+
+	if (r == 0 && (r = daemon_check_config(c, secrets, err)) < 0)
+		config_free(c);
+	if (r == 0)
+		*ret = c;
 	return r;
 }
 
@@ -303,24 +399,12 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		free(targets);
 		return r;
 	}
-	/* Validate every target first (schedules, filters). */
-	/* On a reload, an unreadable password file is an error like any other:
-	 * the running configuration stays.  At startup there is nothing to keep,
-	 * so such a target is left out and the others run. */
-	r = check_targets(c, !first, err);
-	if (r < 0) {
-		free_channels(ch, n_ch);
-		free(targets);
-		return r;
-	}
 	/* The outbox lives across reloads; only its channel set changes. */
 	if (first) {
 		struct outbox_options o;
 		char *dir = NULL;
 		/* systemd's StateDirectory= makes it; by hand, we do. */
-		if (mkdir(c->daemon.state_dir, 0750) < 0 && errno != EEXIST) {
-			r = error_set(err, -errno, "state_dir %s: %s", c->daemon.state_dir,
-				      strerror(errno));
+		if ((r = daemon_make_dir(c->daemon.state_dir, "state_dir", err)) < 0) {
 			free_channels(ch, n_ch);
 			free(targets);
 			return r;
@@ -416,23 +500,47 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	return 0;
 }
 
+static void on_restart_only(const char *section, const char *name, const char *key,
+			    const struct ini_kv *where, void *arg)
+{
+	char place[160];
+
+	(void)arg;
+	if (where)
+		snprintf(place, sizeof(place), "%s:%d: ", where->file, where->line);
+	else
+		place[0] = '\0';
+	log_msg(LOG_NOTICE, "%s[%s%s%s] key '%s' changed: it takes effect at the next restart",
+		place, section, name ? " " : "", name ? name : "", key);
+}
+
 static void reload(struct daemon *d)
 {
 	struct config *c = NULL;
 	struct error err;
+	int r;
 
 	service_reloading();
 	log_msg(LOG_NOTICE, "reloading %s", d->config_path);
-	if (config_load(d->config_path, &c, &err) < 0 || apply_config(d, c, false, &err) < 0) {
-		if (c && c != d->config)
+	if ((r = daemon_load_config(d->config_path, true, &c, &err)) == 0) {
+		/* Restart-only keys keep their running values (state_dir, the control
+		 * socket and the metrics listener are open already). */
+		config_keep_restart_only(c, d->config, on_restart_only, d);
+		if ((r = apply_config(d, c, false, &err)) < 0 && c != d->config)
 			config_free(c);
+	}
+	if (r < 0) {
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.text);
 		free(d->reload_error);
 		d->reload_error = strdup(err.text);
+		d->reloads_failed++;
 	} else {
 		free(d->reload_error);
 		d->reload_error = NULL;
-		log_msg(LOG_NOTICE, "configuration reloaded: %zu targets", d->n_targets);
+		d->reloads_ok++;
+		d->config_loaded = time(NULL);
+		log_msg(LOG_NOTICE, "configuration reloaded: %zu target%s", d->n_targets,
+			d->n_targets == 1 ? "" : "s");
 	}
 	daemon_update_status(d);
 	service_ready();
@@ -496,8 +604,12 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	d->notify_env.base = d->base;
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
-	if ((r = config_load(config_path, &c, err)) < 0)
+	/* Exactly what --check-config checks: a file it passes starts. */
+	if ((r = daemon_load_config(config_path, false, &c, err)) < 0) {
+		d->config_invalid = true;
 		return r;
+	}
+	d->config_loaded = time(NULL);
 	if ((r = apply_config(d, c, true, err)) < 0) {
 		config_free(c);
 		return r;

@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netdb.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/http.h>
 
@@ -101,30 +104,47 @@ static void on_healthz(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+int metrics_check_host(const char *host, unsigned short port, struct error *err)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	char service[8];
+	int r;
+
+	snprintf(service, sizeof(service), "%u", port);
+	r = getaddrinfo(host, service, &hints, &ai);
+	if (r != 0)
+		return error_set(err, -EADDRNOTAVAIL, "host '%s': %s", host, gai_strerror(r));
+	freeaddrinfo(ai);
+	return 0;
+}
+
 int metrics_open(struct daemon *d, const char *listen, struct metrics **ret, struct error *err)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
-	char host[256];
-	const char *colon = strrchr(listen, ':');
-	long port;
+	char *host = NULL;
+	unsigned short port;
+	int r;
 
 	if (!m)
 		return error_set(err, -ENOMEM, "out of memory");
-	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host) ||
-	    (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535) {
+	if ((r = config_listen_split(listen, &host, &port, err)) < 0) {
 		free(m);
-		return error_set(err, -EINVAL, "metrics_listen '%s': expected HOST:PORT", listen);
+		return r;
 	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
 	m->d = d;
 	m->http = evhttp_new(d->base);
-	if (!m->http || evhttp_bind_socket(m->http, host, (unsigned short)port) < 0) {
+	if (!m->http || evhttp_bind_socket(m->http, host, port) < 0) {
+		int e = errno;
 		if (m->http)
 			evhttp_free(m->http);
 		free(m);
-		return error_set(err, -EADDRNOTAVAIL, "metrics_listen %s: cannot listen", listen);
+		free(host);
+		return error_set(err, -EADDRNOTAVAIL, "metrics_listen %s: cannot listen: %s", listen,
+				 strerror(e));
 	}
+	free(host);
 	evhttp_set_cb(m->http, "/metrics", on_metrics, m);
 	evhttp_set_cb(m->http, "/healthz", on_healthz, m);
 	*ret = m;

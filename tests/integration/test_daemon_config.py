@@ -1,5 +1,5 @@
 """schemadriftd --check-config and the shipped configuration: every mistake is reported with
-FILE:LINE and the key (exit 2), a valid file passes (exit 0), conf/schemadrift.conf is the
+FILE:LINE and the key (exit 78, EX_CONFIG), a valid file passes (exit 0), conf/schemadrift.conf is the
 generator's output (`--print-sample-config`) plus hand-written examples that are themselves a
 valid configuration, and the man page documents every key with its default.  No database.
 """
@@ -71,7 +71,7 @@ class CheckConfig(unittest.TestCase):
         for name, content in extra_files:
             self.write(name, content)
         rc, out, err = run_daemon("--check-config", "-c", path)
-        self.assertEqual(rc, 2, "accepted:\n%s\nstdout: %s" % (text, out))
+        self.assertEqual(rc, 78, "accepted:\n%s\nstdout: %s" % (text, out))
         where = path_line or "%s:%d:" % (path, line_of(text, needle))
         self.assertIn(where, err)
         self.assertIn(key, err)
@@ -80,7 +80,7 @@ class CheckConfig(unittest.TestCase):
             return err
         # And the daemon itself refuses to start with it, saying the same.
         rc2, _, err2 = run_daemon("-c", path, "-f")
-        self.assertEqual(rc2, 2)
+        self.assertEqual(rc2, 78)
         self.assertIn(where, err2)
         return err
 
