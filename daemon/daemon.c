@@ -484,6 +484,11 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	free_channels(d->channels, d->n_channels);
 	d->channels = ch;
 	d->n_channels = n_ch;
+	/* Every notifier's counters exist from the start, at 0, so that a rate
+	 * or an alert on them has a series before the first delivery. */
+	for (size_t i = 0; i < c->raw->n_sections; i++)
+		if (strcmp(c->raw->sections[i].kind, "notifier") == 0)
+			channel_stats(d, c->raw->sections[i].name);
 	if (d->config) {
 		/* Targets kept point into the new config by now (target_reconfigure). */
 		config_free(d->config);
