@@ -31,11 +31,16 @@ static void label(struct evbuffer *b, const char *v)
 	}
 }
 
-/* The shortest text that reads back as v (0.041, not %.17g's 0.041000000000000002). */
+/* The shortest text that reads back as v (0.041, not %.17g's 0.041000000000000002);
+ * whole numbers (counters, timestamps) without an exponent. */
 static void value(struct evbuffer *b, double v)
 {
 	char text[32];
 
+	if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+		evbuffer_add_printf(b, " %lld\n", (long long)v);
+		return;
+	}
 	for (int prec = 1; prec <= 17; prec++) {
 		snprintf(text, sizeof(text), "%.*g", prec, v);
 		if (strtod(text, NULL) == v)
