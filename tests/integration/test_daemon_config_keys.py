@@ -1,12 +1,14 @@
 """Every key of the daemon's key table, with a bad value, is refused alike by
 `schemadriftd --check-config` and by starting the daemon: both exit 78 (EX_CONFIG) and name
-FILE:LINE of the bad line and the key.  The keys come from the table itself
+FILE:LINE of the bad line and the key; a running daemon's reload (SIGHUP) refuses it too and
+keeps running.  The keys come from the table itself
 (`schemadriftd --print-keys`), so a key added to lib/config.c is covered without touching
 this file; a key of a type this file has no bad value for fails the test.  No database: the
 daemon refuses before it connects to anything.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,6 +117,29 @@ class EveryKey(unittest.TestCase):
                 checked.append(name)
         self.assertEqual(len(checked), len(keys))
         sys.stderr.write("refused by both: %d keys (%s)\n" % (len(checked), ", ".join(checked)))
+
+    def test_every_key_refused_by_a_reload(self):
+        # A running daemon keeps its configuration when a reload brings a bad value of
+        # any key, and says where it is.
+        good, _ = self.config_with({"section": "target", "key": "environment"}, "production")
+        d = dh.Daemon(self.dir, good)
+        with d:
+            d.start()
+            d.wait_log(r"started: 1 target")
+            for n, key in enumerate(print_keys(), 1):
+                name = "[%s] %s" % (key["section"], key["key"])
+                with self.subTest(key=name):
+                    text, line = self.config_with(key, bad_value(key))
+                    d.write_config(text)
+                    d.signal(signal.SIGHUP)
+                    lines = d.wait_log(r"reload failed, keeping the running configuration",
+                                       count=n)
+                    self.assertIn("%s:%d:" % (d.config, line), lines[-1])
+                    self.assertIn("'%s'" % key["key"], lines[-1])
+            self.assertTrue(d.alive())
+            self.assertEqual(d.log_lines(r"configuration reloaded"), [])
+            rc, _ = d.stop()
+            self.assertEqual(rc, 0)
 
     def test_the_same_file_without_the_bad_value_starts(self):
         # The control: the configuration around each bad value is itself valid.
