@@ -281,7 +281,8 @@ static int check_dir_path(const char *path, struct error *err)
 				r = error_set(err, -ENOTDIR, "%s is not a directory", p);
 			break;
 		}
-		if (errno != ENOENT || !(slash = strrchr(p, '/')) || slash == p)
+		if ((errno != ENOENT && errno != ENOTDIR) || !(slash = strrchr(p, '/')) ||
+		    slash == p)
 			break;
 		*slash = '\0';
 	}

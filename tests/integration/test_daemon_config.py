@@ -163,6 +163,33 @@ class CheckConfig(unittest.TestCase):
         self.assertIn("chmod 600", err)
         self.assertNotIn("T0K3N", err)
 
+    def test_directories_in_the_way(self):
+        # What mkdir would trip on is found before anything starts, with its line.
+        with open(os.path.join(self.dir, "afile"), "w") as f:
+            f.write("x\n")
+        self.assert_refused("[daemon]\nstate_dir = %s/afile/state\nruntime_dir = %s/run\n"
+                            % (self.dir, self.dir), "state_dir", "'state_dir'")
+        self.assert_refused("[daemon]\nstate_dir = %s/state\nruntime_dir = %s/afile/run\n"
+                            % (self.dir, self.dir), "runtime_dir", "'runtime_dir'")
+        long_dir = "/tmp/" + "d" * 100
+        err = self.assert_refused("[daemon]\nstate_dir = %s/state\nruntime_dir = %s\n"
+                                  % (self.dir, long_dir), "runtime_dir", "'runtime_dir'")
+        self.assertIn("too long for the control socket", err)
+
+    def test_missing_directories_are_made_when_run_by_hand(self):
+        # Without systemd's StateDirectory= and RuntimeDirectory=, the daemon makes
+        # them, missing parents too; the directories themselves are private (0750).
+        state = os.path.join(self.dir, "a", "b", "state")
+        run = os.path.join(self.dir, "c", "d", "run")
+        d = dh.Daemon(self.dir, "[daemon]\nstate_dir = %s\nruntime_dir = %s\n" % (state, run))
+        with d:
+            d.start()
+            dh.wait_until(lambda: os.path.exists(os.path.join(run, "control.sock")),
+                          what="the control socket")
+            for path in (state, run):
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o750, path)
+            self.assertEqual(d.stop()[0], 0)
+
     def test_error_in_an_included_file(self):
         os.mkdir(os.path.join(self.dir, "conf.d"))
         inc = "[target b]\ndsn = dbname=b\nschedule = every 1x\n"
