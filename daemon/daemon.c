@@ -220,8 +220,8 @@ static int key_error_prefix(const struct config *c, const char *kind, const char
 		snprintf(section, sizeof(section), "[%s %s]", kind, name);
 	else
 		snprintf(section, sizeof(section), "[%s]", kind);
-	if (!kv && def && (kv = ini_get(def, key)) == NULL)
-		def = NULL;
+	if (!kv && def)
+		kv = ini_get(def, key);
 	if (kv)
 		return error_prefix(err, "%s:%d: %s key '%s'", kv->file, kv->line, section, key);
 	if (s)
@@ -293,10 +293,13 @@ static int check_dir_path(const char *path, struct error *err)
 int daemon_make_dir(const char *path, const char *key, struct error *err)
 {
 	char *p = strdup(path);
+	size_t len;
 	int r = 0;
 
 	if (!p)
 		return error_set(err, -ENOMEM, "out of memory");
+	for (len = strlen(p); len > 1 && p[len - 1] == '/'; len--)
+		p[len - 1] = '\0';
 	/* Parents first, as systemd's StateDirectory= and RuntimeDirectory= would
 	 * make them; only the directory itself is private. */
 	for (char *s = strchr(p + 1, '/'); r == 0 && s; s = strchr(s + 1, '/')) {
@@ -531,8 +534,12 @@ static void reload(struct daemon *d)
 	if ((r = daemon_load_config(d->config_path, true, &c, &err)) == 0) {
 		/* Restart-only keys keep their running values (state_dir, the control
 		 * socket and the metrics listener are open already). */
-		config_keep_restart_only(c, d->config, on_restart_only, d);
-		if ((r = apply_config(d, c, false, &err)) < 0 && c != d->config)
+		r = config_keep_restart_only(c, d->config, on_restart_only, d);
+		if (r < 0)
+			error_set(&err, r, "out of memory");
+		else
+			r = apply_config(d, c, false, &err);
+		if (r < 0 && c != d->config)
 			config_free(c);
 	}
 	if (r < 0) {

@@ -37,7 +37,7 @@ static void value(struct evbuffer *b, double v)
 {
 	char text[32];
 
-	if (v == (double)(long long)v && v > -9007199254740992.0 && v < 9007199254740992.0) {
+	if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
 		evbuffer_add_printf(b, " %lld\n", (long long)v);
 		return;
 	}

@@ -578,33 +578,45 @@ static bool same_value(const struct config_key *k, const void *a, const void *b)
 	return true;
 }
 
-static void swap_bytes(void *a, void *b, size_t n)
+/* Gives dst (a section's struct) a copy of src's value of k. */
+static int copy_value(const struct config_key *k, void *dst, const void *src)
 {
-	unsigned char tmp[sizeof(long long) > sizeof(char *) ? sizeof(long long) : sizeof(char *)];
+	char *fd = (char *)dst + k->offset;
+	const char *fs = (const char *)src + k->offset;
 
-	memcpy(tmp, a, n);
-	memcpy(a, b, n);
-	memcpy(b, tmp, n);
-}
+	if (is_text(k->type)) {
+		const char *v = *(char *const *)fs;
+		char *copy = NULL;
 
-static void swap_value(const struct config_key *k, void *a, void *b)
-{
-	char *fa = (char *)a + k->offset, *fb = (char *)b + k->offset;
+		if (v && !(copy = strdup(v)))
+			return -ENOMEM;
+		free(*(char **)fd);
+		*(char **)fd = copy;
+	} else if (k->type == CONFIG_BOOL) {
+		*(bool *)fd = *(const bool *)fs;
+	} else if (k->type != CONFIG_LIST) {
+		*(long long *)fd = *(const long long *)fs;
+	} else {
+		size_t n = *(const size_t *)((const char *)src + k->count_offset);
+		size_t *dn = (size_t *)((char *)dst + k->count_offset);
+		char **items = calloc(n ? n : 1, sizeof(*items));
 
-	if (is_text(k->type))
-		swap_bytes(fa, fb, sizeof(char *));
-	else if (k->type == CONFIG_BOOL)
-		swap_bytes(fa, fb, sizeof(bool));
-	else if (k->type != CONFIG_LIST)
-		swap_bytes(fa, fb, sizeof(long long));
-	else {
-		swap_bytes(fa, fb, sizeof(char **));
-		swap_bytes((char *)a + k->count_offset, (char *)b + k->count_offset, sizeof(size_t));
+		for (size_t i = 0; items && i < n; i++)
+			if (!(items[i] = strdup((*(char **const *)fs)[i]))) {
+				free_list(items, i);
+				items = NULL;
+			}
+		if (!items)
+			return -ENOMEM;
+		free_list(*(char ***)fd, *dn);
+		*(char ***)fd = items;
+		*dn = n;
 	}
+	return 0;
 }
 
-void config_keep_restart_only(struct config *loaded, struct config *running, config_restart_fn fn,
-			      void *arg)
+int config_keep_restart_only(struct config *loaded, const struct config *running,
+			     config_restart_fn fn, void *arg)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct config_key *k = &keys[i];
@@ -616,17 +628,19 @@ void config_keep_restart_only(struct config *loaded, struct config *running, con
 		for (size_t j = 0; j < n; j++) {
 			const char *name = daemon ? NULL : loaded->targets[j].name;
 			void *a = daemon ? (void *)&loaded->daemon : (void *)&loaded->targets[j];
-			void *b = daemon ? (void *)&running->daemon
-					 : (void *)config_target(running, name);
+			const void *b = daemon ? (const void *)&running->daemon
+					       : (const void *)config_target(running, name);
 			const struct ini_section *s = ini_find(loaded->raw, k->section, name);
 
 			/* A target new in this reload has nothing running to keep. */
 			if (!b || same_value(k, a, b))
 				continue;
 			fn(k->section, name, k->key, s ? ini_get(s, k->key) : NULL, arg);
-			swap_value(k, a, b);
+			if (copy_value(k, a, b) < 0)
+				return -ENOMEM;
 		}
 	}
+	return 0;
 }
 
 int config_write_sample(FILE *out)

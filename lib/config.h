@@ -84,12 +84,13 @@ int config_listen_split(const char *listen, char **ret_host, unsigned short *ret
 /*
  * After a reload: for each key that takes effect only at a restart and whose
  * value in loaded differs from running's, calls fn (where: the line setting
- * it in loaded, NULL for the default), then swaps the two values, so that
- * loaded goes on with the running value until the next restart.
+ * it in loaded, NULL for the default), then gives loaded a copy of the
+ * running value, so that it goes on with it until the next restart.
+ * -ENOMEM, with loaded partly updated (to be freed, not used).
  */
 typedef void (*config_restart_fn)(const char *section, const char *name, const char *key,
 				  const struct ini_kv *where, void *arg);
-void config_keep_restart_only(struct config *loaded, struct config *running, config_restart_fn fn,
-			      void *arg);
+int config_keep_restart_only(struct config *loaded, const struct config *running,
+			     config_restart_fn fn, void *arg);
 
 #endif

@@ -151,7 +151,7 @@ START_TEST(test_keep_restart_only)
 
 	ck_assert_ptr_nonnull(running);
 	ck_assert_ptr_nonnull(loaded);
-	config_keep_restart_only(loaded, running, on_restart, &seen);
+	ck_assert_int_eq(config_keep_restart_only(loaded, running, on_restart, &seen), 0);
 	ck_assert_int_eq(seen.n, 2);
 	ck_assert_str_eq(seen.keys[0], "daemon.state_dir");
 	ck_assert_int_eq(seen.lines[0], 3);
@@ -160,15 +160,17 @@ START_TEST(test_keep_restart_only)
 	/* The loaded configuration goes on with the running values... */
 	ck_assert_str_eq(loaded->daemon.state_dir, "/a");
 	ck_assert_str_eq(loaded->daemon.metrics_listen, "127.0.0.1:1");
-	/* ... and takes the reloadable ones. */
+	/* ... and takes the reloadable ones; the running configuration is untouched. */
 	ck_assert_int_eq(loaded->daemon.max_concurrent, 3);
+	ck_assert_str_eq(running->daemon.state_dir, "/a");
+	ck_assert_int_eq(running->daemon.max_concurrent, 2);
 	config_free(running);
 	config_free(loaded);
 	/* Nothing changed: nothing to say. */
 	running = parse("[daemon]\nstate_dir = /a\n[target t]\ndsn = dbname=t\n", &err);
 	loaded = parse("[daemon]\nstate_dir = /a\n[target t]\ndsn = dbname=u\n", &err);
 	seen.n = 0;
-	config_keep_restart_only(loaded, running, on_restart, &seen);
+	ck_assert_int_eq(config_keep_restart_only(loaded, running, on_restart, &seen), 0);
 	ck_assert_int_eq(seen.n, 0);
 	ck_assert_str_eq(loaded->targets[0].dsn, "dbname=u");
 	config_free(running);
