@@ -69,6 +69,7 @@ check() {
 	shift
 	if "$@"; then ok "$what"; else bad "$what"; fi
 }
+quiet() { "$@" >/dev/null; }
 # mode_owner PATH MODE USER GROUP
 mode_owner() { [ "$(stat -c '%a %U %G' "$1" 2>/dev/null)" = "$2 $3 $4" ]; }
 # no_tags LOG: lintian/rpmlint output without an error or a warning.
@@ -110,10 +111,11 @@ if ! dpkg -i "$deb" >"$work/deb/install.log" 2>&1; then
 fi
 installed=1
 ok "dpkg -i $(basename "$deb")"
+# shellcheck disable=SC2016 # awk's own $3, $6, $7
 check "user schemadrift: a system user, no login, home /var/lib/schemadrift" \
 	awk -F: '$3 < 1000 && $6 == "/var/lib/schemadrift" && $7 ~ /nologin$/ { found = 1 }
 		END { exit !found }' <(getent passwd schemadrift)
-check "group schemadrift exists" getent group schemadrift
+check "group schemadrift exists" quiet getent group schemadrift
 check "/etc/schemadrift.conf is a conffile" \
 	grep -q '^ /etc/schemadrift.conf ' <(dpkg-query -W -f='${Conffiles}\n' schemadrift)
 check "/etc/schemadrift.conf 0640 root:schemadrift" \
@@ -183,7 +185,7 @@ for path in /etc/schemadrift.conf /etc/schemadrift /var/lib/schemadrift /usr/sbi
 	check "purged: $path" test ! -e "$path" -a ! -L "$path"
 done
 # Debian keeps system users on purge (a recycled uid would inherit their files).
-check "the user stays, as Debian's system users do" getent passwd schemadrift
+check "the user stays, as Debian's system users do" quiet getent passwd schemadrift
 
 # ---------------------------------------------------------------- the RPM
 echo "== packages: rpmbuild"
@@ -253,14 +255,16 @@ rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\
 	tee "$work/rpm/files.txt"
 # The directories the base system (filesystem, systemd, man-db) owns.
 base='^/(etc|usr/bin|usr/sbin|usr/lib|usr/share/doc|usr/share/licenses|usr/share/man/man[0-9]|usr/lib/systemd/system|usr/lib/sysusers.d|usr/lib/tmpfiles.d|var/lib)$'
-owned=$(awk '{ print $3 }' "$work/rpm/files.txt")
-unowned=$(for f in $owned; do dirname "$f"; done | sort -u | grep -Ev "$base" |
-	grep -vxF -f <(printf '%s\n' $owned) || true)
+awk '{ print $3 }' "$work/rpm/files.txt" >"$work/rpm/owned.txt"
+# shellcheck disable=SC2094 # both only read owned.txt
+unowned=$(xargs -n 1 dirname <"$work/rpm/owned.txt" | sort -u | grep -Ev "$base" |
+	grep -vxF -f "$work/rpm/owned.txt" | tr '\n' ' ' || true)
 check "every parent directory is the package's or the base system's${unowned:+ (not: $unowned)}" \
 	test -z "$unowned"
-for d in $(awk '$1 == "d" { print $2 }' "$work/rpm/src/systemd/schemadrift.tmpfiles"); do
-	check "tmpfiles.d's $d is the package's" grep -qE "^d[^ ]* [^ ]+ $d\$" "$work/rpm/files.txt"
-done
+while read -r type path _; do
+	[ "$type" = d ] || continue
+	check "tmpfiles.d's $path is the package's" grep -qE "^d[^ ]* [^ ]+ $path\$" "$work/rpm/files.txt"
+done <"$work/rpm/src/systemd/schemadrift.tmpfiles"
 
 echo "== packages: $failures failure(s)"
 [ "$failures" = 0 ]
