@@ -141,7 +141,7 @@ static const struct config_key keys[] = {
 	{ "target", "baseline", CONFIG_ENUM, T(baseline), "auto", 0, 0, CHOICES("auto", "require"), true,
 	  "auto: the first snapshot becomes the baseline; require: wait for schemadrift baseline create." },
 	{ "target", "link_template", CONFIG_LINK, T(link_template), NULL, 0, 0, NULL, true,
-	  "A URL in alerts; {target} and {hash} are replaced." },
+	  "An http(s) URL in alerts; {target}, {to_hash}, {kind}, ... are replaced (docs/notifiers.md)." },
 	{ "target", "enabled", CONFIG_BOOL, T(enabled), "true", 0, 0, NULL, true,
 	  "false keeps the section but does not monitor it." },
 };
