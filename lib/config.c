@@ -27,6 +27,7 @@ enum config_type {
 	CONFIG_SCHEDULE, /* schedule_parse() */
 	CONFIG_ZONE,     /* an IANA time zone */
 	CONFIG_LINK,     /* an http(s) URL template (alert_set_link()) */
+	CONFIG_N_TYPES
 };
 
 static const char *const type_names[] = {
@@ -36,6 +37,9 @@ static const char *const type_names[] = {
 	[CONFIG_DSN] = "dsn",		[CONFIG_SCHEDULE] = "schedule", [CONFIG_ZONE] = "zone",
 	[CONFIG_LINK] = "link",
 };
+/* --print-keys names every type (the tests pick a bad value by that name). */
+_Static_assert(sizeof(type_names) / sizeof(type_names[0]) == CONFIG_N_TYPES,
+	       "a config type without a name in type_names");
 
 struct config_key {
 	const char *section; /* "daemon" or "target" */
@@ -362,6 +366,8 @@ static int set_value(const struct config_key *k, void *base, const struct ini_kv
 		*count = 0;
 		return parse_list(kv, list, count, err);
 	}
+	case CONFIG_N_TYPES:
+		break;
 	}
 	return -EINVAL;
 }
