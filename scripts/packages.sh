@@ -78,7 +78,7 @@ no_tags() { ! grep -E '^([EW]: |[^ ]+: [EW]: )' "$1"; }
 # The tree as it is, tracked and untracked files alike, but no build leftovers.
 mkdir -p "$work/deb/src" "$work/rpm/src"
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
-	(cd "$repo" && xargs -0 tar -cf - --ignore-failed-read) | tar -xf - -C "$work/deb/src"
+	tar -C "$repo" --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$work/deb/src"
 cp -a "$work/deb/src/." "$work/rpm/src/"
 
 jobs=$(nproc 2>/dev/null || echo 2)
