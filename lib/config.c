@@ -658,6 +658,7 @@ int config_write_sample(FILE *out)
 	      "# Every key is shown with its default, commented out.  Keys marked\n"
 	      "# [restart] take effect only after a restart; the rest on SIGHUP.\n"
 	      "# Comments start with # or ; at the beginning of a line only.\n"
+	      "# The docs/*.md named here are in /usr/share/doc/schemadrift/docs when installed.\n"
 	      "# include = /etc/schemadrift.d   (every *.conf there, in name order)\n", out);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct config_key *k = &keys[i];
@@ -676,8 +677,5 @@ int config_write_sample(FILE *out)
 		}
 		fprintf(out, "#%s = %s\n", k->key, k->def ? k->def : "");
 	}
-	fputs("\n#[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
-	      "# The keys of each type are in schemadrift.conf(5) and docs/notifiers.md\n"
-	      "# (installed in /usr/share/doc/schemadrift).\n", out);
 	return ferror(out) ? -EIO : 0;
 }
