@@ -156,32 +156,45 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+int control_socket_path(const char *runtime_dir, char **ret, struct error *err)
+{
+	struct sockaddr_un sun;
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/control.sock", runtime_dir) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		free(path);
+		return error_set(err, -ENAMETOOLONG,
+				 "%s: too long for the control socket (at most %zu bytes with "
+				 "/control.sock)", runtime_dir, sizeof(sun.sun_path) - 1);
+	}
+	*ret = path;
+	return 0;
+}
+
 int control_open(struct daemon *d, const char *runtime_dir, struct control **ret,
 		 struct error *err)
 {
 	struct control *c = calloc(1, sizeof(*c));
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	mode_t old;
+	int r;
 
 	if (!c)
 		return error_set(err, -ENOMEM, "out of memory");
 	c->d = d;
 	/* The directory keeps other users out (0750); systemd's RuntimeDirectory
 	 * makes it, and so do we when run by hand. */
-	if (mkdir(runtime_dir, 0750) < 0 && errno != EEXIST) {
-		int e = errno;
+	if ((r = daemon_make_dir(runtime_dir, "runtime_dir", err)) < 0 ||
+	    (r = control_socket_path(runtime_dir, &c->path, err)) < 0) {
 		free(c);
-		return error_set(err, -e, "%s: %s", runtime_dir, strerror(e));
+		return r;
 	}
 	/* Only we may write there: the socket's path must stay ours. */
 	if (fileio_check_dir(runtime_dir, true, err) < 0) {
 		free(c);
 		return error_prefix(err, "runtime_dir");
-	}
-	if (asprintf(&c->path, "%s/control.sock", runtime_dir) < 0 ||
-	    strlen(c->path) >= sizeof(sun.sun_path)) {
-		free(c);
-		return error_set(err, -ENAMETOOLONG, "%s: control socket path too long", runtime_dir);
 	}
 	strcpy(sun.sun_path, c->path);
 	unlink(c->path);

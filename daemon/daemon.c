@@ -222,6 +222,19 @@ static void drop_from_waitq(struct daemon *d, struct target *t)
 		}
 }
 
+/* Prefixes err with where [daemon] key is set (or, for a built-in default, the
+ * file).  Returns err->code. */
+static int daemon_key_prefix(const struct config *c, const char *key, struct error *err)
+{
+	const struct ini_section *s = ini_find(c->raw, "daemon", NULL);
+	const struct ini_kv *kv = s ? ini_get(s, key) : NULL;
+
+	if (kv)
+		return error_prefix(err, "%s:%d: [daemon] key '%s'", kv->file, kv->line, key);
+	return error_prefix(err, "%s: [daemon] key '%s' (built-in default)",
+			    c->raw->n_files ? c->raw->files[0] : "(configuration)", key);
+}
+
 static void free_setups(struct target_setup *setups, size_t n)
 {
 	for (size_t i = 0; setups && i < n; i++)
@@ -276,7 +289,91 @@ static int build_setups(const struct config *c, bool secrets_fatal, struct targe
 	return 0;
 }
 
-int daemon_check_config(const struct config *c, struct error *err)
+/* What mkdir -p of path would trip on, short of permissions (the daemon may
+ * run as another user than --check-config): a part that is not a directory. */
+static int check_dir_path(const char *path, struct error *err)
+{
+	char *p = strdup(path);
+	struct stat st;
+	int r = 0;
+
+	if (!p)
+		return error_set(err, -ENOMEM, "out of memory");
+	for (;;) {
+		char *slash;
+
+		if (stat(p, &st) == 0) {
+			if (!S_ISDIR(st.st_mode))
+				r = error_set(err, -ENOTDIR, "%s is not a directory", p);
+			break;
+		}
+		if ((errno != ENOENT && errno != ENOTDIR) || !(slash = strrchr(p, '/')) ||
+		    slash == p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return r;
+}
+
+int daemon_make_dir(const char *path, const char *key, struct error *err)
+{
+	char *p = strdup(path);
+	size_t len;
+	int r = 0;
+
+	if (!p)
+		return error_set(err, -ENOMEM, "out of memory");
+	for (len = strlen(p); len > 1 && p[len - 1] == '/'; len--)
+		p[len - 1] = '\0';
+	/* Parents first, as systemd's StateDirectory= and RuntimeDirectory= would
+	 * make them; only the directory itself is private. */
+	for (char *s = strchr(p + 1, '/'); r == 0 && s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		*s = '/';
+	}
+	if (r == 0 && mkdir(p, 0750) < 0 && errno != EEXIST)
+		r = -errno;
+	free(p);
+	if (r == -EACCES || r == -EPERM || r == -EROFS)
+		return error_set(err, r,
+				 "%s %s: cannot create it: %s; create it for the daemon's user "
+				 "(install -d -m 0750 -o schemadrift -g schemadrift %s), set %s to a "
+				 "directory it may write, or run it under systemd, whose unit makes it",
+				 key, path, strerror(-r), path, key);
+	if (r < 0)
+		return error_set(err, r, "%s %s: cannot create it: %s", key, path, strerror(-r));
+	return 0;
+}
+
+/* What startup would refuse in the [daemon] section beyond each key's own
+ * check: directories it cannot make, a socket path too long, an address that
+ * does not resolve. */
+static int check_daemon(const struct config *c, struct error *err)
+{
+	const struct config_daemon *dm = &c->daemon;
+	char *sock = NULL, *host = NULL;
+	unsigned short port;
+	int r;
+
+	if ((r = check_dir_path(dm->state_dir, err)) < 0)
+		return daemon_key_prefix(c, "state_dir", err);
+	if ((r = check_dir_path(dm->runtime_dir, err)) < 0 ||
+	    (r = control_socket_path(dm->runtime_dir, &sock, err)) < 0)
+		return daemon_key_prefix(c, "runtime_dir", err);
+	free(sock);
+	if (!dm->metrics_listen[0])
+		return 0;
+	if ((r = config_listen_split(dm->metrics_listen, &host, &port, err)) == 0) {
+		r = metrics_check_host(host, port, err);
+		free(host);
+	}
+	return r < 0 ? daemon_key_prefix(c, "metrics_listen", err) : 0;
+}
+
+int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 {
 	struct daemon d = { 0 };
 	struct notify_channel **ch = NULL;
@@ -292,18 +389,34 @@ int daemon_check_config(const struct config *c, struct error *err)
 	r = http_client_new(d.base, &d.notify_env.http, err);
 	if (r == 0 && (r = build_channels(&d, c, &ch, &n, err)) == 0)
 		free_channels(ch, n);
-	if (r == 0) {
-		struct target_setup *setups = NULL;
-		bool *skip = NULL;
+	/* What the targets will take (schedules, zones, filters), built and thrown
+	 * away; with secrets, the password files too (at startup an unreadable
+	 * one only leaves its target out: apply_config()). */
+	for (size_t i = 0; r == 0 && i < c->n_targets; i++) {
+		struct target_setup s;
 
-		r = build_setups(c, true, &setups, &skip, err);
-		if (r == 0) {
-			free_setups(setups, c->n_targets);
-			free(skip);
-		}
+		if ((r = target_setup_build(c, &c->targets[i], &s, err)) < 0)
+			break;
+		if (secrets)
+			r = target_setup_read_password(c, &c->targets[i], &s, err);
+		target_setup_done(&s);
 	}
+	if (r == 0)
+		r = check_daemon(c, err);
 	http_client_free(d.notify_env.http);
 	event_base_free(d.base);
+	return r;
+}
+
+int daemon_load_config(const char *path, bool secrets, struct config **ret, struct error *err)
+{
+	struct config *c = NULL;
+	int r = config_load(path, &c, err);
+
+	if (r == 0 && (r = daemon_check_config(c, secrets, err)) < 0)
+		config_free(c);
+	if (r == 0)
+		*ret = c;
 	return r;
 }
 
@@ -351,11 +464,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	/* The outbox lives across reloads; only its channel set changes. */
 	if (first) {
 		/* systemd's StateDirectory= makes it; by hand, we do. */
-		if (mkdir(c->daemon.state_dir, 0750) < 0 && errno != EEXIST) {
-			r = error_set(err, -errno, "state_dir %s: %s", c->daemon.state_dir,
-				      strerror(errno));
+		if ((r = daemon_make_dir(c->daemon.state_dir, "state_dir", err)) < 0)
 			goto fail;
-		}
 		/* Only we may write there: a link planted in it would redirect the store. */
 		if ((r = fileio_check_dir(c->daemon.state_dir, true, err)) < 0) {
 			error_prefix(err, "state_dir");
@@ -429,6 +539,11 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	free_channels(d->channels, d->n_channels);
 	d->channels = ch;
 	d->n_channels = n_ch;
+	/* Every notifier's counters exist from the start, at 0, so that a rate
+	 * or an alert on them has a series before the first delivery. */
+	for (size_t i = 0; i < c->raw->n_sections; i++)
+		if (strcmp(c->raw->sections[i].kind, "notifier") == 0)
+			channel_stats(d, c->raw->sections[i].name);
 	if (d->config) {
 		/* Targets kept point into the new config by now (target_reconfigure). */
 		config_free(d->config);
@@ -453,24 +568,52 @@ fail:
 	return r;
 }
 
+static void on_restart_only(const char *section, const char *name, const char *key,
+			    const struct ini_kv *where, void *arg)
+{
+	char place[160];
+
+	(void)arg;
+	if (where)
+		snprintf(place, sizeof(place), "%s:%d: ", where->file, where->line);
+	else
+		place[0] = '\0';
+	log_msg(LOG_NOTICE, "%s[%s%s%s] key '%s' changed: it takes effect at the next restart",
+		place, section, name ? " " : "", name ? name : "", key);
+}
+
 static void reload(struct daemon *d)
 {
 	struct config *c = NULL;
 	struct error err;
 	char *report_dir = strdup(d->config->daemon.report_dir);
+	int r;
 
 	service_reloading();
 	log_msg(LOG_NOTICE, "reloading %s", d->config_path);
-	if (config_load(d->config_path, &c, &err) < 0 || apply_config(d, c, false, &err) < 0) {
-		if (c && c != d->config)
+	if ((r = daemon_load_config(d->config_path, true, &c, &err)) == 0) {
+		/* Restart-only keys keep their running values (state_dir, the control
+		 * socket and the metrics listener are open already). */
+		r = config_keep_restart_only(c, d->config, on_restart_only, d);
+		if (r < 0)
+			error_set(&err, r, "out of memory");
+		else
+			r = apply_config(d, c, false, &err);
+		if (r < 0 && c != d->config)
 			config_free(c);
+	}
+	if (r < 0) {
 		log_msg(LOG_ERR, "reload failed, keeping the running configuration: %s", err.text);
 		free(d->reload_error);
 		d->reload_error = strdup(err.text);
+		d->reloads_failed++;
 	} else {
 		free(d->reload_error);
 		d->reload_error = NULL;
-		log_msg(LOG_NOTICE, "configuration reloaded: %zu targets", d->n_targets);
+		d->reloads_ok++;
+		d->config_loaded = time(NULL);
+		log_msg(LOG_NOTICE, "configuration reloaded: %zu target%s", d->n_targets,
+			d->n_targets == 1 ? "" : "s");
 		/* A report_dir set or moved by the reload gets every page now. */
 		if (!report_dir || strcmp(report_dir, d->config->daemon.report_dir) != 0)
 			for (size_t i = 0; i < d->n_targets; i++)
@@ -633,8 +776,12 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 					     .changed = on_target_changed, .arg = d };
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
-	if ((r = config_load(config_path, &c, err)) < 0)
+	/* Exactly what --check-config checks: a file it passes starts. */
+	if ((r = daemon_load_config(config_path, false, &c, err)) < 0) {
+		d->config_invalid = true;
 		return r;
+	}
+	d->config_loaded = time(NULL);
 	if ((r = apply_config(d, c, true, err)) < 0) {
 		config_free(c);
 		return r;

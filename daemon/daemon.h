@@ -56,18 +56,32 @@ struct daemon {
 	bool stopping;
 	bool verbose;              /* -v: debug messages whatever log_level says */
 	char *reload_error;        /* the last failed reload, for STATUS and status */
+	bool config_invalid;       /* daemon_start() failed on the configuration */
+	uint64_t reloads_ok, reloads_failed;
+	time_t config_loaded;      /* the last successful load, at startup or reload */
 
 	struct control *control;
 	struct metrics *metrics;
 	struct reporting *reporting;
 };
 
+/* The exit status for a configuration that cannot be used (sysexits.h's
+ * EX_CONFIG): the unit's RestartPreventExitStatus= stops restarts on it. */
+#define DAEMON_EXIT_CONFIG 78
+
 /* daemon.c */
+/* On failure, d->config_invalid says whether the configuration was the reason. */
 int daemon_start(struct daemon *d, const char *config_path, struct error *err);
 void daemon_stop(struct daemon *d);
-/* --check-config: what startup would refuse, without starting (notifier
- * sections, schedules, time zones, ignore rules, password files). */
-int daemon_check_config(const struct config *c, struct error *err);
+/* What startup and a reload refuse, without starting anything: every key's
+ * value, notifier sections, ignore rules, directories, the metrics address,
+ * and (secrets) that password files can be read.  --check-config, startup
+ * and a reload all call this, so they refuse the same files. */
+int daemon_check_config(const struct config *c, bool secrets, struct error *err);
+/* config_load() and daemon_check_config(). */
+int daemon_load_config(const char *path, bool secrets, struct config **ret, struct error *err);
+/* Makes path and its missing parents; the error says what to do. */
+int daemon_make_dir(const char *path, const char *key, struct error *err);
 void daemon_update_status(struct daemon *d);
 /* A target is due: run it now or queue it behind max_concurrent (control.c's run-now). */
 void daemon_request_run(struct daemon *d, struct target *t);
@@ -76,11 +90,15 @@ void daemon_request_run(struct daemon *d, struct target *t);
 struct control;
 int control_open(struct daemon *d, const char *runtime_dir, struct control **ret,
 		 struct error *err);
+/* runtime_dir/control.sock, malloc'd; -ENAMETOOLONG when a socket cannot have it. */
+int control_socket_path(const char *runtime_dir, char **ret, struct error *err);
 void control_close(struct control *c);
 
 /* metrics.c: Prometheus text at /metrics and /healthz. */
 struct metrics;
 int metrics_open(struct daemon *d, const char *listen, struct metrics **ret, struct error *err);
+/* Whether host (a name or an address) resolves to one to listen on. */
+int metrics_check_host(const char *host, unsigned short port, struct error *err);
 void metrics_close(struct metrics *m);
 
 /* reporting.c: the HTML report in report_dir, rewritten off the loop after a change. */

@@ -17,8 +17,9 @@ static const char usage_text[] =
 	"Watches PostgreSQL databases for schema drift (see schemadriftd(8)).\n"
 	"\n"
 	"  -c, --config FILE        configuration file (default " DEFAULT_CONFIG ")\n"
-	"  -t, --check-config       validate the configuration and exit (0 valid, 2 not)\n"
+	"  -t, --check-config       validate the configuration and exit (0 valid, 78 not)\n"
 	"      --print-sample-config  print the commented sample configuration\n"
+	"      --print-keys         print the key table (section, key, type, default, ...)\n"
 	"  -f, --foreground         log to stderr even under systemd\n"
 	"  -v, --verbose            log debug messages\n"
 	"  -h, --help               show this help\n"
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 't' },
 		{ "print-sample-config", no_argument, NULL, 'S' },
+		{ "print-keys", no_argument, NULL, 'K' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -55,6 +57,8 @@ int main(int argc, char **argv)
 			return config_write_sample(stdout) == 0 && notify_write_sample(stdout) == 0
 				       ? 0
 				       : 2;
+		case 'K':
+			return config_write_keys(stdout) == 0 ? 0 : 2;
 		case 'f':
 			foreground = true;
 			break;
@@ -78,10 +82,9 @@ int main(int argc, char **argv)
 	}
 	if (check) {
 		struct config *c = NULL;
-		if (config_load(config, &c, &err) < 0 || daemon_check_config(c, &err) < 0) {
+		if (daemon_load_config(config, true, &c, &err) < 0) {
 			fprintf(stderr, "schemadriftd: %s\n", err.text);
-			config_free(c);
-			return 2;
+			return DAEMON_EXIT_CONFIG;
 		}
 		printf("%s: configuration is valid (%zu target%s)\n", config, c->n_targets,
 		       c->n_targets == 1 ? "" : "s");
@@ -91,9 +94,10 @@ int main(int argc, char **argv)
 	log_open("schemadriftd", verbose ? LOG_DEBUG : LOG_INFO, foreground);
 	d.verbose = verbose;
 	if (daemon_start(&d, config, &err) < 0) {
+		bool invalid = d.config_invalid;
 		log_msg(LOG_ERR, "cannot start: %s", err.text);
 		daemon_stop(&d);
-		return 2;
+		return invalid ? DAEMON_EXIT_CONFIG : 2;
 	}
 	event_base_dispatch(d.base);
 	log_msg(LOG_NOTICE, "stopped");

@@ -2,11 +2,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/http.h>
 
 #include "daemon.h"
+#include "version.h"
 
 struct metrics {
 	struct daemon *d;
@@ -26,36 +31,75 @@ static void label(struct evbuffer *b, const char *v)
 	}
 }
 
+/* The shortest text that reads back as v (0.041, not %.17g's 0.041000000000000002);
+ * whole numbers (counters, timestamps) without an exponent. */
+static void value(struct evbuffer *b, double v)
+{
+	char text[32];
+
+	if (v > -9007199254740992.0 && v < 9007199254740992.0 && v == (double)(long long)v) {
+		evbuffer_add_printf(b, " %lld\n", (long long)v);
+		return;
+	}
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(text, sizeof(text), "%.*g", prec, v);
+		if (strtod(text, NULL) == v)
+			break;
+	}
+	evbuffer_add_printf(b, " %s\n", text);
+}
+
+static void family(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* One sample: name{key="val"} v, or name v without a key. */
+static void sample(struct evbuffer *b, const char *name, const char *key, const char *val,
+		   double v)
+{
+	evbuffer_add_printf(b, "%s", name);
+	if (key) {
+		evbuffer_add_printf(b, "{%s=\"", key);
+		label(b, val);
+		evbuffer_add(b, "\"}", 2);
+	}
+	value(b, v);
+}
+
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
 	struct daemon *d = m->d;
 	struct evbuffer *b = evbuffer_new();
 	struct outbox_stats os = { 0 };
+	struct timespec now;
 
 	if (!b) {
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
+	clock_gettime(CLOCK_REALTIME, &now);
 	if (d->outbox)
 		outbox_get_stats(d->outbox, &os);
-	evbuffer_add_printf(b, "# HELP schemadrift_targets Targets monitored.\n"
-			       "# TYPE schemadrift_targets gauge\nschemadrift_targets %zu\n",
-			    d->n_targets);
+	family(b, "schemadrift_build_info", "gauge", "Always 1; the version is a label.");
+	sample(b, "schemadrift_build_info", "version", SCHEMADRIFT_VERSION, 1);
+	family(b, "schemadrift_targets", "gauge", "Targets monitored.");
+	sample(b, "schemadrift_targets", NULL, NULL, (double)d->n_targets);
 	static const struct {
 		const char *name, *help, *type;
 	} per_target[] = {
 		{ "schemadrift_drift", "1 while the schema differs from its baseline.", "gauge" },
 		{ "schemadrift_failing", "1 while runs fail.", "gauge" },
-		{ "schemadrift_last_success_timestamp_seconds", "When a run last succeeded.", "gauge" },
+		{ "schemadrift_last_success_timestamp_seconds",
+		  "When a run last succeeded (no sample before the first success).", "gauge" },
 		{ "schemadrift_last_run_duration_seconds", "How long the last run took.", "gauge" },
 		{ "schemadrift_runs_total", "Runs done.", "counter" },
 		{ "schemadrift_run_failures_total", "Runs that failed.", "counter" },
 		{ "schemadrift_probe_unchanged_total", "Runs the change probe answered alone.", "counter" },
 	};
 	for (size_t k = 0; k < sizeof(per_target) / sizeof(per_target[0]); k++) {
-		evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", per_target[k].name,
-				    per_target[k].help, per_target[k].name, per_target[k].type);
+		family(b, per_target[k].name, per_target[k].type, per_target[k].help);
 		for (size_t i = 0; i < d->n_targets; i++) {
 			const struct target *t = d->targets[i];
 			double v = k == 0 ? t->drifting : k == 1 ? t->failing
@@ -63,35 +107,48 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 				 : k == 3 ? (double)t->last_duration_ms / 1000.0
 				 : k == 4 ? (double)t->runs : k == 5 ? (double)t->failures
 				 : (double)t->probes_unchanged;
-			evbuffer_add_printf(b, "%s{target=\"", per_target[k].name);
-			label(b, t->name);
-			evbuffer_add_printf(b, "\"} %.17g\n", v);
+			/* A 0 would read as "last succeeded in 1970". */
+			if (k == 2 && !t->last_success_ms)
+				continue;
+			sample(b, per_target[k].name, "target", t->name, v);
 		}
 	}
 	for (int k = 0; k < 2; k++) {
 		const char *name = k ? "schemadrift_alerts_failed_total" : "schemadrift_alerts_sent_total";
-		evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s counter\n", name,
-				    k ? "Alerts given up or dropped, per notifier."
-				      : "Alerts a notifier accepted, per notifier.", name);
-		for (size_t i = 0; i < d->n_chstats; i++) {
-			evbuffer_add_printf(b, "%s{notifier=\"", name);
-			label(b, d->chstats[i].name);
-			evbuffer_add_printf(b, "\"} %llu\n", (unsigned long long)(k ? d->chstats[i].failed
-											 : d->chstats[i].sent));
-		}
+		family(b, name, "counter", k ? "Alerts given up or dropped, per notifier."
+					      : "Alerts a notifier accepted, per notifier.");
+		for (size_t i = 0; i < d->n_chstats; i++)
+			sample(b, name, "notifier", d->chstats[i].name,
+			       (double)(k ? d->chstats[i].failed : d->chstats[i].sent));
 	}
-	evbuffer_add_printf(b,
-			    "# HELP schemadrift_outbox_depth Alerts waiting in the outbox.\n"
-			    "# TYPE schemadrift_outbox_depth gauge\nschemadrift_outbox_depth %zu\n",
-			    os.entries);
-	evbuffer_add_printf(b,
-			    "# HELP schemadrift_alerts_unspooled Alerts the outbox could not take "
-			    "(a full disk), kept in memory and retried.\n"
-			    "# TYPE schemadrift_alerts_unspooled gauge\n"
-			    "schemadrift_alerts_unspooled %zu\n",
-			    d->n_unspooled);
+	family(b, "schemadrift_outbox_depth", "gauge", "Alerts waiting in the outbox.");
+	sample(b, "schemadrift_outbox_depth", NULL, NULL, (double)os.entries);
+	family(b, "schemadrift_outbox_oldest_age_seconds", "gauge",
+	       "Age of the oldest alert waiting in the outbox (0 when it is empty).");
+	sample(b, "schemadrift_outbox_oldest_age_seconds", NULL, NULL,
+	       os.oldest_ms ? ((double)now.tv_sec * 1000 + now.tv_nsec / 1000000 - os.oldest_ms) /
+				      1000.0
+			    : 0);
+	family(b, "schemadrift_outbox_dead_letters", "gauge",
+	       "Alerts given up and kept in the outbox's dead/ directory.");
+	sample(b, "schemadrift_outbox_dead_letters", NULL, NULL, (double)os.dead);
+	family(b, "schemadrift_config_reloads_total", "counter",
+	       "Configuration reloads (SIGHUP), by result.");
+	sample(b, "schemadrift_config_reloads_total", "result", "success", (double)d->reloads_ok);
+	sample(b, "schemadrift_config_reloads_total", "result", "failure",
+	       (double)d->reloads_failed);
+	family(b, "schemadrift_config_last_reload_successful", "gauge",
+	       "1 when the last reload succeeded (or none was tried), 0 when it failed.");
+	sample(b, "schemadrift_config_last_reload_successful", NULL, NULL, d->reload_error ? 0 : 1);
+	family(b, "schemadrift_config_last_reload_success_timestamp_seconds", "gauge",
+	       "When the running configuration was loaded, at startup or by a reload.");
+	sample(b, "schemadrift_config_last_reload_success_timestamp_seconds", NULL, NULL,
+	       (double)d->config_loaded);
+	family(b, "schemadrift_alerts_unspooled", "gauge",
+	       "Alerts the outbox could not take (a full disk), kept in memory and retried.");
+	sample(b, "schemadrift_alerts_unspooled", NULL, NULL, (double)d->n_unspooled);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-			  "text/plain; version=0.0.4");
+			  "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
 }
@@ -101,36 +158,59 @@ static void on_healthz(struct evhttp_request *req, void *arg)
 	struct evbuffer *b = evbuffer_new();
 
 	(void)arg;
+	if (!b) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
 	/* Answered from the loop: if this answers, the loop is turning. */
 	evbuffer_add_printf(b, "ok\n");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
 	evhttp_send_reply(req, 200, "OK", b);
 	evbuffer_free(b);
+}
+
+int metrics_check_host(const char *host, unsigned short port, struct error *err)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	char service[8];
+	int r;
+
+	snprintf(service, sizeof(service), "%u", port);
+	r = getaddrinfo(host, service, &hints, &ai);
+	if (r != 0)
+		return error_set(err, -EADDRNOTAVAIL, "host '%s': %s", host, gai_strerror(r));
+	freeaddrinfo(ai);
+	return 0;
 }
 
 int metrics_open(struct daemon *d, const char *listen, struct metrics **ret, struct error *err)
 {
 	struct metrics *m = calloc(1, sizeof(*m));
-	char host[256];
-	const char *colon = strrchr(listen, ':');
-	long port;
+	char *host = NULL;
+	unsigned short port;
+	int r;
 
 	if (!m)
 		return error_set(err, -ENOMEM, "out of memory");
-	if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof(host) ||
-	    (port = strtol(colon + 1, NULL, 10)) <= 0 || port > 65535) {
+	if ((r = config_listen_split(listen, &host, &port, err)) < 0) {
 		free(m);
-		return error_set(err, -EINVAL, "metrics_listen '%s': expected HOST:PORT", listen);
+		return r;
 	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = '\0';
 	m->d = d;
 	m->http = evhttp_new(d->base);
-	if (!m->http || evhttp_bind_socket(m->http, host, (unsigned short)port) < 0) {
+	if (!m->http || evhttp_bind_socket(m->http, host, port) < 0) {
+		int e = errno;
 		if (m->http)
 			evhttp_free(m->http);
 		free(m);
-		return error_set(err, -EADDRNOTAVAIL, "metrics_listen %s: cannot listen", listen);
+		free(host);
+		return error_set(err, -EADDRNOTAVAIL, "metrics_listen %s: cannot listen: %s", listen,
+				 strerror(e));
 	}
+	free(host);
 	evhttp_set_cb(m->http, "/metrics", on_metrics, m);
 	evhttp_set_cb(m->http, "/healthz", on_healthz, m);
 	*ret = m;

@@ -717,6 +717,18 @@ int alert_set_link(struct alert *a, const char *tpl, struct error *err)
 	return 0;
 }
 
+int alert_link_check(const char *url_template, struct error *err)
+{
+	struct alert *a = NULL;
+	int r = alert_new(ALERT_TEST, "check", &a);
+
+	if (r < 0)
+		return error_set(err, r, "out of memory");
+	r = alert_set_link(a, url_template, err);
+	alert_free(a);
+	return r;
+}
+
 /* ------------------------------------------------------------ text */
 
 void alert_resolve_lines_free(char **lines, size_t n)

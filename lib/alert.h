@@ -88,6 +88,8 @@ int alert_set_str(char **field, const char *s);
  * with https:// or http://.  -EINVAL with a message naming the placeholder.
  */
 int alert_set_link(struct alert *a, const char *url_template, struct error *err);
+/* Whether alert_set_link() would accept url_template (for config checks). */
+int alert_link_check(const char *url_template, struct error *err);
 
 /* One line for humans: "Schema drift on billing (production): 3 changes (1 breaking, 2 info)".
  * Control characters become spaces.  malloc'd; NULL on ENOMEM. */

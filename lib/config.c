@@ -8,15 +8,40 @@
 
 #include "live.h"
 
+#include <libpq-fe.h>
+
+#include "alert.h"
+#include "schedule.h"
+
+/* Each type says how a value is checked, so that --check-config, startup and
+ * a reload refuse the same values, each with its FILE:LINE. */
 enum config_type {
-	CONFIG_STRING,
+	CONFIG_STRING,   /* free text, not empty */
 	CONFIG_BOOL,
 	CONFIG_INT,
 	CONFIG_DURATION,
-	CONFIG_LIST,   /* comma-separated */
+	CONFIG_LIST,     /* comma-separated */
 	CONFIG_ENUM,
-	CONFIG_SECRET, /* file:PATH or credential:NAME only: never inline */
+	CONFIG_SECRET,   /* file:PATH or credential:NAME only: never inline */
+	CONFIG_PATH,     /* an absolute path */
+	CONFIG_LISTEN,   /* HOST:PORT, or empty for off */
+	CONFIG_DSN,      /* a libpq connection string without a password */
+	CONFIG_SCHEDULE, /* schedule_parse() */
+	CONFIG_ZONE,     /* an IANA time zone */
+	CONFIG_LINK,     /* an http(s) URL template (alert_set_link()) */
+	CONFIG_N_TYPES
 };
+
+static const char *const type_names[] = {
+	[CONFIG_STRING] = "string",	[CONFIG_BOOL] = "bool",	      [CONFIG_INT] = "int",
+	[CONFIG_DURATION] = "duration", [CONFIG_LIST] = "list",	      [CONFIG_ENUM] = "enum",
+	[CONFIG_SECRET] = "secret",	[CONFIG_PATH] = "path",	      [CONFIG_LISTEN] = "listen",
+	[CONFIG_DSN] = "dsn",		[CONFIG_SCHEDULE] = "schedule", [CONFIG_ZONE] = "zone",
+	[CONFIG_LINK] = "link",
+};
+/* --print-keys names every type (the tests pick a bad value by that name). */
+_Static_assert(sizeof(type_names) / sizeof(type_names[0]) == CONFIG_N_TYPES,
+	       "a config type without a name in type_names");
 
 struct config_key {
 	const char *section; /* "daemon" or "target" */
@@ -44,18 +69,18 @@ struct config_key {
  * same name where one exists (schedule, timezone).
  */
 static const struct config_key keys[] = {
-	{ "daemon", "state_dir", CONFIG_STRING, D(state_dir), "/var/lib/schemadrift", 0, 0, NULL, false,
+	{ "daemon", "state_dir", CONFIG_PATH, D(state_dir), "/var/lib/schemadrift", 0, 0, NULL, false,
 	  "Snapshot history, baselines, alert state and the outbox live here." },
-	{ "daemon", "runtime_dir", CONFIG_STRING, D(runtime_dir), "/run/schemadrift", 0, 0, NULL, false,
+	{ "daemon", "runtime_dir", CONFIG_PATH, D(runtime_dir), "/run/schemadrift", 0, 0, NULL, false,
 	  "The control socket (schemadrift status, run-now) lives here." },
 	{ "daemon", "log_level", CONFIG_ENUM, D(log_level), "info", 0, 0,
 	  CHOICES("error", "warning", "notice", "info", "debug"), true,
 	  "Least severe level logged." },
 	{ "daemon", "max_concurrent", CONFIG_INT, D(max_concurrent), "8", 1, 1000, NULL, true,
 	  "At most this many targets are checked at once." },
-	{ "daemon", "schedule", CONFIG_STRING, D(schedule), "every 5m", 0, 0, NULL, true,
+	{ "daemon", "schedule", CONFIG_SCHEDULE, D(schedule), "every 5m", 0, 0, NULL, true,
 	  "Default schedule: a 5-field cron expression or 'every 15m'." },
-	{ "daemon", "timezone", CONFIG_STRING, D(timezone), "UTC", 0, 0, NULL, true,
+	{ "daemon", "timezone", CONFIG_ZONE, D(timezone), "UTC", 0, 0, NULL, true,
 	  "Default time zone for cron schedules (an IANA name)." },
 	{ "daemon", "jitter", CONFIG_DURATION, D(jitter_ms), "30s", 0, DAY, NULL, true,
 	  "Each target's runs are shifted by a stable offset up to this, so a fleet does not stampede." },
@@ -91,22 +116,23 @@ static const struct config_key keys[] = {
 	  "The first retry of a failed delivery waits about this long, doubling each time." },
 	{ "daemon", "outbox_backoff_cap", CONFIG_DURATION, D(outbox_backoff_cap_ms), "10m", 10, 7 * DAY, NULL, true,
 	  "Retries wait at most this long." },
-	{ "daemon", "metrics_listen", CONFIG_STRING, D(metrics_listen), "", 0, 0, NULL, false,
+	{ "daemon", "metrics_listen", CONFIG_LISTEN, D(metrics_listen), "", 0, 0, NULL, false,
 	  "Prometheus /metrics and /healthz on this address, e.g. 127.0.0.1:9187 (empty: off)." },
 	{ "daemon", "report_dir", CONFIG_STRING, D(report_dir), "", 0, 0, NULL, true,
 	  "The HTML history report (index.html, TARGET.html), rewritten after a change (empty: off)." },
 
-	{ "target", "dsn", CONFIG_STRING, T(dsn), NULL, 0, 0, NULL, true,
+	{ "target", "dsn", CONFIG_DSN, T(dsn), NULL, 0, 0, NULL, true,
 	  "libpq connection string or URI (service=... works). No password here: use password." },
 	{ "target", "password", CONFIG_SECRET, T(password_source), NULL, 0, 0, NULL, true,
 	  "file:/etc/schemadrift/db.pass or credential:NAME (systemd LoadCredential=)." },
-	{ "target", "schedule", CONFIG_STRING, T(schedule), NULL, 0, 0, NULL, true,
+	{ "target", "schedule", CONFIG_SCHEDULE, T(schedule), NULL, 0, 0, NULL, true,
 	  "Overrides [daemon] schedule." },
-	{ "target", "timezone", CONFIG_STRING, T(timezone), NULL, 0, 0, NULL, true,
+	{ "target", "timezone", CONFIG_ZONE, T(timezone), NULL, 0, 0, NULL, true,
 	  "Overrides [daemon] timezone." },
-	{ "target", "include", CONFIG_LIST, TL(include), NULL, 0, 0, NULL, true,
+	/* Not "include": that is the file-inclusion directive (lib/ini.c). */
+	{ "target", "include_objects", CONFIG_LIST, TL(include), NULL, 0, 0, NULL, true,
 	  "Only objects whose schema.name matches one of these globs." },
-	{ "target", "exclude", CONFIG_LIST, TL(exclude), NULL, 0, 0, NULL, true,
+	{ "target", "exclude_objects", CONFIG_LIST, TL(exclude), NULL, 0, 0, NULL, true,
 	  "Leave out objects matching these globs, e.g. audit.*" },
 	{ "target", "include_schema", CONFIG_LIST, TL(include_schema), NULL, 0, 0, NULL, true,
 	  "Only these schemas (globs)." },
@@ -122,8 +148,8 @@ static const struct config_key keys[] = {
 	  "A label shown in alerts, e.g. production." },
 	{ "target", "baseline", CONFIG_ENUM, T(baseline), "auto", 0, 0, CHOICES("auto", "require"), true,
 	  "auto: the first snapshot becomes the baseline; require: wait for schemadrift baseline create." },
-	{ "target", "link_template", CONFIG_STRING, T(link_template), NULL, 0, 0, NULL, true,
-	  "A URL in alerts; {target} and {hash} are replaced." },
+	{ "target", "link_template", CONFIG_LINK, T(link_template), NULL, 0, 0, NULL, true,
+	  "An http(s) URL in alerts; {target}, {to_hash}, {kind}, ... are replaced (docs/notifiers.md)." },
 	{ "target", "enabled", CONFIG_BOOL, T(enabled), "true", 0, 0, NULL, true,
 	  "false keeps the section but does not monitor it." },
 };
@@ -188,6 +214,108 @@ static int parse_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struc
 	return 0;
 }
 
+int config_listen_split(const char *listen, char **ret_host, unsigned short *ret_port,
+			struct error *err)
+{
+	const char *colon = strrchr(listen, ':');
+	const char *host = listen, *host_end = colon;
+	char *end = NULL, *h;
+	long port;
+
+	if (!colon)
+		return error_set(err, -EINVAL, "'%s': expected HOST:PORT, e.g. 127.0.0.1:9187", listen);
+	/* [::1]:9187: the brackets keep an IPv6 address's colons apart from the port's. */
+	if (host[0] == '[' && host_end > host && host_end[-1] == ']') {
+		host++;
+		host_end--;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (host_end <= host || !colon[1] || *end || errno || port < 1 || port > 65535)
+		return error_set(err, -EINVAL, "'%s': expected HOST:PORT with a port from 1 to 65535",
+				 listen);
+	if (!(h = strndup(host, (size_t)(host_end - host))))
+		return error_set(err, -ENOMEM, "out of memory");
+	*ret_host = h;
+	*ret_port = (unsigned short)port;
+	return 0;
+}
+
+/* A libpq connection string that parses and holds no password (which would
+ * end up in the logs and ps output of tools that echo it). */
+static int check_dsn(const struct ini_kv *kv, struct error *err)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(kv->value, &msg);
+	bool password = false;
+
+	if (!opts) {
+		int r;
+		/* libpq's reason may quote the string, and so a password in it. */
+		if (!msg || strstr(kv->value, "password") || strchr(kv->value, '@'))
+			r = ini_error(kv, err, -EINVAL, "not a valid libpq connection string");
+		else
+			r = ini_error(kv, err, -EINVAL, "%.*s", (int)strcspn(msg, "\n"), msg);
+		PQfreemem(msg);
+		return r;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val)
+			password = true;
+	PQconninfoFree(opts);
+	if (password)
+		return ini_error(kv, err, -EINVAL,
+				  "holds a password: use the password key (file: or credential:)");
+	return 0;
+}
+
+/* The checks of the text-valued types; the value is stored as it is. */
+static int check_text(const struct config_key *k, const struct ini_kv *kv, struct error *err)
+{
+	struct schedule *sched = NULL;
+	struct error e;
+	char *host = NULL;
+	unsigned short port;
+	int r = 0;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		if (!kv->value[0])
+			return ini_error(kv, err, -EINVAL, "empty (leave the key out instead)");
+		return 0;
+	case CONFIG_SECRET:
+		if (strncmp(kv->value, "file:", 5) != 0 && strncmp(kv->value, "credential:", 11) != 0)
+			return ini_error(kv, err, -EINVAL,
+					  "must be file:PATH or credential:NAME (never the secret itself)");
+		return 0;
+	case CONFIG_PATH:
+		if (kv->value[0] != '/')
+			return ini_error(kv, err, -EINVAL, "'%s' is not an absolute path", kv->value);
+		return 0;
+	case CONFIG_LISTEN:
+		if (!kv->value[0])
+			return 0;
+		r = config_listen_split(kv->value, &host, &port, &e);
+		free(host);
+		break;
+	case CONFIG_DSN:
+		return check_dsn(kv, err);
+	case CONFIG_SCHEDULE:
+		r = schedule_parse(kv->value, &sched, &e);
+		schedule_free(sched);
+		break;
+	case CONFIG_ZONE:
+		r = schedule_zone_check(kv->value, &e);
+		break;
+	case CONFIG_LINK:
+		r = alert_link_check(kv->value, &e);
+		break;
+	default:
+		break;
+	}
+	return r < 0 ? ini_error(kv, err, r, "%s", e.text) : 0;
+}
+
 static int set_value(const struct config_key *k, void *base, const struct ini_kv *kv,
 		     struct error *err)
 {
@@ -199,10 +327,14 @@ static int set_value(const struct config_key *k, void *base, const struct ini_kv
 	switch (k->type) {
 	case CONFIG_STRING:
 	case CONFIG_SECRET:
-		if (k->type == CONFIG_SECRET && strncmp(kv->value, "file:", 5) != 0 &&
-		    strncmp(kv->value, "credential:", 11) != 0)
-			return ini_error(kv, err, -EINVAL,
-					  "must be file:PATH or credential:NAME (never the secret itself)");
+	case CONFIG_PATH:
+	case CONFIG_LISTEN:
+	case CONFIG_DSN:
+	case CONFIG_SCHEDULE:
+	case CONFIG_ZONE:
+	case CONFIG_LINK:
+		if ((r = check_text(k, kv, err)) < 0)
+			return r;
 		free(*(char **)field);
 		*(char **)field = strdup(kv->value);
 		return *(char **)field ? 0 : ini_error(kv, err, -ENOMEM, "out of memory");
@@ -238,6 +370,8 @@ static int set_value(const struct config_key *k, void *base, const struct ini_kv
 		*count = 0;
 		return parse_list(kv, list, count, err);
 	}
+	case CONFIG_N_TYPES:
+		break;
 	}
 	return -EINVAL;
 }
@@ -419,6 +553,115 @@ const struct config_target *config_target(const struct config *c, const char *na
 	return NULL;
 }
 
+int config_write_keys(FILE *out)
+{
+	fputs("# section\tkey\ttype\tdefault\tmin\tmax\tchoices\tapplied\n", out);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &keys[i];
+
+		fprintf(out, "%s\t%s\t%s\t%s\t%lld\t%lld\t", k->section, k->key, type_names[k->type],
+			k->def ? k->def : "", k->min, k->max);
+		for (const char *const *c = k->choices; c && *c; c++)
+			fprintf(out, "%s%s", c == k->choices ? "" : ",", *c);
+		fprintf(out, "\t%s\n", k->reloadable ? "reload" : "restart");
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+static bool is_text(enum config_type t)
+{
+	return t != CONFIG_BOOL && t != CONFIG_INT && t != CONFIG_DURATION && t != CONFIG_LIST;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_value(const struct config_key *k, const void *a, const void *b)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+
+	if (is_text(k->type))
+		return same_text(*(char *const *)fa, *(char *const *)fb);
+	if (k->type == CONFIG_BOOL)
+		return *(const bool *)fa == *(const bool *)fb;
+	if (k->type != CONFIG_LIST)
+		return *(const long long *)fa == *(const long long *)fb;
+	size_t n = *(const size_t *)((const char *)a + k->count_offset);
+	if (n != *(const size_t *)((const char *)b + k->count_offset))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!same_text((*(char **const *)fa)[i], (*(char **const *)fb)[i]))
+			return false;
+	return true;
+}
+
+/* Gives dst (a section's struct) a copy of src's value of k. */
+static int copy_value(const struct config_key *k, void *dst, const void *src)
+{
+	char *fd = (char *)dst + k->offset;
+	const char *fs = (const char *)src + k->offset;
+
+	if (is_text(k->type)) {
+		const char *v = *(char *const *)fs;
+		char *copy = NULL;
+
+		if (v && !(copy = strdup(v)))
+			return -ENOMEM;
+		free(*(char **)fd);
+		*(char **)fd = copy;
+	} else if (k->type == CONFIG_BOOL) {
+		*(bool *)fd = *(const bool *)fs;
+	} else if (k->type != CONFIG_LIST) {
+		*(long long *)fd = *(const long long *)fs;
+	} else {
+		size_t n = *(const size_t *)((const char *)src + k->count_offset);
+		size_t *dn = (size_t *)((char *)dst + k->count_offset);
+		char **items = calloc(n ? n : 1, sizeof(*items));
+
+		for (size_t i = 0; items && i < n; i++)
+			if (!(items[i] = strdup((*(char **const *)fs)[i]))) {
+				free_list(items, i);
+				items = NULL;
+			}
+		if (!items)
+			return -ENOMEM;
+		free_list(*(char ***)fd, *dn);
+		*(char ***)fd = items;
+		*dn = n;
+	}
+	return 0;
+}
+
+int config_keep_restart_only(struct config *loaded, const struct config *running,
+			     config_restart_fn fn, void *arg)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &keys[i];
+		bool daemon = strcmp(k->section, "daemon") == 0;
+		size_t n = daemon ? 1 : loaded->n_targets;
+
+		if (k->reloadable)
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			const char *name = daemon ? NULL : loaded->targets[j].name;
+			void *a = daemon ? (void *)&loaded->daemon : (void *)&loaded->targets[j];
+			const void *b = daemon ? (const void *)&running->daemon
+					       : (const void *)config_target(running, name);
+			const struct ini_section *s = ini_find(loaded->raw, k->section, name);
+
+			/* A target new in this reload has nothing running to keep. */
+			if (!b || same_value(k, a, b))
+				continue;
+			fn(k->section, name, k->key, s ? ini_get(s, k->key) : NULL, arg);
+			if (copy_value(k, a, b) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 int config_write_sample(FILE *out)
 {
 	const char *section = NULL;
@@ -428,6 +671,7 @@ int config_write_sample(FILE *out)
 	      "# Every key is shown with its default, commented out.  Keys marked\n"
 	      "# [restart] take effect only after a restart; the rest on SIGHUP.\n"
 	      "# Comments start with # or ; at the beginning of a line only.\n"
+	      "# The docs/*.md named here are in /usr/share/doc/schemadrift/docs when installed.\n"
 	      "# include = /etc/schemadrift.d   (every *.conf there, in name order)\n", out);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct config_key *k = &keys[i];

@@ -73,5 +73,25 @@ bool config_reloadable(const char *section, const char *key);
 
 /* The commented sample configuration (conf/schemadrift.conf), from the table. */
 int config_write_sample(FILE *out);
+/* The key table itself, one tab-separated line per key (schemadriftd --print-keys):
+ * section, key, type, default, min, max (ints; durations in ms), choices, and
+ * "reload" or "restart".  The first line, starting with '#', names the columns. */
+int config_write_keys(FILE *out);
+
+/* "HOST:PORT" or "[IPv6]:PORT" split; the host is malloc'd. */
+int config_listen_split(const char *listen, char **ret_host, unsigned short *ret_port,
+			struct error *err);
+
+/*
+ * After a reload: for each key that takes effect only at a restart and whose
+ * value in loaded differs from running's, calls fn (where: the line setting
+ * it in loaded, NULL for the default), then gives loaded a copy of the
+ * running value, so that it goes on with it until the next restart.
+ * -ENOMEM, with loaded partly updated (to be freed, not used).
+ */
+typedef void (*config_restart_fn)(const char *section, const char *name, const char *key,
+				  const struct ini_kv *where, void *arg);
+int config_keep_restart_only(struct config *loaded, const struct config *running,
+			     config_restart_fn fn, void *arg);
 
 #endif

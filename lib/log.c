@@ -18,7 +18,11 @@ static struct {
 	const char *ident;
 	int max_level;
 	bool journal;
-} log_state = { "schemadriftd", LOG_INFO, false };
+	bool prefix; /* stderr is the journal's stream: "<N>" prefixes (sd-daemon(3)) */
+} log_state = { "schemadriftd", LOG_INFO, false, false };
+
+/* Where libsystemd sends journal messages (fixed in it). */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 static const char *const level_names[] = { "emerg", "alert", "crit", "error", "warning",
 					   "notice", "info", "debug" };
@@ -40,7 +44,8 @@ void log_open(const char *ident, int max_level, bool force_stderr)
 {
 	log_state.ident = ident;
 	log_state.max_level = max_level;
-	log_state.journal = !force_stderr && stderr_is_journal();
+	log_state.prefix = stderr_is_journal();
+	log_state.journal = !force_stderr && log_state.prefix;
 }
 
 void log_set_level(int max_level)
@@ -97,9 +102,17 @@ static void emit(int level, const char *target, const char *message_id, const ch
 			snprintf(buf[5], sizeof(buf[5]), "SNAPSHOT_HASH=%s", hash);
 			iov[n++] = (struct iovec){ buf[5], strlen(buf[5]) };
 		}
-		sd_journal_sendv(iov, n);
-		return;
+		/* No journald to take it (its socket is gone, or it refused): stderr,
+		 * which is the journal's stream too, so that the line is not lost.
+		 * sd_journal_sendv() reports success when there is no socket at all,
+		 * hence the look first. */
+		if (access(JOURNAL_SOCKET, F_OK) == 0 && sd_journal_sendv(iov, n) >= 0)
+			return;
 	}
+	/* Under systemd, journald reads the priority from the "<N>" prefix, so
+	 * that `journalctl -p err` finds these lines too. */
+	if (log_state.prefix)
+		fprintf(stderr, "<%d>", level);
 	if (target)
 		fprintf(stderr, "%s: target '%s': %s\n", level_names[level], target, text);
 	else

@@ -10,7 +10,9 @@
  * syslog's (LOG_ERR ... LOG_DEBUG).  When stderr is connected to the
  * journal (JOURNAL_STREAM names stderr's device and inode), messages go
  * to journald with structured fields; otherwise one line each on stderr:
- * "<level>: target 'billing': message".
+ * "<level>: target 'billing': message".  Lines on a stderr that is the
+ * journal's stream (with -f, or when journald refused a message) start with
+ * the syslog priority, "<3>error: ...", which journald takes as the priority.
  */
 
 /* Fixed MESSAGE_IDs, so `journalctl MESSAGE_ID=...` finds every such event. */

@@ -510,6 +510,8 @@ static void give_up(struct outbox *ob, struct entry *e, const struct notify_resu
 			 ob->deaddir, strerror(-r));
 	entry_detach(ob, e);
 	ob->st.given_up++;
+	if (r == 0)
+		ob->st.dead++;
 	emit(ob, OUTBOX_GAVE_UP, e, dest, res, r < 0 ? text : reason);
 	free(dest);
 	entry_free(e);
@@ -986,18 +988,24 @@ static int make_dir(const char *path, struct error *err)
 }
 
 /* The highest sequence number used in dir's file names. */
-static uint64_t max_seq_in(const char *dir)
+/* The highest sequence number of dir's entries; *ret_count gets how many there are. */
+static uint64_t max_seq_in(const char *dir, size_t *ret_count)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	uint64_t max = 0, s;
+	size_t n = 0;
 
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (parse_seq_name(de->d_name, &s) && s > max)
-			max = s;
-	closedir(d);
+	if (d) {
+		while ((de = readdir(d)))
+			if (parse_seq_name(de->d_name, &s)) {
+				n++;
+				if (s > max)
+					max = s;
+			}
+		closedir(d);
+	}
+	*ret_count = n;
 	return max;
 }
 
@@ -1277,7 +1285,7 @@ int outbox_open(const char *dir, const struct outbox_options *opts, struct notif
 			     : (uint64_t)now_ms(ob) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
 	if (!ob->rng)
 		ob->rng = 1;
-	ob->next_seq = max_seq_in(ob->deaddir) + 1;
+	ob->next_seq = max_seq_in(ob->deaddir, &ob->st.dead) + 1;
 	r = recover(ob, err);
 	if (r < 0)
 		goto fail;
@@ -1308,10 +1316,15 @@ void outbox_get_stats(const struct outbox *ob, struct outbox_stats *ret)
 	ret->in_flight = ob->in_flight;
 	ret->removing = ob->n_unlinks;
 	ret->unroutable = 0;
-	for (size_t c = ob->n_configured; c < ob->n_chans; c++)
+	ret->oldest_ms = 0;
+	for (size_t c = 0; c < ob->n_chans; c++)
 		for (size_t i = 0; i < ob->chans[c]->n_queues; i++)
-			for (struct entry *e = ob->chans[c]->queues[i]->head; e; e = e->next)
-				ret->unroutable++;
+			for (struct entry *e = ob->chans[c]->queues[i]->head; e; e = e->next) {
+				if (c >= ob->n_configured)
+					ret->unroutable++;
+				if (!ret->oldest_ms || e->enqueued_ms < ret->oldest_ms)
+					ret->oldest_ms = e->enqueued_ms;
+			}
 }
 
 void outbox_close(struct outbox *ob)

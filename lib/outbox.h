@@ -122,6 +122,8 @@ struct outbox_stats {
 	size_t in_flight;
 	size_t unroutable;     /* entries for channels that are not configured */
 	size_t removing;       /* delivered, file removal pending on the I/O thread */
+	size_t dead;           /* entries in dead/, given up (kept until someone acts) */
+	int64_t oldest_ms;     /* wall-clock enqueue time of the oldest in queue/; 0: none */
 	uint64_t delivered, retries, given_up, dropped, corrupt; /* since open */
 };
 void outbox_get_stats(const struct outbox *ob, struct outbox_stats *ret);

@@ -6,7 +6,7 @@
 #   --check   only report: exit 0 when everything is installed, 1 when not
 #
 # Checks with dpkg-query first and does nothing more when every package is
-# there.  Otherwise installs the missing ones with
+# there (and promtool, see below).  Otherwise installs the missing ones with
 # `apt-get install -y --no-install-recommends`, running `apt-get update` only
 # when the package lists are missing, do not know a package, or turn out to
 # be stale.  As a normal user it uses sudo; without sudo it prints the command
@@ -23,9 +23,17 @@ packages=(
 	libcurl4-openssl-dev libesmtp-dev libsystemd-dev python3-aiosmtpd valgrind
 	# fuzzing (scripts/fuzz.sh): clang and its runtime (-fsanitize=fuzzer)
 	clang libclang-rt-14-dev
-	# the report in a real browser (headless), promtool for the alerting rules
-	chromium prometheus
+	# the report in a real browser (headless); promtool: see below
+	chromium
+	# packages built and checked (scripts/packages.sh)
+	debhelper lintian rpm rpmlint elfutils
 )
+
+# promtool (`promtool check metrics` in the tests) comes from Debian's prometheus
+# package, which would also install, enable and start a Prometheus server: only
+# the one static binary is extracted from it, to /usr/local/bin.
+promtool_dest=/usr/local/bin/promtool
+have_promtool() { command -v promtool >/dev/null 2>&1; }
 
 check_only=0
 case ${1:-} in
@@ -61,17 +69,17 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
 fi
 
 mapfile -t missing < <(missing_packages)
-if [ ${#missing[@]} -eq 0 ] && [ -x /usr/bin/python3 ]; then
-	echo "deps: all ${#packages[@]} packages are installed"
+if [ ${#missing[@]} -eq 0 ] && [ -x /usr/bin/python3 ] && have_promtool; then
+	echo "deps: all ${#packages[@]} packages are installed, and promtool"
 	exit 0
 fi
-[ ${#missing[@]} -gt 0 ] || missing=(python3) # the package is there, the binary is not
 if [ "$check_only" = 1 ]; then
+	have_promtool || missing+=(promtool)
+	[ -x /usr/bin/python3 ] || missing+=(/usr/bin/python3)
 	echo "deps: missing: ${missing[*]}"
 	exit 1
 fi
 
-echo "deps: installing ${missing[*]}"
 sudo=()
 if [ "$(id -u)" != 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
@@ -143,6 +151,32 @@ install() {
 		--no-install-recommends "${missing[@]}"
 }
 
+# apt-get download of prometheus, then its usr/bin/promtool alone.
+install_promtool() {
+	local dir rc=0
+	dir=$(mktemp -d)
+	# apt fetches as _apt where that user exists: let it write there.
+	if getent passwd _apt >/dev/null; then "${sudo[@]}" chown _apt "$dir"; fi
+	(cd "$dir" && "${sudo[@]}" apt-get "${apt_opts[@]}" -q download prometheus) || rc=$?
+	if [ "$rc" = 0 ]; then
+		dpkg-deb --fsys-tarfile "$dir"/prometheus_*.deb | tar -xO ./usr/bin/promtool >"$dir/promtool" &&
+			"${sudo[@]}" install -m 0755 "$dir/promtool" "$promtool_dest" || rc=$?
+	fi
+	"${sudo[@]}" rm -rf "$dir"
+	return "$rc"
+}
+
+if [ ${#missing[@]} -eq 0 ] && [ -x /usr/bin/python3 ]; then
+	if ! have_promtool; then
+		echo "deps: installing promtool"
+		install_promtool || { echo "deps.sh: cannot extract promtool from prometheus" >&2; exit 2; }
+	fi
+	echo "deps: all ${#packages[@]} packages are installed, and promtool"
+	exit 0
+fi
+[ ${#missing[@]} -gt 0 ] || missing=(python3) # the package is there, the binary is not
+echo "deps: installing ${missing[*]}"
+
 if ! install; then
 	if [ "$updated" = 1 ]; then
 		echo "deps.sh: apt-get install failed" >&2
@@ -158,4 +192,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "deps.sh: still missing after install: ${missing[*]}" >&2
 	exit 2
 fi
-echo "deps: all ${#packages[@]} packages are installed"
+if ! have_promtool; then
+	echo "deps: installing promtool"
+	install_promtool || { echo "deps.sh: cannot extract promtool from prometheus" >&2; exit 2; }
+fi
+echo "deps: all ${#packages[@]} packages are installed, and promtool"

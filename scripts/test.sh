@@ -8,7 +8,7 @@
 #   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
-# and `ctest --output-on-failure -j2` there; then configure + build with
+# and `ctest --output-on-failure -j2` there; scripts/packages.sh; then configure + build with
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
 # there, with leak detection on and every sanitizer report fatal.  The second
 # flavour runs even when the first fails.  With it (and no CTEST_ARGS), every
@@ -106,6 +106,8 @@ stage "deps" bash "$here/deps.sh" || exit 2
 if [ "$run_main" = 1 ]; then
 	flavour "build-test" build-test -DWERROR=ON -DSANITIZE=OFF \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo
+	# The .deb and the RPM built, linted, the .deb installed and purged (needs root).
+	stage "packages" bash "$here/packages.sh" || failed=1
 fi
 
 if [ "$run_asan" = 1 ]; then

@@ -1,5 +1,5 @@
 """schemadriftd --check-config and the shipped configuration: every mistake is reported with
-FILE:LINE and the key (exit 2), a valid file passes (exit 0), conf/schemadrift.conf is the
+FILE:LINE and the key (exit 78, EX_CONFIG), a valid file passes (exit 0), conf/schemadrift.conf is the
 generator's output (`--print-sample-config`) plus hand-written examples that are themselves a
 valid configuration, and the man page documents every key with its default.  No database.
 """
@@ -71,7 +71,7 @@ class CheckConfig(unittest.TestCase):
         for name, content in extra_files:
             self.write(name, content)
         rc, out, err = run_daemon("--check-config", "-c", path)
-        self.assertEqual(rc, 2, "accepted:\n%s\nstdout: %s" % (text, out))
+        self.assertEqual(rc, 78, "accepted:\n%s\nstdout: %s" % (text, out))
         where = path_line or "%s:%d:" % (path, line_of(text, needle))
         self.assertIn(where, err)
         self.assertIn(key, err)
@@ -80,7 +80,7 @@ class CheckConfig(unittest.TestCase):
             return err
         # And the daemon itself refuses to start with it, saying the same.
         rc2, _, err2 = run_daemon("-c", path, "-f")
-        self.assertEqual(rc2, 2)
+        self.assertEqual(rc2, 78)
         self.assertIn(where, err2)
         return err
 
@@ -162,6 +162,33 @@ class CheckConfig(unittest.TestCase):
         err = self.assert_refused(text, "url =", "'url'", mode=0o644)
         self.assertIn("chmod 600", err)
         self.assertNotIn("T0K3N", err)
+
+    def test_directories_in_the_way(self):
+        # What mkdir would trip on is found before anything starts, with its line.
+        with open(os.path.join(self.dir, "afile"), "w") as f:
+            f.write("x\n")
+        self.assert_refused("[daemon]\nstate_dir = %s/afile/state\nruntime_dir = %s/run\n"
+                            % (self.dir, self.dir), "state_dir", "'state_dir'")
+        self.assert_refused("[daemon]\nstate_dir = %s/state\nruntime_dir = %s/afile/run\n"
+                            % (self.dir, self.dir), "runtime_dir", "'runtime_dir'")
+        long_dir = "/tmp/" + "d" * 100
+        err = self.assert_refused("[daemon]\nstate_dir = %s/state\nruntime_dir = %s\n"
+                                  % (self.dir, long_dir), "runtime_dir", "'runtime_dir'")
+        self.assertIn("too long for the control socket", err)
+
+    def test_missing_directories_are_made_when_run_by_hand(self):
+        # Without systemd's StateDirectory= and RuntimeDirectory=, the daemon makes
+        # them, missing parents too; the directories themselves are private (0750).
+        state = os.path.join(self.dir, "a", "b", "state")
+        run = os.path.join(self.dir, "c", "d", "run")
+        d = dh.Daemon(self.dir, "[daemon]\nstate_dir = %s\nruntime_dir = %s\n" % (state, run))
+        with d:
+            d.start()
+            dh.wait_until(lambda: os.path.exists(os.path.join(run, "control.sock")),
+                          what="the control socket")
+            for path in (state, run):
+                self.assertEqual(os.stat(path).st_mode & 0o777, 0o750, path)
+            self.assertEqual(d.stop()[0], 0)
 
     def test_error_in_an_included_file(self):
         os.mkdir(os.path.join(self.dir, "conf.d"))
