@@ -36,6 +36,7 @@ struct scratch {
 	/* embedded */
 	char *dir, *bindir;
 	pid_t postmaster;
+	pid_t child; /* initdb or the --expected-cmd, while it runs (its own process group) */
 	uid_t run_uid;
 	gid_t run_gid;
 	bool drop_privileges;
@@ -347,6 +348,35 @@ static void child_setup(const struct scratch *s, const char *logfile)
 		dup2(null, STDIN_FILENO);
 }
 
+/* Waits for a child that scratch_cleanup() may have to stop meanwhile. */
+static int wait_child(struct scratch *s, pid_t pid)
+{
+	int status = 0;
+
+	pthread_mutex_lock(&s->lock);
+	s->child = pid;
+	pthread_mutex_unlock(&s->lock);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_lock(&s->lock);
+	s->child = 0;
+	pthread_mutex_unlock(&s->lock);
+	return status;
+}
+
+/* A running initdb or command is stopped first: it would write into what is removed. */
+static void stop_child(struct scratch *s)
+{
+	struct timespec step = { 0, 20 * 1000 * 1000 };
+
+	if (s->child <= 0)
+		return;
+	kill(-s->child, SIGTERM);
+	for (int i = 0; i < 250 && kill(s->child, 0) == 0; i++)
+		nanosleep(&step, NULL); /* the waiting thread reaps it */
+	kill(-s->child, SIGKILL);
+}
+
 static int run_initdb(struct scratch *s, struct error *err)
 {
 	char initdb[4096], data[4096], logfile[4096], tail[512];
@@ -361,12 +391,12 @@ static int run_initdb(struct scratch *s, struct error *err)
 		return error_set(err, -errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		child_setup(s, logfile);
+		setpgid(0, 0);
 		execl(initdb, "initdb", "-D", data, "-U", SCRATCH_SUPERUSER, "-A", "trust", "-E",
 		      "UTF8", "--no-locale", "--nosync", (char *)NULL);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	status = wait_child(s, pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		log_tail(logfile, tail, sizeof(tail));
 		return error_set(err, -EIO, "%s failed (%s%d): %s", initdb,
@@ -598,6 +628,7 @@ void scratch_cleanup(struct scratch *s)
 	pthread_mutex_lock(&s->lock);
 	if (!s->cleaned) {
 		s->cleaned = true;
+		stop_child(s);
 		if (s->admin_dsn) {
 			drop_on_server(s);
 		} else {
@@ -1037,12 +1068,12 @@ int scratch_run_command(struct scratch *s, const char *command, struct error *er
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		setpgid(0, 0);
 		dup2(STDERR_FILENO, STDOUT_FILENO); /* stdout is verify's report */
 		execle("/bin/sh", "sh", "-c", command, (char *)NULL, envp);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	status = wait_child(s, pid);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		r = error_set(err, -EBADMSG, "--expected-cmd: the command %s %d", WIFEXITED(status)
 				  ? "exited with status" : "was killed by signal",
