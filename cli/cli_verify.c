@@ -80,6 +80,9 @@ static int three_way(const struct cli *c, const struct verify_result *r, struct 
 	return 0;
 }
 
+static int verify_command(const struct cli *c, const struct verify_options *opts, int argc,
+			  const char *fmt);
+
 int cli_cmd_verify(const struct cli *c, int argc, char **argv)
 {
 	const char *fmt = c->format ? c->format : "text";
@@ -95,6 +98,28 @@ int cli_cmd_verify(const struct cli *c, int argc, char **argv)
 		.connect_timeout_ms = c->connect_timeout_ms,
 		.on_scratch = on_scratch,
 	};
+	int status;
+	/* schemadriftd hands over the target's password here, never in argv; no
+	 * child (initdb, postgres, --expected-cmd) may inherit it. */
+	char *password = getenv("SCHEMADRIFT_TARGET_PASSWORD");
+
+	if (password) {
+		password = strdup(password);
+		unsetenv("SCHEMADRIFT_TARGET_PASSWORD");
+	}
+	o.password = password;
+	(void)argv;
+	status = verify_command(c, &o, argc, fmt);
+	if (password) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	return status;
+}
+
+static int verify_command(const struct cli *c, const struct verify_options *opts, int argc,
+			  const char *fmt)
+{
 	struct verify_result *r = NULL;
 	struct verify_baseline b = { 0 }, *bp = NULL;
 	struct model *base = NULL;
@@ -102,7 +127,6 @@ int cli_cmd_verify(const struct cli *c, int argc, char **argv)
 	struct error err;
 	int status = EXIT_TROUBLE, w = 0;
 
-	(void)argv;
 	if (argc != 0 || !c->dsn || !c->expected == !c->expected_cmd) {
 		cli_fail("verify needs --dsn DSN and either --expected PATH or --expected-cmd "
 			 "COMMAND (see --help)");
@@ -117,7 +141,7 @@ int cli_cmd_verify(const struct cli *c, int argc, char **argv)
 		cli_fail("cannot watch signals: %s", strerror(errno));
 		return EXIT_TROUBLE;
 	}
-	if (verify_run(&o, &r, &err) < 0) {
+	if (verify_run(opts, &r, &err) < 0) {
 		if (strcmp(fmt, "github") == 0)
 			verify_github_error(err.text, stdout);
 		cli_fail("%s", err.text);

@@ -247,6 +247,12 @@ static int check_targets(const struct config *c, bool secrets, struct error *err
 				key_error_prefix(c, t, "ignore", err);
 		filter_done(&f);
 		schedule_free(s);
+		s = NULL;
+		if (r == 0 && (t->expected || t->expected_cmd)) {
+			if ((r = schedule_parse(t->verify_schedule, &s, err)) < 0)
+				key_error_prefix(c, t, "verify_schedule", err);
+			schedule_free(s);
+		}
 		if (r == 0 && secrets && t->password_source) {
 			const struct ini_section *sec = ini_find(c->raw, "target", t->name);
 			const struct ini_kv *kv = sec ? ini_get(sec, "password") : NULL;

@@ -60,6 +60,7 @@ struct target {
 	bool drifting, failing, waiting_for_baseline;
 	uint64_t runs, failures, probes_unchanged;
 	double worst_lag_s;        /* the longest a run started after it was due */
+	struct target_verify *verify; /* target_verify.c; NULL without expected/expected_cmd */
 	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
 };
 
@@ -116,6 +117,19 @@ void target_free(struct target *t);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
 json_t *target_status_json(const struct target *t);
+/* Turns alert-state events of st (saved in state_dir) into alerts in the outbox;
+ * the changes come from d or from diff_json (docs/diff-format.md). */
+void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+		     int changed, const struct alert_state_event *ev, size_t n,
+		     const struct diff *d, json_t *diff_json, const char *message);
+
+/* target_verify.c: expected = PATH checked on verify_schedule; mismatch alerts. */
+struct target_verify;
+int target_verify_new(struct target *t, struct error *err);
+int target_verify_reconfigure(struct target *t, struct error *err);
+void target_verify_free(struct target_verify *v);
+void target_verify_failed(struct target_verify *v, const char *why);
+json_t *target_verify_status_json(const struct target_verify *v);
 
 /* control.c: the unix socket behind `schemadrift status` and `run-now`. */
 struct control;

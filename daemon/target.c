@@ -123,6 +123,8 @@ int target_new(struct daemon *d, const char *state_dir, struct config_target *cf
 		return r;
 	}
 	r = alert_state_load(store_dir(t->store), t->name, &t->astate, err);
+	if (r == 0)
+		r = target_verify_new(t, err);
 	if (r < 0) {
 		target_free(t);
 		return r;
@@ -151,6 +153,8 @@ int target_reconfigure(struct target *t, struct config_target *cfg, struct error
 	bool dsn_changed = !t->cfg || strcmp(t->cfg->dsn, cfg->dsn) != 0;
 	int r = apply_config(t, cfg, err);
 
+	if (r == 0)
+		r = target_verify_reconfigure(t, err);
 	if (r < 0)
 		return r;
 	if (dsn_changed && t->conn) {
@@ -166,6 +170,7 @@ void target_free(struct target *t)
 	if (!t)
 		return;
 	live_snapshot_free(t->live);
+	target_verify_free(t->verify);
 	if (t->conn)
 		PQfinish(t->conn);
 	if (t->due_timer)
@@ -363,13 +368,14 @@ static void finish_run(struct target *t)
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
  * saves the state when the observation changed it (changed > 0), events or not:
  * a count of consecutive failures must survive a restart too. */
-static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
-		     const struct diff *d, const char *message)
+void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+		     int changed, const struct alert_state_event *ev, size_t n,
+		     const struct diff *d, json_t *diff_json, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct alert *a = NULL;
 		struct error e;
-		int r = alert_state_alert_new(t->astate, &ev[i], message, &a);
+		int r = alert_state_alert_new(st, &ev[i], message, &a);
 
 		if (r < 0) {
 			log_target(LOG_ERR, t->name, NULL, NULL, "cannot build an alert: %s",
@@ -380,6 +386,8 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			a->environment = strdup(t->cfg->environment);
 		if (d && (ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER))
 			alert_set_diff(a, d);
+		if (diff_json && (ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER))
+			alert_set_diff_json(a, diff_json, &e);
 		if (t->cfg->link_template)
 			alert_set_link(a, t->cfg->link_template, &e);
 		const char *id = ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER
@@ -401,8 +409,14 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 		alert_free(a);
 	}
 	struct error se;
-	if (changed > 0 && alert_state_save(t->astate, store_dir(t->store), &se) < 0)
+	if (changed > 0 && alert_state_save(st, state_dir, &se) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
+}
+
+static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
+		     const struct diff *d, const char *message)
+{
+	target_dispatch(t, t->astate, store_dir(t->store), changed, ev, n, d, NULL, message);
 }
 
 static void run_failed(struct target *t, const char *why)
@@ -587,6 +601,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 json_t *target_status_json(const struct target *t)
 {
 	char last[21] = "", next[21] = "", success[21] = "";
+	json_t *j;
 
 	if (t->last_run)
 		store_format_time(t->last_run, last);
@@ -594,7 +609,7 @@ json_t *target_status_json(const struct target *t)
 		store_format_time(t->next_due, next);
 	if (t->last_success)
 		store_format_time(t->last_success, success);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
 			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
 			 : t->waiting_for_baseline ? "waiting for baseline" : "ok",
@@ -605,4 +620,7 @@ json_t *target_status_json(const struct target *t)
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
 			 "worst_lag_s", t->worst_lag_s);
+	if (j && t->verify)
+		json_object_set_new(j, "verify", target_verify_status_json(t->verify));
+	return j;
 }

@@ -65,6 +65,10 @@ struct alert_state_event {
 /* Read-only for callers; changed by observations and alert_state_load(). */
 struct alert_state {
 	char *target;
+	/* Set by the caller: this state follows verify (live schema against the
+	 * repository's: kind mismatch, dedup keys ":mismatch:N" and
+	 * ":verify-error:N"), not drift from the baseline. */
+	bool mismatch;
 	unsigned long incidents; /* incidents opened so far; numbers the next one */
 
 	bool drift;              /* a drift alert was sent and has not recovered */
