@@ -134,11 +134,14 @@ static int build_filter(const struct verify_options *o, const struct migrate_set
 static int build_expected(const struct verify_options *o, struct verify_result *res,
 			  struct error *err)
 {
+	struct scratch_options so = o->scratch;
 	struct scratch *s = NULL;
 	double t = now_s();
 	int r;
 
-	r = scratch_open(&o->scratch, &s, err);
+	if (!so.prefer_major) /* binaries of the target's major version, when installed */
+		so.prefer_major = res->target_version / 10000;
+	r = scratch_open(&so, &s, err);
 	if (r < 0)
 		return error_prefix(err, "scratch database");
 	if (o->on_scratch)

@@ -12,6 +12,7 @@
 #   - schemadriftd checking the database every 2 s and alerting both;
 #   - a hand-made hotfix: the drift alert arrives (webhook JSON and email shown);
 #   - `schemadrift baseline accept`: the `recovered` alert arrives;
+#   - `schemadrift verify`: a repository's migrations against the database (one finding);
 #   - the daemon's log, then SIGTERM.
 # Everything is stopped and the temp directory removed on exit.
 #
@@ -553,6 +554,49 @@ show "schemadrift status --runtime-dir run"
 schemadrift status --runtime-dir run | indent
 show "schemadrift history shop --state-dir state"
 schemadrift history shop --state-dir state | indent
+
+# ---- schemadrift verify (docs/verify.md): the repository's migrations against the database ----
+say "schemadrift verify: is the database what the repository's migrations say?"
+mkdir -p repo/migrations
+cat >repo/migrations/000001_shop.up.sql <<'SQL'
+CREATE SEQUENCE invoice_number_seq START 10000;
+CREATE TABLE customers (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    email      varchar(120) NOT NULL UNIQUE,
+    name       text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE orders (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    customer_id bigint NOT NULL REFERENCES customers (id) ON DELETE RESTRICT,
+    status      varchar(20) NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'paid', 'shipped', 'cancelled')),
+    total       numeric(10,2) NOT NULL,
+    invoice_no  bigint DEFAULT nextval('invoice_number_seq'),
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX orders_customer_idx ON orders (customer_id, created_at);
+SQL
+cat >repo/migrations/000002_hotfix.up.sql <<'SQL'
+-- the approved hotfix, written up as a migration afterwards: without its index
+ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);
+ALTER TABLE orders ALTER COLUMN invoice_no SET NOT NULL;
+SQL
+note "repo/migrations: golang-migrate files; the second one forgot the hotfix's index."
+note "verify loads them into a throwaway cluster (initdb from $PG_BIN, unix socket only,"
+note "removed afterwards) and compares with the same catalog reader as diff:"
+show "schemadrift verify --dsn '$dsn' --expected repo/migrations"
+rc=0
+schemadrift verify --dsn "$dsn" --expected repo/migrations --pg-bindir "$PG_BIN" 2>&1 |
+	sed "s|$work/||g" | indent || true
+schemadrift verify --dsn "$dsn" --expected repo/migrations --pg-bindir "$PG_BIN" \
+	--format json >verify.json 2>/dev/null || rc=$?
+note "exit status $rc (0 the database matches, 1 it does not, 2 trouble); --format json,"
+note "junit and github (workflow annotations) are there for CI."
+[ "$rc" = 1 ] || die "expected exit status 1 from verify (the index is only in the database), got $rc"
+grep -q '"orders_open_idx"\|public.orders_open_idx' verify.json ||
+	die "verify did not report the index orders_open_idx"
+# ---- end of verify ----
 
 say "The daemon's log (stderr with -f; under systemd it goes to the journal)"
 sed "s|$work/||g" daemon.log | indent
