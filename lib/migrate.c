@@ -242,15 +242,13 @@ static int history_golang(struct migrate_set *s, PGconn *conn, const char *table
 	return 0;
 }
 
-/* dbmate: one row per applied version. */
-static int history_dbmate(struct migrate_set *s, PGconn *conn, const char *table,
-			  struct error *err)
+/* One row per applied version (the query's first column): those files are applied. */
+static int applied_versions(struct migrate_set *s, PGconn *conn, const char *sql,
+			    const char *table, struct error *err)
 {
-	char sql[512];
 	PGresult *res;
-	int r = 0;
+	int r;
 
-	snprintf(sql, sizeof(sql), "SELECT version::text FROM %s ORDER BY 1", table);
 	if ((r = query(conn, sql, table, &res, err)) < 0)
 		return r;
 	mark_all(s, false);
@@ -265,31 +263,27 @@ static int history_dbmate(struct migrate_set *s, PGconn *conn, const char *table
 	return r < 0 ? error_set(err, r, "out of memory") : 0;
 }
 
+/* dbmate: one row per applied version. */
+static int history_dbmate(struct migrate_set *s, PGconn *conn, const char *table,
+			  struct error *err)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT version::text FROM %s ORDER BY 1", table);
+	return applied_versions(s, conn, sql, table, err);
+}
+
 /* goose: a log of applied (and rolled back) versions; the latest row per version counts. */
 static int history_goose(struct migrate_set *s, PGconn *conn, const char *table,
 			 struct error *err)
 {
 	char sql[512];
-	PGresult *res;
-	int r = 0;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT DISTINCT ON (version_id) version_id::text, is_applied FROM %s"
-		 " WHERE version_id <> 0 ORDER BY version_id, id DESC", table);
-	if ((r = query(conn, sql, table, &res, err)) < 0)
-		return r;
-	mark_all(s, false);
-	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
-		if (strcmp(PQgetvalue(res, i, 1), "t") != 0)
-			continue;
-		struct migrate_file *f = by_version(s, PQgetvalue(res, i, 0), false);
-		if (f)
-			f->applied = true;
-		else
-			r = missing(s, PQgetvalue(res, i, 0), "NNN_*.sql");
-	}
-	PQclear(res);
-	return r < 0 ? error_set(err, r, "out of memory") : 0;
+		 "SELECT version_id::text FROM (SELECT DISTINCT ON (version_id) version_id,"
+		 " is_applied FROM %s WHERE version_id <> 0 ORDER BY version_id, id DESC) AS latest"
+		 " WHERE is_applied ORDER BY version_id", table);
+	return applied_versions(s, conn, sql, table, err);
 }
 
 /*
