@@ -49,6 +49,7 @@ struct scratch {
 	int server_version;
 	int connect_timeout_s;
 	PGconn *conn; /* the loading session */
+	char *loader; /* the role SQL is loaded as (scratch_prepare), or NULL */
 	char **precreated; /* extensions created before loading */
 	size_t n_precreated;
 	char **warnings;
@@ -661,6 +662,7 @@ void scratch_free(struct scratch *s)
 		free(s->conninfo);
 	}
 	free(s->describe);
+	free(s->loader);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -888,13 +890,25 @@ int scratch_prepare(struct scratch *s, const struct model *target, struct error 
 		goto out;
 	if (loader && superuser) {
 		char *q = PQescapeIdentifier(s->conn, loader, strlen(loader));
+		bool super = false;
 		if (!q) {
 			r = error_set(err, -ENOMEM, "out of memory");
 			goto out;
 		}
+		/* A role that existed already and is no superuser: it owns the
+		 * scratch database, so that it may create in its public schema. */
+		r = query_bool(s->conn, "SELECT rolsuper FROM pg_roles WHERE rolname = $1", loader,
+			       &super, err);
+		snprintf(sql, sizeof(sql), "ALTER DATABASE %s OWNER TO %s",
+			 s->dbname ? s->dbname : "postgres", q);
+		if (r == 0 && !super)
+			r = exec_ok(s->conn, sql, err);
 		snprintf(sql, sizeof(sql), "SET SESSION AUTHORIZATION %s", q);
 		PQfreemem(q);
-		r = exec_ok(s->conn, sql, err);
+		if (r == 0)
+			r = exec_ok(s->conn, sql, err);
+		if (r == 0 && !(s->loader = strdup(loader)))
+			r = error_set(err, -ENOMEM, "out of memory");
 	} else if (loader) {
 		warn(s, "the scratch user is no superuser: objects are owned by it, not by %s "
 			"(--ignore ownership compares without owners)", loader);
@@ -1011,6 +1025,23 @@ static char *percent(const char *v)
 	return out;
 }
 
+/* PGOPTIONS=-c role=NAME: the tool's objects belong to the role that owns the target's. */
+static char *role_option(const char *role)
+{
+	char *out = malloc(2 * strlen(role) + 20), *o;
+
+	if (!out)
+		return NULL;
+	o = out + sprintf(out, "PGOPTIONS=-c role=");
+	for (const char *p = role; *p; p++) {
+		if (*p == ' ' || *p == '\\')
+			*o++ = '\\';
+		*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
 int scratch_run_command(struct scratch *s, const char *command, struct error *err)
 {
 	const char *host = PQhost(s->conn), *port = PQport(s->conn), *db = PQdb(s->conn);
@@ -1041,7 +1072,7 @@ int scratch_run_command(struct scratch *s, const char *command, struct error *er
 	r = 0;
 	while (environ[n])
 		n++;
-	envp = calloc(n + 8, sizeof(*envp));
+	envp = calloc(n + 9, sizeof(*envp));
 	if (!envp) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
@@ -1054,7 +1085,8 @@ int scratch_run_command(struct scratch *s, const char *command, struct error *er
 	    asprintf(&envp[k++], "PGPORT=%s", port ? port : "5432") < 0 ||
 	    asprintf(&envp[k++], "PGDATABASE=%s", db ? db : "") < 0 ||
 	    asprintf(&envp[k++], "PGUSER=%s", user ? user : "") < 0 ||
-	    (pw && asprintf(&envp[k++], "PGPASSWORD=%s", pass) < 0)) {
+	    (pw && asprintf(&envp[k++], "PGPASSWORD=%s", pass) < 0) ||
+	    (s->loader && !(envp[k++] = role_option(s->loader)))) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}

@@ -274,7 +274,11 @@ class VerifyTest(pgharness.PgTestCase):
     # -- a migration tool ---------------------------------------------------------
 
     def test_expected_cmd_shell_script(self):
-        self.pg.psql(self.db, "CREATE TABLE users (id int PRIMARY KEY, name text)")
+        # The tool's objects belong to the role that owns the target's.
+        self.pg.psql("postgres", "DO $$ BEGIN CREATE ROLE app_owner NOLOGIN; EXCEPTION WHEN "
+                                 "duplicate_object THEN NULL; END $$")
+        self.pg.psql(self.db, "CREATE TABLE users (id int PRIMARY KEY, name text);"
+                              "ALTER TABLE users OWNER TO app_owner")
         tool = write(self.path("migrate.sh"),
                      "#!/bin/sh\nset -e\n"
                      "echo \"migrating $PGDATABASE on $PGHOST:$PGPORT as $PGUSER\"\n"
