@@ -246,6 +246,8 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 	alert_time_iso((time_t)ev->since, since);
 	switch (ev->kind) {
 	case ALERT_STATE_DRIFT:
+		if (st->mismatch && message && *message) /* what verify compared, its findings */
+			r = asprintf(&text, "%s", message);
 		break;
 	case ALERT_STATE_REMINDER:
 		r = asprintf(&text, "reminder %u: %s unresolved since %s", ev->reminders,

@@ -106,7 +106,8 @@ int alert_state_observe_error(struct alert_state *st, const struct alert_state_o
  * The alert for an event: kind, target, hashes, dedup_key
  * ("schemadrift:TARGET:drift:N" / ":error:N", the same for an incident's
  * alert, reminders and recovery) and a message.  `message` is the caller's
- * text for ALERT_STATE_ERROR (the last error); ignored otherwise.  The caller
+ * text for ALERT_STATE_ERROR (the last error), and with st->mismatch for
+ * ALERT_STATE_DRIFT too; ignored otherwise.  The caller
  * adds the diff (alert_set_diff) to drift alerts and reminders, the
  * environment and the link.
  */

@@ -62,7 +62,8 @@ class DaemonVerify(pgharness.PgTestCase):
             self.assertEqual(a["target"], "app")
             self.assertEqual(a["dedup_key"], "schemadrift:app:mismatch:1")
             self.assertIn("public.orders_total", [c["object"] for c in a["changes"]])
-            self.assertIn("Schema mismatch on app", a["headline"])
+            self.assertIn("Schema mismatch on app:", a["headline"])
+            self.assertEqual(a["message"], "against %s" % self.schema)
             runs = self.verify_status(d)["runs"]
             v = self.wait_verify_runs(d, runs + 2)
             self.assertEqual(v["state"], "mismatch")
