@@ -108,11 +108,15 @@ int scratch_server_version(const struct scratch *s)
 	return s->server_version;
 }
 
-/* libpq's first line of an error, for messages. */
+/* libpq's first line of an error, for messages: control characters (from names in
+ * the repository's SQL) become spaces before they can reach a terminal or a log. */
 static void first_line(const char *text, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", text ? text : "");
 	buf[strcspn(buf, "\n")] = '\0';
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
 }
 
 static char *conninfo_quote(const char *v)
