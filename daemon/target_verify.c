@@ -11,9 +11,10 @@
 
 #include <openssl/evp.h>
 
-#include "daemon.h"
+#include "isotime.h"
 #include "log.h"
-#include "version.h"
+#include "target.h"
+#include "target_verify.h"
 
 /*
  * Why a child process: a verify run blocks for seconds (initdb, loading,
@@ -44,6 +45,7 @@ struct target_verify {
 };
 
 static void on_verify_due(evutil_socket_t fd, short what, void *arg);
+static void verify_failed(struct target_verify *v, const char *why);
 
 static const char *cli_path(void)
 {
@@ -87,7 +89,7 @@ static void plan_next(struct target_verify *v, bool now)
 {
 	const struct target *t = v->t;
 	int jitter = schedule_jitter(v->schedule, t->name,
-				     (int)(t->d->config->daemon.jitter_ms / 1000));
+				     (int)(t->env->cfg->jitter_ms / 1000));
 	time_t n = time(NULL), next;
 
 	if (now) {
@@ -111,41 +113,16 @@ static void replan(struct target_verify *v)
 	evtimer_add(v->due_timer, &zero);
 }
 
-static bool configured(const struct config_target *c)
+static int verify_new(struct target *t, struct target_verify **ret, struct error *err)
 {
-	return c->enabled && (c->expected || c->expected_cmd);
-}
-
-static int configure(struct target_verify *v, const struct config_target *c, struct error *err)
-{
-	struct schedule *s = NULL;
-	int r = schedule_parse(c->verify_schedule, &s, err);
-
-	if (r == 0)
-		r = schedule_set_zone(s, c->timezone, err);
-	if (r < 0) {
-		schedule_free(s);
-		return error_prefix(err, "%s:%d: [target %s] verify_schedule", c->file, c->line,
-				    c->name);
-	}
-	schedule_free(v->schedule);
-	v->schedule = s;
-	return 0;
-}
-
-int target_verify_new(struct target *t, struct error *err)
-{
-	struct target_verify *v;
+	struct target_verify *v = calloc(1, sizeof(*v));
 	int r;
 
-	if (!configured(t->cfg))
-		return 0;
-	v = calloc(1, sizeof(*v));
 	if (!v)
 		return error_set(err, -ENOMEM, "out of memory");
 	v->t = t;
 	v->out_fd = v->err_fd = -1;
-	v->due_timer = evtimer_new(t->d->base, on_verify_due, v);
+	v->due_timer = evtimer_new(t->env->base, on_verify_due, v);
 	if (!v->due_timer || asprintf(&v->state_dir, "%s/verify", store_dir(t->store)) < 0) {
 		v->state_dir = NULL;
 		target_verify_free(v);
@@ -156,30 +133,33 @@ int target_verify_new(struct target *t, struct error *err)
 		target_verify_free(v);
 		return r;
 	}
-	if ((r = configure(v, t->cfg, err)) < 0 ||
-	    (r = alert_state_load(v->state_dir, t->name, &v->astate, err)) < 0) {
+	if ((r = alert_state_load(v->state_dir, t->name, &v->astate, err)) < 0) {
 		target_verify_free(v);
 		return r;
 	}
 	v->astate->mismatch = true;
-	t->verify = v;
-	replan(v);
+	*ret = v;
 	return 0;
 }
 
-int target_verify_reconfigure(struct target *t, struct error *err)
+int target_verify_setup(struct target *t, struct schedule *schedule, struct error *err)
 {
 	struct target_verify *v = t->verify;
+	int r;
 
-	if (!v)
-		return target_verify_new(t, err);
-	if (!configured(t->cfg)) {
-		target_verify_free(v);
+	if (!schedule || !t->cfg->enabled) {
+		schedule_free(schedule);
+		target_verify_free(t->verify);
 		t->verify = NULL;
 		return 0;
 	}
-	if (configure(v, t->cfg, err) < 0)
-		return err->code;
+	if (!v && (r = verify_new(t, &v, err)) < 0) {
+		schedule_free(schedule);
+		return r;
+	}
+	schedule_free(v->schedule);
+	v->schedule = schedule;
+	t->verify = v;
 	if (!v->pid)
 		replan(v);
 	return 0;
@@ -260,8 +240,8 @@ static void observe(struct target_verify *v, json_t *report)
 {
 	struct target *t = v->t;
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	json_t *diff = json_object_get(report, "diff");
@@ -275,7 +255,7 @@ static void observe(struct target_verify *v, json_t *report)
 	size_t n = 0;
 
 	if (!result || !expected || !live) {
-		target_verify_failed(v, "verify printed a report without result or hashes");
+		verify_failed(v, "verify printed a report without result or hashes");
 		return;
 	}
 	snprintf(current, sizeof(current), "%s", strcmp(result, "match") == 0 ? expected : live);
@@ -303,12 +283,12 @@ static void observe(struct target_verify *v, json_t *report)
 		   v->differences == 1 ? "" : "s", v->pending);
 }
 
-void target_verify_failed(struct target_verify *v, const char *why)
+static void verify_failed(struct target_verify *v, const char *why)
 {
 	struct target *t = v->t;
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	size_t n = 0;
@@ -351,15 +331,14 @@ static void finished(struct target_verify *v, int status)
 		else
 			snprintf(why, sizeof(why), "schemadrift verify was killed by signal %d",
 				 WTERMSIG(status));
-		target_verify_failed(v, why);
+		verify_failed(v, why);
 	}
 	json_decref(report);
 	free(v->out);
 	v->out = NULL;
 	v->out_len = v->out_cap = 0;
 	v->err_len = 0;
-	if (!v->t->d->stopping)
-		plan_next(v, false);
+	plan_next(v, false);
 }
 
 static void on_reap(evutil_socket_t fd, short what, void *arg)
@@ -454,7 +433,7 @@ static char **build_argv(const struct target *t)
 	if (!argv)
 		return NULL;
 #define ARG(s) (argv[n++] = strdup(s))
-	snprintf(timeout, sizeof(timeout), "%g", t->d->config->daemon.connect_timeout_ms / 1000.0);
+	snprintf(timeout, sizeof(timeout), "%g", t->env->cfg->connect_timeout_ms / 1000.0);
 	ARG("schemadrift");
 	ARG("verify");
 	ARG("--format");
@@ -603,9 +582,9 @@ static int start(struct target_verify *v, struct error *err)
 	v->err_fd = errp[0];
 	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(v->err_fd, F_SETFL, O_NONBLOCK);
-	v->out_ev = event_new(v->t->d->base, v->out_fd, EV_READ | EV_PERSIST, on_output, v);
-	v->err_ev = event_new(v->t->d->base, v->err_fd, EV_READ | EV_PERSIST, on_output, v);
-	v->reap_timer = evtimer_new(v->t->d->base, on_reap, v);
+	v->out_ev = event_new(v->t->env->base, v->out_fd, EV_READ | EV_PERSIST, on_output, v);
+	v->err_ev = event_new(v->t->env->base, v->err_fd, EV_READ | EV_PERSIST, on_output, v);
+	v->reap_timer = evtimer_new(v->t->env->base, on_reap, v);
 	if (!v->out_ev || !v->err_ev || !v->reap_timer || event_add(v->out_ev, NULL) < 0 ||
 	    event_add(v->err_ev, NULL) < 0) {
 		kill(pid, SIGTERM);
@@ -632,10 +611,10 @@ static void on_verify_due(evutil_socket_t fd, short what, void *arg)
 		arm(v);
 		return;
 	}
-	if (v->pid || v->t->d->stopping)
+	if (v->pid)
 		return; /* still running: its end schedules the next */
 	if (start(v, &err) < 0) {
-		target_verify_failed(v, err.text);
+		verify_failed(v, err.text);
 		plan_next(v, false);
 	}
 }
@@ -645,9 +624,9 @@ json_t *target_verify_status_json(const struct target_verify *v)
 	char last[21] = "", next[21] = "";
 
 	if (v->last_run)
-		store_format_time(v->last_run, last);
+		isotime_format(v->last_run, last);
 	if (v->next_due)
-		store_format_time(v->next_due, next);
+		isotime_format(v->next_due, next);
 	return json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:s?}", "state",
 			 v->pid ? "running" : v->result ? v->result : "not run yet", "last_run", last,
 			 "next_run", next, "mismatch", v->astate->drift, "differences",
