@@ -1,6 +1,7 @@
 """schemadriftd's verify: expected = PATH on verify_schedule, a `mismatch` alert to a real webhook and its recovery."""
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -95,6 +96,29 @@ class DaemonVerify(pgharness.PgTestCase):
             v = self.wait_verify_runs(d, 1)
             self.assertEqual(v["state"], "failed")
             self.assertIn("schema.sql:2: type \"nosuchtype\" does not exist", v["last_error"])
+
+
+    def check_config(self, target_keys):
+        d = dh.Daemon(self.workdir, "")
+        d.write_config(dh.daemon_section(d.state_dir, d.runtime_dir)
+                       + dh.target_section("app", self.pg.dsn(self.db), **target_keys))
+        p = subprocess.run([dh.daemon_bin(), "--check-config", "-c", d.config],
+                           capture_output=True, text=True, env=pgharness.clean_env())
+        return p.returncode, p.stderr, d.config
+
+    def test_check_config_names_the_verify_keys(self):
+        rc, err, path = self.check_config({"expected": self.schema, "verify_schedule": "every 1x"})
+        self.assertEqual(rc, 2)
+        self.assertIn("%s:" % path, err)
+        self.assertIn("verify_schedule", err)
+        rc, err, _ = self.check_config({"expected": self.schema, "expected_cmd": "true"})
+        self.assertEqual(rc, 2)
+        self.assertIn("expected and expected_cmd exclude each other", err)
+        rc, err, _ = self.check_config({"expected": self.schema, "expected_format": "liquibase"})
+        self.assertEqual(rc, 2)
+        self.assertIn("expected_format", err)
+        rc, err, _ = self.check_config({"expected": self.schema})
+        self.assertEqual((rc, err), (0, ""))
 
 
 if __name__ == "__main__":
