@@ -125,6 +125,7 @@ static int verify_command(const struct cli *c, const struct verify_options *opts
 	struct model *base = NULL;
 	struct diff *to_live = NULL, *to_expected = NULL;
 	struct error err;
+	char base_hex[65];
 	int status = EXIT_TROUBLE, w = 0;
 
 	if (argc != 0 || !c->dsn || !c->expected == !c->expected_cmd) {
@@ -156,10 +157,8 @@ static int verify_command(const struct cli *c, const struct verify_options *opts
 	if (c->target) {
 		if (three_way(c, r, &base, &to_live, &to_expected) < 0)
 			goto out;
-		b = (struct verify_baseline){ c->target, "", to_live, to_expected };
-		static char hex[65];
-		snapshot_hash_hex(base->hash, hex);
-		b.hash = hex;
+		snapshot_hash_hex(base->hash, base_hex);
+		b = (struct verify_baseline){ c->target, base_hex, to_live, to_expected };
 		bp = &b;
 	}
 	if (strcmp(fmt, "json") == 0) {
