@@ -340,6 +340,24 @@ static void put_value(FILE *out, const struct model_value *v)
 	free(t);
 }
 
+/* A multi-line value (a view's definition, a function's body) on lines of its own. */
+static bool put_block(FILE *out, const char *label, const struct model_value *v)
+{
+	char *t = model_value_text_dup(v), *save = NULL;
+
+	if (!t || !strchr(t, '\n')) {
+		free(t);
+		return false;
+	}
+	fprintf(out, "\n    %s:", label);
+	for (char *line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		fputs("\n      ", out);
+		put_safe(out, line);
+	}
+	free(t);
+	return true;
+}
+
 static void write_change(FILE *out, const struct diff_change *c, const char *prefix)
 {
 	fprintf(out, "%s%s: ", prefix, where_text(c->type));
@@ -352,11 +370,27 @@ static void write_change(FILE *out, const struct diff_change *c, const char *pre
 		put_object(out, c->after ? c->after : c->before);
 	}
 	if (c->type == DIFF_MODIFIED) {
-		fprintf(out, ": %s: ", c->attribute);
-		put_value(out, c->old_value);
-		fputs(" (repository), ", out);
-		put_value(out, c->new_value);
-		fputs(" (database)", out);
+		char *a = model_value_text_dup(c->old_value), *b = model_value_text_dup(c->new_value);
+		bool multi = (a && strchr(a, '\n')) || (b && strchr(b, '\n'));
+		free(a);
+		free(b);
+		fprintf(out, ": %s", c->attribute);
+		if (multi) {
+			if (!put_block(out, "repository", c->old_value)) {
+				fputs("\n    repository: ", out);
+				put_value(out, c->old_value);
+			}
+			if (!put_block(out, "database", c->new_value)) {
+				fputs("\n    database: ", out);
+				put_value(out, c->new_value);
+			}
+		} else {
+			fputs(": ", out);
+			put_value(out, c->old_value);
+			fputs(" (repository), ", out);
+			put_value(out, c->new_value);
+			fputs(" (database)", out);
+		}
 	}
 	if (c->acknowledged)
 		fputs(" [acknowledged]", out);

@@ -71,16 +71,21 @@ class VerifyTest(pgharness.PgTestCase):
         self.assertIn("the database matches the repository", text)
         # A hand-made hotfix on the database: found, exit 1, never "matches".
         self.pg.psql(self.db, "CREATE INDEX orders_total_idx ON orders (total);"
-                              "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2)")
+                              "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);"
+                              "CREATE OR REPLACE VIEW v AS SELECT id FROM orders WHERE id > 1")
         report, _ = self.verify("--expected", schema, expect=1)
         self.assertEqual(report["result"], "mismatch")
         self.assertIn(("added", "index", "public.orders_total_idx"), self.changes(report))
         self.assertEqual(report["summary"]["only_in_database"], 1)
-        self.assertEqual(report["summary"]["different"], 1)
+        self.assertEqual(report["summary"]["different"], 2)
         text, _ = self.verify("--expected", schema, fmt="text", expect=1)
         self.assertIn("only in the database: index public.orders_total_idx", text)
         self.assertIn("different: column public.orders.total: type: numeric(10,2) (repository), "
                       "numeric(12,2) (database)", text)
+        # A multi-line value: each side on lines of its own, control characters escaped.
+        self.assertRegex(text, r"different: view public.v: definition\n    repository:\n"
+                               r"       SELECT orders.id\n.*\n.*WHERE \(orders.id > 0\);\n"
+                               r"    database:\n")
         self.assertIn("MISMATCH", text)
         self.assertNotIn("matches", text)
         self.assertNotIn("in sync", text)
