@@ -380,7 +380,7 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
         self.assertTrue(report["scratch"].startswith("embedded PostgreSQL 15"), report["scratch"])
         self.assertEqual(os.listdir(self.tmp), [], "the scratch cluster's directory is left behind")
 
-    def test_sigterm_stops_and_removes_the_cluster(self):
+    def interrupt(self, sig):
         p = subprocess.Popen([pgharness.cli_bin(), "verify", "--dsn", self.pg.dsn(self.db),
                               "--expected-cmd", "sleep 60"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -392,12 +392,12 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
             while not running() and time.time() < deadline and p.poll() is None:
                 time.sleep(0.05)
             pidfiles = running()
-            self.assertTrue(pidfiles, "no embedded cluster started: %s" % (p.stderr.read() if p.poll() is not None else ""))
+            self.assertTrue(pidfiles, "no embedded cluster started: %s" %
+                            (p.stderr.read() if p.poll() is not None else ""))
             with open(os.path.join(os.path.dirname(pidfiles[0]), "data", "postmaster.pid")) as f:
                 postmaster = int(f.readline())
-            # Wait for the command (the server accepts connections by then).
-            time.sleep(0.5)
-            p.send_signal(signal.SIGTERM)
+            time.sleep(0.5)  # the command runs by then
+            p.send_signal(sig)
             p.wait(timeout=60)
         finally:
             if p.poll() is None:
@@ -405,10 +405,16 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
                 p.wait()
             p.stdout.close()
             p.stderr.close()
-        self.assertEqual(p.returncode, -signal.SIGTERM)
+        self.assertEqual(p.returncode, -sig)
         self.assertEqual(os.listdir(self.tmp), [])
         with self.assertRaises(ProcessLookupError):
             os.kill(postmaster, 0)
+
+    def test_sigterm_stops_and_removes_the_cluster(self):
+        self.interrupt(signal.SIGTERM)
+
+    def test_sigint_stops_and_removes_the_cluster(self):
+        self.interrupt(signal.SIGINT)
 
 
 if __name__ == "__main__":
