@@ -14,15 +14,9 @@
 #include "target.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
-
-/* A secret is wiped before its memory goes back to the allocator. */
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
+static void verify_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+			    int changed, const struct alert_state_event *ev, size_t n,
+			    json_t *diff_json, const char *message);
 
 /* Baseline accepts and acknowledgements append to the target's audit log. */
 static long long audit_size(const struct target *t)
@@ -111,7 +105,7 @@ int target_setup_read_password(const struct config *c, const struct config_targe
 	r = ini_secret(kv, &password, err);
 	if (r < 0)
 		return r;
-	wipe_free(s->password);
+	ini_secret_free(s->password);
 	s->password = password;
 	return 0;
 }
@@ -121,7 +115,7 @@ void target_setup_done(struct target_setup *s)
 	schedule_free(s->schedule);
 	schedule_free(s->verify_schedule);
 	filter_done(&s->filter);
-	wipe_free(s->password);
+	ini_secret_free(s->password);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -137,7 +131,7 @@ static struct schedule *take_setup(struct target *t, struct config_target *cfg,
 	t->schedule = setup->schedule;
 	filter_done(&t->filter);
 	t->filter = setup->filter;
-	wipe_free(t->password);
+	ini_secret_free(t->password);
 	t->password = setup->password;
 	memset(setup, 0, sizeof(*setup));
 	filter_init(&setup->filter);
@@ -171,7 +165,7 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 	}
 	r = alert_state_load(store_dir(t->store), t->name, &t->astate, err);
 	if (r == 0)
-		r = target_verify_setup(t, verify_schedule, err);
+		r = target_verify_setup(t, verify_schedule, verify_dispatch, err);
 	else
 		schedule_free(verify_schedule);
 	if (r < 0) {
@@ -199,7 +193,7 @@ void target_reconfigure(struct target *t, struct config_target *cfg, struct targ
 	bool dsn_changed = strcmp(t->cfg->dsn, cfg->dsn) != 0;
 
 	struct error e;
-	if (target_verify_setup(t, take_setup(t, cfg, setup), &e) < 0)
+	if (target_verify_setup(t, take_setup(t, cfg, setup), verify_dispatch, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "verify: %s", e.text);
 	if (dsn_changed && t->conn) {
 		PQfinish(t->conn);
@@ -225,7 +219,7 @@ void target_free(struct target *t)
 	filter_done(&t->filter);
 	store_free(t->store);
 	alert_state_free(t->astate);
-	wipe_free(t->password);
+	ini_secret_free(t->password);
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
@@ -412,9 +406,9 @@ static void finish_run(struct target *t)
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
  * saves the state when the observation changed it (changed > 0), events or not:
  * a count of consecutive failures must survive a restart too. */
-void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
-		     int changed, const struct alert_state_event *ev, size_t n,
-		     const struct diff *d, json_t *diff_json, const char *message)
+static void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+			    int changed, const struct alert_state_event *ev, size_t n,
+			    const struct diff *d, json_t *diff_json, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct alert *a = NULL;
@@ -447,8 +441,8 @@ void target_dispatch(struct target *t, struct alert_state *st, const char *state
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
 		if (t->cfg->n_notifiers && !t->env->outbox)
-			log_target(LOG_ERR, t->name, NULL, NULL,
-				   "cannot spool the alert: the outbox is not open (see the reload error)");
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: the "
+				   "outbox is not open (see the reload error)");
 		else if (t->cfg->n_notifiers &&
 			 outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
 					t->cfg->n_notifiers, &e) < 0)
@@ -466,9 +460,18 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 	target_dispatch(t, t->astate, store_dir(t->store), changed, ev, n, d, NULL, message);
 }
 
+/* target_verify.c's mismatch events, through the same policy, outbox and log. */
+static void verify_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+			    int changed, const struct alert_state_event *ev, size_t n,
+			    json_t *diff_json, const char *message)
+{
+	target_dispatch(t, st, state_dir, changed, ev, n, NULL, diff_json, message);
+}
+
 static void run_failed(struct target *t, const char *why)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .error = why };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
@@ -494,7 +497,8 @@ static void run_failed(struct target *t, const char *why)
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
 		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,

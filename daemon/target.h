@@ -112,10 +112,5 @@ void target_free(struct target *t);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
 json_t *target_status_json(const struct target *t);
-/* Turns alert-state events of st (saved in state_dir) into alerts in the outbox;
- * the changes come from d or from diff_json (docs/diff-format.md). */
-void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
-		     int changed, const struct alert_state_event *ev, size_t n,
-		     const struct diff *d, json_t *diff_json, const char *message);
 
 #endif

@@ -27,6 +27,7 @@ struct target_verify {
 	struct target *t;
 	struct schedule *schedule;
 	struct alert_state *astate;
+	target_verify_dispatch_fn dispatch;
 	char *state_dir;            /* <store>/verify: the mismatch alert state */
 	struct event *due_timer, *reap_timer, *out_ev, *err_ev;
 	time_t next_due;
@@ -142,7 +143,8 @@ static int verify_new(struct target *t, struct target_verify **ret, struct error
 	return 0;
 }
 
-int target_verify_setup(struct target *t, struct schedule *schedule, struct error *err)
+int target_verify_setup(struct target *t, struct schedule *schedule,
+			target_verify_dispatch_fn dispatch, struct error *err)
 {
 	struct target_verify *v = t->verify;
 	int r;
@@ -159,6 +161,7 @@ int target_verify_setup(struct target *t, struct schedule *schedule, struct erro
 	}
 	schedule_free(v->schedule);
 	v->schedule = schedule;
+	v->dispatch = dispatch;
 	t->verify = v;
 	if (!v->pid)
 		replan(v);
@@ -277,7 +280,7 @@ static void observe(struct target_verify *v, json_t *report)
 	}
 	int changed = alert_state_observe_ok(v->astate, &ao, expected, current, time(NULL), ev, &n);
 	if (changed >= 0)
-		target_dispatch(t, v->astate, v->state_dir, changed, ev, n, NULL, diff, message);
+		v->dispatch(t, v->astate, v->state_dir, changed, ev, n, diff, message);
 	log_target(strcmp(result, "match") == 0 ? LOG_INFO : LOG_WARNING, t->name, NULL, live,
 		   "verify: %s (%zu difference%s, %zu pending)", result, v->differences,
 		   v->differences == 1 ? "" : "s", v->pending);
@@ -298,7 +301,7 @@ static void verify_failed(struct target_verify *v, const char *why)
 	log_target(LOG_WARNING, t->name, NULL, NULL, "verify failed: %s", why);
 	int changed = alert_state_observe_error(v->astate, &ao, time(NULL), ev, &n);
 	if (changed >= 0)
-		target_dispatch(t, v->astate, v->state_dir, changed, ev, n, NULL, NULL, why);
+		v->dispatch(t, v->astate, v->state_dir, changed, ev, n, NULL, why);
 }
 
 static void finished(struct target_verify *v, int status)
