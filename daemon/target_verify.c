@@ -13,6 +13,7 @@
 
 #include "isotime.h"
 #include "log.h"
+#include "strbuf.h"
 #include "target.h"
 #include "target_verify.h"
 
@@ -33,8 +34,7 @@ struct target_verify {
 	time_t next_due;
 	pid_t pid;
 	int out_fd, err_fd;
-	char *out;                  /* the child's stdout: the JSON report */
-	size_t out_len, out_cap;
+	struct strbuf out;          /* the child's stdout: the JSON report */
 	char errbuf[2048];          /* the end of its stderr: the reason of a failure */
 	size_t err_len;
 	/* For status. */
@@ -200,7 +200,7 @@ void target_verify_free(struct target_verify *v)
 	schedule_free(v->schedule);
 	alert_state_free(v->astate);
 	free(v->state_dir);
-	free(v->out);
+	strbuf_done(&v->out);
 	free(v->result);
 	free(v->last_error);
 	free(v);
@@ -312,8 +312,9 @@ static void finished(struct target_verify *v, int status)
 	v->pid = 0;
 	close_child(v);
 	v->runs++;
-	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1))
-		report = json_loadb(v->out ? v->out : "", v->out_len, 0, &jerr);
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1) &&
+	    !v->out.failed)
+		report = json_loadb(v->out.s ? v->out.s : "", v->out.len, 0, &jerr);
 	if (report) {
 		observe(v, report);
 	} else {
@@ -337,9 +338,7 @@ static void finished(struct target_verify *v, int status)
 		verify_failed(v, why);
 	}
 	json_decref(report);
-	free(v->out);
-	v->out = NULL;
-	v->out_len = v->out_cap = 0;
+	strbuf_reset(&v->out);
 	v->err_len = 0;
 	plan_next(v, false);
 }
@@ -377,19 +376,7 @@ static void on_output(evutil_socket_t fd, short what, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n > 0 && is_out) {
-		if (v->out_len + (size_t)n + 1 > v->out_cap) {
-			size_t cap = v->out_cap ? v->out_cap : 65536;
-			while (cap < v->out_len + (size_t)n + 1)
-				cap *= 2;
-			char *g = realloc(v->out, cap);
-			if (!g)
-				return;
-			v->out = g;
-			v->out_cap = cap;
-		}
-		memcpy(v->out + v->out_len, buf, (size_t)n);
-		v->out_len += (size_t)n;
-		v->out[v->out_len] = '\0';
+		strbuf_put(&v->out, buf, (size_t)n); /* a failure makes the run fail, once */
 		return;
 	}
 	if (n > 0) { /* keep the end of stderr */
