@@ -24,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include "sqllex.h"
+#include "strbuf.h"
 
 #define SCRATCH_PORT "5432" /* the socket is in a private directory: any port will do */
 #define SCRATCH_SUPERUSER "postgres"
@@ -141,30 +142,24 @@ static char *conninfo_quote(const char *v)
 static char *conninfo_with_db(const char *dsn, const char *dbname)
 {
 	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct strbuf out = { 0 };
 
 	if (!opts)
 		return NULL;
-	f = open_memstream(&out, &len);
-	if (!f) {
-		PQconninfoFree(opts);
-		return NULL;
-	}
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
 		const char *v = strcmp(o->keyword, "dbname") == 0 ? dbname : o->val;
 		char *q;
 		if (!v)
 			continue;
 		q = conninfo_quote(v);
-		if (q)
-			fprintf(f, "%s%s=%s", ftell(f) ? " " : "", o->keyword, q);
+		if (!q)
+			out.failed = true;
+		else
+			strbuf_printf(&out, "%s%s=%s", out.len ? " " : "", o->keyword, q);
 		free(q);
 	}
-	fclose(f);
 	PQconninfoFree(opts);
-	return out;
+	return strbuf_take(&out);
 }
 
 static PGconn *connect_to(const struct scratch *s, const char *conninfo, struct error *err)
