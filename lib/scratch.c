@@ -242,7 +242,8 @@ static char *pg_config_bindir(void)
 	return out;
 }
 
-int scratch_find_bindir(const char *pg_bindir, int prefer_major, char **ret, struct error *err)
+/* Where the embedded cluster's server binaries are: --pg-bindir, else the search. */
+static int find_bindir(const char *pg_bindir, int prefer_major, char **ret, struct error *err)
 {
 	char **cands = NULL;
 	size_t n = 0;
@@ -459,7 +460,7 @@ static int open_embedded(struct scratch *s, const struct scratch_options *o, str
 	char tmpl[4096];
 	int r;
 
-	if ((r = scratch_find_bindir(o->pg_bindir, o->prefer_major, &s->bindir, err)) < 0)
+	if ((r = find_bindir(o->pg_bindir, o->prefer_major, &s->bindir, err)) < 0)
 		return r;
 	snprintf(tmpl, sizeof(tmpl), "%s/schemadrift-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (strlen(tmpl) > 80) /* a unix socket path is at most 107 bytes */

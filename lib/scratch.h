@@ -67,7 +67,4 @@ void scratch_cleanup(struct scratch *s);
 /* scratch_cleanup(), then frees s.  Accepts NULL. */
 void scratch_free(struct scratch *s);
 
-/* Where the embedded cluster's server binaries are: --pg-bindir, else the search. */
-int scratch_find_bindir(const char *pg_bindir, int prefer_major, char **ret, struct error *err);
-
 #endif

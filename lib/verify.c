@@ -358,9 +358,9 @@ static bool put_block(FILE *out, const char *label, const struct model_value *v)
 	return true;
 }
 
-static void write_change(FILE *out, const struct diff_change *c, const char *prefix)
+static void write_change(FILE *out, const struct diff_change *c)
 {
-	fprintf(out, "%s%s: ", prefix, where_text(c->type));
+	fprintf(out, "%s: ", where_text(c->type));
 	if (c->type == DIFF_RENAMED) {
 		put_object(out, c->after);
 		fputs(" in the database, ", out);
@@ -442,7 +442,7 @@ int verify_write_text(const struct verify_result *r, const struct verify_baselin
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < r->diff->n_changes; i++)
-		write_change(out, &r->diff->changes[i], "");
+		write_change(out, &r->diff->changes[i]);
 	if (b) {
 		fputs("baseline of ", out);
 		put_safe(out, b->target);
@@ -595,7 +595,7 @@ static char *object_failure(const struct verify_result *r, const struct model_ob
 		const struct model_object *x = c->after ? c->after : c->before;
 		if (c->acknowledged || !x || model_object_cmp(x, o) != 0)
 			continue;
-		write_change(m, c, "");
+		write_change(m, c);
 	}
 	if (ftell(m) == 0)
 		fputs(fallback, m);
@@ -776,7 +776,7 @@ int verify_write_github(const struct verify_result *r, FILE *out)
 
 		if (c->acknowledged || !(m = open_memstream(&line, &len)))
 			continue;
-		write_change(m, c, "");
+		write_change(m, c);
 		fclose(m);
 		if (len && line[len - 1] == '\n')
 			line[len - 1] = '\0';
