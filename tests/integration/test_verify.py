@@ -371,6 +371,9 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
                        "CREATE INDEX items_name ON items USING gin (name gin_trgm_ops);\n"
                        "ALTER TABLE items OWNER TO app_owner;\n"
                        "GRANT SELECT ON items TO reporting;\n")
+        # The DBA installed hstore at an older version than the default: the scratch
+        # side gets the target's version, so the repository's IF NOT EXISTS matches.
+        self.pg.psql(self.db, "CREATE EXTENSION hstore VERSION '1.7'")
         self.pg.psql_file(self.db, schema)
         rc, out, err = run_cli("verify", "--dsn", self.pg.dsn(self.db), "--expected", schema,
                                "--format", "json", "--pg-bindir", pgharness.PG_BINDIR, env=self.env)
