@@ -93,6 +93,18 @@ class VerifyTest(pgharness.PgTestCase):
         self.assertEqual(self.pg.query("postgres", "SELECT datname FROM pg_database WHERE "
                                                    "datname LIKE 'schemadrift_verify%'"), [])
 
+    def test_hostile_names_are_escaped(self):
+        schema = write(self.path("schema.sql"), "CREATE TABLE t (id int);\n")
+        self.apply(schema)
+        self.pg.psql(self.db, 'CREATE TABLE "evil\x1b[31mred\nline" (id int)')
+        text, _ = self.verify("--expected", schema, fmt="text", expect=1)
+        self.assertNotIn("\x1b", text)
+        self.assertIn("only in the database: table public.", text)
+        self.assertIn("\\x1b[31mred", text)
+        out, _ = self.verify("--expected", schema, fmt="github", expect=1)
+        self.assertEqual(len(out.strip().splitlines()), 1, out)  # one annotation, one line
+        self.assertNotIn("\x1b", out)
+
     def test_filters_apply_to_both_sides(self):
         schema = write(self.path("schema.sql"), "CREATE TABLE t (id int);\n")
         self.apply(schema)
