@@ -19,6 +19,12 @@ static const char usage_text[] =
 	"                                   statements that turn A into B, to review)\n"
 	"  kinds                            list object kinds, attributes and --ignore groups\n"
 	"  probe --dsn DSN                  print the change probe's catalog fingerprint\n"
+	"  verify --dsn DSN --expected PATH does the database match the repository's schema?\n"
+	"                                   PATH: a .sql file, a directory of .sql files or of\n"
+	"                                   golang-migrate, Flyway, goose or dbmate migrations,\n"
+	"                                   or a snapshot file (see docs/verify.md)\n"
+	"  verify --dsn DSN --expected-cmd COMMAND   the schema COMMAND builds in an empty\n"
+	"                                   database (DATABASE_URL, PG* set), e.g. alembic\n"
 	"  test-alert --config FILE --channel NAME   send a test alert through a notifier\n"
 	"  render --channel KIND DIFF.json  print what a notifier of KIND would send for a diff\n"
 	"                                   (with --config FILE: the [notifier KIND] section)\n"
@@ -87,6 +93,17 @@ static const char usage_text[] =
 	"                       the N latest snapshots and all seen in D days; history\n"
 	"                       lines for H days (default 100, 30, 365)\n"
 	"\n"
+	"Verify options:\n"
+	"      --expected-format F   sql, sql-dir, golang-migrate, flyway, goose, dbmate or\n"
+	"                       snapshot (default: detected)\n"
+	"      --scratch-dsn DSN     a server where verify may create (and drop) a database;\n"
+	"                       default: an embedded throwaway cluster from local binaries\n"
+	"      --pg-bindir DIR  the embedded cluster's server binaries (default: pg_config,\n"
+	"                       /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin)\n"
+	"      --format F       text (default), json, junit or github\n"
+	"      --target NAME    also compare with NAME's baseline in the store (three-way)\n"
+	"      --timing         print how long each part took on standard error\n"
+	"\n"
 	"Daemon options:\n"
 	"      --runtime-dir DIR  where the control socket is (default\n"
 	"                       $SCHEMADRIFT_RUNTIME_DIR or /run/schemadrift)\n"
@@ -94,7 +111,7 @@ static const char usage_text[] =
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
-	"Exit status: 0 same, 1 different (diff), 2 trouble.\n";
+	"Exit status: 0 same, 1 different (diff, verify), 2 trouble.\n";
 
 /* Adding a command: a cli_<name>.c file and one row here. */
 static const struct {
@@ -116,6 +133,7 @@ static const struct {
 	{ "status", cli_cmd_status },   /* cli_control.c */
 	{ "run-now", cli_cmd_run_now },
 	{ "report", cli_cmd_report },   /* cli_html.c */
+	{ "verify", cli_cmd_verify },   /* cli_verify.c */
 };
 
 /* Frees what the options allocated, so sanitizers see a clean exit. */
@@ -133,7 +151,9 @@ int main(int argc, char **argv)
 	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
 	enum { OPT_CONFIG = 768, OPT_CHANNEL, OPT_SPOOL, OPT_ENQUEUE_TEST }; /* cli_alert.c */
 	enum { OPT_RUNTIME_DIR = 1024 }; /* cli_control.c */
-	enum { OPT_SINCE = 1280, OPT_ALL }; /* cli_html.c */
+	enum { OPT_SINCE = 1280, OPT_ALL, /* cli_html.c */
+	       OPT_EXPECTED, OPT_EXPECTED_FORMAT, OPT_EXPECTED_CMD, OPT_SCRATCH_DSN,
+	       OPT_PG_BINDIR, OPT_TIMING }; /* cli_verify.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -162,6 +182,12 @@ int main(int argc, char **argv)
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "expected", required_argument, NULL, OPT_EXPECTED },
+		{ "expected-format", required_argument, NULL, OPT_EXPECTED_FORMAT },
+		{ "expected-cmd", required_argument, NULL, OPT_EXPECTED_CMD },
+		{ "scratch-dsn", required_argument, NULL, OPT_SCRATCH_DSN },
+		{ "pg-bindir", required_argument, NULL, OPT_PG_BINDIR },
+		{ "timing", no_argument, NULL, OPT_TIMING },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -278,6 +304,24 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ALL:
 			c.all = true;
+			break;
+		case OPT_EXPECTED:
+			c.expected = optarg;
+			break;
+		case OPT_EXPECTED_FORMAT:
+			c.expected_format = optarg;
+			break;
+		case OPT_EXPECTED_CMD:
+			c.expected_cmd = optarg;
+			break;
+		case OPT_SCRATCH_DSN:
+			c.scratch_dsn = optarg;
+			break;
+		case OPT_PG_BINDIR:
+			c.pg_bindir = optarg;
+			break;
+		case OPT_TIMING:
+			c.timing = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -23,6 +23,9 @@ struct cli {
 	bool list, remove;
 	/* notifiers and the outbox (cli_alert.c) */
 	const char *config, *channel, *spool, *enqueue_test;
+	/* verify (cli_verify.c) */
+	const char *expected, *expected_format, *expected_cmd, *scratch_dsn, *pg_bindir;
+	bool timing;
 	/* a running schemadriftd (cli_control.c) */
 	const char *runtime_dir;
 	/* the history report (cli_html.c) */
@@ -47,6 +50,8 @@ int cli_cmd_probe(const struct cli *c, int argc, char **argv);
 int cli_cmd_test_alert(const struct cli *c, int argc, char **argv);
 int cli_cmd_render(const struct cli *c, int argc, char **argv);
 int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
+/* Does the live schema match the repository's (cli_verify.c)? */
+int cli_cmd_verify(const struct cli *c, int argc, char **argv);
 /* A running schemadriftd, through its control socket (cli_control.c). */
 int cli_cmd_status(const struct cli *c, int argc, char **argv);
 int cli_cmd_run_now(const struct cli *c, int argc, char **argv);

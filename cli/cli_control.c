@@ -208,6 +208,20 @@ static void print_status_text(const json_t *ans)
 		       or_dash(str(t, "next_run")));
 		put_clean(or_dash(str(t, "last_error")));
 		putchar('\n');
+		const json_t *v = json_object_get(t, "verify");
+		if (v) { /* expected = PATH (docs/verify.md) */
+			printf("%-*s  verify: %s, %lld difference%s, %lld pending, last %s, next %s",
+			       w_target, "", str(v, "state"),
+			       (long long)json_integer_value(json_object_get(v, "differences")),
+			       json_integer_value(json_object_get(v, "differences")) == 1 ? "" : "s",
+			       (long long)json_integer_value(json_object_get(v, "pending")),
+			       or_dash(str(v, "last_run")), or_dash(str(v, "next_run")));
+			if (*str(v, "last_error")) {
+				fputs(": ", stdout);
+				put_clean(str(v, "last_error"));
+			}
+			putchar('\n');
+		}
 	}
 	if (json_array_size(targets) == 0)
 		puts("(no targets configured)");

@@ -11,10 +11,14 @@
 #include "isotime.h"
 #include "log.h"
 #include "snapshot.h"
+#include "target_verify.h"
 #include "target.h"
 #include "utf8.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
+static void verify_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+			    int changed, const struct alert_state_event *ev, size_t n,
+			    json_t *diff_json, const char *message);
 
 /* Something the history report shows happened: the daemon rewrites it (docs/report.md). */
 static void report_changed(struct target *t)
@@ -111,6 +115,10 @@ int target_setup_build(const struct config *c, const struct config_target *cfg,
 	for (size_t i = 0; r == 0 && i < cfg->n_ignore; i++)
 		if ((r = filter_parse_ignore(f, cfg->ignore[i], err)) < 0)
 			key_error_prefix(c, cfg, "ignore", err);
+	if (r == 0 && (cfg->expected || cfg->expected_cmd) &&
+	    ((r = schedule_parse(cfg->verify_schedule, &s.verify_schedule, err)) < 0 ||
+	     (r = schedule_set_zone(s.verify_schedule, cfg->timezone, err)) < 0))
+		key_error_prefix(c, cfg, "verify_schedule", err);
 	if (r < 0) {
 		target_setup_done(&s);
 		return r;
@@ -140,14 +148,19 @@ int target_setup_read_password(const struct config *c, const struct config_targe
 void target_setup_done(struct target_setup *s)
 {
 	schedule_free(s->schedule);
+	schedule_free(s->verify_schedule);
 	filter_done(&s->filter);
 	ini_secret_free(s->password);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Takes what setup built (leaving it empty); cannot fail. */
-static void take_setup(struct target *t, struct config_target *cfg, struct target_setup *setup)
+/* Takes what setup built (leaving it empty) but the verify schedule, which it
+ * returns (for target_verify_setup); cannot fail. */
+static struct schedule *take_setup(struct target *t, struct config_target *cfg,
+				   struct target_setup *setup)
 {
+	struct schedule *verify_schedule = setup->verify_schedule;
+
 	t->cfg = cfg;
 	schedule_free(t->schedule);
 	t->schedule = setup->schedule;
@@ -157,6 +170,7 @@ static void take_setup(struct target *t, struct config_target *cfg, struct targe
 	t->password = setup->password;
 	memset(setup, 0, sizeof(*setup));
 	filter_init(&setup->filter);
+	return verify_schedule;
 }
 
 int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
@@ -178,8 +192,9 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		target_free(t);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	take_setup(t, cfg, setup);
+	struct schedule *verify_schedule = take_setup(t, cfg, setup);
 	if ((r = store_open(&so, t->name, true, &t->store, err)) < 0) {
+		schedule_free(verify_schedule);
 		target_free(t);
 		return r;
 	}
@@ -201,6 +216,10 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		if (r == 0)
 			store_problem(t, what);
 	}
+	if (r == 0)
+		r = target_verify_setup(t, verify_schedule, verify_dispatch, err);
+	else
+		schedule_free(verify_schedule);
 	if (r < 0) {
 		target_free(t);
 		return error_set(err, r, "target '%s': %s", cfg->name, strerror(-r));
@@ -225,7 +244,9 @@ void target_reconfigure(struct target *t, struct config_target *cfg, struct targ
 {
 	bool dsn_changed = strcmp(t->cfg->dsn, cfg->dsn) != 0;
 
-	take_setup(t, cfg, setup);
+	struct error e;
+	if (target_verify_setup(t, take_setup(t, cfg, setup), verify_dispatch, &e) < 0)
+		log_target(LOG_ERR, t->name, NULL, NULL, "verify: %s", e.text);
 	if (dsn_changed && t->conn) {
 		PQfinish(t->conn);
 		t->conn = NULL;
@@ -237,6 +258,7 @@ void target_free(struct target *t)
 	if (!t)
 		return;
 	live_snapshot_free(t->live);
+	target_verify_free(t->verify);
 	if (t->conn)
 		PQfinish(t->conn);
 	if (t->due_timer)
@@ -438,13 +460,14 @@ static void finish_run(struct target *t)
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
  * saves the state when the observation changed it (changed > 0), events or not:
  * a count of consecutive failures must survive a restart too. */
-static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
-		     const struct diff *d, const char *message)
+static void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+			    int changed, const struct alert_state_event *ev, size_t n,
+			    const struct diff *d, json_t *diff_json, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct alert *a = NULL;
 		struct error e;
-		int r = alert_state_alert_new(t->astate, &ev[i], message, &a);
+		int r = alert_state_alert_new(st, &ev[i], message, &a);
 
 		if (r < 0) {
 			log_target(LOG_ERR, t->name, NULL, NULL, "cannot build an alert: %s",
@@ -455,6 +478,8 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			a->environment = strdup(t->cfg->environment);
 		if (d && (ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER))
 			alert_set_diff(a, d);
+		if (diff_json && (ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER))
+			alert_set_diff_json(a, diff_json, &e);
 		if (t->cfg->link_template)
 			alert_set_link(a, t->cfg->link_template, &e);
 		const char *id = ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER
@@ -473,8 +498,22 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 		alert_free(a);
 	}
 	struct error se;
-	if (changed > 0 && alert_state_save(t->astate, store_dir(t->store), &se) < 0)
+	if (changed > 0 && alert_state_save(st, state_dir, &se) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
+}
+
+static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
+		     const struct diff *d, const char *message)
+{
+	target_dispatch(t, t->astate, store_dir(t->store), changed, ev, n, d, NULL, message);
+}
+
+/* target_verify.c's mismatch events, through the same policy, outbox and log. */
+static void verify_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+			    int changed, const struct alert_state_event *ev, size_t n,
+			    json_t *diff_json, const char *message)
+{
+	target_dispatch(t, st, state_dir, changed, ev, n, NULL, diff_json, message);
 }
 
 /* To every notifier of the target, through the durable outbox. */
@@ -731,6 +770,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 json_t *target_status_json(const struct target *t)
 {
 	char last[21] = "", next[21] = "", success[21] = "";
+	json_t *j;
 
 	if (t->last_run_ms)
 		isotime_format((time_t)(t->last_run_ms / 1000), last);
@@ -738,7 +778,7 @@ json_t *target_status_json(const struct target *t)
 		isotime_format((time_t)(t->next_due_ms / 1000), next);
 	if (t->last_success_ms)
 		isotime_format((time_t)(t->last_success_ms / 1000), success);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
 			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
 			 : t->waiting_for_baseline ? "waiting for baseline" : "ok",
@@ -749,4 +789,7 @@ json_t *target_status_json(const struct target *t)
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
 			 "worst_lag_s", t->worst_lag_ms / 1000.0);
+	if (j && t->verify)
+		json_object_set_new(j, "verify", target_verify_status_json(t->verify));
+	return j;
 }

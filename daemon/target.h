@@ -90,6 +90,7 @@ struct target {
 	uint64_t runs, failures, probes_unchanged;
 	int64_t worst_lag_ms;      /* the longest a run started after it was due */
 	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
+	struct target_verify *verify; /* target_verify.c; NULL without expected/expected_cmd */
 };
 
 /*
@@ -100,6 +101,7 @@ struct target_setup {
 	struct schedule *schedule;
 	struct filter filter;
 	char *password; /* NULL: none configured (or not read yet) */
+	struct schedule *verify_schedule; /* with expected or expected_cmd (target_verify.c) */
 };
 
 /* Schedule, time zone and filter of cfg; errors name the key's file:line. */

@@ -16,6 +16,7 @@
 static const char *const alert_kind_names[] = {
 	[ALERT_DRIFT] = "drift",	 [ALERT_CHECK] = "check", [ALERT_ERROR] = "error",
 	[ALERT_RECOVERED] = "recovered", [ALERT_TEST] = "test",
+	[ALERT_MISMATCH] = "mismatch",
 };
 
 const char *alert_kind_name(enum alert_kind k)
@@ -169,7 +170,7 @@ int alert_new(enum alert_kind kind, const char *target, struct alert **ret)
 	char id[33];
 	int r;
 
-	if ((unsigned)kind > ALERT_TEST)
+	if ((unsigned)kind > ALERT_MISMATCH)
 		return -EINVAL;
 	r = alert_random_id(id);
 	if (r < 0)
@@ -853,6 +854,11 @@ char *alert_headline(const struct alert *a)
 		r = asprintf(&out, "Schema drift on %s: %s", where, counts);
 		break;
 	}
+	case ALERT_MISMATCH:
+		r = asprintf(&out, "Schema mismatch on %s: %zu difference%s from the repository%s%s",
+			     where, a->total_changes, a->total_changes == 1 ? "" : "s",
+			     msg[0] ? "; " : "", msg);
+		break;
 	case ALERT_CHECK:
 		r = asprintf(&out, "Check failed on %s%s%s", where, msg[0] ? ": " : "", msg);
 		break;

@@ -11,7 +11,8 @@
 #include "diff.h"
 #include "error.h"
 
-enum alert_kind { ALERT_DRIFT, ALERT_CHECK, ALERT_ERROR, ALERT_RECOVERED, ALERT_TEST };
+enum alert_kind { ALERT_DRIFT, ALERT_CHECK, ALERT_ERROR, ALERT_RECOVERED, ALERT_TEST,
+		  ALERT_MISMATCH /* verify: the database is not what the repository says */ };
 
 /*
  * One change, as text ready for rendering (values via model_value_text).

@@ -203,8 +203,12 @@ static char *key_for(const char *target, const char *what, unsigned long inciden
 	return key;
 }
 
-static const char *reason_text(enum alert_state_reason r)
+static const char *reason_text(const struct alert_state *st, enum alert_state_reason r)
 {
+	if (st->mismatch)
+		return r == ALERT_STATE_REASON_BACK_TO_BASELINE
+			       ? "the database matches the repository again"
+			       : "the repository changed";
 	switch (r) {
 	case ALERT_STATE_REASON_BACK_TO_BASELINE:
 		return "the schema is back to its baseline";
@@ -231,7 +235,7 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 	switch (ev->kind) {
 	case ALERT_STATE_DRIFT:
 	case ALERT_STATE_REMINDER:
-		kind = ALERT_DRIFT;
+		kind = st->mismatch ? ALERT_MISMATCH : ALERT_DRIFT;
 		break;
 	case ALERT_STATE_ERROR:
 		kind = ALERT_ERROR;
@@ -243,13 +247,17 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 	isotime_format((time_t)ev->since, since);
 	switch (ev->kind) {
 	case ALERT_STATE_DRIFT:
+		if (st->mismatch && message && *message) /* what verify compared, its findings */
+			r = asprintf(&text, "%s", message);
 		break;
 	case ALERT_STATE_REMINDER:
-		r = asprintf(&text, "reminder %u: drift unresolved since %s", ev->reminders, since);
+		r = asprintf(&text, "reminder %u: %s unresolved since %s", ev->reminders,
+			     st->mismatch ? "mismatch" : "drift", since);
 		break;
 	case ALERT_STATE_DRIFT_RECOVERED:
-		r = asprintf(&text, "drift resolved: %s (drifted since %s)",
-			     reason_text(ev->reason), since);
+		r = asprintf(&text, "%s resolved: %s (%s since %s)",
+			     st->mismatch ? "mismatch" : "drift", reason_text(st, ev->reason),
+			     st->mismatch ? "mismatching" : "drifted", since);
 		break;
 	case ALERT_STATE_ERROR:
 		r = asprintf(&text, "%s (%u consecutive failed checks since %s)",
@@ -269,7 +277,9 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 		free(text);
 		return r;
 	}
-	key = key_for(st->target, is_drift ? "drift" : "error", ev->incident);
+	key = key_for(st->target,
+		      is_drift ? (st->mismatch ? "mismatch" : "drift")
+			       : (st->mismatch ? "verify-error" : "error"), ev->incident);
 	if (!key) {
 		r = -ENOMEM;
 		goto fail;

@@ -65,6 +65,10 @@ struct alert_state_event {
 /* Read-only for callers; changed by observations and alert_state_load(). */
 struct alert_state {
 	char *target;
+	/* Set by the caller: this state follows verify (live schema against the
+	 * repository's: kind mismatch, dedup keys ":mismatch:N" and
+	 * ":verify-error:N"), not drift from the baseline. */
+	bool mismatch;
 	unsigned long incidents; /* incidents opened so far; numbers the next one */
 
 	bool drift;              /* a drift alert was sent and has not recovered */
@@ -102,7 +106,8 @@ int alert_state_observe_error(struct alert_state *st, const struct alert_state_o
  * The alert for an event: kind, target, hashes, dedup_key
  * ("schemadrift:TARGET:drift:N" / ":error:N", the same for an incident's
  * alert, reminders and recovery) and a message.  `message` is the caller's
- * text for ALERT_STATE_ERROR (the last error); ignored otherwise.  The caller
+ * text for ALERT_STATE_ERROR (the last error), and with st->mismatch for
+ * ALERT_STATE_DRIFT too; ignored otherwise.  The caller
  * adds the diff (alert_set_diff) to drift alerts and reminders, the
  * environment and the link.
  */

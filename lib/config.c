@@ -150,6 +150,19 @@ static const struct config_key keys[] = {
 	  "auto: the first snapshot becomes the baseline; require: wait for schemadrift baseline create." },
 	{ "target", "link_template", CONFIG_LINK, T(link_template), NULL, 0, 0, NULL, true,
 	  "An http(s) URL in alerts; {target}, {to_hash}, {kind}, ... are replaced (docs/notifiers.md)." },
+	{ "target", "expected", CONFIG_PATH, T(expected), NULL, 0, 0, NULL, true,
+	  "What the schema should be (schemadrift verify): a .sql file, a directory of migrations or a snapshot." },
+	{ "target", "expected_format", CONFIG_ENUM, T(expected_format), NULL, 0, 0,
+	  CHOICES("sql", "sql-dir", "golang-migrate", "flyway", "goose", "dbmate", "snapshot"), true,
+	  "The format of expected (default: detected)." },
+	{ "target", "expected_cmd", CONFIG_STRING, T(expected_cmd), NULL, 0, 0, NULL, true,
+	  "Instead of expected: a command that migrates an empty database (DATABASE_URL, PG* set)." },
+	{ "target", "verify_schedule", CONFIG_SCHEDULE, T(verify_schedule), "@daily", 0, 0, NULL, true,
+	  "When expected or expected_cmd is checked: cron, @daily or 'every 6h'." },
+	{ "target", "scratch_dsn", CONFIG_DSN, T(scratch_dsn), NULL, 0, 0, NULL, true,
+	  "A server where verify may create and drop a database (default: an embedded throwaway cluster)." },
+	{ "target", "pg_bindir", CONFIG_PATH, T(pg_bindir), NULL, 0, 0, NULL, true,
+	  "Server binaries of the embedded cluster (default: pg_config, /usr/lib/postgresql/*/bin)." },
 	{ "target", "enabled", CONFIG_BOOL, T(enabled), "true", 0, 0, NULL, true,
 	  "false keeps the section but does not monitor it." },
 };
@@ -428,6 +441,12 @@ static void target_done(struct config_target *t)
 	free(t->environment);
 	free(t->baseline);
 	free(t->link_template);
+	free(t->expected);
+	free(t->expected_format);
+	free(t->expected_cmd);
+	free(t->verify_schedule);
+	free(t->scratch_dsn);
+	free(t->pg_bindir);
 }
 
 void config_free(struct config *c)
@@ -462,6 +481,9 @@ static int check_target(const struct config *c, const struct ini_section *s,
 	if (live_dsn_has_password(t->dsn))
 		return ini_error(ini_get(s, "dsn"), err, -EINVAL,
 				  "holds a password: use the password key (file: or credential:)");
+	if (t->expected && t->expected_cmd)
+		return ini_error(ini_get(s, "expected_cmd"), err, -EINVAL,
+				  "expected and expected_cmd exclude each other");
 	for (size_t i = 0; i < t->n_notifiers; i++)
 		if (!ini_find(c->raw, "notifier", t->notifiers[i]))
 			return ini_error(ini_get(s, "notifiers"), err, -EINVAL,

@@ -49,6 +49,8 @@ struct config_target {
 	char *environment;
 	char *baseline;   /* auto | require */
 	char *link_template;
+	/* verify (docs/verify.md): the repository's schema, checked on verify_schedule */
+	char *expected, *expected_format, *expected_cmd, *verify_schedule, *scratch_dsn, *pg_bindir;
 	bool enabled;
 	const char *file; /* where the section is, for messages */
 	int line;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqllex.h"
 #include "strbuf.h"
 
 const char *const filter_groups[] = { "privileges", "ownership", "comments", "column-order",
@@ -58,6 +59,35 @@ int filter_add(char ***list, size_t *n, const char *pattern)
 	if (!p[*n])
 		return -ENOMEM;
 	(*n)++;
+	return 0;
+}
+
+static int copy_list(char ***dst, size_t *dn, char *const *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (filter_add(dst, dn, src[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int filter_copy(const struct filter *src, struct filter *ret)
+{
+	struct filter f;
+
+	filter_init(&f);
+	memcpy(f.ignore_kind, src->ignore_kind, sizeof(f.ignore_kind));
+	f.body_whitespace = src->body_whitespace;
+	if (copy_list(&f.include, &f.n_include, src->include, src->n_include) < 0 ||
+	    copy_list(&f.exclude, &f.n_exclude, src->exclude, src->n_exclude) < 0 ||
+	    copy_list(&f.include_schema, &f.n_include_schema, src->include_schema,
+		      src->n_include_schema) < 0 ||
+	    copy_list(&f.exclude_schema, &f.n_exclude_schema, src->exclude_schema,
+		      src->n_exclude_schema) < 0 ||
+	    copy_list(&f.ignore_attr, &f.n_ignore_attr, src->ignore_attr, src->n_ignore_attr) < 0) {
+		filter_done(&f);
+		return -ENOMEM;
+	}
+	*ret = f;
 	return 0;
 }
 
@@ -295,92 +325,6 @@ int filter_apply(struct model *m, const struct filter *f)
 
 /* ---- whitespace-blind SQL ---- */
 
-static bool is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-static bool is_word(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '_' || c == '$' || c >= 0x80;
-}
-
-static bool is_op(char c)
-{
-	return c && strchr("+-*/<>=~!@#%^&|`?", c) != NULL;
-}
-
-/* Length of the token at p (never 0 unless at the end). */
-static size_t token_len(const char *p)
-{
-	const char *q = p;
-
-	if (p[0] == '-' && p[1] == '-') { /* line comment, to the end of the line */
-		while (*q && *q != '\n')
-			q++;
-		return (size_t)(q - p);
-	}
-	if (p[0] == '/' && p[1] == '*') { /* block comment; they nest in PostgreSQL */
-		int depth = 0;
-		while (*q) {
-			if (q[0] == '/' && q[1] == '*') {
-				depth++;
-				q += 2;
-			} else if (q[0] == '*' && q[1] == '/') {
-				q += 2;
-				if (--depth == 0)
-					break;
-			} else {
-				q++;
-			}
-		}
-		return (size_t)(q - p);
-	}
-	if (*p == '\'' || *p == '"' ||
-	    ((*p == 'E' || *p == 'e') && p[1] == '\'')) { /* quoted; E'' takes backslashes */
-		bool backslash = *p == 'E' || *p == 'e';
-		char quote = backslash ? '\'' : *p;
-		q = p + (backslash ? 2 : 1);
-		while (*q) {
-			if (backslash && *q == '\\' && q[1]) {
-				q += 2;
-			} else if (*q == quote && q[1] == quote) {
-				q += 2;
-			} else if (*q == quote) {
-				q++;
-				break;
-			} else {
-				q++;
-			}
-		}
-		return (size_t)(q - p);
-	}
-	if (*p == '$' && !(p[1] >= '0' && p[1] <= '9')) { /* $tag$ ... $tag$; $1 is a parameter */
-		const char *t = p + 1;
-		while (*t && *t != '$' && is_word((unsigned char)*t))
-			t++;
-		if (*t == '$') {
-			size_t tag = (size_t)(t - p) + 1;
-			const char *end = t + 1;
-			while ((end = strchr(end, '$')) && strncmp(end, p, tag) != 0)
-				end++;
-			return end ? (size_t)(end + tag - p) : strlen(p);
-		}
-	}
-	if (is_word((unsigned char)*p)) {
-		while (is_word((unsigned char)*q))
-			q++;
-		return (size_t)(q - p);
-	}
-	if (is_op(*p)) {
-		while (is_op(*q) && !(q[0] == '-' && q[1] == '-') && !(q[0] == '/' && q[1] == '*'))
-			q++;
-		return q > p ? (size_t)(q - p) : 1;
-	}
-	return 1;
-}
-
 char *filter_normalize_sql(const char *text)
 {
 	struct strbuf o = { 0 };
@@ -388,11 +332,11 @@ char *filter_normalize_sql(const char *text)
 	bool need_sep = false, after_line_comment = false;
 
 	while (*p) {
-		if (is_space(*p)) {
+		if (sqllex_is_space(*p)) {
 			p++;
 			continue;
 		}
-		size_t n = token_len(p);
+		size_t n = sqllex_token_len(p);
 		if (need_sep)
 			strbuf_put(&o, after_line_comment ? "\n" : " ", 1);
 		strbuf_put(&o, p, n);

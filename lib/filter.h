@@ -34,6 +34,9 @@ void filter_init(struct filter *f);
 void filter_done(struct filter *f);
 bool filter_is_empty(const struct filter *f);
 
+/* A deep copy of src into *ret (initialised here; free with filter_done). */
+int filter_copy(const struct filter *src, struct filter *ret);
+
 /* Adds one pattern to a list (copied). */
 int filter_add(char ***list, size_t *n, const char *pattern);
 

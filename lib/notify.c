@@ -252,6 +252,9 @@ char *notify_title(const struct alert *a)
 	case ALERT_DRIFT:
 		prefix = "Schema drift on ";
 		break;
+	case ALERT_MISMATCH:
+		prefix = "Schema mismatch on ";
+		break;
 	case ALERT_CHECK:
 		prefix = "Check failed on ";
 		break;

@@ -12,6 +12,7 @@
 #   - schemadriftd checking the database every 2 s and alerting both;
 #   - a hand-made hotfix: the drift alert arrives (webhook JSON and email shown);
 #   - `schemadrift baseline accept`: the `recovered` alert arrives;
+#   - `schemadrift verify`: a repository's migrations against the database (one finding);
 #   - the daemon's log, then SIGTERM.
 # Everything is stopped and the temp directory removed on exit.
 #
@@ -214,7 +215,7 @@ psql=("$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$work" -p "$port" -U postgres)
 "${psql[@]}" -d postgres -c 'CREATE DATABASE shop'
 
 say "Creating a small shop schema: customers, orders (FK), an index, a view, a sequence"
-"${psql[@]}" -d shop <<'SQL'
+cat >"$work/shop.sql" <<'SQL'
 CREATE SEQUENCE invoice_number_seq START 10000;
 
 CREATE TABLE customers (
@@ -245,6 +246,7 @@ INSERT INTO customers (email, name) VALUES
 INSERT INTO orders (customer_id, status, total) VALUES
     (1, 'paid', 120.50), (1, 'new', 19.99), (2, 'shipped', 310.00);
 SQL
+"${psql[@]}" -d shop -f "$work/shop.sql"
 "${psql[@]}" -d shop -At -F ': ' <<'SQL' | indent
 SELECT CASE c.relkind WHEN 'r' THEN 'tables' WHEN 'v' THEN 'views'
                       WHEN 'S' THEN 'sequences' WHEN 'i' THEN 'indexes' END,
@@ -557,6 +559,30 @@ show "schemadrift report shop -o report.html --state-dir state"
 schemadrift report shop -o report.html --state-dir state 2>&1 | indent
 note "report.html: the same history as one static page ($(wc -c <report.html) bytes; timeline,"
 note "the hotfix attribute by attribute, the accept and its reason; KEEP=1 keeps it: docs/report.md)."
+
+# ---- schemadrift verify (docs/verify.md): the repository's migrations against the database ----
+say "schemadrift verify: is the database what the repository's migrations say?"
+mkdir -p repo/migrations
+cp shop.sql repo/migrations/000001_shop.up.sql
+{
+	echo "-- the approved hotfix, written up as a migration afterwards: without its index"
+	printf '%s\n' "$hotfix" | grep -v 'CREATE INDEX'
+} >repo/migrations/000002_hotfix.up.sql
+note "repo/migrations: golang-migrate files, the shop schema and the hotfix, which was written"
+note "up as a migration afterwards and forgot its index."
+note "verify loads them into a throwaway cluster (initdb from $PG_BIN, unix socket only,"
+note "removed afterwards) and compares with the same catalog reader as diff:"
+show "schemadrift verify --dsn '$dsn' --expected repo/migrations"
+rc=0
+schemadrift verify --dsn "$dsn" --expected repo/migrations --pg-bindir "$PG_BIN" \
+	>verify.txt 2>&1 || rc=$?
+sed "s|$work/||g" verify.txt | indent
+note "exit status $rc (0 the database matches, 1 it does not, 2 trouble); --format json,"
+note "junit and github (workflow annotations) are there for CI."
+[ "$rc" = 1 ] || die "expected exit status 1 from verify (the index is only in the database), got $rc"
+grep -q 'only in the database: index public.orders_open_idx' verify.txt ||
+	die "verify did not report the index orders_open_idx"
+# ---- end of verify ----
 
 say "The daemon's log (stderr with -f; under systemd it goes to the journal)"
 sed "s|$work/||g" daemon.log | indent

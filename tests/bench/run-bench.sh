@@ -11,6 +11,8 @@
 #   ITERATIONS  timed iterations per measurement (default: 5)
 #   SEED        generator seed (default: 42)
 #   KEEP=1      keep the cluster's directory (it is still stopped) for inspection
+#   VERIFY=1    also run bench_verify per size: `schemadrift verify` of the same schema from one
+#               SQL file, in parts (scratch start, load, compare), against a plain snapshot
 #
 # Starts a private cluster in a mktemp directory (unix socket only, in that
 # directory; fsync=off; shared_buffers=256MB; log_line_prefix with %a so that
@@ -114,6 +116,13 @@ for n in "${sizes[@]}"; do
 	cat "$work/bench_$n.out" >&2
 	out=$(grep '^RESULT ' "$work/bench_$n.out")
 	results+=("$out")
+	if [ "${VERIFY:-0}" = 1 ]; then # verify of the same schema from one SQL file
+		"$gen" -s "$SEED" ${GEN_ARGS:-} "$n" >"$work/schema_$n.sql"
+		echo "== $n tables: verify (bench_verify)" >&2
+		"$BUILD_DIR/tests/bench/bench_verify" -k "$ITERATIONS" --sql "$work/schema_$n.sql" \
+			--pg-bin "$PG_BIN" --scratch-dsn "host=$sock port=$port user=postgres dbname=postgres" \
+			"$dsn" >&2 || { echo "run-bench: bench_verify failed for $n tables" >&2; exit 1; }
+	fi
 	"${psql_base[@]}" -d postgres -c "DROP DATABASE $db"
 done
 

@@ -88,6 +88,34 @@ static struct alert_state *fresh(void)
 	return st;
 }
 
+START_TEST(mismatch_alerts_have_their_own_kind_and_keys)
+{
+	struct alert_state *st = fresh();
+	struct alert *a = NULL;
+
+	st->mismatch = true; /* verify: expected hash as the "baseline" */
+	ck_assert_str_eq(ok(st, 60, B, C1), "drift#1");
+	ck_assert_int_eq(alert_state_alert_new(st, &last[0], "against db/migrations", &a), 0);
+	ck_assert_int_eq(a->kind, ALERT_MISMATCH);
+	ck_assert_str_eq(a->dedup_key, "schemadrift:billing:mismatch:1");
+	ck_assert_str_eq(a->message, "against db/migrations");
+	alert_free(a);
+	ck_assert_str_eq(ok(st, 120, B, B), "drift-recovered(back)#1");
+	ck_assert_int_eq(alert_state_alert_new(st, &last[0], NULL, &a), 0);
+	ck_assert_int_eq(a->kind, ALERT_RECOVERED);
+	ck_assert_str_eq(a->dedup_key, "schemadrift:billing:mismatch:1");
+	ck_assert_ptr_nonnull(strstr(a->message, "matches the repository again"));
+	alert_free(a);
+	for (int64_t t = 200; t < 203; t++)
+		down(st, t);
+	ck_assert_str_eq(describe(last, n_last), "error#2");
+	ck_assert_int_eq(alert_state_alert_new(st, &last[0], "x.sql:3: syntax error", &a), 0);
+	ck_assert_str_eq(a->dedup_key, "schemadrift:billing:verify-error:2");
+	alert_free(a);
+	alert_state_free(st);
+}
+END_TEST
+
 START_TEST(same_drift_alerts_once)
 {
 	struct alert_state *st = fresh();
@@ -485,6 +513,7 @@ static Suite *alert_state_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, same_drift_alerts_once);
+	tcase_add_test(tc, mismatch_alerts_have_their_own_kind_and_keys);
 	tcase_add_test(tc, reminders_follow_the_repeat_interval);
 	tcase_add_test(tc, recovery_back_to_baseline_then_new_incident);
 	tcase_add_test(tc, drifting_further_is_a_new_state_of_the_same_incident);
