@@ -43,6 +43,23 @@ static const char usage_text[] =
 	"                                   last error\n"
 	"  run-now TARGET                   check TARGET now instead of at its next run\n"
 	"\n"
+	"Schema health checks (docs/checks.md):\n"
+	"  check --dsn DSN [--only LIST] [--format text|json|junit|github] [--config FILE]\n"
+	"        [--fail-on info|warning|breaking]   foreign keys without a covering index,\n"
+	"                                   orphan rows, rows failing NOT VALID CHECK, domain\n"
+	"                                   and NOT NULL constraints, [check NAME] SQL checks;\n"
+	"                                   exit 1 when a finding is at or above --fail-on\n"
+	"      --only LIST      fk-index, orphans, check-violations, null-violations,\n"
+	"                       custom:NAME, custom (all [check] sections), all (default)\n"
+	"      --all-constraints   orphans under valid foreign keys too, NULLs in valid\n"
+	"                       NOT NULL columns too (default: NOT VALID constraints only)\n"
+	"      --exact-counts   count every violating row (a full scan per constraint)\n"
+	"      --sample-rows N  show at most N violating rows per finding (default 10)\n"
+	"      --sample-above N sample tables estimated above N rows (default 1000000;\n"
+	"                       TABLESAMPLE SYSTEM ... REPEATABLE; 0: never sample)\n"
+	"      --statement-timeout SECONDS, --lock-timeout SECONDS   per statement\n"
+	"                       (default 30 and 1)\n"
+	"\n"
 	"A side of diff (A or B) is one of:\n"
 	"  FILE                             a snapshot file written by `schemadrift snapshot`\n"
 	"  -                                a snapshot on standard input\n"
@@ -172,6 +189,7 @@ static const struct {
 	{ "show", cli_cmd_show },
 	{ "status", cli_cmd_status },   /* cli_control.c */
 	{ "run-now", cli_cmd_run_now },
+	{ "check", cli_cmd_check },     /* cli_check.c */
 };
 
 /* Frees what the options allocated, so sanitizers see a clean exit. */
@@ -189,6 +207,8 @@ int main(int argc, char **argv)
 	       OPT_KEEP, OPT_KEEP_DAYS, OPT_HISTORY_DAYS }; /* the history store */
 	enum { OPT_CONFIG = 768, OPT_CHANNEL, OPT_SPOOL, OPT_ENQUEUE_TEST }; /* cli_alert.c */
 	enum { OPT_RUNTIME_DIR = 1024 }; /* cli_control.c */
+	enum { OPT_ONLY = 1280, OPT_FAIL_ON, OPT_SAMPLE_ROWS, OPT_SAMPLE_ABOVE, OPT_STMT_TIMEOUT,
+	       OPT_LOCK_TIMEOUT, OPT_EXACT_COUNTS, OPT_ALL_CONSTRAINTS }; /* cli_check.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -215,6 +235,14 @@ int main(int argc, char **argv)
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "enqueue-test", required_argument, NULL, OPT_ENQUEUE_TEST },
 		{ "runtime-dir", required_argument, NULL, OPT_RUNTIME_DIR },
+		{ "only", required_argument, NULL, OPT_ONLY },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+		{ "sample-rows", required_argument, NULL, OPT_SAMPLE_ROWS },
+		{ "sample-above", required_argument, NULL, OPT_SAMPLE_ABOVE },
+		{ "statement-timeout", required_argument, NULL, OPT_STMT_TIMEOUT },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "exact-counts", no_argument, NULL, OPT_EXACT_COUNTS },
+		{ "all-constraints", no_argument, NULL, OPT_ALL_CONSTRAINTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -325,6 +353,30 @@ int main(int argc, char **argv)
 			break;
 		case OPT_RUNTIME_DIR:
 			c.runtime_dir = optarg;
+			break;
+		case OPT_ONLY:
+			c.only = optarg;
+			break;
+		case OPT_FAIL_ON:
+			c.fail_on = optarg;
+			break;
+		case OPT_SAMPLE_ROWS:
+			c.sample_rows = optarg;
+			break;
+		case OPT_SAMPLE_ABOVE:
+			c.sample_above = optarg;
+			break;
+		case OPT_STMT_TIMEOUT:
+			c.statement_timeout = optarg;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			c.lock_timeout = optarg;
+			break;
+		case OPT_EXACT_COUNTS:
+			c.exact_counts = true;
+			break;
+		case OPT_ALL_CONSTRAINTS:
+			c.all_constraints = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

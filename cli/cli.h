@@ -25,6 +25,10 @@ struct cli {
 	const char *config, *channel, *spool, *enqueue_test;
 	/* a running schemadriftd (cli_control.c) */
 	const char *runtime_dir;
+	/* schema health checks (cli_check.c) */
+	const char *only, *fail_on, *sample_rows, *sample_above, *statement_timeout,
+		*lock_timeout;
+	bool exact_counts, all_constraints;
 };
 
 /* Prints "schemadrift: <message>" on stderr. */
@@ -47,6 +51,8 @@ int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
 /* A running schemadriftd, through its control socket (cli_control.c). */
 int cli_cmd_status(const struct cli *c, int argc, char **argv);
 int cli_cmd_run_now(const struct cli *c, int argc, char **argv);
+/* Schema health checks (cli_check.c). */
+int cli_cmd_check(const struct cli *c, int argc, char **argv);
 
 /* The history store (cli_store.c). */
 struct diff;

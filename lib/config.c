@@ -347,9 +347,9 @@ int config_from_conf(struct ini *raw, struct config **ret, struct error *err)
 				goto fail;
 		} else if (strcmp(s->kind, "target") == 0) {
 			n_targets++;
-		} else if (strcmp(s->kind, "notifier") != 0) {
+		} else if (strcmp(s->kind, "notifier") != 0 && strcmp(s->kind, "check") != 0) {
 			r = ini_section_error(s, err, -EINVAL,
-					       "unknown section kind (daemon, target or notifier)");
+					       "unknown section kind (daemon, target, notifier or check)");
 			goto fail;
 		}
 	}

@@ -29,6 +29,7 @@ static const struct {
 	{ "daemon", false },
 	{ "target", true },
 	{ "notifier", true },
+	{ "check", true }, /* custom SQL checks (dbcheck.c) */
 };
 
 struct ini_file_id {
@@ -523,7 +524,7 @@ static int ini_parse_header(struct ini_parser *p, const char *s, const char *end
 	}
 	if (!kinfo)
 		return ini_fail(p->err, -EINVAL, file, line,
-				 "unknown section [%.*s] (daemon, target NAME or notifier NAME)",
+				 "unknown section [%.*s] (daemon, target NAME, notifier NAME or check NAME)",
 				 (int)(kend - k) > 40 ? 40 : (int)(kend - k), k);
 	snprintf(kind, sizeof(kind), "%.*s", (int)(kend - k), k);
 	if (named && n == nend)
