@@ -2,6 +2,9 @@
 #ifndef SCHEMADRIFT_CLI_H
 #define SCHEMADRIFT_CLI_H
 
+#include <jansson.h>
+
+#include "error.h"
 #include "filter.h"
 #include "model.h"
 
@@ -51,6 +54,8 @@ int cli_cmd_outbox_drain(const struct cli *c, int argc, char **argv);
 /* A running schemadriftd, through its control socket (cli_control.c). */
 int cli_cmd_status(const struct cli *c, int argc, char **argv);
 int cli_cmd_run_now(const struct cli *c, int argc, char **argv);
+/* One request to the control socket and its answer (new reference). */
+int cli_control_ask(const struct cli *c, json_t *req, json_t **ret, struct error *err);
 /* Schema health checks (cli_check.c). */
 int cli_cmd_check(const struct cli *c, int argc, char **argv);
 

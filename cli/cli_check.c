@@ -292,6 +292,30 @@ static int split_only(const char *only, char ***ret, size_t *ret_n, char **ret_b
 	return 0;
 }
 
+/* --target NAME without --dsn: the running daemon runs that target's checks now. */
+static int run_in_daemon(const struct cli *c)
+{
+	json_t *req = json_pack("{s:s, s:s}", "command", "run-checks", "target", c->target), *ans;
+	struct error err;
+	int r = req ? cli_control_ask(c, req, &ans, &err) : error_set(&err, -ENOMEM, "out of memory");
+
+	json_decref(req);
+	if (r < 0) {
+		cli_fail("%s", err.text);
+		return EXIT_TROUBLE;
+	}
+	if (json_object_get(ans, "error")) {
+		cli_fail("check %s: %s", c->target, json_string_value(json_object_get(ans, "error")));
+		json_decref(ans);
+		return EXIT_TROUBLE;
+	}
+	printf("%s: checks %s (findings in schemadrift status)\n", c->target,
+	       strcmp(json_string_value(json_object_get(ans, "result")), "running") == 0
+		       ? "already running" : "started");
+	json_decref(ans);
+	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
+}
+
 int cli_cmd_check(const struct cli *c, int argc, char **argv)
 {
 	struct dbcheck_options o = { 0 };
@@ -312,8 +336,10 @@ int cli_cmd_check(const struct cli *c, int argc, char **argv)
 		cli_fail("check takes no arguments: schemadrift check --dsn DSN [--only LIST] ...");
 		return EXIT_TROUBLE;
 	}
+	if (!c->dsn && c->target)
+		return run_in_daemon(c);
 	if (!c->dsn) {
-		cli_fail("check needs --dsn DSN");
+		cli_fail("check needs --dsn DSN (or --target NAME: run a target's checks in schemadriftd)");
 		return EXIT_TROUBLE;
 	}
 	if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "junit") &&

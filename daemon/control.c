@@ -63,6 +63,17 @@ static json_t *handle(struct daemon *d, const char *line)
 			}
 			ans = json_pack("{s:s}", "result", result);
 		}
+	} else if (strcmp(cmd, "run-checks") == 0) {
+		const char *name = json_string_value(json_object_get(req, "target"));
+		struct target *t = NULL;
+		for (size_t i = 0; name && i < d->n_targets; i++)
+			if (strcmp(d->targets[i]->name, name) == 0)
+				t = d->targets[i];
+		int r = t ? target_checks_run_now(t) : -ESRCH;
+		ans = r == -ESRCH    ? json_pack("{s:s}", "error", "no such target")
+		      : r == -ENOENT ? json_pack("{s:s}", "error", "no checks configured (checks =)")
+		      : r < 0        ? json_pack("{s:s}", "error", "out of memory")
+				     : json_pack("{s:s}", "result", r ? "started" : "running");
 	} else {
 		ans = json_pack("{s:s}", "error", "unknown command");
 	}

@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "log.h"
+#include "worker.h"
 
 /* The counters of one notifier, added on first use; NULL if out of memory. */
 static struct channel_stats *channel_stats(struct daemon *d, const char *name)
@@ -242,6 +243,10 @@ static int check_targets(const struct config *c, bool secrets, struct error *err
 			key_error_prefix(c, t, "schedule", err);
 		if (r == 0 && (r = schedule_set_zone(s, t->timezone, err)) < 0)
 			key_error_prefix(c, t, "timezone", err);
+		schedule_free(s);
+		s = NULL;
+		if (r == 0 && (r = schedule_parse(t->checks_schedule, &s, err)) < 0)
+			key_error_prefix(c, t, "checks_schedule", err);
 		for (size_t k = 0; r == 0 && k < t->n_ignore; k++)
 			if ((r = filter_parse_ignore(&f, t->ignore[k], err)) < 0)
 				key_error_prefix(c, t, "ignore", err);
@@ -540,6 +545,7 @@ void daemon_stop(struct daemon *d)
 		target_free(d->targets[i]);
 	free(d->targets);
 	free(d->waitq);
+	worker_free(d->check_worker);
 	metrics_close(d->metrics);
 	control_close(d->control);
 	outbox_close(d->outbox);

@@ -61,6 +61,8 @@ struct target {
 	uint64_t runs, failures, probes_unchanged;
 	double worst_lag_s;        /* the longest a run started after it was due */
 	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
+
+	struct target_checks *checks; /* schema health checks (target_check.c); NULL: none */
 };
 
 struct daemon {
@@ -93,6 +95,7 @@ struct daemon {
 
 	struct control *control;
 	struct metrics *metrics;
+	struct worker *check_worker; /* runs check jobs (target_check.c), made on first use */
 };
 
 /* daemon.c */
@@ -116,6 +119,16 @@ void target_free(struct target *t);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
 json_t *target_status_json(const struct target *t);
+
+/* target_check.c: schema health checks on their own schedule, on a worker thread. */
+struct evbuffer;
+int target_checks_configure(struct target *t, struct error *err);
+void target_checks_free(struct target *t);
+/* 1 started, 0 already running, -ENOENT no checks configured, -ENOMEM. */
+int target_checks_run_now(struct target *t);
+json_t *target_checks_status_json(const struct target *t);
+void target_checks_metrics(const struct daemon *d, struct evbuffer *b,
+			   void (*label)(struct evbuffer *b, const char *v));
 
 /* control.c: the unix socket behind `schemadrift status` and `run-now`. */
 struct control;

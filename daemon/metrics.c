@@ -80,6 +80,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 											 : d->chstats[i].sent));
 		}
 	}
+	target_checks_metrics(d, b, label);
 	evbuffer_add_printf(b,
 			    "# HELP schemadrift_outbox_depth Alerts waiting in the outbox.\n"
 			    "# TYPE schemadrift_outbox_depth gauge\nschemadrift_outbox_depth %zu\n",

@@ -118,7 +118,8 @@ int target_new(struct daemon *d, const char *state_dir, struct config_target *cf
 		return error_set(err, -ENOMEM, "out of memory");
 	}
 	if ((r = apply_config(t, cfg, err)) < 0 ||
-	    (r = store_open(&so, t->name, true, &t->store, err)) < 0) {
+	    (r = store_open(&so, t->name, true, &t->store, err)) < 0 ||
+	    (r = target_checks_configure(t, err)) < 0) {
 		target_free(t);
 		return r;
 	}
@@ -151,7 +152,7 @@ int target_reconfigure(struct target *t, struct config_target *cfg, struct error
 	bool dsn_changed = !t->cfg || strcmp(t->cfg->dsn, cfg->dsn) != 0;
 	int r = apply_config(t, cfg, err);
 
-	if (r < 0)
+	if (r < 0 || (r = target_checks_configure(t, err)) < 0)
 		return r;
 	if (dsn_changed && t->conn) {
 		PQfinish(t->conn);
@@ -165,6 +166,7 @@ void target_free(struct target *t)
 {
 	if (!t)
 		return;
+	target_checks_free(t);
 	live_snapshot_free(t->live);
 	if (t->conn)
 		PQfinish(t->conn);
@@ -587,6 +589,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 json_t *target_status_json(const struct target *t)
 {
 	char last[21] = "", next[21] = "", success[21] = "";
+	json_t *j;
 
 	if (t->last_run)
 		store_format_time(t->last_run, last);
@@ -594,7 +597,7 @@ json_t *target_status_json(const struct target *t)
 		store_format_time(t->next_due, next);
 	if (t->last_success)
 		store_format_time(t->last_success, success);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
+	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
 			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
 			 : t->waiting_for_baseline ? "waiting for baseline" : "ok",
@@ -605,4 +608,7 @@ json_t *target_status_json(const struct target *t)
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
 			 "worst_lag_s", t->worst_lag_s);
+	if (j && t->checks)
+		json_object_set_new(j, "checks", target_checks_status_json(t));
+	return j;
 }

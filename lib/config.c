@@ -1,5 +1,6 @@
 /* The daemon's configuration: parsing, defaults and validation from one descriptor table. */
 #include "config.h"
+#include "dbcheck.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -122,6 +123,27 @@ static const struct config_key keys[] = {
 	  "A URL in alerts; {target} and {hash} are replaced." },
 	{ "target", "enabled", CONFIG_BOOL, T(enabled), "true", 0, 0, NULL, true,
 	  "false keeps the section but does not monitor it." },
+	{ "target", "checks", CONFIG_LIST, TL(checks), NULL, 0, 0, NULL, true,
+	  "Schema health checks to run (none by default): fk-index, orphans, check-violations, "
+	  "null-violations, custom:NAME, custom (every [check NAME] for this target), all." },
+	{ "target", "checks_schedule", CONFIG_STRING, T(checks_schedule), "@daily", 0, 0, NULL, true,
+	  "When the checks run, apart from the snapshots (cron or 'every 6h')." },
+	{ "target", "check_dsn", CONFIG_STRING, T(check_dsn), NULL, 0, 0, NULL, true,
+	  "Run the checks here instead of dsn, e.g. on a replica (same password)." },
+	{ "target", "check_statement_timeout", CONFIG_DURATION, T(check_statement_timeout_ms), "30s",
+	  10, DAY, NULL, true,
+	  "Server-side limit for each statement of a check; one that hits it is reported as timed out." },
+	{ "target", "check_lock_timeout", CONFIG_DURATION, T(check_lock_timeout_ms), "1s", 10, 600000,
+	  NULL, true, "How long a check's statement may wait for a lock." },
+	{ "target", "check_sample_rows", CONFIG_INT, T(check_sample_rows), "10", 1, 100000, NULL, true,
+	  "At most this many violating rows per finding." },
+	{ "target", "check_sample_above", CONFIG_INT, T(check_sample_above), "1000000", 0, 1LL << 50,
+	  NULL, true,
+	  "Tables estimated above this many rows are scanned with TABLESAMPLE SYSTEM (0: never)." },
+	{ "target", "check_exact_counts", CONFIG_BOOL, T(check_exact_counts), "false", 0, 0, NULL, true,
+	  "Count every violating row (a full scan per constraint)." },
+	{ "target", "check_all_constraints", CONFIG_BOOL, T(check_all_constraints), "false", 0, 0, NULL,
+	  true, "orphans and null-violations also look under valid constraints, not only NOT VALID ones." },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -287,6 +309,9 @@ static void target_done(struct config_target *t)
 	free(t->environment);
 	free(t->baseline);
 	free(t->link_template);
+	free_list(t->checks, t->n_checks);
+	free(t->checks_schedule);
+	free(t->check_dsn);
 }
 
 void config_free(struct config *c)
@@ -305,6 +330,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_targets; i++)
 		target_done(&c->targets[i]);
 	free(c->targets);
+	dbcheck_custom_set_free(c->customs);
 	ini_free(c->raw);
 	free(c);
 }
@@ -324,6 +350,19 @@ static int check_target(const struct config *c, const struct ini_section *s,
 		if (!ini_find(c->raw, "notifier", t->notifiers[i]))
 			return ini_error(ini_get(s, "notifiers"), err, -EINVAL,
 					  "no [notifier %s] section", t->notifiers[i]);
+	for (size_t i = 0; i < t->n_checks; i++) {
+		if (!dbcheck_name_valid(t->checks[i]))
+			return ini_error(ini_get(s, "checks"), err, -EINVAL,
+					  "unknown check '%s' (fk-index, orphans, check-violations, "
+					  "null-violations, custom:NAME, custom, all)", t->checks[i]);
+		if (strncmp(t->checks[i], "custom:", 7) == 0 &&
+		    !ini_find(c->raw, "check", t->checks[i] + 7))
+			return ini_error(ini_get(s, "checks"), err, -EINVAL, "no [check %s] section",
+					  t->checks[i] + 7);
+	}
+	if (t->check_dsn && (strstr(t->check_dsn, "password=") || strstr(t->check_dsn, "password =")))
+		return ini_error(ini_get(s, "check_dsn"), err, -EINVAL,
+				  "holds a password: use the password key (file: or credential:)");
 	return 0;
 }
 
@@ -353,6 +392,8 @@ int config_from_conf(struct ini *raw, struct config **ret, struct error *err)
 			goto fail;
 		}
 	}
+	if ((r = dbcheck_customs_from_ini(raw, &c->customs, err)) < 0)
+		goto fail;
 	c->targets = calloc(n_targets ? n_targets : 1, sizeof(*c->targets));
 	if (!c->targets) {
 		r = error_set(err, -ENOMEM, "out of memory");
@@ -440,5 +481,11 @@ int config_write_sample(FILE *out)
 	}
 	fputs("\n#[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
 	      "# The keys of each type are in docs/notifiers.md and schemadrift.conf(5).\n", out);
+	fputs("\n#[check NAME]\n# A custom check (docs/checks.md): SQL returning the violating rows,\n"
+	      "# run as written in a read-only transaction; a target runs it with checks = custom:NAME.\n"
+	      "#sql = SELECT id, status FROM public.orders WHERE status NOT IN ('new', 'paid')\n"
+	      "#file = /etc/schemadrift/checks/statuses.sql   (instead of sql)\n"
+	      "#severity = warning\n#max_rows = 10\n#targets =   (empty: every target)\n"
+	      "#description = orders with a status outside the allowed set\n", out);
 	return ferror(out) ? -EIO : 0;
 }

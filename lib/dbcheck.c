@@ -51,6 +51,45 @@ void dbcheck_custom_set_free(struct dbcheck_custom_set *s)
 	free(s);
 }
 
+static int dup_str(const char *s, char **ret)
+{
+	*ret = s ? strdup(s) : NULL;
+	return s && !*ret ? -ENOMEM : 0;
+}
+
+int dbcheck_custom_set_dup(const struct dbcheck_custom_set *s, struct dbcheck_custom_set **ret)
+{
+	struct dbcheck_custom_set *c = calloc(1, sizeof(*c));
+	int r = 0;
+
+	if (!c || (s && s->n && !(c->items = calloc(s->n, sizeof(*c->items))))) {
+		free(c);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; s && i < s->n && r == 0; i++) {
+		const struct dbcheck_custom *from = &s->items[i];
+		struct dbcheck_custom *to = &c->items[c->n++];
+
+		*to = *from;
+		to->name = to->sql = to->description = NULL;
+		to->targets = NULL;
+		to->n_targets = 0;
+		if (dup_str(from->name, &to->name) < 0 || dup_str(from->sql, &to->sql) < 0 ||
+		    dup_str(from->description, &to->description) < 0 ||
+		    (from->n_targets && !(to->targets = calloc(from->n_targets, sizeof(char *)))))
+			r = -ENOMEM;
+		for (size_t k = 0; r == 0 && k < from->n_targets; k++)
+			if (dup_str(from->targets[k], &to->targets[to->n_targets++]) < 0)
+				r = -ENOMEM;
+	}
+	if (r < 0) {
+		dbcheck_custom_set_free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
 bool dbcheck_custom_applies(const struct dbcheck_custom *c, const char *target)
 {
 	if (!c->n_targets || !target)
@@ -847,6 +886,54 @@ fail:
 		PQclear(x);
 	}
 	dbcheck_report_free(rep);
+	return r;
+}
+
+/* ------------------------------------------------------------- saved runs */
+
+int dbcheck_saved_keys(const char *dir, char ***ret, size_t *ret_n, struct error *err)
+{
+	char *path = NULL, *text = NULL, **keys = NULL;
+	json_t *j = NULL, *arr, *f;
+	json_error_t je;
+	size_t len, i, n = 0;
+	int r;
+
+	if (asprintf(&path, "%s/%s", dir, DBCHECK_SAVED_FILE) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = fileio_read_all(path, &text, &len, err);
+	if (r < 0)
+		goto out;
+	j = json_loadb(text, len, 0, &je);
+	arr = json_object_get(j, "findings");
+	if (!json_is_array(arr)) {
+		r = error_set(err, -EBADMSG, "%s: line %d: not a saved check run", path, je.line);
+		goto out;
+	}
+	keys = calloc(json_array_size(arr) + 1, sizeof(*keys));
+	if (!keys) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(arr, i, f) {
+		const char *k = json_string_value(json_object_get(f, "key"));
+		if (k && !(keys[n++] = strdup(k))) {
+			r = error_set(err, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	*ret = keys;
+	*ret_n = n;
+	keys = NULL;
+out:
+	if (keys) {
+		for (i = 0; i < n; i++)
+			free(keys[i]);
+		free(keys);
+	}
+	json_decref(j);
+	free(text);
+	free(path);
 	return r;
 }
 

@@ -55,6 +55,8 @@ struct dbcheck_custom_set {
 int dbcheck_customs_from_ini(const struct ini *raw, struct dbcheck_custom_set **ret,
 			   struct error *err);
 void dbcheck_custom_set_free(struct dbcheck_custom_set *s);
+/* A deep copy (file is borrowed still); -ENOMEM. */
+int dbcheck_custom_set_dup(const struct dbcheck_custom_set *s, struct dbcheck_custom_set **ret);
 bool dbcheck_custom_applies(const struct dbcheck_custom *c, const char *target);
 
 /* One problem found.  key = "CHECK:OBJECT" (or CHECK alone without an object) is stable. */
@@ -124,6 +126,14 @@ bool dbcheck_name_valid(const char *name);
  */
 int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck_options *o,
 	      struct dbcheck_report **ret, struct error *err);
+
+/*
+ * The daemon keeps each target's last check run in DIR/checks.json
+ * (DBCHECK_SAVED_FILE): {"findings": [{"key": ...}, ...], ...}.  The keys
+ * there, for `schemadrift ack TARGET check:GLOB`; -ENOENT without a file.
+ */
+#define DBCHECK_SAVED_FILE "checks.json"
+int dbcheck_saved_keys(const char *dir, char ***ret, size_t *ret_n, struct error *err);
 
 /* A blocking connection as the snapshot reader makes them (application_name,
  * UTF8, keepalives); errors name host, port, dbname and user, never a password. */
