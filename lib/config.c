@@ -481,11 +481,12 @@ int config_write_sample(FILE *out)
 	}
 	fputs("\n#[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
 	      "# The keys of each type are in docs/notifiers.md and schemadrift.conf(5).\n", out);
-	fputs("\n#[check NAME]\n# A custom check (docs/checks.md): SQL returning the violating rows,\n"
-	      "# run as written in a read-only transaction; a target runs it with checks = custom:NAME.\n"
-	      "#sql = SELECT id, status FROM public.orders WHERE status NOT IN ('new', 'paid')\n"
-	      "#file = /etc/schemadrift/checks/statuses.sql   (instead of sql)\n"
-	      "#severity = warning\n#max_rows = 10\n#targets =   (empty: every target)\n"
-	      "#description = orders with a status outside the allowed set\n", out);
+	fputs("\n#[check NAME]\n# A custom check (docs/checks.md): SQL returning the rows that break a rule,\n"
+	      "# run as written in the checks' read-only transaction; targets run it with\n"
+	      "# checks = custom:NAME.  sql = the query, or file = a file holding it.\n"
+	      "#sql = \n#file = \n# info, warning or breaking.\n#severity = warning\n"
+	      "# Rows shown (default: the target's check_sample_rows).\n#max_rows = \n"
+	      "# The targets that checks = custom runs it on (empty: every target).\n#targets = \n"
+	      "# Said in the finding and the alert.\n#description = \n", out);
 	return ferror(out) ? -EIO : 0;
 }
