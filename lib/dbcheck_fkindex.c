@@ -32,7 +32,7 @@ static const char fk_index_sql[] =
 	" FROM pg_catalog.pg_constraint c"
 	" JOIN pg_catalog.pg_class r ON r.oid = c.conrelid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
-	" WHERE c.contype = 'f' AND c.conparentid = 0"
+	" WHERE c.contype = 'f' AND c.conparentid = 0 AND " DBCHECK_ENFORCED("c")
 	"  AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'"
 	"  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
 	"   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = r.oid"

@@ -110,6 +110,7 @@ static const char orphans_sql[] =
 	" JOIN pg_catalog.pg_class rr ON rr.oid = c.confrelid"
 	" JOIN pg_catalog.pg_namespace rn ON rn.oid = rr.relnamespace"
 	" WHERE c.contype = 'f' AND c.conparentid = 0 AND " USER_SCHEMA("n") " AND (NOT c.convalidated OR $1)"
+	"  AND " DBCHECK_ENFORCED("c")
 	" ORDER BY c.convalidated, 1";
 
 static int orphans_fk(struct dbcheck_ctx *c, const PGresult *res, int row)
@@ -223,6 +224,7 @@ static const char table_checks_sql[] =
 	" JOIN pg_catalog.pg_class r ON r.oid = c.conrelid"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
 	" WHERE c.contype = 'c' AND NOT c.convalidated AND c.coninhcount = 0 AND " USER_SCHEMA("n")
+	"  AND " DBCHECK_ENFORCED("c")
 	" ORDER BY 1";
 
 static const char domain_checks_sql[] =
@@ -239,6 +241,7 @@ static const char domain_checks_sql[] =
 	"  AND NOT r.relispartition"
 	" JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace"
 	" WHERE c.contype = 'c' AND NOT c.convalidated AND c.contypid <> 0 AND " USER_SCHEMA("n")
+	"  AND " DBCHECK_ENFORCED("c")
 	" ORDER BY 1";
 
 /*

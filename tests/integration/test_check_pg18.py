@@ -32,11 +32,23 @@ class CheckPg18(pgharness.PgTestCase):
             CREATE TABLE t (id int, v int, w int NOT NULL);
             INSERT INTO t VALUES (1, NULL, 1), (2, 2, 2), (3, NULL, 3);
             ALTER TABLE t ADD CONSTRAINT t_v_nn NOT NULL v NOT VALID;
+            -- NOT ENFORCED constraints promise nothing: no orphans, no violators, and no
+            -- index needed (no referential trigger scans the table).
+            CREATE TABLE p (id int PRIMARY KEY);
+            CREATE TABLE ne (pid int, v int);
+            INSERT INTO ne VALUES (99, -1);
+            ALTER TABLE ne ADD CONSTRAINT ne_fk FOREIGN KEY (pid) REFERENCES p NOT ENFORCED;
+            ALTER TABLE ne ADD CONSTRAINT ne_ck CHECK (v > 0) NOT ENFORCED;
+            -- ...while a NOT VALID one on the same data is reported.
+            CREATE TABLE nv (pid int, v int);
+            INSERT INTO nv VALUES (99, -1);
+            ALTER TABLE nv ADD CONSTRAINT nv_fk FOREIGN KEY (pid) REFERENCES p NOT VALID;
+            ALTER TABLE nv ADD CONSTRAINT nv_ck CHECK (v > 0) NOT VALID;
         """)
 
-    def report(self, *args):
+    def report(self, *args, only="null-violations"):
         rc, out, err = pgharness.run_cli("check", "--dsn", self.pg.dsn("app"), "--only",
-                                         "null-violations", "--format", "json", *args)
+                                         only, "--format", "json", *args)
         self.assertIn(rc, (0, 1), err)
         return json.loads(out)
 
@@ -50,6 +62,12 @@ class CheckPg18(pgharness.PgTestCase):
         # Never validated by us.
         self.assertEqual(self.pg.scalar("app", "SELECT convalidated FROM pg_constraint "
                                                "WHERE conname = 't_v_nn'"), "f")
+
+    def test_not_enforced_left_out(self):
+        rep = self.report(only="fk-index,orphans,check-violations")
+        self.assertEqual(sorted(f["key"] for f in rep["findings"]),
+                         ["check-violations:public.nv.nv_ck", "fk-index:public.nv.nv_fk",
+                          "orphans:public.nv.nv_fk"])
 
     def test_valid_not_null_the_planner_would_fold(self):
         # A valid NOT NULL column (w) holds no NULL: nothing to report.
