@@ -315,8 +315,10 @@ static int fk_row(struct dbcheck_ctx *c, const PGresult *res, int row)
 	snprintf(collist, sizeof(collist), "%s", qcols);
 	if (partitioned && !PQgetisnull(res, row, COL_TREE))
 		tree = json_loads(PQgetvalue(res, row, COL_TREE), 0, &je);
+	if (partitioned && !tree)
+		tree = json_array(); /* no partitions yet */
 	if (partitioned) {
-		r = partitioned_fix(table, qtable, cols, qcols, tree ? tree : json_array(), &fix);
+		r = tree ? partitioned_fix(table, qtable, cols, qcols, tree, &fix) : -ENOMEM;
 	} else {
 		index_name(table, cols, name);
 		name_sql(name, qname, sizeof(qname));
@@ -352,6 +354,7 @@ static int fk_row(struct dbcheck_ctx *c, const PGresult *res, int row)
 		}
 	}
 	json_decref(tree);
+	json_decref(cols); /* details holds its own reference */
 	{
 		char size[64];
 		if (bytes >= (1LL << 30))
