@@ -168,44 +168,6 @@ static void free_list(char **list, size_t n)
 	free(list);
 }
 
-/* Splits "a, b,c" into a list of trimmed items; empty items are errors. */
-static int parse_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struct error *err)
-{
-	char **items = NULL;
-	size_t n = 0;
-	const char *p = kv->value;
-
-	while (*p) {
-		const char *start, *end;
-		char **grown;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		start = p;
-		while (*p && *p != ',')
-			p++;
-		end = p;
-		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (end == start) {
-			free_list(items, n);
-			return ini_error(kv, err, -EINVAL, "empty item in list");
-		}
-		grown = realloc(items, (n + 1) * sizeof(*items));
-		if (!grown || !(grown[n] = strndup(start, (size_t)(end - start)))) {
-			free_list(grown ? grown : items, n);
-			return ini_error(kv, err, -ENOMEM, "out of memory");
-		}
-		items = grown;
-		n++;
-		if (*p == ',')
-			p++;
-	}
-	*ret = items;
-	*ret_n = n;
-	return 0;
-}
-
 static int set_value(const struct config_key *k, void *base, const struct ini_kv *kv,
 		     struct error *err)
 {
@@ -254,7 +216,7 @@ static int set_value(const struct config_key *k, void *base, const struct ini_kv
 		free_list(*list, *count);
 		*list = NULL;
 		*count = 0;
-		return parse_list(kv, list, count, err);
+		return ini_list(kv, list, count, err);
 	}
 	}
 	return -EINVAL;

@@ -36,9 +36,7 @@ static void custom_done(struct dbcheck_custom *c)
 	free(c->name);
 	free(c->sql);
 	free(c->description);
-	for (size_t i = 0; i < c->n_targets; i++)
-		free(c->targets[i]);
-	free(c->targets);
+	ini_list_free(c->targets, c->n_targets);
 }
 
 void dbcheck_custom_set_free(struct dbcheck_custom_set *s)
@@ -112,38 +110,6 @@ static int parse_severity(const struct ini_kv *kv, enum diff_severity *ret, stru
 	return ini_error(kv, err, -EINVAL, "'%s' is not info, warning or breaking", kv->value);
 }
 
-/* "a, b" -> list; empty items are errors. */
-static int parse_targets(const struct ini_kv *kv, struct dbcheck_custom *c, struct error *err)
-{
-	const char *p = kv->value;
-
-	while (*p) {
-		const char *s, *e;
-		char **grown;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		s = p;
-		while (*p && *p != ',')
-			p++;
-		e = p;
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		if (e == s)
-			return ini_error(kv, err, -EINVAL, "empty item in list");
-		grown = realloc(c->targets, (c->n_targets + 1) * sizeof(*grown));
-		if (!grown)
-			return ini_error(kv, err, -ENOMEM, "out of memory");
-		c->targets = grown;
-		if (!(c->targets[c->n_targets] = strndup(s, (size_t)(e - s))))
-			return ini_error(kv, err, -ENOMEM, "out of memory");
-		c->n_targets++;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
 static int custom_from_section(const struct ini_section *s, struct dbcheck_custom *c,
 			       struct error *err)
 {
@@ -172,7 +138,10 @@ static int custom_from_section(const struct ini_section *s, struct dbcheck_custo
 				return r;
 			c->max_rows = v;
 		} else if (strcmp(kv->key, "targets") == 0) {
-			if ((r = parse_targets(kv, c, err)) < 0)
+			ini_list_free(c->targets, c->n_targets);
+			c->targets = NULL;
+			c->n_targets = 0;
+			if ((r = ini_list(kv, &c->targets, &c->n_targets, err)) < 0)
 				return r;
 		} else if (strcmp(kv->key, "description") == 0) {
 			free(c->description);
@@ -504,6 +473,21 @@ int dbcheck_data_failed(struct dbcheck_ctx *c, int code, const struct error *err
 			res->error = e;
 	}
 	return 0;
+}
+
+int dbcheck_each_row(struct dbcheck_ctx *c, const char *sql, int n_params,
+		     const char *const *params, dbcheck_row_fn fn)
+{
+	PGresult *res = NULL;
+	struct error e;
+	int r = dbcheck_query(c, sql, n_params, params, &res, &e);
+
+	if (r < 0)
+		return dbcheck_data_failed(c, r, &e, "the catalog");
+	for (int i = 0; i < PQntuples(res) && r == 0; i++)
+		r = fn(c, res, i);
+	PQclear(res);
+	return r;
 }
 
 void dbcheck_note(struct dbcheck_ctx *c, const char *fmt, ...)

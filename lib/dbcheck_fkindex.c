@@ -384,19 +384,8 @@ static int fk_row(struct dbcheck_ctx *c, const PGresult *res, int row)
 
 static int fk_index_run(struct dbcheck_ctx *c, struct error *err)
 {
-	PGresult *res = NULL;
-	struct error e;
-	int r = dbcheck_query(c, fk_index_sql, 0, NULL, &res, &e);
-
-	if (r < 0) {
-		if (r == -ECONNRESET && err)
-			*err = e;
-		return dbcheck_data_failed(c, r, &e, "the catalog");
-	}
-	for (int i = 0; i < PQntuples(res) && r == 0; i++)
-		r = fk_row(c, res, i);
-	PQclear(res);
-	return r;
+	(void)err;
+	return dbcheck_each_row(c, fk_index_sql, 0, NULL, fk_row);
 }
 
 const struct dbcheck_type dbcheck_fk_index = {

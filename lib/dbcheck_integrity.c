@@ -69,19 +69,6 @@ out:
 	return r;
 }
 
-/* The catalog query of a data check; a failure is the check's, not the run's. */
-static int catalog_list(struct dbcheck_ctx *c, const char *sql, PGresult **ret)
-{
-	struct error e;
-	int r = dbcheck_query(c, sql, 0, NULL, ret, &e);
-
-	if (r < 0) {
-		r = dbcheck_data_failed(c, r, &e, "the catalog");
-		return r < 0 ? r : 1;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ orphans */
 
 /*
@@ -183,18 +170,9 @@ out:
 static int orphans_run(struct dbcheck_ctx *c, struct error *err)
 {
 	const char *all = c->o->all_constraints ? "true" : "false";
-	PGresult *res = NULL;
-	struct error e;
-	int r;
 
 	(void)err;
-	r = dbcheck_query(c, orphans_sql, 1, &all, &res, &e);
-	if (r < 0)
-		return dbcheck_data_failed(c, r, &e, "the catalog");
-	for (int i = 0; i < PQntuples(res) && r == 0; i++)
-		r = orphans_fk(c, res, i);
-	PQclear(res);
-	return r;
+	return dbcheck_each_row(c, orphans_sql, 1, &all, orphans_fk);
 }
 
 const struct dbcheck_type dbcheck_orphans = {
@@ -355,23 +333,10 @@ out:
 
 static int violations_run(struct dbcheck_ctx *c, struct error *err)
 {
-	PGresult *res = NULL;
-	int r;
+	int r = dbcheck_each_row(c, table_checks_sql, 0, NULL, table_check);
 
 	(void)err;
-	if ((r = catalog_list(c, table_checks_sql, &res)) != 0)
-		return r > 0 ? 0 : r;
-	for (int i = 0; i < PQntuples(res) && r == 0; i++)
-		r = table_check(c, res, i);
-	PQclear(res);
-	if (r < 0)
-		return r;
-	if ((r = catalog_list(c, domain_checks_sql, &res)) != 0)
-		return r > 0 ? 0 : r;
-	for (int i = 0; i < PQntuples(res) && r == 0; i++)
-		r = domain_check(c, res, i);
-	PQclear(res);
-	return r;
+	return r < 0 ? r : dbcheck_each_row(c, domain_checks_sql, 0, NULL, domain_check);
 }
 
 const struct dbcheck_type dbcheck_violations = {
@@ -411,49 +376,45 @@ static const char notnull_old_sql[] =
 	"  AND r.relkind IN ('r', 'p') AND NOT r.relispartition AND " USER_SCHEMA("n")
 	" ORDER BY 1";
 
+static int null_row(struct dbcheck_ctx *c, const PGresult *res, int i)
+{
+	char relkind = PQgetvalue(res, i, 2)[0];
+	bool valid = PQgetvalue(res, i, 5)[0] == 't';
+	char *col = NULL, *cond = NULL;
+	json_t *details;
+	int r = -ENOMEM;
+
+	if (asprintf(&col, "t.%s", PQgetvalue(res, i, 4)) < 0)
+		return -ENOMEM;
+	if (asprintf(&cond, "pg_catalog.num_nulls(%s) > 0", col) < 0) {
+		free(col);
+		return -ENOMEM;
+	}
+	details = json_pack("{s:s, s:s, s:b}", "table", PQgetvalue(res, i, 1), "column",
+			    PQgetvalue(res, i, 4), "validated", valid);
+	if (details && !PQgetisnull(res, i, 6))
+		json_object_set_new(details, "constraint", json_string(PQgetvalue(res, i, 6)));
+	if (details)
+		r = run_violation(c, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), relkind,
+				  relkind != 'p', num(res, i, 3), col, cond,
+				  valid ? DIFF_BREAKING : DIFF_WARNING,
+				  valid ? "with NULL in a NOT NULL column"
+					: "with NULL under the NOT VALID NOT NULL constraint", details);
+	free(col);
+	free(cond);
+	return r;
+}
+
 static int null_run(struct dbcheck_ctx *c, struct error *err)
 {
 	const char *all = c->o->all_constraints ? "true" : "false";
-	PGresult *res = NULL;
-	struct error e;
-	int r;
 
 	(void)err;
-	r = dbcheck_query(c, c->server_version >= 180000 ? notnull_pg18_sql : notnull_old_sql, 1, &all,
-			&res, &e);
-	if (r < 0)
-		return dbcheck_data_failed(c, r, &e, "the catalog");
 	if (c->server_version < 180000 && !c->o->all_constraints)
 		dbcheck_note(c, "NOT NULL NOT VALID needs PostgreSQL 18; valid NOT NULL columns are "
-			   "checked only when asked (all constraints)");
-	for (int i = 0; i < PQntuples(res) && r == 0; i++) {
-		char relkind = PQgetvalue(res, i, 2)[0];
-		bool valid = PQgetvalue(res, i, 5)[0] == 't';
-		char *col = NULL, *cond = NULL;
-		json_t *details;
-
-		if (asprintf(&col, "t.%s", PQgetvalue(res, i, 4)) < 0 ||
-		    asprintf(&cond, "pg_catalog.num_nulls(%s) > 0", col) < 0) {
-			free(col);
-			r = -ENOMEM;
-			break;
-		}
-		details = json_pack("{s:s, s:s, s:b}", "table", PQgetvalue(res, i, 1), "column",
-				    PQgetvalue(res, i, 4), "validated", valid);
-		if (details && !PQgetisnull(res, i, 6))
-			json_object_set_new(details, "constraint", json_string(PQgetvalue(res, i, 6)));
-		r = details ? run_violation(c, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), relkind,
-					    relkind != 'p', num(res, i, 3), col, cond,
-					    valid ? DIFF_BREAKING : DIFF_WARNING,
-					    valid ? "with NULL in a NOT NULL column"
-						  : "with NULL under the NOT VALID NOT NULL constraint",
-					    details)
-			    : -ENOMEM;
-		free(col);
-		free(cond);
-	}
-	PQclear(res);
-	return r;
+			     "checked only when asked (all constraints)");
+	return dbcheck_each_row(c, c->server_version >= 180000 ? notnull_pg18_sql : notnull_old_sql,
+				1, &all, null_row);
 }
 
 const struct dbcheck_type dbcheck_null_violations = {

@@ -56,6 +56,16 @@ int dbcheck_query(struct dbcheck_ctx *c, const char *sql, int n_params, const ch
  */
 int dbcheck_data_failed(struct dbcheck_ctx *c, int code, const struct error *err, const char *object);
 
+/*
+ * The usual shape of a check: one catalog query (its failure is the check's,
+ * not the run's: see dbcheck_data_failed), then fn for each row until one
+ * returns nonzero.  Returns 0, or a negative code when the connection is gone
+ * or memory ran out.
+ */
+typedef int (*dbcheck_row_fn)(struct dbcheck_ctx *c, const PGresult *res, int row);
+int dbcheck_each_row(struct dbcheck_ctx *c, const char *sql, int n_params,
+		     const char *const *params, dbcheck_row_fn fn);
+
 /* Adds a finding of the running check; takes over details (may be NULL). */
 int dbcheck_add_finding(struct dbcheck_ctx *c, enum diff_severity severity, const char *object,
 		      const char *message, const char *fix, json_t *details);

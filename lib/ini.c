@@ -925,3 +925,47 @@ bad:
 			  "expected a duration from %lld ms to %lld s, like 30s, 5m or 2h",
 			  min_ms, max_ms / 1000);
 }
+
+void ini_list_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int ini_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struct error *err)
+{
+	char **items = NULL;
+	size_t n = 0;
+	const char *p = kv->value;
+
+	while (*p) {
+		const char *start, *end;
+		char **grown;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == start) {
+			ini_list_free(items, n);
+			return ini_error(kv, err, -EINVAL, "empty item in list");
+		}
+		grown = realloc(items, (n + 1) * sizeof(*items));
+		if (!grown || !(grown[n] = strndup(start, (size_t)(end - start)))) {
+			ini_list_free(grown ? grown : items, n);
+			return ini_error(kv, err, -ENOMEM, "out of memory");
+		}
+		items = grown;
+		n++;
+		if (*p == ',')
+			p++;
+	}
+	*ret = items;
+	*ret_n = n;
+	return 0;
+}
