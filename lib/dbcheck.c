@@ -415,8 +415,12 @@ int dbcheck_query(struct dbcheck_ctx *c, const char *sql, int n_params, const ch
 	res = PQexecParams(c->conn, sql, n_params, NULL, params, NULL, NULL, 0);
 	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if ((r = exec_ok(c->conn, "RELEASE SAVEPOINT schemadrift_check", err)) < 0) {
+			PQclear(res);
+			return r == -ECONNRESET ? r : -ECONNRESET; /* the transaction is unusable */
+		}
 		*ret = res;
-		return exec_ok(c->conn, "RELEASE SAVEPOINT schemadrift_check", err);
+		return 0;
 	}
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	char msg[700];
@@ -451,8 +455,10 @@ int dbcheck_data_failed(struct dbcheck_ctx *c, int code, const struct error *err
 	struct dbcheck_result *res = c->result;
 	const char *text = err ? err->text : "unknown error";
 
-	if (code == -ECONNRESET)
+	if (code == -ECONNRESET) {
+		c->lost = err ? *err : c->lost;
 		return code;
+	}
 	if (code == -EACCES) {
 		dbcheck_note(c, "cannot read %s: %s", object, text);
 		if (res->status == DBCHECK_OK)
@@ -696,7 +702,7 @@ static char *cursor_sql(const char *sql)
 
 /* Runs the SQL as written, through a cursor, so only max_rows + 1 rows are
  * ever produced unless an exact count is asked for (MOVE ALL). */
-static int custom_run(struct dbcheck_ctx *c, struct error *err)
+static int custom_run(struct dbcheck_ctx *c)
 {
 	const struct dbcheck_custom *cc = c->custom;
 	long long max = cc->max_rows ? cc->max_rows : c->o->sample_rows;
@@ -708,7 +714,6 @@ static int custom_run(struct dbcheck_ctx *c, struct error *err)
 	char *msg = NULL;
 	int r;
 
-	(void)err;
 	snprintf(object, sizeof(object), "[check %s]", cc->name);
 	if (!decl)
 		return -ENOMEM;
@@ -846,16 +851,15 @@ int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck
 		/* Each check may have its own limits one day; today they are the run's. */
 		if ((r = set_timeouts(conn, &o, err)) < 0)
 			goto fail;
-		r = p->items[i].type->run(&c, err);
+		r = p->items[i].type->run(&c);
 		res->duration_ms = now_ms() - t0;
 		if (r == -ENOMEM) {
 			r = error_set(err, r, "out of memory");
 			goto fail;
 		}
 		if (r < 0) {
-			if (err && !err->text[0])
-				error_set(err, r, "connection lost");
-			error_prefix(err, "check %s", res->name);
+			r = error_set(err, r, "check %s: connection lost: %s", res->name,
+				      c.lost.text[0] ? c.lost.text : "no reason given");
 			goto fail;
 		}
 	}

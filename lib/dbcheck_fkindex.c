@@ -382,9 +382,8 @@ static int fk_row(struct dbcheck_ctx *c, const PGresult *res, int row)
 	return r;
 }
 
-static int fk_index_run(struct dbcheck_ctx *c, struct error *err)
+static int fk_index_run(struct dbcheck_ctx *c)
 {
-	(void)err;
 	return dbcheck_each_row(c, fk_index_sql, 0, NULL, fk_row);
 }
 

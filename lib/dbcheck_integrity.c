@@ -167,11 +167,10 @@ out:
 	return r;
 }
 
-static int orphans_run(struct dbcheck_ctx *c, struct error *err)
+static int orphans_run(struct dbcheck_ctx *c)
 {
 	const char *all = c->o->all_constraints ? "true" : "false";
 
-	(void)err;
 	return dbcheck_each_row(c, orphans_sql, 1, &all, orphans_fk);
 }
 
@@ -331,11 +330,10 @@ out:
 	return r;
 }
 
-static int violations_run(struct dbcheck_ctx *c, struct error *err)
+static int violations_run(struct dbcheck_ctx *c)
 {
 	int r = dbcheck_each_row(c, table_checks_sql, 0, NULL, table_check);
 
-	(void)err;
 	return r < 0 ? r : dbcheck_each_row(c, domain_checks_sql, 0, NULL, domain_check);
 }
 
@@ -405,11 +403,10 @@ static int null_row(struct dbcheck_ctx *c, const PGresult *res, int i)
 	return r;
 }
 
-static int null_run(struct dbcheck_ctx *c, struct error *err)
+static int null_run(struct dbcheck_ctx *c)
 {
 	const char *all = c->o->all_constraints ? "true" : "false";
 
-	(void)err;
 	if (c->server_version < 180000 && !c->o->all_constraints)
 		dbcheck_note(c, "NOT NULL NOT VALID needs PostgreSQL 18; valid NOT NULL columns are "
 			     "checked only when asked (all constraints)");

@@ -17,20 +17,21 @@ struct dbcheck_ctx {
 	struct dbcheck_result *result;   /* the running check's */
 	const struct dbcheck_custom *custom; /* custom checks only */
 	int server_version;
+	struct error lost;             /* why the connection went away, when it did */
 };
 
 /*
  * A check: its name, the severity of its findings unless it says otherwise,
  * whether it reads user tables (data checks are bounded and sampled) and run,
  * which adds findings through dbcheck_add_finding().  run returns 0, or a
- * negative code when the connection or the transaction is lost (err filled):
- * a statement that fails is reported through dbcheck_data_failed() instead.
+ * negative code when the connection is lost (c->lost says why) or memory ran
+ * out: a statement that fails is reported through dbcheck_data_failed().
  */
 struct dbcheck_type {
 	const char *name;
 	enum diff_severity severity;
 	bool reads_data;
-	int (*run)(struct dbcheck_ctx *c, struct error *err);
+	int (*run)(struct dbcheck_ctx *c);
 };
 
 extern const struct dbcheck_type dbcheck_fk_index;      /* dbcheck_fkindex.c */
