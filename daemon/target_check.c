@@ -102,6 +102,11 @@ static void job_run(void *arg)
 
 /* ------------------------------------------------------------- findings */
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* SHA-256 hex of the sorted keys of the unacknowledged findings; "none" when there are none. */
 static void findings_hash(json_t *findings, char out[65])
 {
@@ -115,15 +120,12 @@ static void findings_hash(json_t *findings, char out[65])
 	snprintf(out, 65, "none");
 	if (!keys)
 		return;
-	json_array_foreach(findings, i, f)
-		if (!json_is_true(json_object_get(f, "acknowledged")))
-			keys[k++] = json_string_value(json_object_get(f, "key"));
-	for (size_t a = 1; a < k; a++) /* few findings: insertion sort */
-		for (size_t b = a; b > 0 && strcmp(keys[b - 1], keys[b]) > 0; b--) {
-			const char *x = keys[b];
-			keys[b] = keys[b - 1];
-			keys[b - 1] = x;
-		}
+	json_array_foreach(findings, i, f) {
+		const char *key = json_string_value(json_object_get(f, "key"));
+		if (key && !json_is_true(json_object_get(f, "acknowledged")))
+			keys[k++] = key;
+	}
+	qsort(keys, k, sizeof(*keys), cmp_str);
 	ctx = EVP_MD_CTX_new();
 	if (k && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		bool ok = true;

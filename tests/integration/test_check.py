@@ -75,6 +75,10 @@ CREATE TABLE part_some (id int, pid int REFERENCES parent) PARTITION BY RANGE (i
 CREATE TABLE part_some_1 PARTITION OF part_some FOR VALUES FROM (0) TO (10);
 CREATE TABLE part_some_2 PARTITION OF part_some FOR VALUES FROM (10) TO (20);
 CREATE INDEX ON part_some_1 (pid);
+-- Partitioned, no index anywhere.
+CREATE TABLE part_none (id int, pid int REFERENCES parent) PARTITION BY RANGE (id);
+CREATE TABLE part_none_1 PARTITION OF part_none FOR VALUES FROM (0) TO (10);
+CREATE TABLE part_none_2 PARTITION OF part_none FOR VALUES FROM (10) TO (20);
 -- A very long table name: the suggested index name must fit in 63 bytes.
 CREATE TABLE a_table_with_a_really_long_name_that_goes_on_and_on_forever_x (
     the_parent_reference_column int REFERENCES parent);
@@ -114,7 +118,7 @@ class CheckTest(pgharness.PgTestCase):
         found = {f["details"]["table"]: f for f in rep["findings"]}
         uncovered = {"public.plain", "public.later", "public.included", "public.partial_bad",
                      "public.expr", "public.split", "public.by_brin", "public.coll_bad",
-                     "public.part_some", "public.invalid_idx",
+                     "public.part_some", "public.part_none", "public.invalid_idx",
                      "public.a_table_with_a_really_long_name_that_goes_on_and_on_forever_x"}
         self.assertEqual(set(found), uncovered)
         # Each finding says which FK, both tables, the size and the actions.
@@ -141,6 +145,9 @@ class CheckTest(pgharness.PgTestCase):
         self.assertIn("ALTER INDEX public.part_some_pid_idx ATTACH PARTITION public.part_some_2_pid_idx;", lines)
         self.assertFalse(any("part_some_1" in k or "part_some_2" in k for k in found),
                          "partitions are not judged one by one")
+        self.assertEqual(found["public.part_none"]["details"]["partitions"],
+                         {"leaves": 2, "covered": 0,
+                          "missing": ["public.part_none_1", "public.part_none_2"]})
         # The long name fits in 63 bytes, and the suggestion runs as given.
         long = found["public.a_table_with_a_really_long_name_that_goes_on_and_on_forever_x"]
         name = long["fix"].split()[6]
