@@ -448,6 +448,8 @@ int config_write_sample(FILE *out)
 	      "# checks = custom:NAME.  sql = the query, or file = a file holding it.\n"
 	      "#sql = \n#file = \n# info, warning or breaking.\n#severity = warning\n"
 	      "# Rows shown (default: the target's check_sample_rows).\n#max_rows = \n"
+	      "# Limits of this check's statements (default: the target's check_statement_timeout\n"
+	      "# and check_lock_timeout).\n#statement_timeout = \n#lock_timeout = \n"
 	      "# The targets that checks = custom runs it on (empty: every target).\n#targets = \n"
 	      "# Said in the finding and the alert.\n#description = \n", out);
 	return ferror(out) ? -EIO : 0;

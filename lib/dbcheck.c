@@ -137,6 +137,14 @@ static int custom_from_section(const struct ini_section *s, struct dbcheck_custo
 			if ((r = ini_int(kv, 1, 100000, &v, err)) < 0)
 				return r;
 			c->max_rows = v;
+		} else if (strcmp(kv->key, "statement_timeout") == 0 ||
+			   strcmp(kv->key, "lock_timeout") == 0) {
+			if ((r = ini_duration_ms(kv, 10, 24LL * 3600 * 1000, &v, err)) < 0)
+				return r;
+			if (kv->key[0] == 's')
+				c->statement_timeout_ms = (int)v;
+			else
+				c->lock_timeout_ms = (int)v;
 		} else if (strcmp(kv->key, "targets") == 0) {
 			ini_list_free(c->targets, c->n_targets);
 			c->targets = NULL;
@@ -150,7 +158,8 @@ static int custom_from_section(const struct ini_section *s, struct dbcheck_custo
 		} else {
 			return ini_error(kv, err, -EINVAL,
 					  "unknown key in [check %s] (sql, file, severity, max_rows, "
-					  "targets, description)", s->name);
+					  "statement_timeout, lock_timeout, targets, description)",
+					  s->name);
 		}
 	}
 	if (!sql == !file)
@@ -791,14 +800,18 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int set_timeouts(PGconn *conn, const struct dbcheck_options *o, struct error *err)
+/* The check's own limits (a [check] section may set them), else the run's. */
+static int set_timeouts(PGconn *conn, const struct dbcheck_options *o,
+			const struct dbcheck_custom *custom, struct error *err)
 {
 	char sql[200];
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT set_config('statement_timeout', '%d', true), "
 		 "set_config('lock_timeout', '%d', true)",
-		 o->statement_timeout_ms, o->lock_timeout_ms);
+		 custom && custom->statement_timeout_ms ? custom->statement_timeout_ms
+							: o->statement_timeout_ms,
+		 custom && custom->lock_timeout_ms ? custom->lock_timeout_ms : o->lock_timeout_ms);
 	return exec_ok(conn, sql, err);
 }
 
@@ -848,8 +861,7 @@ int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck
 			r = error_set(err, -ENOMEM, "out of memory");
 			goto fail;
 		}
-		/* Each check may have its own limits one day; today they are the run's. */
-		if ((r = set_timeouts(conn, &o, err)) < 0)
+		if ((r = set_timeouts(conn, &o, p->items[i].custom, err)) < 0)
 			goto fail;
 		r = p->items[i].type->run(&c);
 		res->duration_ms = now_ms() - t0;

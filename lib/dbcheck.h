@@ -40,6 +40,8 @@ struct dbcheck_custom {
 	char *description;        /* NULL when unset */
 	enum diff_severity severity;
 	long long max_rows;       /* 0: the run's sample_rows */
+	int statement_timeout_ms; /* 0: the run's */
+	int lock_timeout_ms;      /* 0: the run's */
 	char **targets;           /* empty: every target */
 	size_t n_targets;
 	const char *file;         /* where the section is (borrowed from the ini) */

@@ -315,10 +315,12 @@ class CheckTest(pgharness.PgTestCase):
         """)
         conf = self.path("slow.conf")
         with open(conf, "w") as f:
-            f.write("[check sleepy]\nsql = SELECT 1 FROM pg_sleep(5)\n")
+            # This check's own limit; the run's stays at its default (30 s).
+            f.write("[check sleepy]\nsql = SELECT 1 FROM pg_sleep(5)\nstatement_timeout = 200ms\n"
+                    "\n[check sleepier]\nsql = SELECT 1 FROM pg_sleep(5)\n")
         rc, out, err = pgharness.run_cli("check", "--dsn", pg.dsn("slow", user="monitor"),
-                                         "--config", conf, "--statement-timeout", "0.2",
-                                         "--format", "json")
+                                         "--config", conf, "--only",
+                                         "fk-index,orphans,custom:sleepy", "--format", "json")
         rep = json.loads(out)
         self.assertEqual(rc, 2, err)  # a check that timed out: we cannot say
         by = {c["name"]: c for c in rep["checks"]}
@@ -332,6 +334,14 @@ class CheckTest(pgharness.PgTestCase):
         self.assertTrue(any("cannot read public.secret.secret_fk" in n and "permission denied" in n
                             for n in by["orphans"]["notes"]), by["orphans"]["notes"])
         self.assertEqual(by["fk-index"]["status"], "ok")
+        # --statement-timeout bounds every check's statements.
+        rc, out, err = pgharness.run_cli("check", "--dsn", pg.dsn("slow"), "--config", conf,
+                                         "--only", "custom:sleepier", "--statement-timeout",
+                                         "0.2", "--format", "json")
+        self.assertEqual(rc, 2, err)
+        res = json.loads(out)["checks"][0]
+        self.assertEqual(res["status"], "timeout")
+        self.assertLess(res["duration_ms"], 4000)
 
     def test_sampling_large_tables(self):
         pg = self.pg

@@ -1,6 +1,8 @@
 """schemadriftd runs a target's checks: findings become one `check` alert per new set of
 findings through the webhook receiver, an acknowledged finding stops alerting, a fixed one
-recovers; findings show in `schemadrift status` and /metrics."""
+recovers; findings show in `schemadrift status` and /metrics.  The checks run on
+check_dsn (a stand-in for a replica: another database with the same schema whose data
+differs, so the findings prove where they were read)."""
 
 import os
 import socket
@@ -25,9 +27,19 @@ def free_port():
 class DaemonChecks(pgharness.PgTestCase):
     def setUp(self):
         super().setUp()
-        self.pg.psql("postgres", "DROP DATABASE IF EXISTS app")
-        self.pg.create_db("app")
-        self.pg.psql("app", """
+        for db in ("app", "replica"):
+            self.pg.psql("postgres", "DROP DATABASE IF EXISTS %s" % db)
+            self.pg.create_db(db)
+        schema = """
+            CREATE TABLE customers (id int PRIMARY KEY);
+            INSERT INTO customers VALUES (1), (2);
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int);
+            INSERT INTO orders VALUES (1, 1);
+            ALTER TABLE orders ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (customer_id)
+                REFERENCES customers ON DELETE CASCADE NOT VALID;
+        """
+        self.pg.psql("app", schema)
+        self.pg.psql("replica", """
             CREATE TABLE customers (id int PRIMARY KEY);
             INSERT INTO customers VALUES (1), (2);
             CREATE TABLE orders (id int PRIMARY KEY, customer_id int);
@@ -58,6 +70,7 @@ class DaemonChecks(pgharness.PgTestCase):
                                   metrics_listen="127.0.0.1:%d" % port)
                 + dh.target_section("app", self.pg.dsn("app"), notifiers="hook",
                                     checks="fk-index, orphans", checks_schedule="@daily",
+                                    check_dsn=self.pg.dsn("replica"),
                                     check_statement_timeout="10s")
                 + dh.webhook_section("hook", self.rx.url("/hook")))
         d.write_config(conf)
@@ -101,7 +114,7 @@ class DaemonChecks(pgharness.PgTestCase):
             self.assertEqual([c["kind"] for c in a["changes"]], ["orphans"])
             self.assertEqual(a["dedup_key"], "schemadrift:app:check:1")
             # -- fix the orphan: recovered, under the same dedup key
-            self.pg.psql("app", "DELETE FROM orders WHERE customer_id = 42")
+            self.pg.psql("replica", "DELETE FROM orders WHERE customer_id = 42")
             st = self.run_checks(d, 3)
             self.assertEqual(st["findings"], 0)
             dh.wait_until(lambda: len(self.check_alerts()) == 3, what="the recovery")

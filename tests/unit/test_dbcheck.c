@@ -59,12 +59,16 @@ START_TEST(sections_sql_file_and_keys)
 
 	put("q.sql", "SELECT 2;\n");
 	s = customs("[check a]\nsql = SELECT 1\nseverity = breaking\nmax_rows = 5\n"
+		    "statement_timeout = 2s\nlock_timeout = 100ms\n"
 		    "targets = x, y\ndescription = the rule\n\n[check b]\nfile = q.sql\n", 0, &err);
 	ck_assert_uint_eq(s->n, 2);
 	ck_assert_str_eq(s->items[0].name, "a");
 	ck_assert_str_eq(s->items[0].sql, "SELECT 1");
 	ck_assert_int_eq(s->items[0].severity, DIFF_BREAKING);
 	ck_assert_int_eq(s->items[0].max_rows, 5);
+	ck_assert_int_eq(s->items[0].statement_timeout_ms, 2000);
+	ck_assert_int_eq(s->items[0].lock_timeout_ms, 100);
+	ck_assert_int_eq(s->items[1].statement_timeout_ms, 0);
 	ck_assert_uint_eq(s->items[0].n_targets, 2);
 	ck_assert_str_eq(s->items[0].targets[1], "y");
 	ck_assert_str_eq(s->items[0].description, "the rule");
