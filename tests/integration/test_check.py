@@ -343,6 +343,32 @@ class CheckTest(pgharness.PgTestCase):
         self.assertEqual(res["status"], "timeout")
         self.assertLess(res["duration_ms"], 4000)
 
+    def test_hostile_names(self):
+        pg = self.pg
+        pg.create_db("odd")
+        pg.psql("odd", r'''
+            CREATE SCHEMA "Sales Dept";
+            CREATE TABLE "Sales Dept"."Parent ""P""" ("Id" int PRIMARY KEY);
+            INSERT INTO "Sales Dept"."Parent ""P""" VALUES (1);
+            CREATE TABLE "Sales Dept"."select" ("Parent
+Ref" int, "x;y" text);
+            INSERT INTO "Sales Dept"."select" VALUES (1, 'a'), (7, E'line\nbreak\x1b[31m');
+            ALTER TABLE "Sales Dept"."select" ADD CONSTRAINT "fk ""q""" FOREIGN KEY ("Parent
+Ref") REFERENCES "Sales Dept"."Parent ""P""" NOT VALID;
+        ''')
+        rep = self.report("odd", "--only", "fk-index,orphans")
+        fk = [f for f in rep["findings"] if f["check"] == "fk-index"][0]
+        # The suggested index runs as printed, and then the FK is covered.
+        pg.psql("odd", fk["fix"])
+        rep2 = self.report("odd", "--only", "fk-index", expect=0)
+        self.assertEqual(rep2["findings"], [])
+        orphan = [f for f in rep["findings"] if f["check"] == "orphans"][0]
+        self.assertEqual(orphan["details"]["rows"][0][1], "7")
+        # Text output keeps every finding on its lines: control characters escaped.
+        rc, out, err = self.check("odd", "--only", "orphans,fk-index", expect=1)
+        self.assertNotIn("\x1b", out)
+        self.assertIn("Parent\\x0aRef", out)
+
     def test_sampling_large_tables(self):
         pg = self.pg
         pg.create_db("big")
