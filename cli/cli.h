@@ -34,10 +34,10 @@ struct cli {
 	bool exact_counts, all_constraints;
 };
 
-/* Prints "schemadrift: <message>" on stderr. */
+/* Prints "schemadrift: <message>" on stderr (cli_report.c). */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A live side's DSN ("postgresql://...", "dsn:..."), or NULL for a file. */
+/* Sides (cli_side.c).  A live side's DSN ("postgresql://...", "dsn:..."), or NULL for a file. */
 const char *cli_side_dsn(const char *side);
 /* Snapshot of a live database, or of a side (file or live); reports errors. */
 int cli_take_live(const struct cli *c, const char *dsn, struct model **ret);

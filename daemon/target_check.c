@@ -9,7 +9,8 @@
 #include <openssl/evp.h>
 
 #include "ack.h"
-#include "daemon.h"
+#include "isotime.h"
+#include "target.h"
 #include "dbcheck.h"
 #include "fileio.h"
 #include "log.h"
@@ -302,7 +303,7 @@ static void dispatch(struct target_checks *tc, int changed, const struct alert_s
 			   NULL, "%s", headline ? headline : alert_kind_name(a->kind));
 		free(headline);
 		if (t->cfg->n_notifiers &&
-		    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
+		    outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
 				   t->cfg->n_notifiers, &e) < 0)
 			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the check alert: %s", e.text);
 		alert_free(a);
@@ -314,8 +315,8 @@ static void dispatch(struct target_checks *tc, int changed, const struct alert_s
 static struct alert_state_options alert_options(const struct target *t)
 {
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	return ao;
 }
@@ -327,7 +328,7 @@ static void save_run(struct target_checks *tc, json_t *report, json_t *findings)
 	struct error e;
 	char *text;
 
-	store_format_time(tc->last_run, when);
+	isotime_format(tc->last_run, when);
 	json_object_set_new(report, "time", json_string(when));
 	json_object_set(report, "findings", findings);
 	snprintf(path, sizeof(path), "%s/%s", store_dir(tc->t->store), DBCHECK_SAVED_FILE);
@@ -428,14 +429,14 @@ static void start_job(struct target_checks *tc)
 	struct target *t = tc->t;
 	const struct config_target *c = t->cfg;
 	struct check_job *j = calloc(1, sizeof(*j));
-	struct daemon *d = t->d;
+	const struct target_env *env = t->env;
 	struct error e;
 
 	if (!j)
 		goto oom;
 	j->tc = tc;
 	j->started = time(NULL);
-	j->connect_timeout_ms = (int)d->config->daemon.connect_timeout_ms;
+	j->connect_timeout_ms = (int)env->cfg->connect_timeout_ms;
 	j->o.statement_timeout_ms = (int)c->check_statement_timeout_ms;
 	j->o.lock_timeout_ms = (int)c->check_lock_timeout_ms;
 	j->o.sample_rows = c->check_sample_rows;
@@ -447,14 +448,14 @@ static void start_job(struct target_checks *tc)
 	    dup_list(c->checks, c->n_checks, &j->names) < 0)
 		goto oom;
 	j->n_names = c->n_checks;
-	if (dbcheck_custom_set_dup(d->config->customs, &j->customs) < 0)
+	if (dbcheck_custom_set_dup(env->customs, &j->customs) < 0)
 		goto oom;
-	if (!d->check_worker && worker_new(d->base, CHECK_THREADS, &d->check_worker, &e) < 0) {
+	if (!*env->check_worker && worker_new(env->base, CHECK_THREADS, env->check_worker, &e) < 0) {
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot start a check worker: %s", e.text);
 		job_free(j);
 		return;
 	}
-	if (worker_submit(d->check_worker, job_run, job_done, job_release, j) < 0)
+	if (worker_submit(*env->check_worker, job_run, job_done, job_release, j) < 0)
 		goto oom;
 	tc->job = j;
 	log_target(LOG_INFO, t->name, NULL, NULL, "checks started (%zu)", c->n_checks);
@@ -468,7 +469,7 @@ static void arm(struct target_checks *tc)
 {
 	time_t now = time(NULL), next;
 	int jitter = schedule_jitter(tc->schedule, tc->t->name,
-				     (int)(tc->t->d->config->daemon.jitter_ms / 1000));
+				     (int)(tc->t->env->cfg->jitter_ms / 1000));
 	int64_t delay;
 	struct timeval tv;
 
@@ -525,21 +526,14 @@ static void load_last(struct target_checks *tc)
 	free(text);
 }
 
-int target_checks_configure(struct target *t, struct error *err)
+int target_checks_configure(struct target *t, struct schedule *s, struct error *err)
 {
 	struct target_checks *tc = t->checks;
-	struct schedule *s = NULL;
-	int r;
+	int r = 0;
 
-	if (!t->cfg->n_checks && !tc)
-		return 0;
-	r = schedule_parse(t->cfg->checks_schedule, &s, err);
-	if (r == 0)
-		r = schedule_set_zone(s, t->cfg->timezone, err);
-	if (r < 0) {
+	if (!t->cfg->n_checks && !tc) {
 		schedule_free(s);
-		return error_prefix(err, "%s:%d: [target %s] checks_schedule", t->cfg->file,
-				    t->cfg->line, t->name);
+		return 0;
 	}
 	if (!tc) {
 		tc = calloc(1, sizeof(*tc));
@@ -549,12 +543,14 @@ int target_checks_configure(struct target *t, struct error *err)
 			return error_set(err, -ENOMEM, "out of memory");
 		}
 		tc->t = t;
-		tc->timer = evtimer_new(t->d->base, on_due, tc);
-		if ((mkdir(tc->state_dir, 0750) < 0 && errno != EEXIST) || !tc->timer ||
-		    (r = alert_state_load(tc->state_dir, t->name, &tc->astate, err)) < 0) {
-			if (r == 0)
-				r = error_set(err, -errno ? -errno : -ENOMEM, "%s: %s", tc->state_dir,
-					      strerror(errno));
+		tc->timer = evtimer_new(t->env->base, on_due, tc);
+		if (!tc->timer)
+			r = error_set(err, -ENOMEM, "out of memory");
+		else if (mkdir(tc->state_dir, 0750) < 0 && errno != EEXIST)
+			r = error_set(err, -errno, "%s: %s", tc->state_dir, strerror(errno));
+		else
+			r = alert_state_load(tc->state_dir, t->name, &tc->astate, err);
+		if (r < 0) {
 			if (tc->timer)
 				event_free(tc->timer);
 			free(tc->state_dir);
@@ -570,8 +566,8 @@ int target_checks_configure(struct target *t, struct error *err)
 	tc->next_due = 0;
 	evtimer_del(tc->timer);
 	if (t->cfg->n_checks && t->cfg->enabled) {
-		/* Armed from the loop: during startup or a reload d->config is not the
-		 * new configuration yet (jitter). */
+		/* Armed from the loop: during startup or a reload the target's
+		 * environment does not hold the new configuration yet (jitter). */
 		struct timeval now = { 0, 0 };
 		evtimer_add(tc->timer, &now);
 	}
@@ -618,9 +614,9 @@ json_t *target_checks_status_json(const struct target *t)
 	if (!tc)
 		return json_null();
 	if (tc->last_run)
-		store_format_time(tc->last_run, last);
+		isotime_format(tc->last_run, last);
 	if (t->cfg->n_checks && tc->next_due)
-		store_format_time(tc->next_due, next);
+		isotime_format(tc->next_due, next);
 	list = json_array();
 	json_array_foreach(json_object_get(tc->last, "findings"), i, f)
 		json_array_append_new(list, json_pack("{s:O?, s:O?, s:O?, s:O?}", "key",
@@ -638,19 +634,19 @@ json_t *target_checks_status_json(const struct target *t)
 			 (json_int_t)tc->acknowledged, "runs", (json_int_t)tc->runs, "list", list);
 }
 
-void target_checks_metrics(const struct daemon *d, struct evbuffer *b,
+void target_checks_metrics(struct target *const *targets, size_t n, struct evbuffer *b,
 			   void (*label)(struct evbuffer *b, const char *v))
 {
 	static const char *const sev[] = { "info", "warning", "breaking" };
 
 	evbuffer_add_printf(b, "# HELP schemadrift_check_findings Unacknowledged check findings.\n"
 			       "# TYPE schemadrift_check_findings gauge\n");
-	for (size_t i = 0; i < d->n_targets; i++)
-		for (int s = 0; d->targets[i]->checks && s < 3; s++) {
+	for (size_t i = 0; i < n; i++)
+		for (int s = 0; targets[i]->checks && s < 3; s++) {
 			evbuffer_add_printf(b, "schemadrift_check_findings{target=\"");
-			label(b, d->targets[i]->name);
+			label(b, targets[i]->name);
 			evbuffer_add_printf(b, "\",severity=\"%s\"} %zu\n", sev[s],
-					    d->targets[i]->checks->by_severity[s]);
+					    targets[i]->checks->by_severity[s]);
 		}
 	static const struct {
 		const char *name, *help, *type;
@@ -663,14 +659,14 @@ void target_checks_metrics(const struct daemon *d, struct evbuffer *b,
 	for (size_t k = 0; k < sizeof(per) / sizeof(per[0]); k++) {
 		evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", per[k].name, per[k].help,
 				    per[k].name, per[k].type);
-		for (size_t i = 0; i < d->n_targets; i++) {
-			const struct target_checks *tc = d->targets[i]->checks;
+		for (size_t i = 0; i < n; i++) {
+			const struct target_checks *tc = targets[i]->checks;
 			if (!tc)
 				continue;
 			double v = k == 0 ? (double)tc->acknowledged : k == 1 ? (double)tc->runs
 				 : k == 2 ? (double)tc->failures : (double)tc->last_run;
 			evbuffer_add_printf(b, "%s{target=\"", per[k].name);
-			label(b, d->targets[i]->name);
+			label(b, targets[i]->name);
 			evbuffer_add_printf(b, "\"} %.17g\n", v);
 		}
 	}

@@ -441,8 +441,6 @@ int config_write_sample(FILE *out)
 		}
 		fprintf(out, "#%s = %s\n", k->key, k->def ? k->def : "");
 	}
-	fputs("\n#[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
-	      "# The keys of each type are in docs/notifiers.md and schemadrift.conf(5).\n", out);
 	fputs("\n#[check NAME]\n# A custom check (docs/checks.md): SQL returning the rows that break a rule,\n"
 	      "# run as written in the checks' read-only transaction; targets run it with\n"
 	      "# checks = custom:NAME.  sql = the query, or file = a file holding it.\n"

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "model.h"
 #include "notify.h"
+#include "notify_http.h"
 #include "snapshot.h"
 
 /* Names a database may hold, each at most 63 bytes (NAMEDATALEN - 1). */
@@ -1028,7 +1029,7 @@ static struct notify_result classify(int error, long status, const char *retry_a
 
 	if (error)
 		snprintf(res.message, sizeof(res.message), "Failed to connect to hooks.example port 443");
-	notify_classify_http(&res, secrets, 2, &out);
+	notify_http_classify(&res, secrets, 2, &out);
 	return out;
 }
 
