@@ -117,7 +117,7 @@ static int custom_from_section(const struct ini_section *s, struct dbcheck_custo
 	int r;
 
 	c->name = strdup(s->name);
-	c->severity = DIFF_WARNING;
+	c->severity = dbcheck_custom_type.severity;
 	c->file = s->file;
 	c->line = s->line;
 	if (!c->name)
@@ -845,7 +845,8 @@ int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck
 		goto fail;
 	for (size_t i = 0; i < p->n; i++) {
 		struct dbcheck_result *res = &rep->results[rep->n_results++];
-		struct dbcheck_ctx c = { .conn = conn, .o = &o, .report = rep, .result = res,
+		struct dbcheck_ctx c = { .type = p->items[i].type, .conn = conn, .o = &o,
+				       .report = rep, .result = res,
 				       .custom = p->items[i].custom,
 				       .server_version = rep->server_version };
 		long long t0 = now_ms();
@@ -857,6 +858,7 @@ int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck
 			res->name = strdup(p->items[i].type->name);
 		}
 		res->notes = json_array();
+		res->reads_data = p->items[i].type->reads_data;
 		if (!res->name || !res->notes) {
 			r = error_set(err, -ENOMEM, "out of memory");
 			goto fail;
@@ -1023,8 +1025,9 @@ json_t *dbcheck_report_to_json(const struct dbcheck_report *r)
 	for (size_t i = 0; i < r->n_results; i++) {
 		const struct dbcheck_result *c = &r->results[i];
 		json_array_append_new(checks,
-				      json_pack("{s:s, s:s, s:o, s:O, s:I, s:I, s:I}", "name", c->name,
-						"status", status_name(c->status), "error",
+				      json_pack("{s:s, s:s, s:b, s:o, s:O, s:I, s:I, s:I}", "name",
+						c->name, "status", status_name(c->status), "reads_data",
+						c->reads_data, "error",
 						text_json(c->error), "notes", c->notes, "findings",
 						(json_int_t)c->n_findings, "statements",
 						(json_int_t)c->statements, "duration_ms",

@@ -83,6 +83,7 @@ enum dbcheck_status {
 struct dbcheck_result {
 	char *name;
 	enum dbcheck_status status;
+	bool reads_data;     /* it read user tables (not only the catalog) */
 	char *error;         /* the first timeout or failure, NULL when none */
 	json_t *notes;       /* array of strings: sampling used, tables not readable */
 	size_t n_findings;

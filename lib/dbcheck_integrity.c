@@ -153,7 +153,7 @@ static int orphans_fk(struct dbcheck_ctx *c, const PGresult *res, int row)
 	if (!details)
 		goto out;
 	r = run_violation(c, object, qchild, relkind, relkind != 'p', num(res, row, 3), cols, cond,
-			  PQgetvalue(res, row, 7)[0] == 't' ? DIFF_BREAKING : DIFF_WARNING,
+			  PQgetvalue(res, row, 7)[0] == 't' ? DIFF_BREAKING : c->type->severity,
 			  full ? "with a partly NULL key or no referenced row (MATCH FULL)"
 			       : "without a referenced row", details);
 out:
@@ -290,7 +290,7 @@ static int table_check(struct dbcheck_ctx *c, const PGresult *res, int row)
 			    "CHECK", "expression", PQgetvalue(res, row, 5));
 	r = details ? run_violation(c, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1), relkind,
 				    only, num(res, row, 3), PQgetvalue(res, row, 6), cond,
-				    DIFF_WARNING, "failing the NOT VALID CHECK constraint", details)
+				    c->type->severity, "failing the NOT VALID CHECK constraint", details)
 		    : -ENOMEM;
 	free(cond);
 	return r;
@@ -321,7 +321,7 @@ static int domain_check(struct dbcheck_ctx *c, const PGresult *res, int row)
 			    PQgetvalue(res, row, 4));
 	if (details)
 		r = run_violation(c, PQgetvalue(res, row, 0), PQgetvalue(res, row, 1), relkind,
-				  relkind != 'p', num(res, row, 3), col, cond, DIFF_WARNING,
+				  relkind != 'p', num(res, row, 3), col, cond, c->type->severity,
 				  "failing the NOT VALID domain constraint", details);
 out:
 	free(col);
@@ -395,7 +395,7 @@ static int null_row(struct dbcheck_ctx *c, const PGresult *res, int i)
 	if (details)
 		r = run_violation(c, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), relkind,
 				  relkind != 'p', num(res, i, 3), col, cond,
-				  valid ? DIFF_BREAKING : DIFF_WARNING,
+				  valid ? DIFF_BREAKING : c->type->severity,
 				  valid ? "with NULL in a NOT NULL column"
 					: "with NULL under the NOT VALID NOT NULL constraint", details);
 	free(col);

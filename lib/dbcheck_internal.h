@@ -11,6 +11,7 @@
 
 /* The state of one check while it runs. */
 struct dbcheck_ctx {
+	const struct dbcheck_type *type;
 	PGconn *conn;
 	const struct dbcheck_options *o; /* defaults resolved */
 	struct dbcheck_report *report;
@@ -21,8 +22,9 @@ struct dbcheck_ctx {
 };
 
 /*
- * A check: its name, the severity of its findings unless it says otherwise,
- * whether it reads user tables (data checks are bounded and sampled) and run,
+ * A check: its name, the severity of its findings unless a finding is worse
+ * (fk-index grades by size instead), whether it reads user tables (data
+ * checks are bounded and sampled; the report says which did) and run,
  * which adds findings through dbcheck_add_finding().  run returns 0, or a
  * negative code when the connection is lost (c->lost says why) or memory ran
  * out: a statement that fails is reported through dbcheck_data_failed().

@@ -115,6 +115,7 @@ class CheckTest(pgharness.PgTestCase):
     def test_fk_index_shapes(self):
         rep = self.report("fk", "--only", "fk-index")
         self.assertEqual(rep["checks"][0]["statements"], 1, "one catalog query")
+        self.assertFalse(rep["checks"][0]["reads_data"], "fk-index reads the catalog only")
         found = {f["details"]["table"]: f for f in rep["findings"]}
         uncovered = {"public.plain", "public.later", "public.included", "public.partial_bad",
                      "public.expr", "public.split", "public.by_brin", "public.coll_bad",
@@ -200,6 +201,7 @@ class CheckTest(pgharness.PgTestCase):
             INSERT INTO ok VALUES (1);
         """)
         rep = self.report("orph", "--only", "orphans", "--exact-counts")
+        self.assertTrue(rep["checks"][0]["reads_data"])
         f = {x["object"]: x for x in rep["findings"]}
         self.assertEqual(set(f), {"public.c.c_pid_fkey", "public.simple.simple_fk",
                                   "public.full_.full_fk"})
