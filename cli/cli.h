@@ -67,7 +67,8 @@ int cli_cmd_history(const struct cli *c, int argc, char **argv);
 int cli_cmd_show(const struct cli *c, int argc, char **argv);
 /* snapshot --target NAME: records a run into the store. */
 int cli_store_snapshot(const struct cli *c, int argc, char **argv);
-/* TARGET@REF (baseline, latest, a time, a hash prefix) as a side. */
+/* TARGET@REF (baseline, latest, a time, a hash prefix) as a side, as stored
+ * (cli_load_side() applies the filter). */
 bool cli_is_store_ref(const char *side);
 int cli_load_store_side(const struct cli *c, const char *side, struct model **ret);
 /* Applies the target's acks when a side is TARGET@REF; *ret_keep holds the

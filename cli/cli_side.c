@@ -39,14 +39,15 @@ int cli_load_side(const struct cli *c, const char *side, struct model **ret)
 
 	if (dsn)
 		return cli_take_live(c, dsn, ret);
-	if (cli_is_store_ref(side)) /* TARGET@REF; a file of that name: ./TARGET@REF */
-		return cli_load_store_side(c, side, ret);
-	if (snapshot_load(side, ret, &err) < 0) {
+	if (cli_is_store_ref(side)) { /* TARGET@REF; a file of that name: ./TARGET@REF */
+		if (cli_load_store_side(c, side, ret) < 0)
+			return -1;
+	} else if (snapshot_load(side, ret, &err) < 0) {
 		cli_fail("%s", err.text);
 		return -1;
 	}
-	/* A file holds everything it was taken with: filter it the same way a
-	 * live side is filtered, then hash again. */
+	/* A file or a stored snapshot holds everything it was taken with: filter
+	 * it the same way a live side is filtered, then hash again. */
 	if (!filter_is_empty(&c->filter) &&
 	    (filter_apply(*ret, &c->filter) < 0 || snapshot_hash(*ret) < 0)) {
 		cli_fail("%s: out of memory while filtering", side);

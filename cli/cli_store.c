@@ -291,13 +291,6 @@ int cli_load_store_side(const struct cli *c, const char *side, struct model **re
 		cli_fail("%s", err.text);
 		return -1;
 	}
-	/* Filtered like a file side: a stored snapshot holds what its run took. */
-	if (!filter_is_empty(&c->filter) &&
-	    (filter_apply(*ret, &c->filter) < 0 || snapshot_hash(*ret) < 0)) {
-		cli_fail("%s: out of memory while filtering", side);
-		model_free(*ret);
-		return -1;
-	}
 	return 0;
 }
 

@@ -299,6 +299,22 @@ int daemon_check_config(const struct config *c, struct error *err)
 	return r;
 }
 
+/* The outbox of c's state_dir, delivering to the channels ch. */
+static int open_outbox(struct daemon *d, const struct config *c, struct notify_channel **ch,
+		       size_t n_ch, struct outbox **ret, struct error *err)
+{
+	struct outbox_options o;
+	char *dir = NULL;
+	int r;
+
+	outbox_options(c, &o, d);
+	if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = outbox_open(dir, &o, &d->notify_env, ch, n_ch, ret, err);
+	free(dir);
+	return r;
+}
+
 /*
  * Applies a newly parsed configuration: parse into a new object, build what
  * can fail (channels, schedules, stores) before touching the running state,
@@ -316,80 +332,37 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 
 	if (!targets)
 		return error_set(err, -ENOMEM, "out of memory");
-	if ((r = build_channels(d, c, &ch, &n_ch, err)) < 0) {
-		free(targets);
-		return r;
-	}
+	if ((r = build_channels(d, c, &ch, &n_ch, err)) < 0)
+		goto fail;
 	/* Build every target's schedule, filter and password once, here.  On a
 	 * reload an unreadable password file is an error like any other: the
 	 * running configuration stays.  At startup there is nothing to keep, so
 	 * such a target is left out and the others run. */
-	r = build_setups(c, !first, &setups, &skip, err);
-	if (r < 0) {
-		free_channels(ch, n_ch);
-		free(targets);
-		return r;
-	}
+	if ((r = build_setups(c, !first, &setups, &skip, err)) < 0)
+		goto fail;
 	/* The outbox lives across reloads; only its channel set changes. */
 	if (first) {
-		struct outbox_options o;
-		char *dir = NULL;
 		/* systemd's StateDirectory= makes it; by hand, we do. */
 		if (mkdir(c->daemon.state_dir, 0750) < 0 && errno != EEXIST) {
 			r = error_set(err, -errno, "state_dir %s: %s", c->daemon.state_dir,
 				      strerror(errno));
-			free_channels(ch, n_ch);
-			free_setups(setups, c->n_targets);
-			free(skip);
-			free(targets);
-			return r;
+			goto fail;
 		}
-		outbox_options(c, &o, d);
-		if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
-			dir = NULL;
-		r = dir ? outbox_open(dir, &o, &d->notify_env, ch, n_ch, &d->outbox, err)
-			: error_set(err, -ENOMEM, "out of memory");
-		free(dir);
-		if (r < 0) {
-			free_channels(ch, n_ch);
-			free_setups(setups, c->n_targets);
-			free(skip);
-			free(targets);
-			return r;
-		}
+		if ((r = open_outbox(d, c, ch, n_ch, &d->outbox, err)) < 0)
+			goto fail;
 	} else {
-		struct outbox_options o;
-		char *dir = NULL;
 		struct outbox *ob = NULL;
-		outbox_options(c, &o, d);
-		if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
-			dir = NULL;
+
 		/* Reopen on the same spool with the new channels; entries stay on disk. */
 		outbox_close(d->outbox);
 		d->outbox = NULL;
-		r = dir ? outbox_open(dir, &o, &d->notify_env, ch, n_ch, &ob, err)
-			: error_set(err, -ENOMEM, "out of memory");
-		free(dir);
-		if (r < 0) {
-			free_channels(ch, n_ch);
-			free_setups(setups, c->n_targets);
-			free(skip);
-			free(targets);
+		if ((r = open_outbox(d, c, ch, n_ch, &ob, err)) < 0) {
 			/* Reopen with the old channels so delivery goes on.  Should that
 			 * fail too, alerts are spooled nowhere: both reasons are reported. */
 			struct error e2;
-			char *odir = NULL;
-			int r2;
 
-			outbox_options(d->config, &o, d);
-			if (asprintf(&odir, "%s/outbox", d->config->daemon.state_dir) < 0)
-				odir = NULL;
-			r2 = odir ? outbox_open(odir, &o, &d->notify_env, d->channels, d->n_channels,
-						&d->outbox, &e2)
-				  : error_set(&e2, -ENOMEM, "out of memory");
-			free(odir);
-			d->target_env.outbox = d->outbox;
-			if (r2 < 0) {
+			if (open_outbox(d, d->config, d->channels, d->n_channels, &d->outbox,
+					&e2) < 0) {
 				char first_text[sizeof(err->text)];
 
 				log_msg(LOG_ERR, "outbox: cannot reopen it with the running "
@@ -398,7 +371,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 				error_set(err, r, "%s; reopening the running outbox failed too: %s",
 					  first_text, e2.text);
 			}
-			return r;
+			d->target_env.outbox = d->outbox;
+			goto fail;
 		}
 		d->outbox = ob;
 	}
@@ -456,10 +430,17 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	/* New targets run at once; the others follow their (maybe new) schedule. */
 	for (size_t i = 0; i < n; i++)
 		if (!targets[i]->running)
-			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due_ms);
+			target_schedule_next(targets[i],
+					     targets[i]->runs == 0 && !targets[i]->next_due_ms);
 	/* Slots freed by removed targets, or a larger max_concurrent. */
 	start_waiting(d);
 	return 0;
+fail:
+	free_channels(ch, n_ch);
+	free_setups(setups, c->n_targets);
+	free(skip);
+	free(targets);
+	return r;
 }
 
 static void reload(struct daemon *d)

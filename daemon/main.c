@@ -52,7 +52,9 @@ int main(int argc, char **argv)
 			break;
 		case 'S':
 			/* The daemon's keys, then every notifier type's, each from its table. */
-			return config_write_sample(stdout) == 0 && notify_write_sample(stdout) == 0 ? 0 : 2;
+			return config_write_sample(stdout) == 0 && notify_write_sample(stdout) == 0
+				       ? 0
+				       : 2;
 		case 'f':
 			foreground = true;
 			break;

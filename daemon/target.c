@@ -14,15 +14,6 @@
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
 
-/* A secret is wiped before its memory goes back to the allocator. */
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /* Baseline accepts and acknowledgements append to the target's audit log. */
 static long long audit_size(const struct target *t)
 {
@@ -109,7 +100,7 @@ int target_setup_read_password(const struct config *c, const struct config_targe
 	r = ini_secret(kv, &password, err);
 	if (r < 0)
 		return r;
-	wipe_free(s->password);
+	ini_secret_free(s->password);
 	s->password = password;
 	return 0;
 }
@@ -119,7 +110,7 @@ void target_setup_done(struct target_setup *s)
 	schedule_free(s->schedule);
 	schedule_free(s->checks_schedule);
 	filter_done(&s->filter);
-	wipe_free(s->password);
+	ini_secret_free(s->password);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -131,7 +122,7 @@ static void take_setup(struct target *t, struct config_target *cfg, struct targe
 	t->schedule = setup->schedule;
 	filter_done(&t->filter);
 	t->filter = setup->filter;
-	wipe_free(t->password);
+	ini_secret_free(t->password);
 	t->password = setup->password;
 	memset(setup, 0, sizeof(*setup));
 	filter_init(&setup->filter);
@@ -224,7 +215,7 @@ void target_free(struct target *t)
 	filter_done(&t->filter);
 	store_free(t->store);
 	alert_state_free(t->astate);
-	wipe_free(t->password);
+	ini_secret_free(t->password);
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
@@ -443,8 +434,8 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
 		if (t->cfg->n_notifiers && !t->env->outbox)
-			log_target(LOG_ERR, t->name, NULL, NULL,
-				   "cannot spool the alert: the outbox is not open (see the reload error)");
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: the "
+				   "outbox is not open (see the reload error)");
 		else if (t->cfg->n_notifiers &&
 			 outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
 					t->cfg->n_notifiers, &e) < 0)
@@ -458,7 +449,8 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 
 static void run_failed(struct target *t, const char *why)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .error = why };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
@@ -484,7 +476,8 @@ static void run_failed(struct target *t, const char *why)
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
-	struct store_record rec = { .started = (time_t)(t->started_ms / 1000), .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
 		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,

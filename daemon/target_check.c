@@ -68,10 +68,7 @@ static void job_free(struct check_job *j)
 		return;
 	free(j->target);
 	free(j->dsn);
-	if (j->password) {
-		explicit_bzero(j->password, strlen(j->password));
-		free(j->password);
-	}
+	ini_secret_free(j->password);
 	for (size_t i = 0; i < j->n_names; i++)
 		free(j->names[i]);
 	free(j->names);

@@ -926,6 +926,14 @@ bad:
 			  min_ms, max_ms / 1000);
 }
 
+void ini_secret_free(char *secret)
+{
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+}
+
 void ini_list_free(char **list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -1,4 +1,4 @@
-/* UTC instants as ISO 8601 text ("2024-05-01T12:00:00Z"), the format every file and message uses. */
+/* UTC instants as ISO 8601 text ("2024-05-01T12:00:00Z"), as every file and message shows them. */
 #ifndef SCHEMADRIFT_ISOTIME_H
 #define SCHEMADRIFT_ISOTIME_H
 

@@ -98,14 +98,6 @@ int notify_render_type(const char *type, const struct alert *a, char **ret_body,
 
 /* ------------------------------------------------------------ key tables */
 
-static void notify_wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static int notify_key_set(const struct notify_key *k, void *state, const struct ini_kv *kv,
 			  struct error *err)
 {
@@ -115,17 +107,10 @@ static int notify_key_set(const struct notify_key *k, void *state, const struct 
 	int r;
 
 	switch (k->type) {
-	case NOTIFY_KEY_STRING:
-		v = strdup(kv->value);
-		if (!v)
-			return ini_error(kv, err, -ENOMEM, "out of memory");
-		free(*(char **)field);
-		*(char **)field = v;
-		return 0;
 	case NOTIFY_KEY_SECRET:
 		if ((r = ini_secret(kv, &v, err)) < 0)
 			return r;
-		notify_wipe_free(*(char **)field);
+		ini_secret_free(*(char **)field);
 		*(char **)field = v;
 		return 0;
 	case NOTIFY_KEY_BOOL:
@@ -165,7 +150,7 @@ int notify_keys_apply(const struct notify_backend *b, void *state, const struct 
 	for (size_t i = 0; i < b->n_keys; i++) {
 		const struct notify_key *k = &b->keys[i];
 		struct ini_kv kv = { .key = (char *)k->key, .value = (char *)k->def,
-				     .file = "(built-in default)", .line = 0, .file_private = true };
+				     .file = "(built-in default)", .file_private = true };
 
 		if (k->def && (r = notify_key_set(k, state, &kv, err)) < 0)
 			return r;

@@ -46,7 +46,6 @@ struct notify_env {
  * (notify_write_sample) and the man page's test all read these tables.
  */
 enum notify_key_type {
-	NOTIFY_KEY_STRING,   /* char *, a copy of the value */
 	NOTIFY_KEY_SECRET,   /* char *, ini_secret(): file:, credential:, or inline in a
 				private file; wiped when replaced or freed */
 	NOTIFY_KEY_BOOL,     /* bool */

@@ -165,7 +165,7 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 			if (!a->by_severity[s])
 				continue;
 			strbuf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
-					  diff_severity_name((enum diff_severity)s));
+				      diff_severity_name((enum diff_severity)s));
 			sep = ", ";
 		}
 		if (a->total_changes)

@@ -46,14 +46,6 @@ int notify_http_add_secret(struct notify_http *h, const char *secret)
 	return 0;
 }
 
-static void notify_free_secret(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 int notify_http_parse_url(void *state, const struct ini_kv *kv, struct error *err)
 {
 	struct notify_http *h = state;
@@ -62,7 +54,7 @@ int notify_http_parse_url(void *state, const struct ini_kv *kv, struct error *er
 
 	if (r < 0)
 		return r;
-	notify_free_secret(h->url);
+	ini_secret_free(h->url);
 	h->url = url;
 	h->url_kv = kv;
 	return 0;
@@ -134,6 +126,20 @@ int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
 	return 0;
 }
 
+/* A send in flight (not linked yet); NULL on ENOMEM. */
+static struct notify_pending *notify_pending_new(struct notify_channel *ch, notify_done_fn done,
+						 void *arg)
+{
+	struct notify_pending *p = calloc(1, sizeof(*p));
+
+	if (p) {
+		p->ch = ch;
+		p->done = done;
+		p->arg = arg;
+	}
+	return p;
+}
+
 static void notify_pending_unlink(struct notify_pending *p)
 {
 	if (p->prev)
@@ -165,10 +171,10 @@ void notify_http_done(struct notify_http *h)
 			event_free(p->ev);
 		free(p);
 	}
-	notify_free_secret(h->url);
+	ini_secret_free(h->url);
 	free(h->ca_file);
 	for (size_t i = 0; i < h->n_secrets; i++)
-		notify_free_secret(h->secrets[i]);
+		ini_secret_free(h->secrets[i]);
 	free(h->secrets);
 	memset(h, 0, sizeof(*h));
 }
@@ -344,12 +350,9 @@ int notify_http_post(struct notify_channel *ch, struct notify_http *h, const cha
 	req.n_headers = n_headers;
 	if (!has_type)
 		hdrs[req.n_headers++] = "Content-Type: application/json";
-	p = calloc(1, sizeof(*p));
+	p = notify_pending_new(ch, done, arg);
 	if (!p)
 		return -ENOMEM;
-	p->ch = ch;
-	p->done = done;
-	p->arg = arg;
 	p->h = h;
 	r = http_post(ch->env->http, &req, notify_http_done_cb, p, &p->call, NULL);
 	if (r < 0) {
@@ -380,12 +383,9 @@ int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
 
 	if (!ch->env || !ch->env->base)
 		return -EINVAL;
-	p = calloc(1, sizeof(*p));
+	p = notify_pending_new(ch, done, arg);
 	if (!p)
 		return -ENOMEM;
-	p->ch = ch;
-	p->done = done;
-	p->arg = arg;
 	p->res = *res;
 	p->ev = evtimer_new(ch->env->base, notify_deferred_cb, p);
 	if (!p->ev || evtimer_add(p->ev, &now) < 0) {

@@ -232,10 +232,7 @@ static void pagerduty_destroy(struct notify_channel *ch)
 	if (!st)
 		return;
 	notify_http_done(&st->http);
-	if (st->routing_key) {
-		explicit_bzero(st->routing_key, strlen(st->routing_key));
-		free(st->routing_key);
-	}
+	ini_secret_free(st->routing_key);
 	free(st);
 	ch->state = NULL;
 }
@@ -245,11 +242,8 @@ static int pagerduty_parse_routing_key(void *state, const struct ini_kv *kv, str
 	struct pagerduty_state *st = state;
 	int r;
 
-	if (st->routing_key) {
-		explicit_bzero(st->routing_key, strlen(st->routing_key));
-		free(st->routing_key);
-		st->routing_key = NULL;
-	}
+	ini_secret_free(st->routing_key);
+	st->routing_key = NULL;
 	r = ini_secret(kv, &st->routing_key, err);
 	if (r == 0 && notify_http_add_secret(&st->http, st->routing_key) < 0)
 		r = error_set(err, -ENOMEM, "out of memory");

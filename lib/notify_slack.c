@@ -171,7 +171,7 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 				if (!a->by_severity[s])
 					continue;
 				strbuf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
-						  diff_severity_name((enum diff_severity)s));
+					      diff_severity_name((enum diff_severity)s));
 				sep = ", ";
 			}
 			if (a->total_changes)
@@ -275,7 +275,7 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 		strbuf_printf(&b, "%s", created);
 		if (a->from_hash && a->to_hash)
 			strbuf_printf(&b, " \xc2\xb7 snapshot `%.12s` \xe2\x86\x92 `%.12s`",
-					  a->from_hash, a->to_hash);
+				      a->from_hash, a->to_hash);
 		strbuf_printf(&b, " \xc2\xb7 alert `%s`", a->id);
 		text = strbuf_take(&b);
 		r = text ? jadd(blocks, json_pack("{s:s,s:[{s:s,s:s}]}", "type", "context",

@@ -57,19 +57,11 @@ struct smtp_state {
 	struct worker *worker; /* created at the first send */
 };
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void conf_done(struct smtp_conf *c)
 {
 	free(c->host);
 	free(c->username);
-	wipe_free(c->password);
+	ini_secret_free(c->password);
 	mime_mailbox_done(&c->from);
 	for (size_t i = 0; i < c->n_to; i++)
 		mime_mailbox_done(&c->to[i]);
@@ -253,34 +245,34 @@ static void mailboxes_free(struct mime_mailbox *list, size_t n)
 	free(list);
 }
 
-static int smtp_parse_to(void *state, const struct ini_kv *kv, struct error *err)
+/* A recipient list key: the new list replaces *list (*n of them). */
+static int set_list(const struct ini_kv *kv, struct mime_mailbox **list, size_t *n,
+		    struct error *err)
 {
-	struct smtp_conf *c = state;
-	struct mime_mailbox *list;
-	size_t n;
-	int rc = parse_list(kv, &list, &n, err);
+	struct mime_mailbox *parsed;
+	size_t n_parsed;
+	int rc = parse_list(kv, &parsed, &n_parsed, err);
 
 	if (rc < 0)
 		return rc;
-	mailboxes_free(c->to, c->n_to);
-	c->to = list;
-	c->n_to = n;
+	mailboxes_free(*list, *n);
+	*list = parsed;
+	*n = n_parsed;
 	return 0;
+}
+
+static int smtp_parse_to(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+
+	return set_list(kv, &c->to, &c->n_to, err);
 }
 
 static int smtp_parse_cc(void *state, const struct ini_kv *kv, struct error *err)
 {
 	struct smtp_conf *c = state;
-	struct mime_mailbox *list;
-	size_t n;
-	int rc = parse_list(kv, &list, &n, err);
 
-	if (rc < 0)
-		return rc;
-	mailboxes_free(c->cc, c->n_cc);
-	c->cc = list;
-	c->n_cc = n;
-	return 0;
+	return set_list(kv, &c->cc, &c->n_cc, err);
 }
 
 static int smtp_parse_subject_prefix(void *state, const struct ini_kv *kv, struct error *err)
@@ -389,7 +381,7 @@ static void put_date(struct strbuf *b, time_t t)
 		gmtime_r(&t, &tm);
 	}
 	strbuf_printf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The alert id as dot-atom text, for Message-ID and the MIME boundary. */
@@ -480,7 +472,7 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 		}
 		if (a->total_changes > a->n_changes)
 			strbuf_printf(b, "  ... and %zu more changes\n",
-				 a->total_changes - a->n_changes);
+				      a->total_changes - a->n_changes);
 	}
 	strbuf_puts(b, "\n-- \nschemadrift alert ");
 	mime_put_text(b, a->id, NULL, false);
@@ -548,9 +540,9 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 	}
 	if (a->n_changes > 0) {
 		strbuf_puts(b, "<table border=\"1\" cellpadding=\"4\" "
-			   "style=\"border-collapse:collapse\">\n"
-			   "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
-			   "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
+			    "style=\"border-collapse:collapse\">\n"
+			    "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
+			    "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
 			const struct alert_change *c = &a->changes[i];
 
@@ -573,7 +565,7 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 		strbuf_puts(b, "</table>\n");
 		if (a->total_changes > a->n_changes)
 			strbuf_printf(b, "<p>... and %zu more changes</p>\n",
-				 a->total_changes - a->n_changes);
+				      a->total_changes - a->n_changes);
 	}
 	strbuf_puts(b, "<p style=\"color:#888888\">schemadrift alert ");
 	mime_put_text(b, a->id, NULL, true);
@@ -724,7 +716,7 @@ static void job_free(void *arg)
 	free(j->host);
 	free(j->ca_file);
 	free(j->username);
-	wipe_free(j->password);
+	ini_secret_free(j->password);
 	free(j->from);
 	for (size_t i = 0; i < j->n_rcpt; i++)
 		free(j->rcpt[i]);

@@ -1,4 +1,4 @@
-/* Run schedules: cron and interval parsing, next fire times in a zone (zone.c), jitter, catch-up. */
+/* Run schedules: cron and interval parsing, next fire times in a zone, jitter, catch-up. */
 #include "schedule.h"
 
 #include <ctype.h>

@@ -647,9 +647,22 @@ for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         pass
 
 
+# ctest's SKIP_RETURN_CODE (tests/CMakeLists.txt): a file whose every test was skipped.
+EXIT_SKIPPED = 77
+
+
 def main():
-    """unittest.main() with verbose output, for the test_*.py modules."""
-    unittest.main(module="__main__", verbosity=2)
+    """unittest.main() with verbose output, for the test_*.py modules.  Exits 1 when a test
+    failed, EXIT_SKIPPED when every test was skipped (ctest then reports the file as
+    skipped, not as passed: the reason is in the output), 0 otherwise."""
+    prog = unittest.main(module="__main__", verbosity=2, exit=False)
+    result = prog.result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.testsRun and len(result.skipped) == result.testsRun:
+        print("every test was skipped: exit %d (ctest: skipped)" % EXIT_SKIPPED)
+        sys.exit(EXIT_SKIPPED)
+    sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -260,4 +260,4 @@ class ShippedConfiguration(unittest.TestCase):
             self.assertIn(("notifier", key), seen)
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    pgharness.main()
