@@ -52,6 +52,23 @@ static const char usage_text[] =
 	"                                   last error\n"
 	"  run-now TARGET                   check TARGET now instead of at its next run\n"
 	"\n"
+	"Schema health checks (docs/checks.md):\n"
+	"  check --dsn DSN [--only LIST] [--format text|json|junit|github] [--config FILE]\n"
+	"        [--fail-on info|warning|breaking]   foreign keys without a covering index,\n"
+	"                                   orphan rows, rows failing NOT VALID CHECK, domain\n"
+	"                                   and NOT NULL constraints, [check NAME] SQL checks;\n"
+	"                                   exit 1 when a finding is at or above --fail-on\n"
+	"      --only LIST      fk-index, orphans, check-violations, null-violations,\n"
+	"                       custom:NAME, custom (all [check] sections), all (default)\n"
+	"      --all-constraints   orphans under valid foreign keys too, NULLs in valid\n"
+	"                       NOT NULL columns too (default: NOT VALID constraints only)\n"
+	"      --exact-counts   count every violating row (a full scan per constraint)\n"
+	"      --sample-rows N  show at most N violating rows per finding (default 10)\n"
+	"      --sample-above N sample tables estimated above N rows (default 1000000;\n"
+	"                       TABLESAMPLE SYSTEM ... REPEATABLE; 0: never sample)\n"
+	"      --statement-timeout SECONDS, --lock-timeout SECONDS   per statement\n"
+	"                       (default 30 and 1)\n"
+	"\n"
 	"A side of diff (A or B) is one of:\n"
 	"  FILE                             a snapshot file written by `schemadrift snapshot`\n"
 	"  -                                a snapshot on standard input\n"
@@ -134,6 +151,7 @@ static const struct {
 	{ "run-now", cli_cmd_run_now },
 	{ "report", cli_cmd_report },   /* cli_html.c */
 	{ "verify", cli_cmd_verify },   /* cli_verify.c */
+	{ "check", cli_cmd_check },     /* cli_check.c */
 };
 
 /* Frees what the options allocated, so sanitizers see a clean exit. */
@@ -153,7 +171,9 @@ int main(int argc, char **argv)
 	enum { OPT_RUNTIME_DIR = 1024 }; /* cli_control.c */
 	enum { OPT_SINCE = 1280, OPT_ALL, /* cli_html.c */
 	       OPT_EXPECTED, OPT_EXPECTED_FORMAT, OPT_EXPECTED_CMD, OPT_SCRATCH_DSN,
-	       OPT_PG_BINDIR, OPT_TIMING }; /* cli_verify.c */
+	       OPT_PG_BINDIR, OPT_TIMING, /* cli_verify.c */
+	       OPT_ONLY, OPT_FAIL_ON, OPT_SAMPLE_ROWS, OPT_SAMPLE_ABOVE, OPT_STMT_TIMEOUT,
+	       OPT_LOCK_TIMEOUT, OPT_EXACT_COUNTS, OPT_ALL_CONSTRAINTS }; /* cli_check.c */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -188,6 +208,14 @@ int main(int argc, char **argv)
 		{ "scratch-dsn", required_argument, NULL, OPT_SCRATCH_DSN },
 		{ "pg-bindir", required_argument, NULL, OPT_PG_BINDIR },
 		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ "only", required_argument, NULL, OPT_ONLY },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+		{ "sample-rows", required_argument, NULL, OPT_SAMPLE_ROWS },
+		{ "sample-above", required_argument, NULL, OPT_SAMPLE_ABOVE },
+		{ "statement-timeout", required_argument, NULL, OPT_STMT_TIMEOUT },
+		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+		{ "exact-counts", no_argument, NULL, OPT_EXACT_COUNTS },
+		{ "all-constraints", no_argument, NULL, OPT_ALL_CONSTRAINTS },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -322,6 +350,30 @@ int main(int argc, char **argv)
 			break;
 		case OPT_TIMING:
 			c.timing = true;
+			break;
+		case OPT_ONLY:
+			c.only = optarg;
+			break;
+		case OPT_FAIL_ON:
+			c.fail_on = optarg;
+			break;
+		case OPT_SAMPLE_ROWS:
+			c.sample_rows = optarg;
+			break;
+		case OPT_SAMPLE_ABOVE:
+			c.sample_above = optarg;
+			break;
+		case OPT_STMT_TIMEOUT:
+			c.statement_timeout = optarg;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			c.lock_timeout = optarg;
+			break;
+		case OPT_EXACT_COUNTS:
+			c.exact_counts = true;
+			break;
+		case OPT_ALL_CONSTRAINTS:
+			c.all_constraints = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

@@ -2,6 +2,9 @@
 #ifndef SCHEMADRIFT_CLI_H
 #define SCHEMADRIFT_CLI_H
 
+#include <jansson.h>
+
+#include "error.h"
 #include "filter.h"
 #include "model.h"
 
@@ -31,6 +34,10 @@ struct cli {
 	/* the history report (cli_html.c) */
 	const char *since;
 	bool all;
+	/* schema health checks (cli_check.c) */
+	const char *only, *fail_on, *sample_rows, *sample_above, *statement_timeout,
+		*lock_timeout;
+	bool exact_counts, all_constraints;
 };
 
 /* Prints "schemadrift: <message>" on stderr (cli_report.c). */
@@ -57,6 +64,10 @@ int cli_cmd_status(const struct cli *c, int argc, char **argv);
 int cli_cmd_run_now(const struct cli *c, int argc, char **argv);
 /* The history report as HTML (cli_html.c). */
 int cli_cmd_report(const struct cli *c, int argc, char **argv);
+/* One request to the control socket and its answer (new reference). */
+int cli_control_ask(const struct cli *c, json_t *req, json_t **ret, struct error *err);
+/* Schema health checks (cli_check.c). */
+int cli_cmd_check(const struct cli *c, int argc, char **argv);
 
 /* The history store (cli_store.c). */
 struct diff;

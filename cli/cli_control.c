@@ -114,7 +114,7 @@ static int read_answer(int fd, const char *path, char **ret, struct error *err)
 }
 
 /* Sends one request line and returns the daemon's JSON answer. */
-static int ask(const struct cli *c, json_t *req, json_t **ret, struct error *err)
+int cli_control_ask(const struct cli *c, json_t *req, json_t **ret, struct error *err)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char path[sizeof(sun.sun_path) + 64];
@@ -185,6 +185,35 @@ static const char *or_dash(const char *s)
 	return *s ? s : "-";
 }
 
+/* A target's check findings (target_check.c), indented under its line. */
+static void print_checks(const json_t *ck)
+{
+	const json_t *f;
+	size_t i;
+
+	if (!json_is_object(ck))
+		return;
+	printf("  checks: %lld finding%s (%lld breaking, %lld warning, %lld info), %lld acknowledged; "
+	       "last run %s, next %s", (long long)json_integer_value(json_object_get(ck, "findings")),
+	       json_integer_value(json_object_get(ck, "findings")) == 1 ? "" : "s",
+	       (long long)json_integer_value(json_object_get(ck, "breaking")),
+	       (long long)json_integer_value(json_object_get(ck, "warning")),
+	       (long long)json_integer_value(json_object_get(ck, "info")),
+	       (long long)json_integer_value(json_object_get(ck, "acknowledged")),
+	       or_dash(str(ck, "last_run")), or_dash(str(ck, "next_run")));
+	if (*str(ck, "last_error")) {
+		fputs("; last error: ", stdout);
+		put_clean(str(ck, "last_error"));
+	}
+	putchar('\n');
+	json_array_foreach(json_object_get(ck, "list"), i, f) {
+		printf("    %-8s ", str(f, "severity"));
+		put_clean(str(f, "key"));
+		fputs(json_is_true(json_object_get(f, "acknowledged")) ? "  (acknowledged)\n" : "\n",
+		      stdout);
+	}
+}
+
 static void print_status_text(const json_t *ans)
 {
 	const json_t *targets = json_object_get(ans, "targets");
@@ -222,6 +251,7 @@ static void print_status_text(const json_t *ans)
 			}
 			putchar('\n');
 		}
+		print_checks(json_object_get(t, "checks"));
 	}
 	if (json_array_size(targets) == 0)
 		puts("(no targets configured)");
@@ -253,7 +283,7 @@ int cli_cmd_status(const struct cli *c, int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	req = json_pack("{s:s}", "command", "status");
-	r = req ? ask(c, req, &ans, &err) : error_set(&err, -ENOMEM, "out of memory");
+	r = req ? cli_control_ask(c, req, &ans, &err) : error_set(&err, -ENOMEM, "out of memory");
 	json_decref(req);
 	if (r < 0) {
 		cli_fail("%s", err.text);
@@ -286,7 +316,7 @@ int cli_cmd_run_now(const struct cli *c, int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	req = json_pack("{s:s, s:s}", "command", "run-now", "target", argv[0]);
-	r = req ? ask(c, req, &ans, &err) : error_set(&err, -ENOMEM, "out of memory");
+	r = req ? cli_control_ask(c, req, &ans, &err) : error_set(&err, -ENOMEM, "out of memory");
 	json_decref(req);
 	if (r < 0) {
 		cli_fail("%s", err.text);

@@ -513,6 +513,8 @@ static void print_ack(const char *target, const struct ack *a, const struct mode
 		printf("    %s %s%s%s\n", model_kind_info(o->kind)->label, o->label,
 		       o->present ? "" : " (removed)", state);
 	}
+	for (size_t i = 0; i < a->n_findings; i++)
+		printf("    finding %s\n", a->findings[i]);
 }
 
 static int ack_list_target(const struct cli *c, const char *target, bool quiet_if_none)
@@ -632,12 +634,16 @@ int cli_cmd_ack(const struct cli *c, int argc, char **argv)
 		return EXIT_TROUBLE;
 	}
 	isotime_format(a->expires, when);
-	printf("%s: acknowledged %zu object%s as %s%s%s:\n", argv[0], a->n_objects,
-	       a->n_objects == 1 ? "" : "s", a->id, a->expires ? " until " : "",
+	printf("%s: acknowledged %zu %s%s as %s%s%s:\n", argv[0],
+	       a->n_findings ? a->n_findings : a->n_objects, a->n_findings ? "finding" : "object",
+	       (a->n_findings ? a->n_findings : a->n_objects) == 1 ? "" : "s", a->id,
+	       a->expires ? " until " : "",
 	       a->expires ? when : "");
 	for (size_t i = 0; i < a->n_objects; i++)
 		printf("    %s %s%s\n", model_kind_info(a->objects[i].kind)->label,
 		       a->objects[i].label, a->objects[i].present ? "" : " (removed)");
+	for (size_t i = 0; i < a->n_findings; i++)
+		printf("    finding %s\n", a->findings[i]);
 	ack_free(a);
 	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
 }

@@ -68,6 +68,16 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 			}
 			ans = json_pack("{s:s}", "result", result);
 		}
+	} else if (req.command == CONTROL_RUN_CHECKS) {
+		struct target *t = NULL;
+		for (size_t i = 0; req.target[0] && i < d->n_targets; i++)
+			if (strcmp(d->targets[i]->name, req.target) == 0)
+				t = d->targets[i];
+		int r = t ? target_checks_run_now(t) : -ESRCH;
+		ans = r == -ESRCH    ? json_pack("{s:s}", "error", "no such target")
+		      : r == -ENOENT ? json_pack("{s:s}", "error", "no checks configured (checks =)")
+		      : r < 0        ? json_pack("{s:s}", "error", "out of memory")
+				     : json_pack("{s:s}", "result", r ? "started" : "running");
 	} else {
 		ans = json_pack("{s:s}", "error", "unknown command");
 	}

@@ -19,6 +19,8 @@ void control_request_parse(const char *text, size_t len, struct control_request 
 		ret->command = CONTROL_STATUS;
 	else if (strcmp(cmd, "run-now") == 0)
 		ret->command = CONTROL_RUN_NOW;
+	else if (strcmp(cmd, "run-checks") == 0)
+		ret->command = CONTROL_RUN_CHECKS;
 	else
 		ret->command = CONTROL_UNKNOWN;
 	if (name && strlen(name) < sizeof(ret->target))

@@ -7,11 +7,11 @@
 /* Longer requests are refused: the largest real one is a run-now with a name. */
 #define CONTROL_REQUEST_MAX 65536
 
-enum control_command { CONTROL_BAD, CONTROL_UNKNOWN, CONTROL_STATUS, CONTROL_RUN_NOW };
+enum control_command { CONTROL_BAD, CONTROL_UNKNOWN, CONTROL_STATUS, CONTROL_RUN_NOW, CONTROL_RUN_CHECKS };
 
 struct control_request {
 	enum control_command command;
-	char target[256]; /* run-now: the target's name ("" when absent or too long) */
+	char target[256]; /* run-now, run-checks: the target's name ("" when absent or too long) */
 };
 
 /* Parses len bytes (NUL bytes and trailing garbage make it CONTROL_BAD). */

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "isotime.h"
 #include "log.h"
+#include "worker.h"
 
 /* The counters of one notifier, added on first use; NULL if out of memory. */
 static struct channel_stats *channel_stats(struct daemon *d, const char *name)
@@ -550,6 +551,7 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	}
 	d->config = c;
 	d->target_env.cfg = &c->daemon;
+	d->target_env.customs = c->customs;
 	if (!d->verbose)
 		log_set_level(log_level_from_name(c->daemon.log_level));
 	/* New targets run at once; the others follow their (maybe new) schedule. */
@@ -773,7 +775,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	d->notify_env.base = d->base;
 	d->target_env = (struct target_env){ .base = d->base, .due = on_run_due,
 					     .finished = on_run_finished, .spool = on_spool,
-					     .changed = on_target_changed, .arg = d };
+					     .changed = on_target_changed, .arg = d,
+					     .check_worker = &d->check_worker };
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
 	/* Exactly what --check-config checks: a file it passes starts. */
@@ -830,6 +833,7 @@ void daemon_stop(struct daemon *d)
 		target_free(d->targets[i]);
 	free(d->targets);
 	free(d->waitq);
+	worker_free(d->check_worker);
 	metrics_close(d->metrics);
 	reporting_free(d->reporting);
 	control_close(d->control);

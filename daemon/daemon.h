@@ -63,6 +63,7 @@ struct daemon {
 	struct control *control;
 	struct metrics *metrics;
 	struct reporting *reporting;
+	struct worker *check_worker; /* runs check jobs (target_check.c), made on first use */
 };
 
 /* The exit status for a configuration that cannot be used (sysexits.h's

@@ -121,6 +121,7 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			sample(b, name, "notifier", d->chstats[i].name,
 			       (double)(k ? d->chstats[i].failed : d->chstats[i].sent));
 	}
+	target_checks_metrics(d->targets, d->n_targets, b, label);
 	family(b, "schemadrift_outbox_depth", "gauge", "Alerts waiting in the outbox.");
 	sample(b, "schemadrift_outbox_depth", NULL, NULL, (double)os.entries);
 	family(b, "schemadrift_outbox_oldest_age_seconds", "gauge",

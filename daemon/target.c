@@ -38,7 +38,6 @@ static long long audit_size(const struct target *t)
 }
 static void on_idle(evutil_socket_t fd, short what, void *arg);
 static void on_settle(evutil_socket_t fd, short what, void *arg);
-static void spool(struct target *t, struct alert *a);
 
 /*
  * A problem with the target's own store that no run will clear by itself
@@ -60,7 +59,7 @@ static void store_problem(struct target *t, const char *what)
 		a->severity = DIFF_BREAKING;
 		if (t->cfg->environment)
 			a->environment = strdup(t->cfg->environment);
-		spool(t, a);
+		target_spool(t, a);
 	}
 	alert_free(a);
 }
@@ -119,6 +118,9 @@ int target_setup_build(const struct config *c, const struct config_target *cfg,
 	    ((r = schedule_parse(cfg->verify_schedule, &s.verify_schedule, err)) < 0 ||
 	     (r = schedule_set_zone(s.verify_schedule, cfg->timezone, err)) < 0))
 		key_error_prefix(c, cfg, "verify_schedule", err);
+	if (r == 0 && ((r = schedule_parse(cfg->checks_schedule, &s.checks_schedule, err)) < 0 ||
+		       (r = schedule_set_zone(s.checks_schedule, cfg->timezone, err)) < 0))
+		key_error_prefix(c, cfg, "checks_schedule", err);
 	if (r < 0) {
 		target_setup_done(&s);
 		return r;
@@ -149,6 +151,7 @@ void target_setup_done(struct target_setup *s)
 {
 	schedule_free(s->schedule);
 	schedule_free(s->verify_schedule);
+	schedule_free(s->checks_schedule);
 	filter_done(&s->filter);
 	ini_secret_free(s->password);
 	memset(s, 0, sizeof(*s));
@@ -192,9 +195,12 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		target_free(t);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
+	struct schedule *checks_schedule = setup->checks_schedule;
+	setup->checks_schedule = NULL;
 	struct schedule *verify_schedule = take_setup(t, cfg, setup);
 	if ((r = store_open(&so, t->name, true, &t->store, err)) < 0) {
 		schedule_free(verify_schedule);
+		schedule_free(checks_schedule);
 		target_free(t);
 		return r;
 	}
@@ -220,6 +226,10 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		r = target_verify_setup(t, verify_schedule, verify_dispatch, err);
 	else
 		schedule_free(verify_schedule);
+	if (r == 0)
+		r = target_checks_configure(t, checks_schedule, err);
+	else
+		schedule_free(checks_schedule);
 	if (r < 0) {
 		target_free(t);
 		return error_set(err, r, "target '%s': %s", cfg->name, strerror(-r));
@@ -243,10 +253,15 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 void target_reconfigure(struct target *t, struct config_target *cfg, struct target_setup *setup)
 {
 	bool dsn_changed = strcmp(t->cfg->dsn, cfg->dsn) != 0;
-
+	struct schedule *checks_schedule = setup->checks_schedule;
 	struct error e;
+
+	setup->checks_schedule = NULL;
 	if (target_verify_setup(t, take_setup(t, cfg, setup), verify_dispatch, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "verify: %s", e.text);
+	/* Only the checks' state directory or memory can fail here; the snapshot runs go on. */
+	if (target_checks_configure(t, checks_schedule, &e) < 0)
+		log_target(LOG_ERR, t->name, NULL, NULL, "checks not reconfigured: %s", e.text);
 	if (dsn_changed && t->conn) {
 		PQfinish(t->conn);
 		t->conn = NULL;
@@ -257,6 +272,7 @@ void target_free(struct target *t)
 {
 	if (!t)
 		return;
+	target_checks_free(t);
 	live_snapshot_free(t->live);
 	target_verify_free(t->verify);
 	if (t->conn)
@@ -494,7 +510,7 @@ static void target_dispatch(struct target *t, struct alert_state *st, const char
 			   ev[i].current[0] ? ev[i].current : NULL, "%s",
 			   headline ? headline : alert_kind_name(a->kind));
 		free(headline);
-		spool(t, a);
+		target_spool(t, a);
 		alert_free(a);
 	}
 	struct error se;
@@ -517,7 +533,7 @@ static void verify_dispatch(struct target *t, struct alert_state *st, const char
 }
 
 /* To every notifier of the target, through the durable outbox. */
-static void spool(struct target *t, struct alert *a)
+void target_spool(struct target *t, struct alert *a)
 {
 	struct error e = { 0 };
 
@@ -791,5 +807,7 @@ json_t *target_status_json(const struct target *t)
 			 "worst_lag_s", t->worst_lag_ms / 1000.0);
 	if (j && t->verify)
 		json_object_set_new(j, "verify", target_verify_status_json(t->verify));
+	if (j && t->checks)
+		json_object_set_new(j, "checks", target_checks_status_json(t));
 	return j;
 }

@@ -40,6 +40,10 @@ struct target_env {
 	 * snapshot, an audit entry (baseline, acknowledgement), an alert.  May be NULL. */
 	void (*changed)(struct target *t, void *arg);
 	void *arg;
+	/* Checks (target_check.c): the [check NAME] sections of the configuration in
+	 * force, and the daemon's check worker, made on first use. */
+	const struct dbcheck_custom_set *customs;
+	struct worker **check_worker;
 };
 
 /* One monitored database: its schedule, pooled connection and run state. */
@@ -91,6 +95,8 @@ struct target {
 	int64_t worst_lag_ms;      /* the longest a run started after it was due */
 	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
 	struct target_verify *verify; /* target_verify.c; NULL without expected/expected_cmd */
+
+	struct target_checks *checks; /* schema health checks (target_check.c); NULL: none */
 };
 
 /*
@@ -102,6 +108,7 @@ struct target_setup {
 	struct filter filter;
 	char *password; /* NULL: none configured (or not read yet) */
 	struct schedule *verify_schedule; /* with expected or expected_cmd (target_verify.c) */
+	struct schedule *checks_schedule; /* checks_schedule in the target's zone */
 };
 
 /* Schedule, time zone and filter of cfg; errors name the key's file:line. */
@@ -119,8 +126,26 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 /* Takes the new configuration and setup (after a reload) without losing run state. */
 void target_reconfigure(struct target *t, struct config_target *cfg, struct target_setup *setup);
 void target_free(struct target *t);
+/* To every notifier of the target, through the daemon's spool (the durable
+ * outbox), and onto the report's alerts.log: every alert of the target, from
+ * snapshots, verify runs and checks. */
+void target_spool(struct target *t, struct alert *a);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
 json_t *target_status_json(const struct target *t);
+
+/* target_check.c: schema health checks on their own schedule, on a worker thread. */
+struct dbcheck_custom_set;
+struct evbuffer;
+struct worker;
+/* Takes over checks_schedule (freed on failure too); arms the checks' timer. */
+int target_checks_configure(struct target *t, struct schedule *checks_schedule,
+			    struct error *err);
+void target_checks_free(struct target *t);
+/* 1 started, 0 already running, -ENOENT no checks configured, -ENOMEM. */
+int target_checks_run_now(struct target *t);
+json_t *target_checks_status_json(const struct target *t);
+void target_checks_metrics(struct target *const *targets, size_t n, struct evbuffer *b,
+			   void (*label)(struct evbuffer *b, const char *v));
 
 #endif

@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "dbcheck.h"
 #include "isotime.h"
 #include "snapshot.h"
 
@@ -34,6 +35,9 @@ static void ack_done(struct ack *a)
 	for (size_t i = 0; i < a->n_objects; i++)
 		ack_object_done(&a->objects[i]);
 	free(a->objects);
+	for (size_t i = 0; i < a->n_findings; i++)
+		free(a->findings[i]);
+	free(a->findings);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -58,6 +62,18 @@ void ack_set_free(struct ack_set *a)
 bool ack_expired(const struct ack *a, time_t now)
 {
 	return a->expires != 0 && now >= a->expires;
+}
+
+bool ack_covers_finding(const struct ack_set *a, const char *key, time_t now)
+{
+	for (size_t i = 0; a && i < a->n; i++) {
+		if (ack_expired(&a->acks[i], now))
+			continue;
+		for (size_t k = 0; k < a->acks[i].n_findings; k++)
+			if (strcmp(a->acks[i].findings[k], key) == 0)
+				return true;
+	}
+	return false;
 }
 
 /* ----------------------------------------------------------------- state */
@@ -231,6 +247,17 @@ static int ack_from_json(const json_t *j, struct ack *a)
 		}
 		a->n_objects++;
 	}
+	objs = json_object_get(j, "findings");
+	if (objs && !json_is_array(objs))
+		return -EBADMSG;
+	if (json_array_size(objs) &&
+	    !(a->findings = calloc(json_array_size(objs), sizeof(*a->findings))))
+		return -ENOMEM;
+	json_array_foreach(objs, i, v) {
+		if (!(a->findings[a->n_findings] = store_json_string_dup(v)))
+			return -EBADMSG;
+		a->n_findings++;
+	}
 	return 0;
 }
 
@@ -274,6 +301,15 @@ static json_t *ack_to_json(const struct ack *a)
 	j = json_pack("{ss so so so ss so so}", "id", a->id, "pattern", opt_json(a->pattern),
 		      "reason", opt_json(a->reason), "who", opt_json(a->who), "created", created,
 		      "expires", a->expires ? json_string(expires) : json_null(), "objects", objs);
+	if (j && a->n_findings) {
+		json_t *f = json_array();
+		for (size_t i = 0; f && i < a->n_findings; i++)
+			json_array_append_new(f, snapshot_string_json(a->findings[i]));
+		if (!f || json_object_set_new(j, "findings", f) < 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
 	return j;
 }
 
@@ -412,6 +448,38 @@ static int match_drift(const struct diff *d, const char *pattern, struct ack *a)
 	return 0;
 }
 
+/* The target's current check findings (checks.json) whose key matches glob. */
+static int match_findings(struct store *s, const char *glob, struct ack *a, struct error *err)
+{
+	char **keys = NULL;
+	size_t n = 0;
+	int r = dbcheck_saved_keys(store_dir(s), &keys, &n, err);
+
+	if (r == -ENOENT)
+		return error_set(err, -ENOENT, "nothing to acknowledge: %s has no check findings "
+			         "(no check run recorded yet)", store_target(s));
+	if (r < 0)
+		return r;
+	a->findings = calloc(n ? n : 1, sizeof(*a->findings));
+	if (!a->findings) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(glob, keys[i], 0) == 0) {
+			a->findings[a->n_findings++] = keys[i];
+			keys[i] = NULL;
+		}
+	if (a->n_findings == 0)
+		r = error_set(err, -ENOENT, "nothing to acknowledge: no check finding of %s has a key "
+			      "matching '%s' (schemadrift status shows them)", store_target(s), glob);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	return r;
+}
+
 static int random_id(char out[9])
 {
 	unsigned char b[4];
@@ -447,6 +515,11 @@ static int copy_ack(const struct ack *a, struct ack **ret)
 		    dup_opt(o->label, &n->label) < 0)
 			r = -ENOMEM;
 	}
+	if (r == 0 && a->n_findings && !(c->findings = calloc(a->n_findings, sizeof(*c->findings))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < a->n_findings; i++)
+		if (!(c->findings[c->n_findings++] = strdup(a->findings[i])))
+			r = -ENOMEM;
 	if (r < 0) {
 		ack_free(c);
 		return r;
@@ -487,6 +560,13 @@ int ack_add(struct store *s, const char *pattern, const char *who, const char *r
 	r = store_lock(s, err);
 	if (r < 0)
 		return r;
+	if (strncmp(pattern, ACK_CHECK_PREFIX, strlen(ACK_CHECK_PREFIX)) == 0) {
+		if ((r = ack_load(s, &set, err)) < 0 ||
+		    (r = match_findings(s, pattern + strlen(ACK_CHECK_PREFIX), &a, err)) < 0)
+			goto out;
+		base_hash[0] = latest_hash[0] = '\0';
+		goto record;
+	}
 	r = store_resolve(s, "baseline", base_hash, err);
 	if (r == -ENOENT)
 		r = error_prefix(err, "acknowledgements are relative to the baseline");
@@ -513,6 +593,7 @@ int ack_add(struct store *s, const char *pattern, const char *who, const char *r
 			      store_target(s), pattern);
 		goto out;
 	}
+record:
 	do {
 		if (random_id(a.id) < 0) {
 			r = error_set(err, -EIO, "cannot get random bytes for an id");
@@ -541,16 +622,20 @@ int ack_add(struct store *s, const char *pattern, const char *who, const char *r
 	labels = json_array();
 	for (size_t i = 0; labels && i < a.n_objects; i++)
 		json_array_append_new(labels, snapshot_string_json(a.objects[i].label));
+	for (size_t i = 0; labels && i < a.n_findings; i++)
+		json_array_append_new(labels, snapshot_string_json(a.findings[i]));
 	{
 		char exp[21];
 
 		isotime_format(expires, exp);
-		audit = json_pack("{ss ss so so so so sO so}", "action", "ack", "ack", a.id, "who",
+		audit = json_pack("{ss ss so so so so sO}", "action", "ack", "ack", a.id, "who",
 				  opt_json(a.who), "pattern", opt_json(pattern), "reason",
 				  opt_json(reason), "expires", expires ? json_string(exp) : json_null(),
-				  "objects", labels, "baseline", json_string(base_hash));
-		if (audit)
+				  "objects", labels);
+		if (audit && base_hash[0]) {
+			json_object_set_new(audit, "baseline", json_string(base_hash));
 			json_object_set_new(audit, "latest", json_string(latest_hash));
+		}
 	}
 	set->acks[set->n++] = a;
 	r = save_set(s, set, audit, err);

@@ -29,6 +29,9 @@ struct ack {
 	time_t expires;          /* 0: never */
 	struct ack_object *objects;
 	size_t n_objects;
+	/* A "check:GLOB" ack: the check findings' keys it covers (docs/checks.md). */
+	char **findings;
+	size_t n_findings;
 };
 
 struct ack_set {
@@ -58,6 +61,16 @@ void ack_object_state(const struct model *m, const struct model_object *o, unsig
  */
 int ack_add(struct store *s, const char *pattern, const char *who, const char *reason,
 	    time_t expires, struct ack **ret, struct error *err);
+
+/*
+ * A pattern "check:GLOB" acknowledges the target's current check findings
+ * (the daemon's last run, checks.json) whose key ("fk-index:public.t.fk")
+ * matches GLOB: they raise no check alert until the ack expires or is
+ * removed.  -ENOENT when none matches.
+ */
+#define ACK_CHECK_PREFIX "check:"
+/* Whether an unexpired ack covers the finding with that key. */
+bool ack_covers_finding(const struct ack_set *a, const char *key, time_t now);
 
 /* Removes the ack with that id, or every ack with exactly that pattern (-ENOENT if none). */
 int ack_remove(struct store *s, const char *id_or_pattern, const char *who, const char *reason,

@@ -306,6 +306,48 @@ fail:
 	return r;
 }
 
+int alert_state_check_alert_new(const struct alert_state *st, const struct alert_state_event *ev,
+				const char *message, struct alert **ret)
+{
+	bool findings = ev->kind == ALERT_STATE_DRIFT || ev->kind == ALERT_STATE_REMINDER ||
+			ev->kind == ALERT_STATE_DRIFT_RECOVERED;
+	struct alert *a = NULL;
+	char since[21], *text = NULL, *key;
+	int r = alert_state_alert_new(st, ev, message, &a);
+
+	if (r < 0)
+		return r;
+	isotime_format((time_t)ev->since, since);
+	if (ev->kind == ALERT_STATE_DRIFT || ev->kind == ALERT_STATE_REMINDER)
+		a->kind = ALERT_CHECK;
+	if (ev->kind == ALERT_STATE_DRIFT)
+		r = asprintf(&text, "%s", message ? message : "check findings");
+	else if (ev->kind == ALERT_STATE_REMINDER)
+		r = asprintf(&text, "reminder %u: check findings unresolved since %s%s%s",
+			     ev->reminders, since, message ? ": " : "", message ? message : "");
+	else if (ev->kind == ALERT_STATE_DRIFT_RECOVERED)
+		r = asprintf(&text, "check findings resolved (found since %s)", since);
+	else if (ev->kind == ALERT_STATE_ERROR)
+		r = asprintf(&text, "checks cannot run: %s (%u consecutive failed check runs since %s)",
+			     message && *message ? message : "unknown error", ev->failures, since);
+	else
+		r = asprintf(&text, "checks run again (failing since %s, %u failed check runs)", since,
+			     ev->failures);
+	key = r < 0 ? NULL : key_for(st->target, findings ? "check" : "check-error", ev->incident);
+	if (!key || alert_set_str(&a->message, text) < 0 || alert_set_str(&a->from_hash, NULL) < 0 ||
+	    alert_set_str(&a->to_hash, NULL) < 0) {
+		free(key);
+		free(text);
+		alert_free(a);
+		return -ENOMEM;
+	}
+	free(text);
+	free(a->dedup_key);
+	a->dedup_key = key;
+	*ret = a;
+	return 0;
+}
+
 /* ---- persistence ---- */
 
 char *alert_state_path(const char *dir, const char *target)

@@ -115,6 +115,17 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 			  const char *message, struct alert **ret);
 
 /*
+ * The same for a target's check findings, observed through a second
+ * alert_state of their own (docs/checks.md): baseline "none", current a hash
+ * of the unacknowledged findings' keys ("none" when there are none).  Kind
+ * check for a new set of findings and its reminders (the caller adds the
+ * findings), recovered when none are left; dedup keys
+ * "schemadrift:TARGET:check:N" and ":check-error:N" for runs that failed.
+ */
+int alert_state_check_alert_new(const struct alert_state *st, const struct alert_state_event *ev,
+				const char *message, struct alert **ret);
+
+/*
  * Persistence: one small JSON file per target in dir (docs/outbox.md), written
  * atomically.  Loading a target without a file gives a fresh state; a file that
  * cannot be parsed is -EBADMSG with the file name in err (the caller decides to

@@ -1,5 +1,6 @@
 /* The daemon's configuration: parsing, defaults and validation from one descriptor table. */
 #include "config.h"
+#include "dbcheck.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -165,6 +166,27 @@ static const struct config_key keys[] = {
 	  "Server binaries of the embedded cluster (default: pg_config, /usr/lib/postgresql/*/bin)." },
 	{ "target", "enabled", CONFIG_BOOL, T(enabled), "true", 0, 0, NULL, true,
 	  "false keeps the section but does not monitor it." },
+	{ "target", "checks", CONFIG_LIST, TL(checks), NULL, 0, 0, NULL, true,
+	  "Schema health checks to run (none by default): fk-index, orphans, check-violations, "
+	  "null-violations, custom:NAME, custom (every [check NAME] for this target), all." },
+	{ "target", "checks_schedule", CONFIG_SCHEDULE, T(checks_schedule), "@daily", 0, 0, NULL, true,
+	  "When the checks run, apart from the snapshots (cron or 'every 6h')." },
+	{ "target", "check_dsn", CONFIG_DSN, T(check_dsn), NULL, 0, 0, NULL, true,
+	  "Run the checks here instead of dsn, e.g. on a replica (same password)." },
+	{ "target", "check_statement_timeout", CONFIG_DURATION, T(check_statement_timeout_ms), "30s",
+	  10, DAY, NULL, true,
+	  "Server-side limit for each statement of a check; one that hits it is reported as timed out." },
+	{ "target", "check_lock_timeout", CONFIG_DURATION, T(check_lock_timeout_ms), "1s", 10, 600000,
+	  NULL, true, "How long a check's statement may wait for a lock." },
+	{ "target", "check_sample_rows", CONFIG_INT, T(check_sample_rows), "10", 1, 100000, NULL, true,
+	  "At most this many violating rows per finding." },
+	{ "target", "check_sample_above", CONFIG_INT, T(check_sample_above), "1000000", 0, 1LL << 50,
+	  NULL, true,
+	  "Tables estimated above this many rows are scanned with TABLESAMPLE SYSTEM (0: never)." },
+	{ "target", "check_exact_counts", CONFIG_BOOL, T(check_exact_counts), "false", 0, 0, NULL, true,
+	  "Count every violating row (a full scan per constraint)." },
+	{ "target", "check_all_constraints", CONFIG_BOOL, T(check_all_constraints), "false", 0, 0, NULL,
+	  true, "orphans and null-violations also look under valid constraints, not only NOT VALID ones." },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -187,44 +209,6 @@ static void free_list(char **list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
-}
-
-/* Splits "a, b,c" into a list of trimmed items; empty items are errors. */
-static int parse_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struct error *err)
-{
-	char **items = NULL;
-	size_t n = 0;
-	const char *p = kv->value;
-
-	while (*p) {
-		const char *start, *end;
-		char **grown;
-
-		while (*p == ' ' || *p == '\t')
-			p++;
-		start = p;
-		while (*p && *p != ',')
-			p++;
-		end = p;
-		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
-			end--;
-		if (end == start) {
-			free_list(items, n);
-			return ini_error(kv, err, -EINVAL, "empty item in list");
-		}
-		grown = realloc(items, (n + 1) * sizeof(*items));
-		if (!grown || !(grown[n] = strndup(start, (size_t)(end - start)))) {
-			free_list(grown ? grown : items, n);
-			return ini_error(kv, err, -ENOMEM, "out of memory");
-		}
-		items = grown;
-		n++;
-		if (*p == ',')
-			p++;
-	}
-	*ret = items;
-	*ret_n = n;
-	return 0;
 }
 
 int config_listen_split(const char *listen, char **ret_host, unsigned short *ret_port,
@@ -381,7 +365,7 @@ static int set_value(const struct config_key *k, void *base, const struct ini_kv
 		free_list(*list, *count);
 		*list = NULL;
 		*count = 0;
-		return parse_list(kv, list, count, err);
+		return ini_list(kv, list, count, err);
 	}
 	case CONFIG_N_TYPES:
 		break;
@@ -447,6 +431,9 @@ static void target_done(struct config_target *t)
 	free(t->verify_schedule);
 	free(t->scratch_dsn);
 	free(t->pg_bindir);
+	free_list(t->checks, t->n_checks);
+	free(t->checks_schedule);
+	free(t->check_dsn);
 }
 
 void config_free(struct config *c)
@@ -466,6 +453,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_targets; i++)
 		target_done(&c->targets[i]);
 	free(c->targets);
+	dbcheck_custom_set_free(c->customs);
 	ini_free(c->raw);
 	free(c);
 }
@@ -488,6 +476,19 @@ static int check_target(const struct config *c, const struct ini_section *s,
 		if (!ini_find(c->raw, "notifier", t->notifiers[i]))
 			return ini_error(ini_get(s, "notifiers"), err, -EINVAL,
 					  "no [notifier %s] section", t->notifiers[i]);
+	for (size_t i = 0; i < t->n_checks; i++) {
+		if (!dbcheck_name_valid(t->checks[i]))
+			return ini_error(ini_get(s, "checks"), err, -EINVAL,
+					  "unknown check '%s' (fk-index, orphans, check-violations, "
+					  "null-violations, custom:NAME, custom, all)", t->checks[i]);
+		if (strncmp(t->checks[i], "custom:", 7) == 0 &&
+		    !ini_find(c->raw, "check", t->checks[i] + 7))
+			return ini_error(ini_get(s, "checks"), err, -EINVAL, "no [check %s] section",
+					  t->checks[i] + 7);
+	}
+	if (t->check_dsn && live_dsn_has_password(t->check_dsn))
+		return ini_error(ini_get(s, "check_dsn"), err, -EINVAL,
+				  "holds a password: use the password key (file: or credential:)");
 	return 0;
 }
 
@@ -511,12 +512,14 @@ int config_from_conf(struct ini *raw, struct config **ret, struct error *err)
 				goto fail;
 		} else if (strcmp(s->kind, "target") == 0) {
 			n_targets++;
-		} else if (strcmp(s->kind, "notifier") != 0) {
+		} else if (strcmp(s->kind, "notifier") != 0 && strcmp(s->kind, "check") != 0) {
 			r = ini_section_error(s, err, -EINVAL,
-					       "unknown section kind (daemon, target or notifier)");
+					       "unknown section kind (daemon, target, notifier or check)");
 			goto fail;
 		}
 	}
+	if ((r = dbcheck_customs_from_ini(raw, &c->customs, err)) < 0)
+		goto fail;
 	c->targets = calloc(n_targets ? n_targets : 1, sizeof(*c->targets));
 	if (!c->targets) {
 		r = error_set(err, -ENOMEM, "out of memory");
@@ -712,5 +715,14 @@ int config_write_sample(FILE *out)
 		}
 		fprintf(out, "#%s = %s\n", k->key, k->def ? k->def : "");
 	}
+	fputs("\n#[check NAME]\n# A custom check (docs/checks.md): SQL returning the rows that break a rule,\n"
+	      "# run as written in the checks' read-only transaction; targets run it with\n"
+	      "# checks = custom:NAME.  sql = the query, or file = a file holding it.\n"
+	      "#sql = \n#file = \n# info, warning or breaking.\n#severity = warning\n"
+	      "# Rows shown (default: the target's check_sample_rows).\n#max_rows = \n"
+	      "# Limits of this check's statements (default: the target's check_statement_timeout\n"
+	      "# and check_lock_timeout).\n#statement_timeout = \n#lock_timeout = \n"
+	      "# The targets that checks = custom runs it on (empty: every target).\n#targets = \n"
+	      "# Said in the finding and the alert.\n#description = \n", out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -9,6 +9,8 @@
 #include "ini.h"
 #include "error.h"
 
+struct dbcheck_custom_set;
+
 struct config_daemon {
 	char *state_dir;
 	char *runtime_dir;
@@ -52,6 +54,14 @@ struct config_target {
 	/* verify (docs/verify.md): the repository's schema, checked on verify_schedule */
 	char *expected, *expected_format, *expected_cmd, *verify_schedule, *scratch_dsn, *pg_bindir;
 	bool enabled;
+	/* schema health checks (docs/checks.md) */
+	char **checks;
+	size_t n_checks;
+	char *checks_schedule;
+	char *check_dsn;  /* NULL: dsn */
+	long long check_statement_timeout_ms, check_lock_timeout_ms;
+	long long check_sample_rows, check_sample_above;
+	bool check_exact_counts, check_all_constraints;
 	const char *file; /* where the section is, for messages */
 	int line;
 };
@@ -61,6 +71,7 @@ struct config {
 	struct config_target *targets;
 	size_t n_targets;
 	struct ini *raw; /* owns the parsed file; notifier sections live here */
+	struct dbcheck_custom_set *customs; /* the [check NAME] sections */
 };
 
 /* Parses and validates everything; errors name FILE:LINE and the key. */

@@ -35,6 +35,7 @@ static const struct {
 	{ "daemon", false },
 	{ "target", true },
 	{ "notifier", true },
+	{ "check", true }, /* custom SQL checks (dbcheck.c) */
 };
 
 struct ini_file_id {
@@ -550,7 +551,7 @@ static int ini_parse_header(struct ini_parser *p, const char *s, const char *end
 	}
 	if (!kinfo)
 		return ini_fail(p->err, -EINVAL, file, line,
-				 "unknown section [%.*s] (daemon, target NAME or notifier NAME)",
+				 "unknown section [%.*s] (daemon, target NAME, notifier NAME or check NAME)",
 				 (int)(kend - k) > 40 ? 40 : (int)(kend - k), k);
 	snprintf(kind, sizeof(kind), "%.*s", (int)(kend - k), k);
 	if (named && n == nend)
@@ -967,4 +968,48 @@ void ini_secret_free(char *secret)
 		explicit_bzero(secret, strlen(secret));
 		free(secret);
 	}
+}
+
+void ini_list_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
+int ini_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struct error *err)
+{
+	char **items = NULL;
+	size_t n = 0;
+	const char *p = kv->value;
+
+	while (*p) {
+		const char *start, *end;
+		char **grown;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		start = p;
+		while (*p && *p != ',')
+			p++;
+		end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == start) {
+			ini_list_free(items, n);
+			return ini_error(kv, err, -EINVAL, "empty item in list");
+		}
+		grown = realloc(items, (n + 1) * sizeof(*items));
+		if (!grown || !(grown[n] = strndup(start, (size_t)(end - start)))) {
+			ini_list_free(grown ? grown : items, n);
+			return ini_error(kv, err, -ENOMEM, "out of memory");
+		}
+		items = grown;
+		n++;
+		if (*p == ',')
+			p++;
+	}
+	*ret = items;
+	*ret_n = n;
+	return 0;
 }

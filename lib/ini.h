@@ -90,6 +90,11 @@ int ini_int(const struct ini_kv *kv, long long min, long long max, long long *re
 int ini_duration_ms(const struct ini_kv *kv, long long min_ms, long long max_ms,
 		     long long *ret, struct error *err);
 
+/* A comma-separated list of trimmed items ("a, b,c"); an empty item is an error.
+ * *ret is malloc'd, each item too: free with ini_list_free(). */
+int ini_list(const struct ini_kv *kv, char ***ret, size_t *ret_n, struct error *err);
+void ini_list_free(char **list, size_t n);
+
 /* Fills err with "FILE:LINE: key 'k': <message>" and returns code. */
 int ini_error(const struct ini_kv *kv, struct error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -13,6 +13,8 @@
 #   - a hand-made hotfix: the drift alert arrives (webhook JSON and email shown);
 #   - `schemadrift baseline accept`: the `recovered` alert arrives;
 #   - `schemadrift verify`: a repository's migrations against the database (one finding);
+#   - `schemadrift check`: an FK no index covers (with its CREATE INDEX) and an
+#     orphan row under a NOT VALID FK;
 #   - the daemon's log, then SIGTERM.
 # Everything is stopped and the temp directory removed on exit.
 #
@@ -599,6 +601,30 @@ wait "$daemon_pid" || rc=$?
 daemon_pid=''
 note "schemadriftd exited with status $rc; $(inspect count webhook.log smtp) received in all."
 [ "$rc" = 0 ] || die "schemadriftd exited with status $rc after SIGTERM"
+
+say "Schema health checks: an FK no index covers, and an orphan under a NOT VALID FK"
+"${psql[@]}" -d shop <<'SQL'
+-- notes on orders, deleted with them (ON DELETE CASCADE), but no index on order_id
+CREATE TABLE order_notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                          order_id bigint REFERENCES orders ON DELETE CASCADE, note text);
+-- refunds: the foreign key was added NOT VALID over a refund of an order that is gone
+CREATE TABLE refunds (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, order_id bigint,
+                      amount numeric(10,2));
+CREATE INDEX refunds_order_idx ON refunds (order_id);
+INSERT INTO refunds (order_id, amount) VALUES (1, 20.00), (99, 5.00);
+ALTER TABLE refunds ADD CONSTRAINT refunds_order_id_fkey FOREIGN KEY (order_id)
+    REFERENCES orders NOT VALID;
+SQL
+show "schemadrift check --dsn '$dsn'"
+rc=0
+schemadrift check --dsn "$dsn" >check.txt || rc=$?
+indent <check.txt
+note "exit status $rc (1: a finding at or above --fail-on warning)"
+[ "$rc" = 1 ] || die "expected exit status 1 from check, got $rc"
+grep -q 'CREATE INDEX CONCURRENTLY IF NOT EXISTS order_notes_order_id_idx ON public.order_notes (order_id);' check.txt ||
+	die "check did not suggest the index on order_notes.order_id"
+grep -q 'orphans:public.refunds.refunds_order_id_fkey' check.txt ||
+	die "check did not report the orphan refund"
 
 now=$(date +%s)
 printf '\n%sDone in %d s (%d s after the build).%s The receivers and the cluster are stopped and\n' \

@@ -47,6 +47,7 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
     def test_scenario(self):
         self.pg.create_db("app")
         self.pg.psql("app", "CREATE TABLE t (id int PRIMARY KEY)")
+        self.pg.psql("app", "CREATE TABLE c (t_id int REFERENCES t)")
         smtp_dir = self.path("smtp")
         os.makedirs(smtp_dir)
         vg_log = self.path("valgrind.log")
@@ -81,9 +82,14 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                                      report_dir=www)
             hook = dh.webhook_section("hook", rx.url("/hook"))
             mail = dh.smtp_section("mail", smtp.port)
+            # app also runs checks (on a worker thread; target_check.c) when asked.
+            checks = {"checks": "fk-index, orphans, custom:sleepy"}
+            custom = "\n[check sleepy]\nsql = SELECT 1 FROM pg_sleep(2)\nstatement_timeout = 100ms\n"
             conf_a = head + dh.target_section("app", self.pg.dsn("app"),
-                                              notifiers="hook, mail") + hook + mail
-            conf_b = head + dh.target_section("app", self.pg.dsn("app"), notifiers="hook") \
+                                              notifiers="hook, mail", **checks) + hook + mail \
+                + custom
+            conf_b = head + dh.target_section("app", self.pg.dsn("app"), notifiers="hook",
+                                              **checks) + custom \
                 + dh.target_section("other", self.pg.dsn("app"), schedule="every 3s",
                                     notifiers="hook") \
                 + dh.target_section("stuck", stuck_dsn) + hook
@@ -126,6 +132,13 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                 runs = d.target_status("app")["runs"]
                 pgharness.cli_ok("run-now", "app", "--runtime-dir", d.runtime_dir)
                 d.wait_runs("app", runs + 1, timeout=SLOW)
+
+                # The checks: a finding (an FK no index covers), a timed-out custom check,
+                # a check alert through the outbox.
+                pgharness.cli_ok("check", "--target", "app", "--runtime-dir", d.runtime_dir)
+                dh.wait_until(lambda: "check" in [r.json["kind"] for r in rx.requests],
+                              timeout=SLOW, what="the check alert")
+                self.assertEqual(d.target_status("app")["checks"]["findings"], 1)
 
                 d.store_cli("baseline", "accept", "app", "--reason", "valgrind scenario")
                 dh.wait_until(lambda: "recovered" in [r.json["kind"] for r in rx.requests],

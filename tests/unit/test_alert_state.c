@@ -507,6 +507,43 @@ START_TEST(events_become_alerts_with_one_dedup_key_per_incident)
 }
 END_TEST
 
+/* Check findings through their own state: kind check, ":check:N" keys, finding messages. */
+START_TEST(check_findings_alert_under_their_own_keys)
+{
+	struct alert_state *st = NULL;
+	struct alert *a = NULL;
+
+	ck_assert_int_eq(alert_state_new("app", &st), 0);
+	ck_assert_str_eq(ok(st, 100, "none", C1), "drift#1");
+	ck_assert_int_eq(alert_state_check_alert_new(st, &last[0], "2 check findings (2 warning)", &a), 0);
+	ck_assert_int_eq(a->kind, ALERT_CHECK);
+	ck_assert_str_eq(a->dedup_key, "schemadrift:app:check:1");
+	ck_assert_str_eq(a->message, "2 check findings (2 warning)");
+	ck_assert_ptr_null(a->from_hash);
+	alert_free(a);
+	/* The same set: nothing; another set: the same incident again. */
+	ck_assert_str_eq(ok(st, 200, "none", C1), "");
+	ck_assert_str_eq(ok(st, 300, "none", C2), "drift#1");
+	/* None left: recovered, same key. */
+	ck_assert_str_eq(ok(st, 400, "none", "none"), "drift-recovered(back)#1");
+	ck_assert_int_eq(alert_state_check_alert_new(st, &last[0], NULL, &a), 0);
+	ck_assert_int_eq(a->kind, ALERT_RECOVERED);
+	ck_assert_str_eq(a->dedup_key, "schemadrift:app:check:1");
+	ck_assert_ptr_nonnull(strstr(a->message, "check findings resolved"));
+	alert_free(a);
+	/* A check run that cannot run: its own outage key. */
+	down(st, 500);
+	down(st, 600);
+	ck_assert_str_eq(down(st, 700), "error#2");
+	ck_assert_int_eq(alert_state_check_alert_new(st, &last[0], "no connection", &a), 0);
+	ck_assert_int_eq(a->kind, ALERT_ERROR);
+	ck_assert_str_eq(a->dedup_key, "schemadrift:app:check-error:2");
+	ck_assert_ptr_nonnull(strstr(a->message, "checks cannot run: no connection"));
+	alert_free(a);
+	alert_state_free(st);
+}
+END_TEST
+
 static Suite *alert_state_suite(void)
 {
 	Suite *s = suite_create("alert_state");
@@ -525,6 +562,7 @@ static Suite *alert_state_suite(void)
 	tcase_add_test(tc, load_without_a_file_is_fresh_and_bad_files_are_errors);
 	tcase_add_test(tc, file_names_are_safe_and_distinct);
 	tcase_add_test(tc, events_become_alerts_with_one_dedup_key_per_incident);
+	tcase_add_test(tc, check_findings_alert_under_their_own_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

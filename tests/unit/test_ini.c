@@ -160,8 +160,8 @@ START_TEST(test_syntax_errors_name_file_and_line)
 	ck_assert_str_eq(parse_fail("x = 1\n", -EINVAL),
 			 "test.conf:1: key 'x' outside a section (only include may be)");
 	ck_assert_str_eq(parse_fail("\n[notifer ops]\n", -EINVAL),
-			 "test.conf:2: unknown section [notifer] (daemon, target NAME or notifier "
-			 "NAME)");
+			 "test.conf:2: unknown section [notifer] (daemon, target NAME, notifier NAME "
+			 "or check NAME)");
 	ck_assert_str_eq(parse_fail("[notifier]\n", -EINVAL),
 			 "test.conf:1: [notifier] needs a name: [notifier NAME]");
 	ck_assert_str_eq(parse_fail("[daemon main]\n", -EINVAL), "test.conf:1: [daemon] takes no name");
