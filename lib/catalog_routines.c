@@ -6,9 +6,9 @@
 
 /* ---- functions, procedures, aggregates ---- */
 
-#define ROUTINE_SELECT(body) \
-	"SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) AS identity," \
-	" p.prokind, pg_get_function_arguments(p.oid) AS arguments," \
+#define ROUTINE_SELECT(identity, arguments, body) \
+	"SELECT n.nspname, p.proname, " identity " AS identity," \
+	" p.prokind, " arguments " AS arguments," \
 	" CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END AS returns," \
 	" l.lanname, " body " AS body, p.provolatile, p.proisstrict, p.prosecdef," \
 	" p.proleakproof, p.proparallel, p.procost, p.prorows, p.proconfig," \
@@ -28,14 +28,28 @@
 	" AND NOT EXISTS (SELECT FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass" \
 	" AND i.objid = p.oid AND i.deptype = 'i')"
 
+/*
+ * From 14 on, procedures may have OUT arguments, and the server writes a
+ * procedure's IN arguments "IN a integer"; 13 writes "a integer".  The
+ * snapshot uses 14's form on every version, so a procedure keeps its
+ * identity across an upgrade: on 13 every argument of a procedure without
+ * a mode (13 has only INOUT and VARIADIC besides IN) gains its IN.
+ */
+#define PROCEDURE_IN_13(expr) \
+	"CASE WHEN p.prokind = 'p' THEN regexp_replace(" expr "," \
+	" '(^|, )(?!INOUT |VARIADIC )(?=.)', '\\1IN ', 'g') ELSE " expr " END"
+
 static const char *sql_routines(int v)
 {
 	/* SQL-standard bodies (BEGIN ATOMIC, RETURN expr) exist from 14 on and
 	 * live in prosqlbody, deparsed like a view; prosrc is then empty. */
 	if (v >= 140000)
-		return ROUTINE_SELECT("CASE WHEN p.prosqlbody IS NOT NULL"
+		return ROUTINE_SELECT("pg_get_function_identity_arguments(p.oid)",
+				      "pg_get_function_arguments(p.oid)",
+				      "CASE WHEN p.prosqlbody IS NOT NULL"
 				      " THEN pg_get_function_sqlbody(p.oid) ELSE p.prosrc END");
-	return ROUTINE_SELECT("p.prosrc");
+	return ROUTINE_SELECT(PROCEDURE_IN_13("pg_get_function_identity_arguments(p.oid)"),
+			      PROCEDURE_IN_13("pg_get_function_arguments(p.oid)"), "p.prosrc");
 }
 
 static const char *volatility(const char *c)
@@ -162,7 +176,9 @@ static const char *sql_types(int v)
 	       "  OR (t.typtype = 'r' AND rg.rngcollation <> 0) THEN"
 	       "  quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,"
 	       " CASE WHEN t.typtype = 'd' THEN (SELECT array_agg(quote_ident(k.conname) || ' '"
-	       "  || pg_get_constraintdef(k.oid)) FROM pg_constraint k WHERE k.contypid = t.oid) END"
+	       "  || pg_get_constraintdef(k.oid)) FROM pg_constraint k WHERE k.contypid = t.oid"
+	       /* 17 and later also keep a domain's NOT NULL here: not_null says it. */
+	       "  AND k.contype <> 'n') END"
 	       "  AS constraints,"
 	       " pg_get_userbyid(t.typowner) AS owner,"
 	       " coalesce(t.typacl, acldefault('T', t.typowner)) AS acl,"

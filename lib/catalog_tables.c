@@ -252,7 +252,10 @@ static const char *sql_columns(int v)
 	       "  LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum"
 	       "  WHERE h.inhrelid = c.oid AND pa.atttypid = a.atttypid"
 	       "  AND pa.atttypmod = a.atttypmod AND pa.attnotnull = a.attnotnull"
-	       "  AND pa.attcollation = a.attcollation AND pa.attidentity = a.attidentity"
+	       "  AND pa.attcollation = a.attcollation"
+	       /* Up to 16 a partition does not take its parent's identity, from
+	        * 17 on it does: either way inserts use the parent's. */
+	       "  AND (pa.attidentity = a.attidentity OR a.attidentity = '')"
 	       "  AND pa.attgenerated = a.attgenerated AND pa.attacl IS NOT DISTINCT FROM a.attacl"
 	       "  AND pg_get_expr(pd.adbin, pd.adrelid) IS NOT DISTINCT FROM"
 	       "      pg_get_expr(ad.adbin, ad.adrelid)) ELSE false END AS as_parent"
