@@ -622,9 +622,8 @@ static int diff_objects(struct diff *d, size_t *cap, const struct model_object *
 			c.attribute = a->attrs[i].name;
 			c.old_value = &a->attrs[i++].value;
 			c.new_value = &b->attrs[j++].value;
-			if (model_value_equal(c.old_value, c.new_value) ||
-			    diff_server_acl_equal(a, c.attribute, d->from_major, d->to_major,
-						  c.old_value, c.new_value))
+			if (diff_server_equal(a, c.attribute, d->from_major, d->to_major,
+					      c.old_value, c.new_value))
 				continue;
 		}
 		c.severity = diff_modified_severity(a->kind, c.attribute, c.old_value, c.new_value);

@@ -11,17 +11,21 @@
 int diff_server_major(const char *server_version);
 
 /*
- * True when attr of o, a on a from_major server and b on a to_major one,
- * are the same privileges: one side 17 or later, the other not, and every
- * item equal once ALL on a relation (with MAINTAIN from 17 on) reads alike.
+ * model_value_equal(a, b), but for a relation's privileges when one side
+ * is 17 or later and the other is not (a on a from_major server, b on a
+ * to_major one): then every item must be equal once ALL on a relation
+ * (arwdDxt up to 16, arwdDxtm with MAINTAIN from 17 on) reads as ALL on
+ * both sides.
  */
-bool diff_server_acl_equal(const struct model_object *o, const char *attr, int from_major,
-			   int to_major, const struct model_value *a, const struct model_value *b);
+bool diff_server_equal(const struct model_object *o, const char *attr, int from_major,
+		       int to_major, const struct model_value *a, const struct model_value *b);
 
 /*
  * True when c changes text the server writes itself (a view's definition,
- * a default or check expression, a partition bound, a SQL-standard body, an
- * extension's version): two majors may render the same thing differently.
+ * a default or check expression, a partition bound, a SQL-standard body)
+ * and both texts say the same but for whitespace and name qualifiers, or
+ * an extension's version: what two majors render differently for one
+ * definition.
  */
 bool diff_server_rendered(const struct diff_change *c);
 
