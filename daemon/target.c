@@ -8,6 +8,7 @@
 #include "ack.h"
 #include "daemon.h"
 #include "diff.h"
+#include "diff_server.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -363,12 +364,32 @@ static void finish_run(struct target *t)
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
  * saves the state when the observation changed it (changed > 0), events or not:
  * a count of consecutive failures must survive a restart too. */
+/* Logs an alert's headline at level and spools it for the target's notifiers; frees it. */
+static void spool(struct target *t, struct alert *a, int level, const char *log_id,
+		  const char *hash)
+{
+	struct error e;
+	char *headline;
+
+	if (t->cfg->environment)
+		a->environment = strdup(t->cfg->environment);
+	if (t->cfg->link_template)
+		alert_set_link(a, t->cfg->link_template, &e);
+	headline = alert_headline(a);
+	log_target(level, t->name, log_id, hash, "%s", headline ? headline : alert_kind_name(a->kind));
+	free(headline);
+	if (t->cfg->n_notifiers &&
+	    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
+			   t->cfg->n_notifiers, &e) < 0)
+		log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
+	alert_free(a);
+}
+
 static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
 		     const struct diff *d, const char *message)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct alert *a = NULL;
-		struct error e;
 		int r = alert_state_alert_new(t->astate, &ev[i], message, &a);
 
 		if (r < 0) {
@@ -376,29 +397,16 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 				   strerror(-r));
 			continue;
 		}
-		if (t->cfg->environment)
-			a->environment = strdup(t->cfg->environment);
 		if (d && (ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER))
 			alert_set_diff(a, d);
-		if (t->cfg->link_template)
-			alert_set_link(a, t->cfg->link_template, &e);
 		const char *id = ev[i].kind == ALERT_STATE_DRIFT || ev[i].kind == ALERT_STATE_REMINDER
 					 ? LOG_ID_DRIFT
 				 : ev[i].kind == ALERT_STATE_ERROR ? LOG_ID_ERROR : LOG_ID_RECOVERED;
-		char *headline = alert_headline(a);
 		/* Drift warns, an outage is an error, a recovery is good news. */
-		log_target(ev[i].kind == ALERT_STATE_ERROR ? LOG_ERR
-			   : ev[i].kind == ALERT_STATE_DRIFT_RECOVERED ||
-				     ev[i].kind == ALERT_STATE_ERROR_RECOVERED ? LOG_NOTICE
-			   : LOG_WARNING, t->name, id,
-			   ev[i].current[0] ? ev[i].current : NULL, "%s",
-			   headline ? headline : alert_kind_name(a->kind));
-		free(headline);
-		if (t->cfg->n_notifiers &&
-		    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
-				   t->cfg->n_notifiers, &e) < 0)
-			log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
-		alert_free(a);
+		spool(t, a, ev[i].kind == ALERT_STATE_ERROR ? LOG_ERR
+			    : ev[i].kind == ALERT_STATE_DRIFT_RECOVERED ||
+				      ev[i].kind == ALERT_STATE_ERROR_RECOVERED ? LOG_NOTICE
+			    : LOG_WARNING, id, ev[i].current[0] ? ev[i].current : NULL);
 	}
 	struct error se;
 	if (changed > 0 && alert_state_save(t->astate, store_dir(t->store), &se) < 0)
@@ -430,6 +438,48 @@ static void run_failed(struct target *t, const char *why)
 	finish_run(t);
 }
 
+/*
+ * The server's major version changed since the last full snapshot (an
+ * upgrade in place, or a dump restored into a newer server): logged, and
+ * one `upgraded` notice saying from which major to which, and how many
+ * definitions the new server renders differently from the old snapshot.
+ * Drift goes on being alerted as before: diff() sets those renderings
+ * apart, and they are not drift.  The first full run after a start learns
+ * the major from the last snapshot recorded.
+ */
+static void check_upgrade(struct target *t, const struct model *m, const char *prev_hash)
+{
+	int major = diff_server_major(m->server_version), was = t->server_major;
+	struct model *prev = NULL;
+	struct diff *d = NULL;
+	struct alert *a = NULL;
+	size_t rendered = 0;
+	char msg[512];
+	struct error e;
+
+	if (!major)
+		return;
+	t->server_major = major;
+	if ((!was || was != major) && prev_hash[0] &&
+	    store_load_snapshot(t->store, prev_hash, &prev, &e) == 0 && !was)
+		was = diff_server_major(prev->server_version);
+	if (!was || was == major) {
+		model_free(prev);
+		return;
+	}
+	if (prev && diff_models(prev, m, &d) == 0)
+		rendered = d->n_rendering;
+	snprintf(msg, sizeof(msg), "PostgreSQL %d to %d (%s); %zu definition%s rendered"
+		 " differently by the new server, not drift", was, major, m->server_version,
+		 rendered, rendered == 1 ? "" : "s");
+	if (alert_new(ALERT_UPGRADED, t->name, &a) == 0 && alert_set_str(&a->message, msg) == 0)
+		spool(t, a, LOG_NOTICE, LOG_ID_UPGRADED, NULL);
+	else
+		alert_free(a);
+	diff_free(d);
+	model_free(prev);
+}
+
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
@@ -448,6 +498,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct error e;
 
 	snapshot_hash_hex(m->hash, hash);
+	check_upgrade(t, m, t->last_hash);
 	if (store_record_run(t->store, &rec, NULL, &e) < 0) {
 		run_failed(t, e.text);
 		return;

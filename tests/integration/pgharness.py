@@ -261,8 +261,9 @@ class PgCluster:
     settings: extra postgresql.conf settings {name: value}.
     """
 
-    def __init__(self, log_statement=False, settings=None, name="pg", bindir=None):
+    def __init__(self, log_statement=False, settings=None, name="pg", bindir=None, port=None):
         self.bindir = bindir or PG_BINDIR
+        self.fixed_port = port  # a port of our own choosing (a server replacing another)
         self.major = None  # the server's major version, once started
         self.log_statement = log_statement
         self.settings = dict(settings or {})
@@ -323,7 +324,7 @@ class PgCluster:
             self._write_hba()
             last = None
             for _attempt in range(5):
-                self.port = free_port()
+                self.port = self.fixed_port or free_port()
                 self._write_conf()
                 p = self._run_pg([os.path.join(self.bindir, "pg_ctl"), "-w", "-t", "60",
                                   "-D", self.datadir, "-l", self.logfile, "start"],
