@@ -154,6 +154,18 @@ int catalog_set_array(struct model *m, const char *attr, const char *text, bool 
 	return r;
 }
 
+const char *catalog_enabled(const char *code)
+{
+	if (!code)
+		return NULL;
+	switch (code[0]) {
+	case 'O': return "origin";
+	case 'D': return "disabled";
+	case 'R': return "replica";
+	}
+	return "always";
+}
+
 int catalog_end(struct model *m, int r)
 {
 	int e = model_end(m);

@@ -78,6 +78,10 @@ long long catalog_val_int(PGresult *res, int row, int col);
  */
 int catalog_set_array(struct model *m, const char *attr, const char *text, bool as_set);
 
+/* tgenabled, ev_enabled, evtenabled: "origin" (O, the default), "disabled" (D),
+ * "replica" (R), "always" (A); NULL for NULL. */
+const char *catalog_enabled(const char *code);
+
 /* model_end() after the attributes; also reports a failed array parse. */
 int catalog_end(struct model *m, int r);
 

@@ -30,8 +30,10 @@
 static const char *sql_triggers(int v)
 {
 	(void)v;
-	/* tgparentid (13+): a partition's clone of its parent's trigger. */
-	return TRIGGER_SELECT("t.tgparentid <> 0");
+	/* tgparentid (13+): a partition's clone of its parent's trigger, unless
+	 * ALTER TABLE partition DISABLE TRIGGER made it say something else. */
+	return TRIGGER_SELECT("t.tgparentid <> 0 AND t.tgenabled ="
+			      " (SELECT pt.tgenabled FROM pg_trigger pt WHERE pt.oid = t.tgparentid)");
 }
 
 #define TRIGGER_COLUMNS(X, T) \
@@ -74,9 +76,7 @@ static int read_triggers(struct model *m, PGresult *res, const struct catalog_ct
 		model_set_str(m, "when", catalog_val(res, i, c.when_expr));
 		model_set_str(m, "function", catalog_val(res, i, c.function));
 		model_set_str(m, "arguments", catalog_val(res, i, c.arguments));
-		model_set_str(m, "enabled", !enabled ? NULL : enabled[0] == 'O' ? "origin"
-					    : enabled[0] == 'D' ? "disabled"
-					    : enabled[0] == 'R' ? "replica" : "always");
+		model_set_str(m, "enabled", catalog_enabled(enabled));
 		model_set_bool(m, "constraint", catalog_val_bool(res, i, c.is_constraint));
 		model_set_str(m, "comment", catalog_val(res, i, c.comment));
 		if ((r = catalog_end(m, r)) < 0)
@@ -123,8 +123,7 @@ static int read_rules(struct model *m, PGresult *res, const struct catalog_ctx *
 		model_set_str(m, "definition", catalog_val(res, i, c.definition));
 		model_set_str(m, "event", ev[0] == '1' ? "select" : ev[0] == '2' ? "update"
 					  : ev[0] == '3' ? "insert" : "delete");
-		model_set_str(m, "enabled", en[0] == 'O' ? "origin" : en[0] == 'D' ? "disabled"
-					    : en[0] == 'R' ? "replica" : "always");
+		model_set_str(m, "enabled", catalog_enabled(en));
 		model_set_str(m, "comment", catalog_val(res, i, c.comment));
 		if ((r = model_end(m)) < 0)
 			return r;
@@ -302,6 +301,14 @@ const struct catalog_query catalog_extensions = { "extensions", sql_extensions,
 	CATALOG_COMMENT_JOIN("d", "pg_foreign_server", "s.oid", "0") \
 	" WHERE" CATALOG_NOT_EXTENSION("pg_foreign_server", "s.oid")
 
+/* ALTER DATABASE ... SET: the current database's own settings (not per role). */
+#define MISC_DATABASE_SETTINGS \
+	" UNION ALL SELECT 'database_setting', NULL, NULL, split_part(cfg, '=', 1), NULL, NULL," \
+	" NULL, substr(cfg, strpos(cfg, '=') + 1), NULL, NULL, NULL, NULL, NULL" \
+	" FROM pg_db_role_setting s, unnest(s.setconfig) cfg" \
+	" WHERE s.setrole = 0 AND s.setdatabase =" \
+	" (SELECT oid FROM pg_database WHERE datname = current_database())"
+
 #define MISC_DEFAULT_ACL \
 	" UNION ALL SELECT 'default_privileges', n.nspname, NULL," \
 	" pg_get_userbyid(da.defaclrole) || ' ' || CASE da.defaclobjtype WHEN 'r' THEN 'tables'" \
@@ -317,12 +324,15 @@ static const char *sql_misc(int v)
 {
 	if (v >= 170000)
 		return MISC_COLLATIONS("co.colllocale") MISC_STATISTICS MISC_EVENT_TRIGGERS
-			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL;
+			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL
+			MISC_DATABASE_SETTINGS;
 	if (v >= 150000)
 		return MISC_COLLATIONS("co.colliculocale") MISC_STATISTICS MISC_EVENT_TRIGGERS
-			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL;
+			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL
+			MISC_DATABASE_SETTINGS;
 	return MISC_COLLATIONS("NULL") MISC_STATISTICS MISC_EVENT_TRIGGERS
-		MISC_PUBLICATIONS(PUB_TABLES_13, "NULL") MISC_FOREIGN MISC_DEFAULT_ACL;
+		MISC_PUBLICATIONS(PUB_TABLES_13, "NULL") MISC_FOREIGN MISC_DEFAULT_ACL
+			MISC_DATABASE_SETTINGS;
 }
 
 /* What the generic columns v1..v6 mean, per kind: 's' string, 'b' bool,
@@ -345,6 +355,7 @@ static const struct misc_layout {
 	{ "foreign_server", MODEL_FOREIGN_SERVER, { "wrapper", "type", "version", "options" },
 	  "sssL" },
 	{ "default_privileges", MODEL_DEFAULT_PRIVILEGES, { "role", "object_type" }, "ss" },
+	{ "database_setting", MODEL_DATABASE_SETTING, { "value" }, "s" },
 };
 
 #define MISC_COLUMNS(X, T) \

@@ -40,7 +40,7 @@
 	PROBE_CATALOG("pg_publication_rel") PROBE_CATALOG("pg_event_trigger") \
 	PROBE_CATALOG("pg_foreign_data_wrapper") PROBE_CATALOG("pg_foreign_server") \
 	PROBE_CATALOG("pg_foreign_table") PROBE_CATALOG("pg_default_acl") \
-	PROBE_CATALOG("pg_tablespace") PROBE_CATALOG("pg_am") \
+	PROBE_CATALOG("pg_tablespace") PROBE_CATALOG("pg_am") PROBE_CATALOG("pg_db_role_setting") \
 	PROBE_ROWS("pg_depend_e", "xmin::text::bigint", "pg_depend WHERE deptype = 'e'") \
 	extra ") s(f)"
 

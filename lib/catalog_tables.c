@@ -64,12 +64,18 @@ static const char *sql_relations(int v)
 	       "   JOIN pg_namespace pn ON pn.oid = p.relnamespace WHERE i.inhrelid = c.oid) END"
 	       "  AS inherits,"
 	       " CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,"
-	       " c.relrowsecurity, c.relforcerowsecurity, c.reloptions, ts.spcname, am.amname,"
+	       " c.relrowsecurity, c.relforcerowsecurity,"
+	       /* ALTER TABLE ... SET (toast.autovacuum_enabled = false) lands on the TOAST table. */
+	       " CASE WHEN tc.reloptions IS NULL THEN c.reloptions ELSE array_cat(c.reloptions,"
+	       "  ARRAY(SELECT 'toast.' || o FROM unnest(tc.reloptions) o)) END AS reloptions,"
+	       " ts.spcname, am.amname,"
+	       " CASE WHEN c.reloftype <> 0 THEN c.reloftype::regtype::text END AS of_type,"
 	       " c.relreplident," OWNER_ACL_COMMENT("c.relowner", "c.relacl", "r")
 	       " d.description AS comment, fs.srvname, ft.ftoptions"
 	       " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
 	       " LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace"
 	       " LEFT JOIN pg_am am ON am.oid = c.relam"
+	       " LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid"
 	       " LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid"
 	       " LEFT JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
 	       CATALOG_COMMENT_JOIN("d", "pg_class", "c.oid", "0")
@@ -92,8 +98,8 @@ static const char *replica_identity(const char *code)
 	X(T, nspname) X(T, relname) X(T, relkind) X(T, unlogged) X(T, partition_key) \
 	X(T, partition_of) X(T, partition_bound) X(T, inherits) X(T, definition) \
 	X(T, relrowsecurity) X(T, relforcerowsecurity) X(T, reloptions) X(T, spcname) \
-	X(T, amname) X(T, relreplident) X(T, owner) X(T, acl) X(T, comment) X(T, srvname) \
-	X(T, ftoptions)
+	X(T, amname) X(T, of_type) X(T, relreplident) X(T, owner) X(T, acl) X(T, comment) \
+	X(T, srvname) X(T, ftoptions)
 CATALOG_COLUMNS(relation_cols, RELATION_COLUMNS);
 
 static int read_relations(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
@@ -124,6 +130,7 @@ static int read_relations(struct model *m, PGresult *res, const struct catalog_c
 			model_set_str(m, "access_method", catalog_val(res, i, c.amname));
 			model_set_str(m, "replica_identity",
 				      replica_identity(catalog_val(res, i, c.relreplident)));
+			model_set_str(m, "of_type", catalog_val(res, i, c.of_type));
 			/* fall through: partitions and inheritance as for foreign tables */
 			/* FALLTHROUGH */
 		case MODEL_FOREIGN_TABLE:
@@ -224,58 +231,116 @@ const struct catalog_query catalog_sequences = { "sequences", sql_sequences, rea
 
 /* ---- columns ---- */
 
+/*
+ * What pg_dump writes as ALTER TABLE ... ALTER COLUMN ... SET, read only where
+ * it differs from the default so that a column that never had one reads
+ * the same on every version: STORAGE (against the type's), COMPRESSION
+ * (14+), STATISTICS (-1 up to 16, NULL from 17 on, for the default).  From
+ * 18 on NOT NULL is a constraint of its own, with a name, and may be NOT
+ * VALID or NO INHERIT; a generated column may be VIRTUAL.
+ */
+#define COLUMN_SELECT(compression, stattarget, not_null, nn_join) \
+	"SELECT n.nspname, c.relname, a.attname," \
+	" format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull," \
+	" CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END" \
+	"  AS default_expr," \
+	" a.attidentity," \
+	" CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END" \
+	"  AS generated, a.attgenerated = 'v' AS virtual," \
+	" CASE WHEN a.attcollation <> t.typcollation THEN" \
+	"  quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation," \
+	" a.attacl," \
+	/* Only the documented column options: some server builds keep private, \
+	 * per-database entries in attoptions (pg_attver=...) that would read \
+	 * as drift after a dump and restore. */ \
+	" (SELECT array_agg(o) FROM unnest(a.attoptions) o" \
+	"  WHERE o ~ '^n_distinct(_inherited)?=') AS attoptions," \
+	" a.attfdwoptions, d.description AS comment," \
+	" CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END AS storage," \
+	" " compression " AS compression, " stattarget " AS statistics, " not_null "," \
+	/* A partition's column that says exactly what its parent's says. */ \
+	" CASE WHEN c.relispartition THEN EXISTS (SELECT FROM pg_inherits h" \
+	"  JOIN pg_attribute pa ON pa.attrelid = h.inhparent AND pa.attname = a.attname" \
+	"  LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum" \
+	"  WHERE h.inhrelid = c.oid AND pa.atttypid = a.atttypid" \
+	"  AND pa.atttypmod = a.atttypmod AND pa.attnotnull = a.attnotnull" \
+	"  AND pa.attcollation = a.attcollation AND pa.attstorage = a.attstorage" \
+	"  AND pa.attstattarget IS NOT DISTINCT FROM a.attstattarget" \
+	/* Up to 16 a partition does not take its parent's identity, from \
+	 * 17 on it does: either way inserts use the parent's. */ \
+	"  AND (pa.attidentity = a.attidentity OR a.attidentity = '')" \
+	"  AND pa.attgenerated = a.attgenerated AND pa.attacl IS NOT DISTINCT FROM a.attacl" \
+	"  AND pg_get_expr(pd.adbin, pd.adrelid) IS NOT DISTINCT FROM" \
+	"      pg_get_expr(ad.adbin, ad.adrelid)) ELSE false END AS as_parent" \
+	" FROM pg_attribute a" \
+	" JOIN pg_class c ON c.oid = a.attrelid" \
+	" JOIN pg_namespace n ON n.oid = c.relnamespace" \
+	" JOIN pg_type t ON t.oid = a.atttypid" \
+	" LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum" \
+	" LEFT JOIN pg_collation co ON co.oid = a.attcollation" \
+	" LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
+	nn_join \
+	CATALOG_COMMENT_JOIN("d", "pg_class", "c.oid", "a.attnum") \
+	" WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f')" \
+	" AND " CATALOG_USER_SCHEMA " AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid") \
+	/* Ordered so each table's live columns arrive together, by attnum: \
+	 * the position reported is the rank among live columns, so a dropped \
+	 * column's gap in attnum never shows. */ \
+	" ORDER BY a.attrelid, a.attnum"
+
+/* The not-null constraint's name when it is the table's own and not the one
+ * the server picks itself (table_column_not_null; an inherited one is named
+ * by its parent), and whether it is validated or inherited. */
+#define NOT_NULL_18 \
+	"CASE WHEN nn.conislocal AND nn.conname <> c.relname || '_' || a.attname || '_not_null'" \
+	" THEN nn.conname END AS not_null_name, coalesce(nn.convalidated, true)" \
+	" AS not_null_validated, coalesce(nn.connoinherit, false) AS not_null_no_inherit"
+#define NOT_NULL_JOIN_18 \
+	" LEFT JOIN pg_constraint nn ON nn.conrelid = a.attrelid AND nn.contype = 'n'" \
+	" AND nn.conkey[1] = a.attnum"
+#define NOT_NULL_13 \
+	"NULL AS not_null_name, true AS not_null_validated, false AS not_null_no_inherit"
+
 static const char *sql_columns(int v)
 {
-	(void)v;
-	/* Ordered so each table's live columns arrive together, by attnum:
-	 * the position reported is the rank among live columns, so a dropped
-	 * column's gap in attnum never shows. */
-	return "SELECT n.nspname, c.relname, a.attname,"
-	       " format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull,"
-	       " CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END"
-	       "  AS default_expr,"
-	       " a.attidentity,"
-	       " CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END"
-	       "  AS generated,"
-	       " CASE WHEN a.attcollation <> t.typcollation THEN"
-	       "  quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END AS collation,"
-	       " a.attacl,"
-	       /* Only the documented column options: some server builds keep private,
-	        * per-database entries in attoptions (pg_attver=...) that would read
-	        * as drift after a dump and restore. */
-	       " (SELECT array_agg(o) FROM unnest(a.attoptions) o"
-	       "  WHERE o ~ '^n_distinct(_inherited)?=') AS attoptions,"
-	       " a.attfdwoptions, d.description AS comment,"
-	       /* A partition's column that says exactly what its parent's says. */
-	       " CASE WHEN c.relispartition THEN EXISTS (SELECT FROM pg_inherits h"
-	       "  JOIN pg_attribute pa ON pa.attrelid = h.inhparent AND pa.attname = a.attname"
-	       "  LEFT JOIN pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum"
-	       "  WHERE h.inhrelid = c.oid AND pa.atttypid = a.atttypid"
-	       "  AND pa.atttypmod = a.atttypmod AND pa.attnotnull = a.attnotnull"
-	       "  AND pa.attcollation = a.attcollation"
-	       /* Up to 16 a partition does not take its parent's identity, from
-	        * 17 on it does: either way inserts use the parent's. */
-	       "  AND (pa.attidentity = a.attidentity OR a.attidentity = '')"
-	       "  AND pa.attgenerated = a.attgenerated AND pa.attacl IS NOT DISTINCT FROM a.attacl"
-	       "  AND pg_get_expr(pd.adbin, pd.adrelid) IS NOT DISTINCT FROM"
-	       "      pg_get_expr(ad.adbin, ad.adrelid)) ELSE false END AS as_parent"
-	       " FROM pg_attribute a"
-	       " JOIN pg_class c ON c.oid = a.attrelid"
-	       " JOIN pg_namespace n ON n.oid = c.relnamespace"
-	       " JOIN pg_type t ON t.oid = a.atttypid"
-	       " LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
-	       " LEFT JOIN pg_collation co ON co.oid = a.attcollation"
-	       " LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
-	       CATALOG_COMMENT_JOIN("d", "pg_class", "c.oid", "a.attnum")
-	       " WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f')"
-	       " AND " CATALOG_USER_SCHEMA " AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid")
-	       " ORDER BY a.attrelid, a.attnum";
+	if (v >= 180000)
+		return COLUMN_SELECT("nullif(a.attcompression, '')::text", "a.attstattarget",
+				     NOT_NULL_18, NOT_NULL_JOIN_18);
+	if (v >= 170000)
+		return COLUMN_SELECT("nullif(a.attcompression, '')::text", "a.attstattarget",
+				     NOT_NULL_13, "");
+	if (v >= 140000)
+		return COLUMN_SELECT("nullif(a.attcompression, '')::text",
+				     "nullif(a.attstattarget, -1)", NOT_NULL_13, "");
+	return COLUMN_SELECT("NULL::text", "nullif(a.attstattarget, -1)", NOT_NULL_13, "");
+}
+
+static const char *column_storage(const char *code)
+{
+	switch (code ? code[0] : 0) {
+	case 'p': return "plain";
+	case 'e': return "external";
+	case 'm': return "main";
+	case 'x': return "extended";
+	}
+	return NULL;
+}
+
+static const char *column_compression(const char *code)
+{
+	switch (code ? code[0] : 0) {
+	case 'p': return "pglz";
+	case 'l': return "lz4";
+	}
+	return NULL;
 }
 
 #define COLUMN_COLUMNS(X, T) \
 	X(T, nspname) X(T, relname) X(T, attname) X(T, type) X(T, attnotnull) \
-	X(T, default_expr) X(T, attidentity) X(T, generated) X(T, collation) X(T, attacl) \
-	X(T, attoptions) X(T, attfdwoptions) X(T, comment) X(T, as_parent)
+	X(T, default_expr) X(T, attidentity) X(T, generated) X(T, virtual) X(T, collation) \
+	X(T, attacl) X(T, attoptions) X(T, attfdwoptions) X(T, comment) X(T, storage) \
+	X(T, compression) X(T, statistics) X(T, not_null_name) X(T, not_null_validated) \
+	X(T, not_null_no_inherit) X(T, as_parent)
 CATALOG_COLUMNS(column_cols, COLUMN_COLUMNS);
 
 static int read_columns(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
@@ -313,6 +378,17 @@ static int read_columns(struct model *m, PGresult *res, const struct catalog_ctx
 		if (identity && identity[0])
 			model_set_str(m, "identity", identity[0] == 'a' ? "always" : "by default");
 		model_set_str(m, "generated", catalog_val(res, i, c.generated));
+		if (catalog_val_bool(res, i, c.virtual))
+			model_set_bool(m, "virtual", true);
+		model_set_str(m, "storage", column_storage(catalog_val(res, i, c.storage)));
+		model_set_str(m, "compression", column_compression(catalog_val(res, i, c.compression)));
+		if (catalog_val(res, i, c.statistics))
+			model_set_int(m, "statistics", catalog_val_int(res, i, c.statistics));
+		model_set_str(m, "not_null_name", catalog_val(res, i, c.not_null_name));
+		if (!catalog_val_bool(res, i, c.not_null_validated))
+			model_set_bool(m, "not_null_validated", false);
+		if (catalog_val_bool(res, i, c.not_null_no_inherit))
+			model_set_bool(m, "not_null_no_inherit", true);
 		model_set_str(m, "collation", catalog_val(res, i, c.collation));
 		r = catalog_set_array(m, "acl", catalog_val(res, i, c.attacl), true);
 		if (r == 0)
@@ -338,7 +414,11 @@ const struct catalog_query catalog_columns = { "columns", sql_columns, read_colu
 	" CASE WHEN k.contype = 'f' THEN " CATALOG_QUALIFIED("fn", "fc") " END AS referenced," \
 	" k.confupdtype, k.confdeltype, k.confmatchtype, " enforced " AS enforced," \
 	" d.description AS comment," \
-	" c.relispartition AND (k.coninhcount > 0 OR k.conparentid <> 0) AS as_parent" \
+	" c.relispartition AND (k.coninhcount > 0 OR k.conparentid <> 0) AS as_parent," \
+	/* The internal triggers that enforce it (a foreign key's, a deferrable \
+	 * unique's), when ALTER TABLE ... DISABLE TRIGGER ALL turned one off. */ \
+	" (SELECT min(tg.tgenabled::text) FROM pg_trigger tg WHERE tg.tgconstraint = k.oid" \
+	"  AND tg.tgisinternal AND tg.tgenabled <> 'O') AS triggers" \
 	" FROM pg_constraint k" \
 	" JOIN pg_class c ON c.oid = k.conrelid" \
 	" JOIN pg_namespace n ON n.oid = c.relnamespace" \
@@ -383,7 +463,7 @@ static const char *fk_match(const char *code)
 	X(T, nspname) X(T, relname) X(T, conname) X(T, contype) X(T, definition) \
 	X(T, condeferrable) X(T, condeferred) X(T, convalidated) X(T, referenced) \
 	X(T, confupdtype) X(T, confdeltype) X(T, confmatchtype) X(T, enforced) X(T, comment) \
-	X(T, as_parent)
+	X(T, as_parent) X(T, triggers)
 CATALOG_COLUMNS(constraint_cols, CONSTRAINT_COLUMNS);
 
 static int read_constraints(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
@@ -417,6 +497,7 @@ static int read_constraints(struct model *m, PGresult *res, const struct catalog
 		 * and the attribute is left out so older snapshots compare equal. */
 		if (!catalog_val_bool(res, i, c.enforced))
 			model_set_bool(m, "enforced", false);
+		model_set_str(m, "triggers", catalog_enabled(catalog_val(res, i, c.triggers)));
 		model_set_str(m, "comment", catalog_val(res, i, c.comment));
 		if ((r = model_end(m)) < 0)
 			return r;
@@ -437,7 +518,11 @@ static const char *sql_indexes(int v)
 	       " pg_get_expr(i.indpred, i.indrelid) AS predicate, i.indisvalid,"
 	       " ts.spcname, d.description AS comment,"
 	       " t.relispartition AND EXISTS (SELECT FROM pg_inherits h WHERE h.inhrelid = c.oid)"
-	       "  AS as_parent"
+	       "  AS as_parent,"
+	       /* ALTER INDEX ... ALTER COLUMN n SET STATISTICS (-1 up to 16, NULL from 17 on: unset) */
+	       " (SELECT array_agg(ia.attnum || '=' || ia.attstattarget ORDER BY ia.attnum)"
+	       "  FROM pg_attribute ia WHERE ia.attrelid = c.oid AND ia.attstattarget >= 0)"
+	       "  AS statistics, i.indisreplident"
 	       " FROM pg_index i"
 	       " JOIN pg_class c ON c.oid = i.indexrelid"
 	       " JOIN pg_class t ON t.oid = i.indrelid"
@@ -452,7 +537,7 @@ static const char *sql_indexes(int v)
 #define INDEX_COLUMNS(X, T) \
 	X(T, nspname) X(T, table_name) X(T, index_name) X(T, definition) X(T, amname) \
 	X(T, indisunique) X(T, predicate) X(T, indisvalid) X(T, spcname) X(T, comment) \
-	X(T, as_parent)
+	X(T, as_parent) X(T, statistics) X(T, indisreplident)
 CATALOG_COLUMNS(index_cols, INDEX_COLUMNS);
 
 static int read_indexes(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
@@ -474,8 +559,13 @@ static int read_indexes(struct model *m, PGresult *res, const struct catalog_ctx
 		model_set_str(m, "predicate", catalog_val(res, i, c.predicate));
 		model_set_bool(m, "valid", catalog_val_bool(res, i, c.indisvalid));
 		model_set_str(m, "tablespace", catalog_val(res, i, c.spcname));
+		/* REPLICA IDENTITY USING INDEX names this index.  (Not CLUSTER ON:
+		 * every CLUSTER ... USING, routine maintenance, sets it too.) */
+		if (catalog_val_bool(res, i, c.indisreplident))
+			model_set_bool(m, "replica_identity", true);
+		r = catalog_set_array(m, "statistics", catalog_val(res, i, c.statistics), false);
 		model_set_str(m, "comment", catalog_val(res, i, c.comment));
-		if ((r = model_end(m)) < 0)
+		if ((r = catalog_end(m, r)) < 0)
 			return r;
 	}
 	return 0;

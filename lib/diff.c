@@ -226,6 +226,7 @@ static enum diff_severity diff_removed_severity(const struct model_object *o)
 	case MODEL_STATISTICS:
 	case MODEL_EVENT_TRIGGER:
 	case MODEL_DEFAULT_PRIVILEGES:
+	case MODEL_DATABASE_SETTING:
 	case MODEL_COLLATION:
 		return DIFF_WARNING;
 	/* Everything else is something a client may name: dropping it breaks
@@ -342,6 +343,9 @@ static enum diff_severity diff_modified_severity(enum model_kind kind, const cha
 		if (strcmp(attr, "validated") == 0 && diff_is_bool(before, false) &&
 		    diff_is_bool(after, true))
 			return DIFF_INFO;
+		/* Its enforcing triggers turned off: the constraint silently stops holding. */
+		if (strcmp(attr, "triggers") == 0 && after)
+			return DIFF_BREAKING;
 		break;
 	default:
 		break;
@@ -579,7 +583,7 @@ static int diff_set_apart_rendering(struct diff *d, size_t first)
 	if (!d->from_major || !d->to_major || d->from_major == d->to_major || n == 0)
 		return 0;
 	for (size_t k = first; k < d->n_changes; k++)
-		if (!diff_server_rendered(&d->changes[k]))
+		if (!diff_server_rendered(&d->changes[k], d->from_major, d->to_major))
 			return 0;
 	r = realloc(d->rendering, (d->n_rendering + n) * sizeof(*r));
 	if (!r)

@@ -268,11 +268,17 @@ static bool sql_standard_body(const struct model_value *v)
 	       (strncmp(v->u.str, "BEGIN ATOMIC", 12) == 0 || strncmp(v->u.str, "RETURN ", 7) == 0);
 }
 
-bool diff_server_rendered(const struct diff_change *c)
+bool diff_server_rendered(const struct diff_change *c, int from_major, int to_major)
 {
 	const struct model_object *o = c->after ? c->after : c->before;
 
-	if (c->type != DIFF_MODIFIED || !c->old_value || !c->new_value)
+	if (c->type != DIFF_MODIFIED)
+		return false;
+	/* Up to 17 a NOT NULL has no name; 18 names the one CREATE TABLE ... (LIKE)
+	 * copies after its source. */
+	if (o->kind == MODEL_COLUMN && strcmp(c->attribute, "not_null_name") == 0)
+		return (from_major < 18) != (to_major < 18);
+	if (!c->old_value || !c->new_value)
 		return false;
 	/* Each server ships its own default version of its contrib extensions,
 	 * and a dump and restore installs that one. */

@@ -23,10 +23,11 @@ bool diff_server_equal(const struct model_object *o, const char *attr, int from_
 /*
  * True when c changes text the server writes itself (a view's definition,
  * a default or check expression, a partition bound, a SQL-standard body)
- * and both texts say the same but for whitespace and name qualifiers, or
- * an extension's version: what two majors render differently for one
- * definition.
+ * and both texts say the same but for whitespace and name qualifiers, an
+ * extension's version, or a NOT NULL's name between a major that names them
+ * (18) and one that does not: what two majors render differently for one
+ * definition (c's sides on a from_major and a to_major server).
  */
-bool diff_server_rendered(const struct diff_change *c);
+bool diff_server_rendered(const struct diff_change *c, int from_major, int to_major);
 
 #endif

@@ -305,3 +305,36 @@ ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner IN SCHEMA cov GRANT SELECT ON TABLES
 ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner IN SCHEMA cov GRANT USAGE ON SEQUENCES TO cov_writer;
 ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner GRANT USAGE ON TYPES TO cov_reader;
+
+-- @step settings
+-- What pg_dump writes as ALTER ... SET for columns, tables, indexes and the database.
+ALTER TABLE cov.customers ALTER COLUMN note SET STORAGE EXTERNAL;
+ALTER TABLE cov.customers ALTER COLUMN note SET STATISTICS 500;
+-- @if 14
+ALTER TABLE cov.customers ALTER COLUMN name SET COMPRESSION pglz;
+-- @end
+ALTER TABLE cov.customers SET (toast.autovacuum_enabled = false);
+CREATE INDEX customers_lower_note_idx ON cov.customers ((lower(note)));
+ALTER INDEX cov.customers_lower_note_idx ALTER COLUMN 1 SET STATISTICS 1000;
+CREATE TABLE cov.addresses OF cov.address (zip WITH OPTIONS NOT NULL);
+CREATE UNIQUE INDEX addresses_zip_key ON cov.addresses (zip);
+ALTER TABLE cov.addresses REPLICA IDENTITY USING INDEX addresses_zip_key;
+-- A restore recreates only the database's own settings: pg_restore --create, or by hand.
+DO $$BEGIN
+	EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '16MB');
+END$$;
+-- @if 18
+CREATE TABLE cov.order_notes (
+	order_id bigint,
+	note text CONSTRAINT order_notes_note_required NOT NULL,
+	tag text,
+	lang text CONSTRAINT order_notes_lang_nn NOT NULL NO INHERIT,
+	words integer GENERATED ALWAYS AS (length(note)) VIRTUAL,
+	CONSTRAINT order_notes_short CHECK (length(note) < 1000) NOT ENFORCED
+);
+ALTER TABLE cov.order_notes ADD CONSTRAINT order_notes_tag_nn NOT NULL tag NOT VALID;
+CREATE TABLE cov.zone_prices (zone int4range, valid daterange, price numeric,
+	PRIMARY KEY (zone, valid WITHOUT OVERLAPS));
+CREATE TABLE cov.zone_orders (zone int4range, valid daterange,
+	FOREIGN KEY (zone, PERIOD valid) REFERENCES cov.zone_prices (zone, PERIOD valid));
+-- @end

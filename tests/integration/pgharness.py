@@ -533,6 +533,15 @@ class PgCluster:
         self.psql("postgres", sql)
         return name
 
+    def copy_db_settings(self, src, dst):
+        """ALTER DATABASE dst SET what src has (neither a template nor pg_restore copies them)."""
+        for (setting,) in self.query("postgres", "SELECT unnest(setconfig) FROM pg_db_role_setting"
+                                     " WHERE setrole = 0 AND setdatabase = (SELECT oid FROM"
+                                     " pg_database WHERE datname = '%s')" % src.replace("'", "''")):
+            name, value = setting.split("=", 1)
+            self.psql("postgres", 'ALTER DATABASE "%s" SET %s = \'%s\'' % (
+                dst.replace('"', '""'), name, value.replace("'", "''")))
+
     def drop_db(self, name):
         self.psql("postgres", 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name.replace('"', '""'))
 
