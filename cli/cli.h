@@ -27,10 +27,10 @@ struct cli {
 	const char *runtime_dir;
 };
 
-/* Prints "schemadrift: <message>" on stderr. */
+/* Prints "schemadrift: <message>" on stderr (cli_report.c). */
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A live side's DSN ("postgresql://...", "dsn:..."), or NULL for a file. */
+/* Sides (cli_side.c).  A live side's DSN ("postgresql://...", "dsn:..."), or NULL for a file. */
 const char *cli_side_dsn(const char *side);
 /* Snapshot of a live database, or of a side (file or live); reports errors. */
 int cli_take_live(const struct cli *c, const char *dsn, struct model **ret);
@@ -56,7 +56,8 @@ int cli_cmd_history(const struct cli *c, int argc, char **argv);
 int cli_cmd_show(const struct cli *c, int argc, char **argv);
 /* snapshot --target NAME: records a run into the store. */
 int cli_store_snapshot(const struct cli *c, int argc, char **argv);
-/* TARGET@REF (baseline, latest, a time, a hash prefix) as a side. */
+/* TARGET@REF (baseline, latest, a time, a hash prefix) as a side, as stored
+ * (cli_load_side() applies the filter). */
 bool cli_is_store_ref(const char *side);
 int cli_load_store_side(const struct cli *c, const char *side, struct model **ret);
 /* Applies the target's acks when a side is TARGET@REF; *ret_keep holds the

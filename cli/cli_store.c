@@ -11,6 +11,7 @@
 #include "ack.h"
 #include "cli.h"
 #include "diff.h"
+#include "isotime.h"
 #include "live.h"
 #include "snapshot.h"
 #include "store.h"
@@ -290,13 +291,6 @@ int cli_load_store_side(const struct cli *c, const char *side, struct model **re
 		cli_fail("%s", err.text);
 		return -1;
 	}
-	/* Filtered like a file side: a stored snapshot holds what its run took. */
-	if (!filter_is_empty(&c->filter) &&
-	    (filter_apply(*ret, &c->filter) < 0 || snapshot_hash(*ret) < 0)) {
-		cli_fail("%s: out of memory while filtering", side);
-		model_free(*ret);
-		return -1;
-	}
 	return 0;
 }
 
@@ -360,7 +354,7 @@ static int baseline_show(const struct cli *c, const char *target)
 		store_free(s);
 		return EXIT_TROUBLE;
 	}
-	store_format_time(b.accepted_at, when);
+	isotime_format(b.accepted_at, when);
 	printf("target:    %s\n", target);
 	printf("baseline:  %s\n", b.hash);
 	printf("accepted:  %s by %s (%s)\n", when, b.accepted_by ? b.accepted_by : "?",
@@ -403,8 +397,8 @@ static int baseline_show(const struct cli *c, const char *target)
 	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
 }
 
-static int baseline_set(const struct cli *c, struct store *s, const char *hash,
-			const char *action, const char *reason)
+static int baseline_set(struct store *s, const char *hash, const char *action,
+			const char *reason)
 {
 	struct store_baseline old;
 	bool had_old;
@@ -429,7 +423,6 @@ static int baseline_set(const struct cli *c, struct store *s, const char *hash,
 		printf("%s: baseline is now %s\n", store_target(s), short_hash(hash));
 	if (had_old)
 		store_baseline_done(&old);
-	(void)c;
 	return fflush(stdout) == 0 ? EXIT_SAME : EXIT_TROUBLE;
 }
 
@@ -458,7 +451,7 @@ int cli_cmd_baseline(const struct cli *c, int argc, char **argv)
 		} else {
 			if (apply_retention_options(c, s) == 0 &&
 			    record_live_run(c, s, &run) == EXIT_SAME) {
-				status = baseline_set(c, s, run.hash, "baseline create",
+				status = baseline_set(s, run.hash, "baseline create",
 						      c->reason ? c->reason
 								: "created from the live database");
 				store_run_done(&run);
@@ -484,7 +477,7 @@ int cli_cmd_baseline(const struct cli *c, int argc, char **argv)
 			if (store_resolve(s, argc == 3 ? argv[2] : "latest", hash, &err) < 0)
 				cli_fail("%s", err.text);
 			else
-				status = baseline_set(c, s, hash, "baseline accept", c->reason);
+				status = baseline_set(s, hash, "baseline accept", c->reason);
 			store_unlock(s);
 		}
 		store_free(s);
@@ -502,8 +495,8 @@ static void print_ack(const char *target, const struct ack *a, const struct mode
 {
 	char created[21], expires[21];
 
-	store_format_time(a->created, created);
-	store_format_time(a->expires, expires);
+	isotime_format(a->created, created);
+	isotime_format(a->expires, expires);
 	printf("%s %s  %s  (%zu object%s)%s\n", target, a->id, a->pattern, a->n_objects,
 	       a->n_objects == 1 ? "" : "s", ack_expired(a, now) ? "  EXPIRED" : "");
 	printf("    by %s at %s, %s%s\n", a->who ? a->who : "?", created,
@@ -635,7 +628,7 @@ int cli_cmd_ack(const struct cli *c, int argc, char **argv)
 		cli_fail("%s", err.text);
 		return EXIT_TROUBLE;
 	}
-	store_format_time(a->expires, when);
+	isotime_format(a->expires, when);
 	printf("%s: acknowledged %zu object%s as %s%s%s:\n", argv[0], a->n_objects,
 	       a->n_objects == 1 ? "" : "s", a->id, a->expires ? " until " : "",
 	       a->expires ? when : "");
@@ -659,8 +652,8 @@ static void print_error_streak(const struct store_history *h, size_t first, size
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 
-	store_format_time(h->runs[first].time, t0);
-	store_format_time(h->runs[last].time, t1);
+	isotime_format(h->runs[first].time, t0);
+	isotime_format(h->runs[last].time, t1);
 	if (first == last)
 		printf("%s  %-12s  run failed: %s\n", t0, "error", why);
 	else
@@ -675,7 +668,7 @@ static int history_show(const struct cli *c, const char *target)
 	struct store_baseline b;
 	bool have_b = false;
 	const char *prev = NULL;
-	size_t streak = SIZE_MAX, changes = 0, failed = 0, distinct = 0;
+	size_t streak = SIZE_MAX, changes = 0, failed = 0;
 	struct error err;
 
 	if (!s)
@@ -703,7 +696,7 @@ static int history_show(const struct cli *c, const char *target)
 		}
 		if (prev && strcmp(prev, run->hash) == 0)
 			continue;
-		store_format_time(run->time, when);
+		isotime_format(run->time, when);
 		if (!prev) {
 			snprintf(text, sizeof(text), "first snapshot, %zu objects", run->objects);
 		} else if (run->summary.known && strcmp(run->from, prev) == 0) {
@@ -713,8 +706,6 @@ static int history_show(const struct cli *c, const char *target)
 			snprintf(text, sizeof(text), "changed (no summary: the previous snapshot was not kept)");
 			changes++;
 		}
-		if (run->new_snapshot || !prev)
-			distinct++;
 		printf("%s  %-12s  %s%s\n", when, short_hash(run->hash), text,
 		       have_b && strcmp(b.hash, run->hash) == 0 ? "  [baseline]" : "");
 		prev = run->hash;
@@ -725,8 +716,8 @@ static int history_show(const struct cli *c, const char *target)
 		char t0[21], t1[21];
 		const struct store_run *latest = store_history_latest(h);
 
-		store_format_time(h->runs[0].time, t0);
-		store_format_time(h->runs[h->n - 1].time, t1);
+		isotime_format(h->runs[0].time, t0);
+		isotime_format(h->runs[h->n - 1].time, t1);
 		printf("%zu run%s from %s to %s: %zu change%s, %zu failed", h->n, h->n == 1 ? "" : "s",
 		       t0, t1, changes, changes == 1 ? "" : "s", failed);
 		if (latest)
@@ -734,7 +725,7 @@ static int history_show(const struct cli *c, const char *target)
 		if (have_b) {
 			char when[21];
 
-			store_format_time(b.accepted_at, when);
+			isotime_format(b.accepted_at, when);
 			printf("; baseline %s (accepted %s by %s)", short_hash(b.hash), when,
 			       b.accepted_by ? b.accepted_by : "?");
 		}
@@ -742,7 +733,6 @@ static int history_show(const struct cli *c, const char *target)
 	} else {
 		printf("no runs recorded for %s\n", target);
 	}
-	(void)distinct;
 	if (have_b)
 		store_baseline_done(&b);
 	store_history_free(h);
@@ -856,8 +846,8 @@ int cli_cmd_show(const struct cli *c, int argc, char **argv)
 			if (h->runs[i].outcome != STORE_RUN_OK || strcmp(h->runs[i].hash, hash) != 0)
 				continue;
 			if (!runs++)
-				store_format_time(h->runs[i].time, first);
-			store_format_time(h->runs[i].time, last);
+				isotime_format(h->runs[i].time, first);
+			isotime_format(h->runs[i].time, last);
 		}
 	}
 	have_b = store_baseline_get(s, &b, NULL) == 0;

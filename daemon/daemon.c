@@ -7,6 +7,7 @@
 
 #include "daemon.h"
 #include "http.h"
+#include "isotime.h"
 #include "log.h"
 
 /* The counters of one notifier, added on first use; NULL if out of memory. */
@@ -137,11 +138,11 @@ void daemon_update_status(struct daemon *d)
 		drifting += t->drifting;
 		failing += t->failing;
 		running += t->running;
-		if (t->next_due && (!next || t->next_due < next))
-			next = t->next_due;
+		if (t->next_due_ms && (!next || t->next_due_ms / 1000 < next))
+			next = (time_t)(t->next_due_ms / 1000);
 	}
 	if (next)
-		store_format_time(next, when);
+		isotime_format(next, when);
 	service_status("%zu target%s, %zu drifting, %zu failing, %zu running; next run %s%s%s",
 		       d->n_targets, d->n_targets == 1 ? "" : "s", drifting, failing, running, when,
 		       d->reload_error ? "; last reload failed: " : "",
@@ -180,8 +181,11 @@ static void start_waiting(struct daemon *d)
 	}
 }
 
-void daemon_run_finished(struct daemon *d, struct target *t)
+/* target_env.finished: a run ended, its slot is free. */
+static void on_run_finished(struct target *t, void *arg)
 {
+	struct daemon *d = arg;
+
 	d->active--;
 	if (t->pending) {
 		t->pending = false;
@@ -191,6 +195,12 @@ void daemon_run_finished(struct daemon *d, struct target *t)
 	daemon_update_status(d);
 	if (d->stopping && d->active == 0)
 		event_base_loopexit(d->base, NULL);
+}
+
+/* target_env.due: a target's run is due. */
+static void on_run_due(struct target *t, void *arg)
+{
+	daemon_request_run(arg, t);
 }
 
 static void drop_from_waitq(struct daemon *d, struct target *t)
@@ -203,62 +213,58 @@ static void drop_from_waitq(struct daemon *d, struct target *t)
 		}
 }
 
-/*
- * Prefixes err with where key is set for target t: its own line, or the
- * [daemon] default it inherits, or else the section.  Returns err->code.
- */
-static int key_error_prefix(const struct config *c, const struct config_target *t,
-			    const char *key, struct error *err)
+static void free_setups(struct target_setup *setups, size_t n)
 {
-	const struct ini_section *s = ini_find(c->raw, "target", t->name);
-	const struct ini_kv *kv = s ? ini_get(s, key) : NULL;
-
-	if (!kv && (s = ini_find(c->raw, "daemon", NULL)))
-		kv = ini_get(s, key);
-	if (kv)
-		return error_prefix(err, "%s:%d: [target %s] key '%s'", kv->file, kv->line, t->name,
-				    key);
-	return error_prefix(err, "%s:%d: [target %s] key '%s'", t->file, t->line, t->name, key);
+	for (size_t i = 0; setups && i < n; i++)
+		target_setup_done(&setups[i]);
+	free(setups);
 }
 
 /*
- * What config_load() cannot check alone: schedules and their time zones,
- * ignore rules, and (with secrets, for --check-config) that password files
- * can be read.  At startup an unreadable password file only leaves its
- * target out, so the others keep running.
+ * What config_load() cannot check alone, built once for the targets to take:
+ * schedules and their time zones, filters, and password files.  With
+ * secrets_fatal an unreadable password file is an error; otherwise (at
+ * startup: there is nothing running to keep) it is logged, that target's
+ * ret_skip[i] is set, and the others go on.
  */
-static int check_targets(const struct config *c, bool secrets, struct error *err)
+static int build_setups(const struct config *c, bool secrets_fatal, struct target_setup **ret,
+			bool **ret_skip, struct error *err)
 {
+	struct target_setup *setups = calloc(c->n_targets + 1, sizeof(*setups));
+	bool *skip = calloc(c->n_targets + 1, sizeof(*skip));
+	size_t n = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < c->n_targets && r == 0; i++) {
-		const struct config_target *t = &c->targets[i];
-		struct schedule *s = NULL;
-		struct filter f;
+	if (!setups || !skip) {
+		free(setups);
+		free(skip);
+		return error_set(err, -ENOMEM, "out of memory");
+	}
+	for (; n < c->n_targets; n++) {
+		const struct config_target *t = &c->targets[n];
+		struct error perr;
 
-		filter_init(&f);
-		r = schedule_parse(t->schedule, &s, err);
-		if (r < 0)
-			key_error_prefix(c, t, "schedule", err);
-		if (r == 0 && (r = schedule_set_zone(s, t->timezone, err)) < 0)
-			key_error_prefix(c, t, "timezone", err);
-		for (size_t k = 0; r == 0 && k < t->n_ignore; k++)
-			if ((r = filter_parse_ignore(&f, t->ignore[k], err)) < 0)
-				key_error_prefix(c, t, "ignore", err);
-		filter_done(&f);
-		schedule_free(s);
-		if (r == 0 && secrets && t->password_source) {
-			const struct ini_section *sec = ini_find(c->raw, "target", t->name);
-			const struct ini_kv *kv = sec ? ini_get(sec, "password") : NULL;
-			char *password = NULL;
-
-			if (kv && (r = ini_secret(kv, &password, err)) == 0) {
-				explicit_bzero(password, strlen(password));
-				free(password);
+		if ((r = target_setup_build(c, t, &setups[n], err)) < 0)
+			break;
+		if (target_setup_read_password(c, t, &setups[n], &perr) < 0) {
+			if (secrets_fatal) {
+				*err = perr;
+				r = perr.code;
+				n++;
+				break;
 			}
+			log_msg(LOG_ERR, "%s", perr.text);
+			skip[n] = true;
 		}
 	}
-	return r;
+	if (r < 0) {
+		free_setups(setups, n);
+		free(skip);
+		return r;
+	}
+	*ret = setups;
+	*ret_skip = skip;
+	return 0;
 }
 
 int daemon_check_config(const struct config *c, struct error *err)
@@ -277,10 +283,34 @@ int daemon_check_config(const struct config *c, struct error *err)
 	r = http_client_new(d.base, &d.notify_env.http, err);
 	if (r == 0 && (r = build_channels(&d, c, &ch, &n, err)) == 0)
 		free_channels(ch, n);
-	if (r == 0)
-		r = check_targets(c, true, err);
+	if (r == 0) {
+		struct target_setup *setups = NULL;
+		bool *skip = NULL;
+
+		r = build_setups(c, true, &setups, &skip, err);
+		if (r == 0) {
+			free_setups(setups, c->n_targets);
+			free(skip);
+		}
+	}
 	http_client_free(d.notify_env.http);
 	event_base_free(d.base);
+	return r;
+}
+
+/* The outbox of c's state_dir, delivering to the channels ch. */
+static int open_outbox(struct daemon *d, const struct config *c, struct notify_channel **ch,
+		       size_t n_ch, struct outbox **ret, struct error *err)
+{
+	struct outbox_options o;
+	char *dir = NULL;
+	int r;
+
+	outbox_options(c, &o, d);
+	if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = outbox_open(dir, &o, &d->notify_env, ch, n_ch, ret, err);
+	free(dir);
 	return r;
 }
 
@@ -292,6 +322,8 @@ int daemon_check_config(const struct config *c, struct error *err)
 static int apply_config(struct daemon *d, struct config *c, bool first, struct error *err)
 {
 	struct notify_channel **ch = NULL;
+	struct target_setup *setups = NULL;
+	bool *skip = NULL;
 	size_t n_ch = 0;
 	struct target **targets = calloc(c->n_targets + 1, sizeof(*targets));
 	size_t n = 0;
@@ -299,85 +331,69 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 
 	if (!targets)
 		return error_set(err, -ENOMEM, "out of memory");
-	if ((r = build_channels(d, c, &ch, &n_ch, err)) < 0) {
-		free(targets);
-		return r;
-	}
-	/* Validate every target first (schedules, filters). */
-	/* On a reload, an unreadable password file is an error like any other:
-	 * the running configuration stays.  At startup there is nothing to keep,
-	 * so such a target is left out and the others run. */
-	r = check_targets(c, !first, err);
-	if (r < 0) {
-		free_channels(ch, n_ch);
-		free(targets);
-		return r;
-	}
+	if ((r = build_channels(d, c, &ch, &n_ch, err)) < 0)
+		goto fail;
+	/* Build every target's schedule, filter and password once, here.  On a
+	 * reload an unreadable password file is an error like any other: the
+	 * running configuration stays.  At startup there is nothing to keep, so
+	 * such a target is left out and the others run. */
+	if ((r = build_setups(c, !first, &setups, &skip, err)) < 0)
+		goto fail;
 	/* The outbox lives across reloads; only its channel set changes. */
 	if (first) {
-		struct outbox_options o;
-		char *dir = NULL;
 		/* systemd's StateDirectory= makes it; by hand, we do. */
 		if (mkdir(c->daemon.state_dir, 0750) < 0 && errno != EEXIST) {
 			r = error_set(err, -errno, "state_dir %s: %s", c->daemon.state_dir,
 				      strerror(errno));
-			free_channels(ch, n_ch);
-			free(targets);
-			return r;
+			goto fail;
 		}
-		outbox_options(c, &o, d);
-		if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
-			dir = NULL;
-		r = dir ? outbox_open(dir, &o, &d->notify_env, ch, n_ch, &d->outbox, err)
-			: error_set(err, -ENOMEM, "out of memory");
-		free(dir);
-		if (r < 0) {
-			free_channels(ch, n_ch);
-			free(targets);
-			return r;
-		}
+		if ((r = open_outbox(d, c, ch, n_ch, &d->outbox, err)) < 0)
+			goto fail;
 	} else {
-		struct outbox_options o;
-		char *dir = NULL;
 		struct outbox *ob = NULL;
-		outbox_options(c, &o, d);
-		if (asprintf(&dir, "%s/outbox", c->daemon.state_dir) < 0)
-			dir = NULL;
+
 		/* Reopen on the same spool with the new channels; entries stay on disk. */
 		outbox_close(d->outbox);
 		d->outbox = NULL;
-		r = dir ? outbox_open(dir, &o, &d->notify_env, ch, n_ch, &ob, err) : -ENOMEM;
-		free(dir);
-		if (r < 0) {
-			free_channels(ch, n_ch);
-			free(targets);
-			/* Reopen with the old channels so delivery goes on. */
+		if ((r = open_outbox(d, c, ch, n_ch, &ob, err)) < 0) {
+			/* Reopen with the old channels so delivery goes on.  Should that
+			 * fail too, alerts are spooled nowhere: both reasons are reported. */
 			struct error e2;
-			char *odir = NULL;
-			outbox_options(d->config, &o, d);
-			if (asprintf(&odir, "%s/outbox", d->config->daemon.state_dir) >= 0) {
-				outbox_open(odir, &o, &d->notify_env, d->channels, d->n_channels,
-					    &d->outbox, &e2);
-				free(odir);
+
+			if (open_outbox(d, d->config, d->channels, d->n_channels, &d->outbox,
+					&e2) < 0) {
+				char first_text[sizeof(err->text)];
+
+				log_msg(LOG_ERR, "outbox: cannot reopen it with the running "
+					"notifiers, alerts are not spooled: %s", e2.text);
+				snprintf(first_text, sizeof(first_text), "%s", err->text);
+				error_set(err, r, "%s; reopening the running outbox failed too: %s",
+					  first_text, e2.text);
 			}
-			return r;
+			d->target_env.outbox = d->outbox;
+			goto fail;
 		}
 		d->outbox = ob;
 	}
-	/* Targets: keep the running ones (their state), add new, retire removed. */
+	/* Targets: keep the running ones (their state), add new, retire removed.
+	 * Each takes its setup, built above: nothing is built twice. */
 	for (size_t i = 0; i < c->n_targets; i++) {
 		struct target *t = find_target(d, c->targets[i].name);
-		if (t)
-			r = target_reconfigure(t, &c->targets[i], err);
-		else
-			r = target_new(d, c->daemon.state_dir, &c->targets[i], &t, err);
-		if (r < 0) {
-			/* Rare (out of memory, an unreadable password file): say so, go on. */
+
+		if (skip[i])
+			continue;
+		if (t) {
+			target_reconfigure(t, &c->targets[i], &setups[i]);
+		} else if (target_new(&d->target_env, c->daemon.state_dir, &c->targets[i],
+				      &setups[i], &t, err) < 0) {
+			/* Rare (out of memory, a store that cannot be opened): say so, go on. */
 			log_msg(LOG_ERR, "%s", err->text);
 			continue;
 		}
 		targets[n++] = t;
 	}
+	free_setups(setups, c->n_targets);
+	free(skip);
 	for (size_t i = 0; i < d->n_targets; i++) {
 		struct target *t = d->targets[i];
 		bool kept = false;
@@ -405,15 +421,24 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 		config_free(d->config);
 	}
 	d->config = c;
+	d->target_env.cfg = &c->daemon;
+	d->target_env.outbox = d->outbox;
 	if (!d->verbose)
 		log_set_level(log_level_from_name(c->daemon.log_level));
 	/* New targets run at once; the others follow their (maybe new) schedule. */
 	for (size_t i = 0; i < n; i++)
 		if (!targets[i]->running)
-			target_schedule_next(targets[i], targets[i]->runs == 0 && !targets[i]->next_due);
+			target_schedule_next(targets[i],
+					     targets[i]->runs == 0 && !targets[i]->next_due_ms);
 	/* Slots freed by removed targets, or a larger max_concurrent. */
 	start_waiting(d);
 	return 0;
+fail:
+	free_channels(ch, n_ch);
+	free_setups(setups, c->n_targets);
+	free(skip);
+	free(targets);
+	return r;
 }
 
 static void reload(struct daemon *d)
@@ -494,6 +519,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	if (!d->config_path || !d->base)
 		return error_set(err, -ENOMEM, "out of memory");
 	d->notify_env.base = d->base;
+	d->target_env = (struct target_env){ .base = d->base, .due = on_run_due,
+					     .finished = on_run_finished, .arg = d };
 	if ((r = http_client_new(d->base, &d->notify_env.http, err)) < 0)
 		return r;
 	if ((r = config_load(config_path, &c, err)) < 0)

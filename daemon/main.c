@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "notify.h"
 #include "version.h"
 
 #define DEFAULT_CONFIG "/etc/schemadrift.conf"
@@ -50,7 +51,10 @@ int main(int argc, char **argv)
 			check = true;
 			break;
 		case 'S':
-			return config_write_sample(stdout) == 0 ? 0 : 2;
+			/* The daemon's keys, then every notifier type's, each from its table. */
+			return config_write_sample(stdout) == 0 && notify_write_sample(stdout) == 0
+				       ? 0
+				       : 2;
 		case 'f':
 			foreground = true;
 			break;

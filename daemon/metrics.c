@@ -59,8 +59,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 		for (size_t i = 0; i < d->n_targets; i++) {
 			const struct target *t = d->targets[i];
 			double v = k == 0 ? t->drifting : k == 1 ? t->failing
-				 : k == 2 ? (double)t->last_success
-				 : k == 3 ? t->last_duration_ms / 1000.0
+				 : k == 2 ? (double)(t->last_success_ms / 1000)
+				 : k == 3 ? (double)t->last_duration_ms / 1000.0
 				 : k == 4 ? (double)t->runs : k == 5 ? (double)t->failures
 				 : (double)t->probes_unchanged;
 			evbuffer_add_printf(b, "%s{target=\"", per_target[k].name);

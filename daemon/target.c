@@ -6,11 +6,12 @@
 #include <sys/stat.h>
 
 #include "ack.h"
-#include "daemon.h"
 #include "diff.h"
 #include "diff_server.h"
+#include "isotime.h"
 #include "log.h"
 #include "snapshot.h"
+#include "target.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
 
@@ -34,73 +35,98 @@ static int add_patterns(char ***list, size_t *n, char *const *items, size_t k)
 	return 0;
 }
 
-static int build_filter(struct target *t, struct error *err)
+/*
+ * Prefixes err with where key is set for target t: its own line, or the
+ * [daemon] default it inherits, or else the section.  Returns err->code.
+ */
+static int key_error_prefix(const struct config *c, const struct config_target *t,
+			    const char *key, struct error *err)
 {
-	const struct config_target *c = t->cfg;
-	struct filter *f = &t->filter;
+	const struct ini_section *s = ini_find(c->raw, "target", t->name);
+	const struct ini_kv *kv = s ? ini_get(s, key) : NULL;
 
-	filter_done(f);
+	if (!kv && (s = ini_find(c->raw, "daemon", NULL)))
+		kv = ini_get(s, key);
+	if (kv)
+		return error_prefix(err, "%s:%d: [target %s] key '%s'", kv->file, kv->line, t->name,
+				    key);
+	return error_prefix(err, "%s:%d: [target %s] key '%s'", t->file, t->line, t->name, key);
+}
+
+int target_setup_build(const struct config *c, const struct config_target *cfg,
+		       struct target_setup *ret, struct error *err)
+{
+	struct target_setup s = { 0 };
+	struct filter *f = &s.filter;
+	int r;
+
 	filter_init(f);
-	if (add_patterns(&f->include, &f->n_include, c->include, c->n_include) < 0 ||
-	    add_patterns(&f->exclude, &f->n_exclude, c->exclude, c->n_exclude) < 0 ||
-	    add_patterns(&f->include_schema, &f->n_include_schema, c->include_schema,
-			 c->n_include_schema) < 0 ||
-	    add_patterns(&f->exclude_schema, &f->n_exclude_schema, c->exclude_schema,
-			 c->n_exclude_schema) < 0)
-		return error_set(err, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < c->n_ignore; i++) {
-		int r = filter_parse_ignore(f, c->ignore[i], err);
-		if (r < 0)
-			return error_prefix(err, "%s:%d: [target %s] ignore", c->file, c->line, c->name);
+	r = schedule_parse(cfg->schedule, &s.schedule, err);
+	if (r < 0)
+		key_error_prefix(c, cfg, "schedule", err);
+	if (r == 0 && (r = schedule_set_zone(s.schedule, cfg->timezone, err)) < 0)
+		key_error_prefix(c, cfg, "timezone", err);
+	if (r == 0 &&
+	    (add_patterns(&f->include, &f->n_include, cfg->include, cfg->n_include) < 0 ||
+	     add_patterns(&f->exclude, &f->n_exclude, cfg->exclude, cfg->n_exclude) < 0 ||
+	     add_patterns(&f->include_schema, &f->n_include_schema, cfg->include_schema,
+			  cfg->n_include_schema) < 0 ||
+	     add_patterns(&f->exclude_schema, &f->n_exclude_schema, cfg->exclude_schema,
+			  cfg->n_exclude_schema) < 0))
+		r = error_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; r == 0 && i < cfg->n_ignore; i++)
+		if ((r = filter_parse_ignore(f, cfg->ignore[i], err)) < 0)
+			key_error_prefix(c, cfg, "ignore", err);
+	if (r < 0) {
+		target_setup_done(&s);
+		return r;
 	}
+	*ret = s;
 	return 0;
 }
 
-/* Schedule, filter and password from the configuration; on failure nothing changes. */
-static int apply_config(struct target *t, struct config_target *cfg, struct error *err)
+int target_setup_read_password(const struct config *c, const struct config_target *cfg,
+			       struct target_setup *s, struct error *err)
 {
-	struct schedule *sched = NULL;
+	const struct ini_section *sec = ini_find(c->raw, "target", cfg->name);
+	const struct ini_kv *kv = sec ? ini_get(sec, "password") : NULL;
 	char *password = NULL;
 	int r;
 
-	r = schedule_parse(cfg->schedule, &sched, err);
-	if (r == 0)
-		r = schedule_set_zone(sched, cfg->timezone, err);
-	if (r < 0) {
-		schedule_free(sched);
-		return error_prefix(err, "%s:%d: [target %s] schedule", cfg->file, cfg->line,
-				    cfg->name);
-	}
-	if (cfg->password_source) {
-		struct ini_kv kv = { .key = "password", .value = cfg->password_source,
-				      .file = cfg->file, .line = cfg->line, .file_private = false };
-		r = ini_secret(&kv, &password, err);
-		if (r < 0) {
-			schedule_free(sched);
-			return r;
-		}
-	}
-	struct config_target *old = t->cfg;
-	t->cfg = cfg;
-	r = build_filter(t, err);
-	if (r < 0) {
-		t->cfg = old;
-		schedule_free(sched);
-		free(password);
+	if (!cfg->password_source || !kv)
+		return 0;
+	r = ini_secret(kv, &password, err);
+	if (r < 0)
 		return r;
-	}
-	schedule_free(t->schedule);
-	t->schedule = sched;
-	if (t->password) {
-		explicit_bzero(t->password, strlen(t->password));
-		free(t->password);
-	}
-	t->password = password;
+	ini_secret_free(s->password);
+	s->password = password;
 	return 0;
 }
 
-int target_new(struct daemon *d, const char *state_dir, struct config_target *cfg,
-	       struct target **ret, struct error *err)
+void target_setup_done(struct target_setup *s)
+{
+	schedule_free(s->schedule);
+	filter_done(&s->filter);
+	ini_secret_free(s->password);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Takes what setup built (leaving it empty); cannot fail. */
+static void take_setup(struct target *t, struct config_target *cfg, struct target_setup *setup)
+{
+	t->cfg = cfg;
+	schedule_free(t->schedule);
+	t->schedule = setup->schedule;
+	filter_done(&t->filter);
+	t->filter = setup->filter;
+	ini_secret_free(t->password);
+	t->password = setup->password;
+	memset(setup, 0, sizeof(*setup));
+	filter_init(&setup->filter);
+}
+
+int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
+	       struct target_setup *setup, struct target **ret, struct error *err)
 {
 	struct target *t = calloc(1, sizeof(*t));
 	struct store_options so = { .state_dir = state_dir };
@@ -108,18 +134,18 @@ int target_new(struct daemon *d, const char *state_dir, struct config_target *cf
 
 	if (!t)
 		return error_set(err, -ENOMEM, "out of memory");
-	t->d = d;
+	t->env = env;
 	filter_init(&t->filter);
 	t->name = strdup(cfg->name);
-	t->due_timer = evtimer_new(d->base, on_due, t);
-	t->idle_timer = evtimer_new(d->base, on_idle, t);
-	t->settle_timer = evtimer_new(d->base, on_settle, t);
+	t->due_timer = evtimer_new(env->base, on_due, t);
+	t->idle_timer = evtimer_new(env->base, on_idle, t);
+	t->settle_timer = evtimer_new(env->base, on_settle, t);
 	if (!t->name || !t->due_timer || !t->idle_timer || !t->settle_timer) {
 		target_free(t);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	if ((r = apply_config(t, cfg, err)) < 0 ||
-	    (r = store_open(&so, t->name, true, &t->store, err)) < 0) {
+	take_setup(t, cfg, setup);
+	if ((r = store_open(&so, t->name, true, &t->store, err)) < 0) {
 		target_free(t);
 		return r;
 	}
@@ -128,38 +154,31 @@ int target_new(struct daemon *d, const char *state_dir, struct config_target *cf
 		target_free(t);
 		return r;
 	}
-	/* Resume: the last recorded hash, and the probe fingerprint of that snapshot. */
+	/* Resume from the last recorded hash; the fingerprint is not kept, so the first
+	 * run is a full snapshot. */
 	struct store_history *h = NULL;
 	struct error herr;
 	if (store_history_load(t->store, &h, &herr) == 0) {
-		const struct store_run *last = store_history_latest(h);
 		for (size_t i = h->n; i-- > 0;)
 			if (h->runs[i].outcome == STORE_RUN_OK && h->runs[i].hash[0]) {
 				memcpy(t->last_hash, h->runs[i].hash, 65);
 				break;
 			}
-		(void)last;
 		store_history_free(h);
 	}
 	*ret = t;
 	return 0;
 }
 
-int target_reconfigure(struct target *t, struct config_target *cfg, struct error *err)
+void target_reconfigure(struct target *t, struct config_target *cfg, struct target_setup *setup)
 {
-	bool sched_changed = !t->cfg || strcmp(t->cfg->schedule, cfg->schedule) != 0 ||
-			     strcmp(t->cfg->timezone, cfg->timezone) != 0;
-	bool dsn_changed = !t->cfg || strcmp(t->cfg->dsn, cfg->dsn) != 0;
-	int r = apply_config(t, cfg, err);
+	bool dsn_changed = strcmp(t->cfg->dsn, cfg->dsn) != 0;
 
-	if (r < 0)
-		return r;
+	take_setup(t, cfg, setup);
 	if (dsn_changed && t->conn) {
 		PQfinish(t->conn);
 		t->conn = NULL;
 	}
-	(void)sched_changed; /* the daemon reschedules every target after a reload */
-	return 0;
 }
 
 void target_free(struct target *t)
@@ -179,32 +198,39 @@ void target_free(struct target *t)
 	filter_done(&t->filter);
 	store_free(t->store);
 	alert_state_free(t->astate);
-	if (t->password) {
-		explicit_bzero(t->password, strlen(t->password));
-		free(t->password);
-	}
+	ini_secret_free(t->password);
 	free(t->fingerprint);
 	free(t->last_error);
 	free(t->name);
 	free(t);
 }
 
-static int64_t wall_ms(void)
+static int64_t clock_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static int64_t wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+static int64_t mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
 /*
- * Arms the due timer for next_due, waking at least once a minute: libevent's
+ * Arms the due timer for next_due_ms, waking at least once a minute: libevent's
  * timers run on the monotonic clock, which stops while the machine sleeps,
  * so the wall clock is checked again on each wakeup (on_due).
  */
 static void arm_due(struct target *t)
 {
-	int64_t delay = (int64_t)t->next_due * 1000 - wall_ms();
+	int64_t delay = t->next_due_ms - wall_ms();
 	struct timeval tv;
 
 	if (delay < 0)
@@ -220,7 +246,7 @@ void target_schedule_next(struct target *t, bool run_now)
 {
 	time_t now = time(NULL), next;
 	int jitter = schedule_jitter(t->schedule, t->name,
-				     (int)(t->d->config->daemon.jitter_ms / 1000));
+				     (int)(t->env->cfg->jitter_ms / 1000));
 
 	if (!t->cfg->enabled) {
 		evtimer_del(t->due_timer);
@@ -233,11 +259,11 @@ void target_schedule_next(struct target *t, bool run_now)
 		next += jitter;
 		if (next <= now)
 			next = now + 1;
-		t->next_due = next;
+		t->next_due_ms = (int64_t)next * 1000;
 	} else {
 		/* A new target runs at once, shifted by its own jitter: a fleet
 		 * that starts together does not all run in the same second. */
-		t->next_due = now + jitter;
+		t->next_due_ms = (int64_t)(now + jitter) * 1000;
 	}
 	arm_due(t);
 }
@@ -245,23 +271,22 @@ void target_schedule_next(struct target *t, bool run_now)
 static void on_due(evutil_socket_t fd, short what, void *arg)
 {
 	struct target *t = arg;
-	time_t now = time(NULL);
 
 	(void)fd;
 	(void)what;
-	if (now < t->next_due) {
+	if (wall_ms() < t->next_due_ms) {
 		/* A once-a-minute wakeup, not due yet. */
 		arm_due(t);
 		return;
 	}
 	if (!t->running && !t->queued)
-		t->due_ms = (int64_t)t->next_due * 1000;
+		t->due_ms = t->next_due_ms;
 	/* A run that is still going absorbs this one: never two at once, and a
 	 * run missed while busy happens once, not as a burst. */
 	if (t->running)
 		t->pending = true;
 	else
-		daemon_request_run(t->d, t);
+		t->env->due(t, t->env->arg);
 	target_schedule_next(t, false);
 }
 
@@ -281,7 +306,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg);
 
 static void start_snapshot(struct target *t, bool probe)
 {
-	const struct config_daemon *dc = &t->d->config->daemon;
+	const struct config_daemon *dc = t->env->cfg;
 	struct live_options o = {
 		.dsn = t->cfg->dsn,
 		.connect_timeout_ms = (int)dc->connect_timeout_ms,
@@ -302,7 +327,7 @@ static void start_snapshot(struct target *t, bool probe)
 	t->phase = probe ? PHASE_PROBE : t->phase == PHASE_CONFIRM ? PHASE_CONFIRM : PHASE_FULL;
 	t->conn = NULL; /* the snapshot owns it now */
 	evtimer_del(t->idle_timer);
-	r = live_snapshot_start(t->d->base, &o, on_live_done, t, &t->live);
+	r = live_snapshot_start(t->env->base, &o, on_live_done, t, &t->live);
 	if (r < 0) {
 		error_set(&e, r, "cannot start a snapshot: %s", strerror(-r));
 		on_live_done(NULL, &e, t);
@@ -311,36 +336,32 @@ static void start_snapshot(struct target *t, bool probe)
 
 void target_start_run(struct target *t)
 {
-	const struct config_daemon *dc = &t->d->config->daemon;
-	time_t now = time(NULL);
-	int64_t late = t->due_ms ? wall_ms() - t->due_ms : 0;
+	const struct config_daemon *dc = t->env->cfg;
+	int64_t now = wall_ms();
+	int64_t late = t->due_ms ? now - t->due_ms : 0;
 	bool probe;
 
 	t->running = true;
 	t->pending = false;
-	clock_gettime(CLOCK_MONOTONIC, &t->started);
-	t->started_wall = now;
+	t->started_mono_ms = mono_ms();
+	t->started_ms = now;
 	/* How late this run starts against its due time (timer and queue).  Not
 	 * the first run: at startup every target is due at once, by design. */
-	if (t->runs > 0 && late / 1000.0 > t->worst_lag_s)
-		t->worst_lag_s = late / 1000.0;
+	if (t->runs > 0 && late > t->worst_lag_ms)
+		t->worst_lag_ms = late;
 	t->due_ms = 0;
 	/* Most runs find nothing changed: the probe first, unless a full
 	 * snapshot is due anyway (full_every; 0 means every run) or there is
 	 * nothing to compare. */
 	probe = t->fingerprint && t->last_hash[0] && !t->failing && !t->candidate[0] &&
-		dc->full_every_ms > 0 && (now - t->last_full) * 1000 < dc->full_every_ms;
+		dc->full_every_ms > 0 && now - t->last_full_ms < dc->full_every_ms;
 	t->phase = PHASE_FULL;
 	start_snapshot(t, probe);
 }
 
-static long long elapsed_ms(const struct target *t)
+static int64_t elapsed_ms(const struct target *t)
 {
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (long long)(now.tv_sec - t->started.tv_sec) * 1000 +
-	       (now.tv_nsec - t->started.tv_nsec) / 1000000;
+	return mono_ms() - t->started_mono_ms;
 }
 
 static void finish_run(struct target *t)
@@ -348,17 +369,17 @@ static void finish_run(struct target *t)
 	t->audit_size = audit_size(t);
 	t->running = false;
 	t->runs++;
-	t->last_run = t->started_wall;
+	t->last_run_ms = t->started_ms;
 	t->last_duration_ms = elapsed_ms(t);
-	if (t->conn && t->d->config->daemon.idle_timeout_ms > 0) {
-		struct timeval tv = { t->d->config->daemon.idle_timeout_ms / 1000,
-				      (t->d->config->daemon.idle_timeout_ms % 1000) * 1000 };
+	if (t->conn && t->env->cfg->idle_timeout_ms > 0) {
+		struct timeval tv = { t->env->cfg->idle_timeout_ms / 1000,
+				      (t->env->cfg->idle_timeout_ms % 1000) * 1000 };
 		evtimer_add(t->idle_timer, &tv);
 	} else if (t->conn) {
 		PQfinish(t->conn);
 		t->conn = NULL;
 	}
-	daemon_run_finished(t->d, t);
+	t->env->finished(t, t->env->arg);
 }
 
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
@@ -378,9 +399,12 @@ static void spool(struct target *t, struct alert *a, int level, const char *log_
 	headline = alert_headline(a);
 	log_target(level, t->name, log_id, hash, "%s", headline ? headline : alert_kind_name(a->kind));
 	free(headline);
-	if (t->cfg->n_notifiers &&
-	    outbox_enqueue(t->d->outbox, a, (const char *const *)t->cfg->notifiers,
-			   t->cfg->n_notifiers, &e) < 0)
+	if (t->cfg->n_notifiers && !t->env->outbox)
+		log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: the "
+			   "outbox is not open (see the reload error)");
+	else if (t->cfg->n_notifiers &&
+		 outbox_enqueue(t->env->outbox, a, (const char *const *)t->cfg->notifiers,
+				t->cfg->n_notifiers, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot spool the alert: %s", e.text);
 	alert_free(a);
 }
@@ -415,12 +439,13 @@ static void dispatch(struct target *t, int changed, const struct alert_state_eve
 
 static void run_failed(struct target *t, const char *why)
 {
-	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .error = why };
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	size_t n = 0;
 	struct error e;
@@ -483,11 +508,12 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
-	struct store_record rec = { .started = t->started_wall, .duration_ms = elapsed_ms(t),
+	struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
+				    .duration_ms = elapsed_ms(t),
 				    .model = m };
 	struct alert_state_options ao = {
-		.repeat_interval_s = t->d->config->daemon.repeat_interval_ms / 1000,
-		.error_threshold = (unsigned)t->d->config->daemon.error_threshold,
+		.repeat_interval_s = t->env->cfg->repeat_interval_ms / 1000,
+		.error_threshold = (unsigned)t->env->cfg->error_threshold,
 	};
 	struct alert_state_event ev[ALERT_STATE_MAX_EVENTS];
 	struct store_baseline b = { 0 };
@@ -507,8 +533,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 	t->last_objects = m->n_objects;
 	free(t->fingerprint);
 	t->fingerprint = m->fingerprint ? strdup(m->fingerprint) : NULL;
-	t->last_full = time(NULL);
-	t->last_success = t->last_full;
+	t->last_full_ms = wall_ms();
+	t->last_success_ms = t->last_full_ms;
 	t->failing = false;
 	free(t->last_error);
 	t->last_error = NULL;
@@ -594,7 +620,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	if (t->phase == PHASE_PROBE) {
 		if (m->fingerprint && t->fingerprint && strcmp(m->fingerprint, t->fingerprint) == 0 &&
 		    audit_size(t) == t->audit_size) {
-			struct store_record rec = { .started = t->started_wall,
+			struct store_record rec = { .started = (time_t)(t->started_ms / 1000),
 						    .duration_ms = elapsed_ms(t),
 						    .unchanged = t->last_hash,
 						    .unchanged_objects = t->last_objects };
@@ -602,7 +628,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 
 			model_free(m);
 			t->probes_unchanged++;
-			t->last_success = time(NULL);
+			t->last_success_ms = wall_ms();
 			t->failing = false;
 			if (store_record_run(t->store, &rec, NULL, &e) < 0)
 				log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
@@ -619,15 +645,15 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	snapshot_hash_hex(m->hash, hash);
 	/* A change is confirmed by a second snapshot after the settle delay, so
 	 * a migration caught half-way pages nobody twice. */
-	if (t->d->config->daemon.settle_delay_ms > 0 && strcmp(hash, t->last_hash) != 0 &&
+	if (t->env->cfg->settle_delay_ms > 0 && strcmp(hash, t->last_hash) != 0 &&
 	    t->last_hash[0] && strcmp(hash, t->candidate) != 0) {
-		struct timeval tv = { t->d->config->daemon.settle_delay_ms / 1000,
-				      (t->d->config->daemon.settle_delay_ms % 1000) * 1000 };
+		struct timeval tv = { t->env->cfg->settle_delay_ms / 1000,
+				      (t->env->cfg->settle_delay_ms % 1000) * 1000 };
 		memcpy(t->candidate, hash, 65);
 		model_free(m);
 		log_target(LOG_INFO, t->name, NULL, hash,
 			   "schema changed; confirming in %lld ms before alerting",
-			   t->d->config->daemon.settle_delay_ms);
+			   t->env->cfg->settle_delay_ms);
 		evtimer_add(t->settle_timer, &tv);
 		return;
 	}
@@ -639,12 +665,12 @@ json_t *target_status_json(const struct target *t)
 {
 	char last[21] = "", next[21] = "", success[21] = "";
 
-	if (t->last_run)
-		store_format_time(t->last_run, last);
-	if (t->next_due)
-		store_format_time(t->next_due, next);
-	if (t->last_success)
-		store_format_time(t->last_success, success);
+	if (t->last_run_ms)
+		isotime_format((time_t)(t->last_run_ms / 1000), last);
+	if (t->next_due_ms)
+		isotime_format((time_t)(t->next_due_ms / 1000), next);
+	if (t->last_success_ms)
+		isotime_format((time_t)(t->last_success_ms / 1000), success);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
 			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
@@ -655,5 +681,5 @@ json_t *target_status_json(const struct target *t)
 			 "failures", (json_int_t)t->failures,
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
-			 "worst_lag_s", t->worst_lag_s);
+			 "worst_lag_s", t->worst_lag_ms / 1000.0);
 }

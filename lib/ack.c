@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "isotime.h"
 #include "snapshot.h"
 
 #define ACK_FILE "acks.json"
@@ -261,8 +262,8 @@ static json_t *ack_to_json(const struct ack *a)
 	char created[21], expires[21];
 	json_t *j, *objs = json_array();
 
-	store_format_time(a->created, created);
-	store_format_time(a->expires, expires);
+	isotime_format(a->created, created);
+	isotime_format(a->expires, expires);
 	for (size_t i = 0; objs && i < a->n_objects; i++)
 		if (json_array_append_new(objs, object_to_json(&a->objects[i])) < 0) {
 			json_decref(objs);
@@ -543,7 +544,7 @@ int ack_add(struct store *s, const char *pattern, const char *who, const char *r
 	{
 		char exp[21];
 
-		store_format_time(expires, exp);
+		isotime_format(expires, exp);
 		audit = json_pack("{ss ss so so so so sO so}", "action", "ack", "ack", a.id, "who",
 				  opt_json(a.who), "pattern", opt_json(pattern), "reason",
 				  opt_json(reason), "expires", expires ? json_string(exp) : json_null(),

@@ -672,14 +672,6 @@ int alert_set_link(struct alert *a, const char *tpl, struct error *err)
 
 /* ------------------------------------------------------------ text */
 
-void alert_time_iso(time_t t, char buf[21])
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The first line of s, control characters as spaces, at most max bytes (UTF-8 safe). */
 static void alert_first_line(const char *s, char *out, size_t max)
 {

@@ -89,9 +89,6 @@ int alert_set_link(struct alert *a, const char *url_template, struct error *err)
  * Control characters become spaces.  malloc'd; NULL on ENOMEM. */
 char *alert_headline(const struct alert *a);
 
-/* "2024-05-01T12:00:00Z" into buf (21 bytes). */
-void alert_time_iso(time_t t, char buf[21]);
-
 /* The outbox format, version ALERT_JSON_VERSION (by_type with 3 counts, from
  * before renames, is still read).  New reference; NULL on ENOMEM. */
 json_t *alert_to_json(const struct alert *a);

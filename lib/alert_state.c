@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "fileio.h"
+#include "isotime.h"
 
 #define STATE_VERSION 1
 /* Longer targets are hashed in dedup keys: PagerDuty caps dedup_key at 255 bytes. */
@@ -239,7 +240,7 @@ int alert_state_alert_new(const struct alert_state *st, const struct alert_state
 		kind = ALERT_RECOVERED;
 		break;
 	}
-	alert_time_iso((time_t)ev->since, since);
+	isotime_format((time_t)ev->since, since);
 	switch (ev->kind) {
 	case ALERT_STATE_DRIFT:
 		break;

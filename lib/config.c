@@ -438,7 +438,5 @@ int config_write_sample(FILE *out)
 		}
 		fprintf(out, "#%s = %s\n", k->key, k->def ? k->def : "");
 	}
-	fputs("\n#[notifier NAME]\n# type = webhook | slack | teams | discord | pagerduty | smtp\n"
-	      "# The keys of each type are in docs/notifiers.md and schemadrift.conf(5).\n", out);
 	return ferror(out) ? -EIO : 0;
 }

@@ -79,10 +79,11 @@ void fileio_atomic_abort(struct fileio_atomic *f)
 	atomic_done(f);
 }
 
+/* fsync()s the directory that holds path: what makes a rename or a new file durable. */
 static int fsync_dir_of(const char *path)
 {
 	char *dir = strdup(path), *slash;
-	int fd, r = 0;
+	int r;
 
 	if (!dir)
 		return -ENOMEM;
@@ -93,11 +94,7 @@ static int fsync_dir_of(const char *path)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
+	r = fileio_sync_dir(dir, NULL);
 	free(dir);
 	return r;
 }
@@ -300,23 +297,8 @@ static int append_line(const char *path, const char *line, size_t len, bool sync
 			(void)fdatasync(fd);
 		goto out;
 	}
-	if (created) {
-		char *dir = strdup(path), *slash;
-
-		if (!dir) {
-			r = -ENOMEM;
-			goto out;
-		}
-		slash = strrchr(dir, '/');
-		if (!slash)
-			strcpy(dir, ".");
-		else if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		r = fileio_sync_dir(dir, NULL);
-		free(dir);
-	}
+	if (created)
+		r = fsync_dir_of(path);
 out:
 	close(fd);
 	if (r < 0)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 const char *const filter_groups[] = { "privileges", "ownership", "comments", "column-order",
 				      "body-whitespace", NULL };
 
@@ -293,33 +295,6 @@ int filter_apply(struct model *m, const struct filter *f)
 
 /* ---- whitespace-blind SQL ---- */
 
-struct out {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
-
-static void out_put(struct out *o, const char *s, size_t n)
-{
-	if (o->oom)
-		return;
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		char *p = realloc(o->buf, cap);
-		if (!p) {
-			o->oom = true;
-			return;
-		}
-		o->buf = p;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -408,11 +383,10 @@ static size_t token_len(const char *p)
 
 char *filter_normalize_sql(const char *text)
 {
-	struct out o = { 0 };
+	struct strbuf o = { 0 };
 	const char *p = text;
 	bool need_sep = false, after_line_comment = false;
 
-	out_put(&o, "", 0);
 	while (*p) {
 		if (is_space(*p)) {
 			p++;
@@ -420,15 +394,11 @@ char *filter_normalize_sql(const char *text)
 		}
 		size_t n = token_len(p);
 		if (need_sep)
-			out_put(&o, after_line_comment ? "\n" : " ", 1);
-		out_put(&o, p, n);
+			strbuf_put(&o, after_line_comment ? "\n" : " ", 1);
+		strbuf_put(&o, p, n);
 		after_line_comment = p[0] == '-' && p[1] == '-';
 		need_sep = true;
 		p += n;
 	}
-	if (o.oom) {
-		free(o.buf);
-		return NULL;
-	}
-	return o.buf;
+	return strbuf_take(&o);
 }

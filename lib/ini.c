@@ -924,3 +924,11 @@ bad:
 			  "expected a duration from %lld ms to %lld s, like 30s, 5m or 2h",
 			  min_ms, max_ms / 1000);
 }
+
+void ini_secret_free(char *secret)
+{
+	if (secret) {
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+}

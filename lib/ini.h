@@ -72,6 +72,8 @@ int ini_check_private(const char *path, struct error *err);
  * secret.  *ret is malloc'd; empty secrets are errors.
  */
 int ini_secret(const struct ini_kv *kv, char **ret, struct error *err);
+/* Wipes a secret (from ini_secret, or any string holding one), then frees it; NULL is fine. */
+void ini_secret_free(char *secret);
 
 /* kv's value as a path: relative ones are relative to the directory of the
  * file holding kv.  malloc'd; NULL on ENOMEM. */

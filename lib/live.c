@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "isotime.h"
 #include "snapshot.h"
 
 struct live_snapshot {
@@ -133,12 +134,9 @@ static void step_read(struct live_snapshot *s)
 
 	if (r == CATALOG_DONE) {
 		struct model *m = catalog_read_take_model(s->reader);
-		char now[32];
-		time_t t = time(NULL);
-		struct tm tm;
+		char now[ISOTIME_SIZE];
 
-		gmtime_r(&t, &tm);
-		strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		isotime_format(time(NULL), now);
 		m->taken_at = model_strdup(m, now);
 		m->database = model_strdup(m, PQdb(s->conn));
 		m->server_version = model_strdup(m, PQparameterStatus(s->conn, "server_version"));

@@ -7,7 +7,8 @@
 
 /*
  * Adding a kind: add an enumerator here (its position is its rank in the
- * canonical order), a row in model.c's kind table, and a reader in catalog.c.
+ * canonical order), a row in model.c's kind table, and a reader in the
+ * catalog_*.c file of its family (catalog_tables.c, catalog_routines.c, catalog_objects.c).
  */
 enum model_kind {
 	/* database-wide objects (schema NULL) */

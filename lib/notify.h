@@ -4,15 +4,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <event2/event.h>
 
 #include "alert.h"
 #include "ini.h"
 #include "error.h"
+#include "strbuf.h"
 
 struct http_client;
-struct http_response;
 
 enum notify_status {
 	NOTIFY_DELIVERED, /* the channel accepted it (2xx, SMTP 250) */
@@ -38,10 +39,41 @@ struct notify_env {
 	struct http_client *http; /* lib/http.h: libcurl multi-socket on base */
 };
 
+/*
+ * One key of a [notifier NAME] section: each backend's vtable carries a table
+ * of them, as config.c's table describes the daemon's keys.  Parsing
+ * (notify_keys_apply), defaults, --check-config, the sample configuration
+ * (notify_write_sample) and the man page's test all read these tables.
+ */
+enum notify_key_type {
+	NOTIFY_KEY_SECRET,   /* char *, ini_secret(): file:, credential:, or inline in a
+				private file; wiped when replaced or freed */
+	NOTIFY_KEY_BOOL,     /* bool */
+	NOTIFY_KEY_INT,      /* long, min..max */
+	NOTIFY_KEY_DURATION, /* long, milliseconds, min..max */
+	NOTIFY_KEY_CUSTOM,   /* parse() takes the value */
+};
+
+struct notify_key {
+	const char *key;
+	enum notify_key_type type;
+	size_t offset;      /* where the value goes in the state given to notify_keys_apply */
+	const char *def;    /* the default as it would be written; NULL: none */
+	long long min, max; /* NOTIFY_KEY_INT and NOTIFY_KEY_DURATION (ms) */
+	/* NOTIFY_KEY_CUSTOM: checks kv and stores it in state, replacing an earlier
+	 * value (a key may be repeated; the default comes first). */
+	int (*parse)(void *state, const struct ini_kv *kv, struct error *err);
+	const char *doc; /* one line, for the sample configuration */
+};
+
 struct notify_backend {
 	const char *name; /* "webhook", "slack", "teams", "discord", "pagerduty", "smtp" */
-	/* Reads its keys from the [notifier NAME] section (`type` included: accept
-	 * it); unknown keys are errors naming file:line.  Sets ch->state. */
+	/* Every key this type takes besides `type` (notify_keys_apply). */
+	const struct notify_key *keys;
+	size_t n_keys;
+	/* Reads its keys from the [notifier NAME] section with notify_keys_apply()
+	 * (unknown keys are errors naming file:line), then checks what one key
+	 * alone cannot.  Sets ch->state. */
 	int (*configure)(struct notify_channel *ch, const struct ini_section *s,
 			 struct error *err);
 	/* The payload this channel would send, for `schemadrift render` and tests.
@@ -84,97 +116,29 @@ int notify_channel_new(struct notify_env *env, const struct ini_section *s,
 		       struct notify_channel **ret, struct error *err);
 void notify_channel_free(struct notify_channel *ch);
 
+/* Sets every key of b's table that has a default, then every key of section s
+ * (`type` is accepted and skipped), in file order, into state.  A key not in
+ * the table is an error naming file:line. */
+int notify_keys_apply(const struct notify_backend *b, void *state, const struct ini_section *s,
+		      struct error *err);
+/* The commented templates of every notifier type, from the key tables (the
+ * end of `schemadriftd --print-sample-config`). */
+int notify_write_sample(FILE *out);
+
 /* What a channel of this type would send for a, with default settings
  * (`schemadrift render --channel TYPE`). */
 int notify_render_type(const char *type, const struct alert *a, char **ret_body,
 		       struct error *err);
 
-/* ------------------------------------------------------------------------
- * For backends: the shared part of the HTTP channels (webhook, pagerduty,
- * slack, teams, discord).
- */
-
-/* Keys every HTTP channel takes; see docs/notifiers.md. */
-struct notify_http {
-	char *url; /* secret */
-	bool allow_http;
-	bool follow_redirects;
-	long connect_timeout_ms;
-	long timeout_ms;
-	char *ca_file;
-	long max_changes; /* changes listed in a message */
-	/* private */
-	const struct ini_kv *url_kv;
-	char **secrets; /* redacted from every detail text */
-	size_t n_secrets;
-	struct notify_pending *pending; /* sends in flight */
-};
-
-/* Defaults; max_changes is the backend's default. */
-void notify_http_init(struct notify_http *h, long max_changes);
-/* 1 if kv is a shared key (type, url, allow_http, follow_redirects,
- * connect_timeout, timeout, ca_file, max_changes) and was taken, 0 if not,
- * negative on error. */
-int notify_http_key(struct notify_http *h, const struct ini_kv *kv, struct error *err);
-/* After the keys: the URL is required unless default_url, and its scheme is
- * checked (https://, or http:// with allow_http). */
-int notify_http_check(struct notify_http *h, const struct notify_channel *ch,
-		      const struct ini_section *s, const char *default_url, struct error *err);
-/* Never shown in any detail text (the URL and its path are already). */
-int notify_http_add_secret(struct notify_http *h, const char *secret);
-/* Drops sends in flight (no callbacks) and frees h's contents. */
-void notify_http_done(struct notify_http *h);
-
-/*
- * The whole backend for channels whose only state is the shared HTTP part
- * and whose payload is their render() posted as is (slack, teams, discord):
- * ch->state is a struct notify_http.
- */
-int notify_http_channel_configure(struct notify_channel *ch, const struct ini_section *s,
-				  long default_max_changes, struct error *err);
-void notify_http_channel_destroy(struct notify_channel *ch);
-int notify_http_channel_send(struct notify_channel *ch, const struct alert *a,
-			     notify_done_fn done, void *arg);
-
-/* POSTs body with the given extra headers ("Name: value"; Content-Type is
- * application/json unless given); done gets the classified result. */
-int notify_http_post(struct notify_channel *ch, struct notify_http *h, const char *body,
-		     size_t body_len, const char *const *headers, size_t n_headers,
-		     notify_done_fn done, void *arg);
-/* Reports res through done from the event loop (a send that failed before
- * reaching the network).  -ENOMEM if it cannot be scheduled. */
-int notify_http_defer(struct notify_channel *ch, struct notify_http *h,
-		      const struct notify_result *res, notify_done_fn done, void *arg);
-
-/* The retry classification (docs/notifiers.md): 2xx delivered; no answer,
- * timeout, 408, 429, 5xx retry; scheme refused, bad URL, too many redirects,
- * other 3xx and 4xx failed.  secrets are redacted from the detail. */
-void notify_classify_http(const struct http_response *res, const char *const *secrets,
-			  size_t n_secrets, struct notify_result *ret);
-
 /* An alert id fit for a header: 1-100 of [A-Za-z0-9_.-]. */
 bool notify_id_is_token(const char *id);
-
-/* A growing string for renderers; errors are sticky (b->failed) and reported by take. */
-struct notify_buf {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-void notify_buf_put(struct notify_buf *b, const char *s, size_t n);
-void notify_buf_puts(struct notify_buf *b, const char *s);
-void notify_buf_printf(struct notify_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* The string (malloc'd, "" when empty), or NULL after a failure; b is reset. */
-char *notify_buf_take(struct notify_buf *b);
-void notify_buf_done(struct notify_buf *b);
 
 /* Escaping for a channel: the bytes that stand for the character at p
  * (*ret_len of them), and how many bytes of p that character takes. */
 typedef const char *(*notify_escape_fn)(const char *p, size_t *ret_len, size_t *ret_advance);
 /* Appends s escaped by fn, at most max units long counting the escapes; cut
  * only between whole characters and escapes, ending in "…" when cut. */
-void notify_escape_cut(struct notify_buf *b, const char *s, size_t max, notify_escape_fn fn);
+void notify_escape_cut(struct strbuf *b, const char *s, size_t max, notify_escape_fn fn);
 
 /* A message title (unescaped): "Schema drift on billing (production)",
  * "Cannot monitor billing", "Recovered: billing", "Test alert from schemadrift". */

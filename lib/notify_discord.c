@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "notify.h"
+#include "isotime.h"
+#include "notify_http.h"
 #include "utf8.h"
 
 /* Discord's limits (characters): content 2000, title 256, description 4096,
@@ -48,17 +50,17 @@ static const char *discord_piece(const char *p, size_t *ret_len, size_t *ret_adv
 	return p;
 }
 
-static void discord_escape_cut(struct notify_buf *b, const char *s, size_t max)
+static void discord_escape_cut(struct strbuf *b, const char *s, size_t max)
 {
 	notify_escape_cut(b, s, max, discord_piece);
 }
 
 static char *discord_escaped(const char *s, size_t max)
 {
-	struct notify_buf b = { 0 };
+	struct strbuf b = { 0 };
 
 	discord_escape_cut(&b, s, max);
-	return notify_buf_take(&b);
+	return strbuf_take(&b);
 }
 
 static int discord_color(const struct alert *a)
@@ -77,7 +79,7 @@ static int discord_color(const struct alert *a)
 /* A field: name "breaking · removed table", value the escaped object and values. */
 static json_t *discord_field(const struct alert_change *c, size_t *ret_units)
 {
-	struct notify_buf v = { 0 };
+	struct strbuf v = { 0 };
 	char kind[64], raw[160], *name, *value;
 	json_t *f;
 
@@ -85,22 +87,22 @@ static json_t *discord_field(const struct alert_change *c, size_t *ret_units)
 	snprintf(raw, sizeof(raw), "%s \xc2\xb7 %s %s", c->severity, c->change, kind);
 	if (c->renamed_from) {
 		discord_escape_cut(&v, c->renamed_from, 400);
-		notify_buf_puts(&v, " \xe2\x86\x92 ");
+		strbuf_puts(&v, " \xe2\x86\x92 ");
 	}
 	discord_escape_cut(&v, c->object, 400);
 	if (c->attribute) {
-		notify_buf_puts(&v, "\n");
+		strbuf_puts(&v, "\n");
 		discord_escape_cut(&v, c->attribute, 100);
 		if (notify_change_is_long(c, DISCORD_VALUE_MAX)) {
-			notify_buf_puts(&v, " changed");
+			strbuf_puts(&v, " changed");
 		} else {
-			notify_buf_puts(&v, ": ");
+			strbuf_puts(&v, ": ");
 			discord_escape_cut(&v, c->before, DISCORD_VALUE_MAX);
-			notify_buf_puts(&v, " \xe2\x86\x92 ");
+			strbuf_puts(&v, " \xe2\x86\x92 ");
 			discord_escape_cut(&v, c->after, DISCORD_VALUE_MAX);
 		}
 	}
-	value = notify_buf_take(&v);
+	value = strbuf_take(&v);
 	if (!value)
 		return NULL;
 	name = discord_escaped(raw, DISCORD_FIELD_NAME_MAX);
@@ -132,7 +134,7 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 	const struct notify_http *h = ch->state;
 	size_t max = h ? (size_t)h->max_changes : DISCORD_DEFAULT_MAX_CHANGES;
 	size_t n = a->n_changes < max ? a->n_changes : max, shown = 0, total;
-	struct notify_buf b = { 0 };
+	struct strbuf b = { 0 };
 	char *title = NULL, *desc = NULL, *content = NULL, *headline = alert_headline(a);
 	char footer[200], created[21];
 	json_t *j = NULL, *embed = NULL, *fields = json_array();
@@ -146,7 +148,7 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 		free(raw);
 	}
 	content = headline ? discord_escaped(headline, 300) : NULL;
-	alert_time_iso(a->created, created);
+	isotime_format(a->created, created);
 	if (a->from_hash && a->to_hash)
 		snprintf(footer, sizeof(footer), "schemadrift \xc2\xb7 snapshot %.12s \xe2\x86\x92 %.12s \xc2\xb7 alert %s",
 			 a->from_hash, a->to_hash, a->id);
@@ -154,26 +156,26 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 		snprintf(footer, sizeof(footer), "schemadrift \xc2\xb7 alert %s", a->id);
 
 	/* Description: severity and counts, then the message. */
-	notify_buf_printf(&b, "**Severity:** %s", diff_severity_name(a->severity));
+	strbuf_printf(&b, "**Severity:** %s", diff_severity_name(a->severity));
 	if (a->kind == ALERT_DRIFT) {
 		const char *sep = " (";
 
-		notify_buf_printf(&b, "\n**Changes:** %zu", a->total_changes);
+		strbuf_printf(&b, "\n**Changes:** %zu", a->total_changes);
 		for (int s = DIFF_BREAKING; s >= DIFF_INFO; s--) {
 			if (!a->by_severity[s])
 				continue;
-			notify_buf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
-					  diff_severity_name((enum diff_severity)s));
+			strbuf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
+				      diff_severity_name((enum diff_severity)s));
 			sep = ", ";
 		}
 		if (a->total_changes)
-			notify_buf_puts(&b, ")");
+			strbuf_puts(&b, ")");
 	}
 	if (a->message && a->message[0]) {
-		notify_buf_puts(&b, "\n");
+		strbuf_puts(&b, "\n");
 		discord_escape_cut(&b, a->message, DISCORD_MESSAGE_MAX);
 	}
-	desc = notify_buf_take(&b);
+	desc = strbuf_take(&b);
 	if (!title || !content || !desc)
 		r = -ENOMEM;
 
@@ -233,21 +235,19 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 	free(desc);
 	free(content);
 	free(headline);
-	notify_buf_done(&b);
+	strbuf_done(&b);
 	if (r < 0)
 		return error_set(err, r, "channel '%s': cannot build the Discord message", ch->name);
 	return 0;
 }
 
-static int discord_configure(struct notify_channel *ch, const struct ini_section *s,
-			   struct error *err)
-{
-	return notify_http_channel_configure(ch, s, DISCORD_DEFAULT_MAX_CHANGES, err);
-}
+static const struct notify_key discord_keys[] = { NOTIFY_HTTP_KEYS(DISCORD_DEFAULT_MAX_CHANGES) };
 
 const struct notify_backend notify_discord_backend = {
 	.name = "discord",
-	.configure = discord_configure,
+	.keys = discord_keys,
+	.n_keys = sizeof(discord_keys) / sizeof(discord_keys[0]),
+	.configure = notify_http_channel_configure,
 	.render = discord_render,
 	.send = notify_http_channel_send,
 	.destroy = notify_http_channel_destroy,

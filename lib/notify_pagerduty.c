@@ -1,5 +1,6 @@
 /* PagerDuty channel: Events API v2 trigger/resolve, dedup_key from the alert's drift or error state. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,11 @@
 #include <openssl/sha.h>
 
 #include "notify.h"
+#include "isotime.h"
+#include "notify_http.h"
 
 #define PAGERDUTY_DEFAULT_URL "https://events.pagerduty.com/v2/enqueue"
+#define PAGERDUTY_DEFAULT_MAX_CHANGES 20
 /* Events API v2 limits: summary 1024 characters, dedup_key 255. */
 #define PAGERDUTY_SUMMARY_MAX 1024
 #define PAGERDUTY_DEDUP_MAX 255
@@ -142,7 +146,7 @@ static int pagerduty_event(const struct notify_channel *ch, const struct alert *
 			   const char *key, char **ret, struct error *err)
 {
 	const struct pagerduty_state *st = ch->state;
-	size_t max = st ? (size_t)st->http.max_changes : 20;
+	size_t max = st ? (size_t)st->http.max_changes : PAGERDUTY_DEFAULT_MAX_CHANGES;
 	char dedup[PAGERDUTY_DEDUP_MAX + 1], created[21];
 	char *headline = NULL, *summary = NULL;
 	json_t *j = json_object(), *payload = NULL;
@@ -167,7 +171,7 @@ static int pagerduty_event(const struct notify_channel *ch, const struct alert *
 	if (r == 0 && a->kind != ALERT_RECOVERED) {
 		headline = alert_headline(a);
 		summary = headline ? notify_truncate(headline, PAGERDUTY_SUMMARY_MAX) : NULL;
-		alert_time_iso(a->created, created);
+		isotime_format(a->created, created);
 		payload = json_object();
 		r = summary && payload ? 0 : -ENOMEM;
 		if (r == 0)
@@ -228,43 +232,42 @@ static void pagerduty_destroy(struct notify_channel *ch)
 	if (!st)
 		return;
 	notify_http_done(&st->http);
-	if (st->routing_key) {
-		explicit_bzero(st->routing_key, strlen(st->routing_key));
-		free(st->routing_key);
-	}
+	ini_secret_free(st->routing_key);
 	free(st);
 	ch->state = NULL;
 }
+
+static int pagerduty_parse_routing_key(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct pagerduty_state *st = state;
+	int r;
+
+	ini_secret_free(st->routing_key);
+	st->routing_key = NULL;
+	r = ini_secret(kv, &st->routing_key, err);
+	if (r == 0 && notify_http_add_secret(&st->http, st->routing_key) < 0)
+		r = error_set(err, -ENOMEM, "out of memory");
+	return r;
+}
+
+_Static_assert(offsetof(struct pagerduty_state, http) == 0, "NOTIFY_HTTP_KEYS' offsets");
+
+static const struct notify_key pagerduty_keys[] = {
+	NOTIFY_HTTP_KEYS(PAGERDUTY_DEFAULT_MAX_CHANGES),
+	{ "routing_key", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, pagerduty_parse_routing_key,
+	  "Required: the integration key, a secret (file:PATH or credential:NAME)." },
+};
 
 static int pagerduty_configure(struct notify_channel *ch, const struct ini_section *s,
 			       struct error *err)
 {
 	struct pagerduty_state *st = calloc(1, sizeof(*st));
-	int r = 0;
+	int r;
 
 	if (!st)
 		return error_set(err, -ENOMEM, "out of memory");
-	notify_http_init(&st->http, 20);
 	ch->state = st;
-	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		const struct ini_kv *kv = &s->kv[i];
-
-		r = notify_http_key(&st->http, kv, err);
-		if (r != 0)
-			continue;
-		if (strcmp(kv->key, "routing_key") == 0) {
-			if (st->routing_key) {
-				explicit_bzero(st->routing_key, strlen(st->routing_key));
-				free(st->routing_key);
-				st->routing_key = NULL;
-			}
-			r = ini_secret(kv, &st->routing_key, err);
-			if (r == 0 && notify_http_add_secret(&st->http, st->routing_key) < 0)
-				r = error_set(err, -ENOMEM, "out of memory");
-		} else {
-			r = ini_error(kv, err, -EINVAL, "unknown key for a pagerduty notifier");
-		}
-	}
+	r = notify_keys_apply(ch->backend, st, s, err);
 	if (r >= 0 && !st->routing_key)
 		r = ini_section_error(s, err, -EINVAL,
 				       "needs routing_key = (the integration key; better "
@@ -306,6 +309,8 @@ static int pagerduty_send(struct notify_channel *ch, const struct alert *a, noti
 
 const struct notify_backend notify_pagerduty_backend = {
 	.name = "pagerduty",
+	.keys = pagerduty_keys,
+	.n_keys = sizeof(pagerduty_keys) / sizeof(pagerduty_keys[0]),
 	.configure = pagerduty_configure,
 	.render = pagerduty_render,
 	.send = pagerduty_send,

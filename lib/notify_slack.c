@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "notify.h"
+#include "isotime.h"
+#include "notify_http.h"
 #include "utf8.h"
 
 /* Slack's limits: 50 blocks a message, 3,000 characters a section text, 150 a
@@ -52,30 +54,30 @@ static const char *slack_piece(const char *p, size_t *ret_len, size_t *ret_advan
 	return p;
 }
 
-static void slack_escape_cut(struct notify_buf *b, const char *s, size_t max)
+static void slack_escape_cut(struct strbuf *b, const char *s, size_t max)
 {
 	notify_escape_cut(b, s, max, slack_piece);
 }
 
-static void slack_escape(struct notify_buf *b, const char *s)
+static void slack_escape(struct strbuf *b, const char *s)
 {
 	slack_escape_cut(b, s, SIZE_MAX);
 }
 
 /* `text`, at most max characters with the escapes. */
-static void slack_code(struct notify_buf *b, const char *s, size_t max)
+static void slack_code(struct strbuf *b, const char *s, size_t max)
 {
-	notify_buf_puts(b, "`");
+	strbuf_puts(b, "`");
 	slack_escape_cut(b, s, max);
-	notify_buf_puts(b, "`");
+	strbuf_puts(b, "`");
 }
 
 static char *slack_escaped(const char *s, size_t max)
 {
-	struct notify_buf b = { 0 };
+	struct strbuf b = { 0 };
 
 	slack_escape_cut(&b, s, max);
-	return notify_buf_take(&b);
+	return strbuf_take(&b);
 }
 
 static int jadd(json_t *arr, json_t *v)
@@ -92,26 +94,26 @@ static json_t *slack_mrkdwn_section(const char *text)
 }
 
 /* One change line: "• *breaking* removed table `public.legacy`". */
-static void slack_change_line(struct notify_buf *b, const struct alert_change *c)
+static void slack_change_line(struct strbuf *b, const struct alert_change *c)
 {
 	char kind[64];
 
 	notify_kind_label(c->kind, kind, sizeof(kind));
-	notify_buf_printf(b, "\xe2\x80\xa2 *%s* %s %s ", c->severity, c->change, kind);
+	strbuf_printf(b, "\xe2\x80\xa2 *%s* %s %s ", c->severity, c->change, kind);
 	if (c->renamed_from) {
 		slack_code(b, c->renamed_from, 400);
-		notify_buf_puts(b, " \xe2\x86\x92 ");
+		strbuf_puts(b, " \xe2\x86\x92 ");
 	}
 	slack_code(b, c->object, 400);
 	if (c->attribute) {
-		notify_buf_puts(b, ": ");
+		strbuf_puts(b, ": ");
 		slack_code(b, c->attribute, 100);
 		if (notify_change_is_long(c, SLACK_VALUE_MAX)) {
-			notify_buf_puts(b, " changed");
+			strbuf_puts(b, " changed");
 		} else {
-			notify_buf_puts(b, " ");
+			strbuf_puts(b, " ");
 			slack_code(b, c->before, SLACK_VALUE_MAX);
-			notify_buf_puts(b, " \xe2\x86\x92 ");
+			strbuf_puts(b, " \xe2\x86\x92 ");
 			slack_code(b, c->after, SLACK_VALUE_MAX);
 		}
 	}
@@ -119,7 +121,7 @@ static void slack_change_line(struct notify_buf *b, const struct alert_change *c
 
 static int slack_blocks(const struct alert *a, size_t max_changes, json_t *blocks)
 {
-	struct notify_buf b = { 0 };
+	struct strbuf b = { 0 };
 	char *text = NULL, *title = NULL;
 	size_t shown = 0, n;
 	int r = 0;
@@ -138,24 +140,24 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 	if (r == 0) {
 		json_t *fields = json_array();
 
-		notify_buf_puts(&b, "*Target*\n");
+		strbuf_puts(&b, "*Target*\n");
 		slack_code(&b, a->target ? a->target : "(none)", 200);
-		text = notify_buf_take(&b);
+		text = strbuf_take(&b);
 		r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text", text))
 			 : -ENOMEM;
 		free(text);
 		if (r == 0 && a->environment) {
-			notify_buf_puts(&b, "*Environment*\n");
+			strbuf_puts(&b, "*Environment*\n");
 			slack_code(&b, a->environment, 200);
-			text = notify_buf_take(&b);
+			text = strbuf_take(&b);
 			r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text",
 							  text))
 				 : -ENOMEM;
 			free(text);
 		}
 		if (r == 0) {
-			notify_buf_printf(&b, "*Severity*\n%s", diff_severity_name(a->severity));
-			text = notify_buf_take(&b);
+			strbuf_printf(&b, "*Severity*\n%s", diff_severity_name(a->severity));
+			text = strbuf_take(&b);
 			r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text",
 							  text))
 				 : -ENOMEM;
@@ -164,17 +166,17 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 		if (r == 0 && a->kind == ALERT_DRIFT) {
 			const char *sep = " (";
 
-			notify_buf_printf(&b, "*Changes*\n%zu", a->total_changes);
+			strbuf_printf(&b, "*Changes*\n%zu", a->total_changes);
 			for (int s = DIFF_BREAKING; s >= DIFF_INFO; s--) {
 				if (!a->by_severity[s])
 					continue;
-				notify_buf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
-						  diff_severity_name((enum diff_severity)s));
+				strbuf_printf(&b, "%s%zu %s", sep, a->by_severity[s],
+					      diff_severity_name((enum diff_severity)s));
 				sep = ", ";
 			}
 			if (a->total_changes)
-				notify_buf_puts(&b, ")");
-			text = notify_buf_take(&b);
+				strbuf_puts(&b, ")");
+			text = strbuf_take(&b);
 			r = text ? jadd(fields, json_pack("{s:s,s:s}", "type", "mrkdwn", "text",
 							  text))
 				 : -ENOMEM;
@@ -190,14 +192,14 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 	if (r == 0 && a->message && a->message[0]) {
 		char *cut = notify_truncate(a->message, SLACK_MESSAGE_MAX);
 
-		notify_buf_puts(&b, "```");
+		strbuf_puts(&b, "```");
 		if (cut)
 			slack_escape(&b, cut);
 		else
 			b.failed = true;
-		notify_buf_puts(&b, "```");
+		strbuf_puts(&b, "```");
 		free(cut);
-		text = notify_buf_take(&b);
+		text = strbuf_take(&b);
 		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
 		free(text);
 	}
@@ -206,11 +208,11 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 	 * leaving room for the "more" line, the link and the context. */
 	n = a->n_changes < max_changes ? a->n_changes : max_changes;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct notify_buf line = { 0 };
+		struct strbuf line = { 0 };
 		char *l;
 
 		slack_change_line(&line, &a->changes[i]);
-		l = notify_buf_take(&line);
+		l = strbuf_take(&line);
 		if (!l) {
 			r = -ENOMEM;
 			break;
@@ -220,20 +222,20 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 				free(l);
 				break;
 			}
-			text = notify_buf_take(&b);
+			text = strbuf_take(&b);
 			r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
 			free(text);
 		}
 		if (r == 0) {
 			if (b.len)
-				notify_buf_puts(&b, "\n");
-			notify_buf_puts(&b, l);
+				strbuf_puts(&b, "\n");
+			strbuf_puts(&b, l);
 			shown++;
 		}
 		free(l);
 	}
 	if (r == 0 && b.len) {
-		text = notify_buf_take(&b);
+		text = strbuf_take(&b);
 		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
 		free(text);
 	}
@@ -247,21 +249,21 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 	if (r == 0 && a->link) {
 		/* <url|text>: the URL is ours (percent-encoded values) but the
 		 * template is not; entities keep it one link, %7C keeps '|' out. */
-		notify_buf_puts(&b, "<");
+		strbuf_puts(&b, "<");
 		for (const char *p = a->link; *p; p++) {
 			if (*p == '|')
-				notify_buf_puts(&b, "%7C");
+				strbuf_puts(&b, "%7C");
 			else if (*p == '&')
-				notify_buf_puts(&b, "&amp;");
+				strbuf_puts(&b, "&amp;");
 			else if (*p == '<')
-				notify_buf_puts(&b, "%3C");
+				strbuf_puts(&b, "%3C");
 			else if (*p == '>')
-				notify_buf_puts(&b, "%3E");
+				strbuf_puts(&b, "%3E");
 			else
-				notify_buf_put(&b, p, 1);
+				strbuf_put(&b, p, 1);
 		}
-		notify_buf_puts(&b, "|Open in schemadrift>");
-		text = notify_buf_take(&b);
+		strbuf_puts(&b, "|Open in schemadrift>");
+		text = strbuf_take(&b);
 		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
 		free(text);
 	}
@@ -269,19 +271,19 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 	if (r == 0) {
 		char created[21];
 
-		alert_time_iso(a->created, created);
-		notify_buf_printf(&b, "%s", created);
+		isotime_format(a->created, created);
+		strbuf_printf(&b, "%s", created);
 		if (a->from_hash && a->to_hash)
-			notify_buf_printf(&b, " \xc2\xb7 snapshot `%.12s` \xe2\x86\x92 `%.12s`",
-					  a->from_hash, a->to_hash);
-		notify_buf_printf(&b, " \xc2\xb7 alert `%s`", a->id);
-		text = notify_buf_take(&b);
+			strbuf_printf(&b, " \xc2\xb7 snapshot `%.12s` \xe2\x86\x92 `%.12s`",
+				      a->from_hash, a->to_hash);
+		strbuf_printf(&b, " \xc2\xb7 alert `%s`", a->id);
+		text = strbuf_take(&b);
 		r = text ? jadd(blocks, json_pack("{s:s,s:[{s:s,s:s}]}", "type", "context",
 						  "elements", "type", "mrkdwn", "text", text))
 			 : -ENOMEM;
 		free(text);
 	}
-	notify_buf_done(&b);
+	strbuf_done(&b);
 	return r;
 }
 
@@ -318,15 +320,13 @@ static int slack_render(struct notify_channel *ch, const struct alert *a, char *
 	return 0;
 }
 
-static int slack_configure(struct notify_channel *ch, const struct ini_section *s,
-			   struct error *err)
-{
-	return notify_http_channel_configure(ch, s, SLACK_DEFAULT_MAX_CHANGES, err);
-}
+static const struct notify_key slack_keys[] = { NOTIFY_HTTP_KEYS(SLACK_DEFAULT_MAX_CHANGES) };
 
 const struct notify_backend notify_slack_backend = {
 	.name = "slack",
-	.configure = slack_configure,
+	.keys = slack_keys,
+	.n_keys = sizeof(slack_keys) / sizeof(slack_keys[0]),
+	.configure = notify_http_channel_configure,
 	.render = slack_render,
 	.send = notify_http_channel_send,
 	.destroy = notify_http_channel_destroy,

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -23,579 +24,13 @@
 #include <libesmtp.h>
 
 #include "diff.h"
+#include "mime.h"
 #include "utf8.h"
 #include "worker.h"
 
 #define SMTP_DEFAULT_PORT      587
 #define SMTP_DEFAULT_TIMEOUT_S 30
 #define SMTP_DEFAULT_PREFIX    "[schemadrift]"
-/* RFC 5322 recommends header lines of at most 78 characters. */
-#define HEADER_WIDTH 78
-/* Raw bytes per RFC 2047 encoded-word: base64 of 42 bytes is 56 characters, plus
- * "=?UTF-8?B?" and "?=" makes 68, so "Subject: " + one word stays within 78. */
-#define EWORD_RAW 42
-
-/* ---------------------------------------------------------------- buffers */
-
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void buf_grow(struct buf *b, size_t more)
-{
-	size_t cap;
-	char *p;
-
-	if (b->oom || b->len + more + 1 <= b->cap)
-		return;
-	cap = b->cap ? b->cap : 256;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->oom = true;
-		return;
-	}
-	b->p = p;
-	b->cap = cap;
-}
-
-static void buf_addn(struct buf *b, const char *s, size_t n)
-{
-	buf_grow(b, n);
-	if (b->oom)
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_add(struct buf *b, const char *s)
-{
-	buf_addn(b, s, strlen(s));
-}
-
-static void buf_addc(struct buf *b, char c)
-{
-	buf_addn(b, &c, 1);
-}
-
-static void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_addf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	buf_grow(b, (size_t)n);
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-static void buf_done(struct buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-/* Hands over the string (never NULL on success); -ENOMEM if anything failed. */
-static int buf_take(struct buf *b, char **ret)
-{
-	if (b->oom || (!b->p && (buf_addn(b, "", 0), b->oom))) {
-		buf_done(b);
-		return -ENOMEM;
-	}
-	*ret = b->p;
-	memset(b, 0, sizeof(*b));
-	return 0;
-}
-
-/* ------------------------------------------------------ text from the database */
-
-static unsigned long utf8_decode(const unsigned char *p, size_t len)
-{
-	static const unsigned char lead_mask[5] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
-	unsigned long cp = p[0] & lead_mask[len];
-
-	for (size_t i = 1; i < len; i++)
-		cp = (cp << 6) | (p[i] & 0x3f);
-	return cp;
-}
-
-/* Characters that reorder or break lines without looking like it (bidi controls,
- * line/paragraph separators): shown as \uXXXX so a name cannot disguise itself. */
-static bool invisible_format(unsigned long cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x0085;
-}
-
-static void put_escaped_char(struct buf *b, unsigned char c, bool html)
-{
-	if (!html) {
-		buf_addc(b, (char)c);
-		return;
-	}
-	switch (c) {
-	case '&':
-		buf_add(b, "&amp;");
-		break;
-	case '<':
-		buf_add(b, "&lt;");
-		break;
-	case '>':
-		buf_add(b, "&gt;");
-		break;
-	case '"':
-		buf_add(b, "&quot;");
-		break;
-	case '\'':
-		buf_add(b, "&#39;");
-		break;
-	default:
-		buf_addc(b, (char)c);
-	}
-}
-
-/*
- * Text from the database (names, definitions, error messages), literally but
- * harmless: invalid UTF-8 becomes U+FFFD, control characters and invisible
- * format characters become visible escapes (\r, \x07, \u202e), and with html
- * the markup characters become entities.  Line breaks and tabs are kept when
- * indent is not NULL (multi-line values such as view definitions), each break
- * followed by indent; otherwise they are shown as \n and \t, so a name can
- * never start a line of its own in the message.
- */
-static void put_text(struct buf *b, const char *s, const char *indent, bool html)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-
-	while (*p) {
-		size_t len;
-
-		if (*p == '\r' && p[1] == '\n' && indent) {
-			p++;
-			continue; /* CRLF is one line break */
-		}
-		if (*p == '\n') {
-			if (indent) {
-				buf_addc(b, '\n');
-				buf_add(b, indent);
-			} else {
-				buf_add(b, "\\n");
-			}
-			p++;
-			continue;
-		}
-		if (*p == '\t' && indent) {
-			buf_addc(b, '\t');
-			p++;
-			continue;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			if (*p == '\r')
-				buf_add(b, "\\r");
-			else if (*p == '\t')
-				buf_add(b, "\\t");
-			else
-				buf_addf(b, "\\x%02x", *p);
-			p++;
-			continue;
-		}
-		if (*p < 0x80) {
-			put_escaped_char(b, *p, html);
-			p++;
-			continue;
-		}
-		len = utf8_char_len(p);
-		if (len == 0) {
-			buf_add(b, "\xef\xbf\xbd"); /* U+FFFD */
-			p++;
-			continue;
-		}
-		if (invisible_format(utf8_decode(p, len)))
-			buf_addf(b, "\\u%04lx", utf8_decode(p, len));
-		else
-			buf_addn(b, (const char *)p, len);
-		p += len;
-	}
-}
-
-/* ------------------------------------------------------------ header encoding */
-
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void put_base64(struct buf *b, const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned long v = (unsigned long)s[i] << 16;
-		size_t left = n - i;
-
-		if (left > 1)
-			v |= (unsigned long)s[i + 1] << 8;
-		if (left > 2)
-			v |= s[i + 2];
-		buf_addc(b, b64_alphabet[(v >> 18) & 63]);
-		buf_addc(b, b64_alphabet[(v >> 12) & 63]);
-		buf_addc(b, left > 1 ? b64_alphabet[(v >> 6) & 63] : '=');
-		buf_addc(b, left > 2 ? b64_alphabet[v & 63] : '=');
-	}
-}
-
-/*
- * One header line of text (Subject, a display name) as it is meant to read:
- * valid UTF-8 with every control character turned into a space, since a
- * header is one line and must never carry a raw CR or LF.
- */
-static char *header_text(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct buf b = { 0 };
-	char *ret = NULL;
-
-	while (*p) {
-		size_t len;
-
-		if (*p < 0x20 || *p == 0x7f) {
-			buf_addc(&b, ' ');
-			p++;
-			continue;
-		}
-		len = utf8_char_len(p);
-		if (len == 0) {
-			buf_add(&b, "\xef\xbf\xbd");
-			p++;
-			continue;
-		}
-		if (len > 1 && invisible_format(utf8_decode(p, len)))
-			buf_addc(&b, ' ');
-		else
-			buf_addn(&b, (const char *)p, len);
-		p += len;
-	}
-	if (buf_take(&b, &ret) < 0)
-		return NULL;
-	return ret;
-}
-
-static bool plain_ascii(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p > 0x7e)
-			return false;
-	return strstr(s, "=?") == NULL;
-}
-
-/*
- * RFC 2047 "B" encoded-words of at most EWORD_RAW bytes each, cut only between
- * UTF-8 characters, folded onto continuation lines (CRLF SP) after the first.
- * s must be valid UTF-8 (header_text's output).
- */
-static void put_encoded_words(struct buf *b, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	bool first = true;
-
-	while (*p) {
-		size_t n = 0;
-
-		while (p[n]) {
-			size_t len = utf8_char_len(p + n);
-			if (len == 0)
-				len = 1;
-			if (n + len > EWORD_RAW)
-				break;
-			n += len;
-		}
-		if (!first)
-			buf_add(b, "\r\n ");
-		buf_add(b, "=?UTF-8?B?");
-		put_base64(b, p, n);
-		buf_add(b, "?=");
-		first = false;
-		p += n;
-	}
-}
-
-/*
- * An unstructured header (Subject): printable ASCII as it is, folded before
- * blanks that follow a word so lines stay within 78 where the words allow
- * (unfolding gives back the exact text); anything else as encoded-words.
- */
-static void put_unstructured_header(struct buf *b, const char *name, const char *text)
-{
-	size_t col = strlen(name) + 2;
-
-	buf_add(b, name);
-	buf_add(b, ": ");
-	if (!plain_ascii(text)) {
-		put_encoded_words(b, text);
-		buf_add(b, "\r\n");
-		return;
-	}
-	for (const char *p = text; *p;) {
-		/* the next piece: blanks, then a word */
-		size_t n = strspn(p, " ");
-
-		n += strcspn(p + n, " ");
-		if (col + n > HEADER_WIDTH && p != text && p[-1] != ' ' && *p == ' ') {
-			buf_add(b, "\r\n");
-			col = 0;
-		}
-		buf_addn(b, p, n);
-		col += n;
-		p += n;
-	}
-	buf_add(b, "\r\n");
-}
-
-/* ----------------------------------------------------------------- mailboxes */
-
-struct mailbox {
-	char *name; /* display name (valid UTF-8, no controls) or NULL */
-	char *addr; /* local@domain, checked by addr_valid() */
-};
-
-static bool atext(unsigned char c)
-{
-	return isalnum(c) || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/*
- * The addresses we accept: dot-atom local part @ a host name or [IP literal],
- * ASCII only.  Narrower than RFC 5321 on purpose (no quoted local parts): the
- * address goes into the envelope and the headers verbatim.
- */
-static bool addr_valid(const char *a)
-{
-	const char *at = strchr(a, '@');
-	const char *d;
-
-	if (!at || at == a || strchr(at + 1, '@') || strlen(a) > 254)
-		return false;
-	for (const char *p = a; p < at; p++)
-		if (!atext((unsigned char)*p) &&
-		    !(*p == '.' && p != a && p + 1 != at && p[1] != '.'))
-			return false;
-	d = at + 1;
-	if (!*d)
-		return false;
-	if (*d == '[') {
-		size_t n = strlen(d);
-		if (n < 3 || d[n - 1] != ']')
-			return false;
-		for (const char *p = d + 1; p < d + n - 1; p++)
-			if (!isxdigit((unsigned char)*p) && !strchr(".:", *p) &&
-			    !isalpha((unsigned char)*p))
-				return false;
-		return true;
-	}
-	for (const char *p = d; *p; p++)
-		if (!isalnum((unsigned char)*p) && !(*p == '-' && p != d) &&
-		    !(*p == '.' && p != d && p[1] && p[1] != '.'))
-			return false;
-	return true;
-}
-
-static char *trimmed(const char *s, size_t n)
-{
-	while (n && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n && isspace((unsigned char)s[n - 1]))
-		n--;
-	return strndup(s, n);
-}
-
-static void mailbox_done(struct mailbox *m)
-{
-	free(m->name);
-	free(m->addr);
-	m->name = m->addr = NULL;
-}
-
-/* "addr" or "Display Name <addr>" (the name may be "quoted"). */
-static int mailbox_parse(const char *s, size_t n, struct mailbox *ret, const char **why)
-{
-	struct mailbox m = { 0 };
-	char *all = trimmed(s, n);
-	char *lt, *gt;
-
-	if (!all)
-		return -ENOMEM;
-	lt = strrchr(all, '<');
-	gt = strrchr(all, '>');
-	if (lt || gt) {
-		if (!lt || !gt || gt < lt || gt[1] != '\0') {
-			*why = "expected \"address\" or \"Name <address>\"";
-			free(all);
-			return -EINVAL;
-		}
-		m.addr = trimmed(lt + 1, (size_t)(gt - lt - 1));
-		m.name = trimmed(all, (size_t)(lt - all));
-		if (m.name && m.name[0] == '"') {
-			size_t len = strlen(m.name);
-			if (len < 2 || m.name[len - 1] != '"') {
-				*why = "unbalanced quotes in the display name";
-				goto bad;
-			}
-			memmove(m.name, m.name + 1, len - 2);
-			m.name[len - 2] = '\0';
-		}
-	} else {
-		m.addr = strdup(all);
-	}
-	free(all);
-	all = NULL;
-	if (!m.addr || (lt && !m.name)) {
-		mailbox_done(&m);
-		return -ENOMEM;
-	}
-	if (!addr_valid(m.addr)) {
-		*why = "not an email address (local@domain, ASCII, no quoted parts)";
-		goto bad;
-	}
-	if (m.name) {
-		if (!utf8_valid(m.name, strlen(m.name))) {
-			*why = "the display name is not valid UTF-8";
-			goto bad;
-		}
-		for (const unsigned char *p = (const unsigned char *)m.name; *p; p++)
-			if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\') {
-				*why = "the display name holds a control character, '\"' or '\\'";
-				goto bad;
-			}
-		if (!m.name[0]) { /* "<addr>" alone */
-			free(m.name);
-			m.name = NULL;
-		}
-	}
-	*ret = m;
-	return 0;
-bad:
-	free(all);
-	mailbox_done(&m);
-	return -EINVAL;
-}
-
-/* A display name: atoms as they are, other printable ASCII quoted, the rest RFC 2047. */
-static void put_phrase(struct buf *b, const char *name)
-{
-	bool atoms = true, ascii = true;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		if (*p >= 0x80)
-			ascii = false;
-		if (!atext(*p) && *p != ' ')
-			atoms = false;
-	}
-	if (ascii && atoms && !strstr(name, "=?"))
-		buf_add(b, name);
-	else if (ascii && !strstr(name, "=?"))
-		buf_addf(b, "\"%s\"", name); /* '"' and '\\' were refused by mailbox_parse */
-	else
-		put_encoded_words(b, name);
-}
-
-static void put_mailbox(struct buf *b, const struct mailbox *m)
-{
-	if (m->name) {
-		put_phrase(b, m->name);
-		buf_addf(b, " <%s>", m->addr);
-	} else {
-		buf_add(b, m->addr);
-	}
-}
-
-/* An address-list header, folded between addresses. */
-static void put_address_header(struct buf *b, const char *name, const struct mailbox *list,
-			       size_t n)
-{
-	size_t col;
-
-	buf_add(b, name);
-	buf_add(b, ":");
-	col = strlen(name) + 1;
-	for (size_t i = 0; i < n; i++) {
-		struct buf one = { 0 };
-
-		put_mailbox(&one, &list[i]);
-		if (one.oom) {
-			b->oom = true;
-			buf_done(&one);
-			return;
-		}
-		if (i > 0 && col + 2 + one.len > HEADER_WIDTH) {
-			buf_add(b, ",\r\n ");
-			col = 1;
-		} else {
-			buf_add(b, i > 0 ? ", " : " ");
-			col += i > 0 ? 2 : 1;
-		}
-		buf_addn(b, one.p, one.len);
-		col += one.len;
-		buf_done(&one);
-	}
-	buf_add(b, "\r\n");
-}
-
-/* ---------------------------------------------------------- quoted-printable */
-
-/*
- * RFC 2045 quoted-printable of text whose lines end in "\n": CRLF hard breaks,
- * soft breaks keep every line within 76 characters, trailing blanks encoded.
- * A line starting with "." is left to libESMTP, which dot-stuffs every line
- * of the message it sends (headers and body).
- */
-static void put_quoted_printable(struct buf *b, const char *text)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *p = (const unsigned char *)text;
-
-	while (*p) {
-		const unsigned char *eol = (const unsigned char *)strchrnul((const char *)p, '\n');
-		size_t col = 0;
-
-		for (const unsigned char *q = p; q < eol; q++) {
-			char tok[4];
-			size_t n;
-			bool last = q + 1 == eol;
-
-			if ((*q >= 33 && *q <= 126 && *q != '=') ||
-			    ((*q == ' ' || *q == '\t') && !last)) {
-				tok[0] = (char)*q;
-				n = 1;
-			} else {
-				tok[0] = '=';
-				tok[1] = hex[*q >> 4];
-				tok[2] = hex[*q & 15];
-				n = 3;
-			}
-			if (col + n > 75) {
-				buf_add(b, "=\r\n");
-				col = 0;
-			}
-			buf_addn(b, tok, n);
-			col += n;
-		}
-		buf_add(b, "\r\n");
-		p = *eol ? eol + 1 : eol;
-	}
-}
 
 /* ------------------------------------------------------------- configuration */
 
@@ -603,16 +38,17 @@ enum smtp_tls { SMTP_STARTTLS_REQUIRED, SMTP_STARTTLS_NONE };
 
 struct smtp_conf {
 	char *host;
-	int port;
+	long port;
 	enum smtp_tls tls;
 	char *username;
 	char *password; /* from ini_secret; wiped on free */
-	struct mailbox from;
-	struct mailbox *to, *cc;
+	struct mime_mailbox from;
+	struct mime_mailbox *to, *cc;
 	size_t n_to, n_cc;
 	char *subject_prefix;
 	char *ca_file; /* absolute, or as configured when no directory applies */
-	int timeout_s;
+	long timeout_ms; /* as configured */
+	int timeout_s;   /* timeout_ms rounded up: libESMTP counts seconds */
 	char *msgid_host; /* right-hand side of Message-IDs */
 };
 
@@ -621,24 +57,16 @@ struct smtp_state {
 	struct worker *worker; /* created at the first send */
 };
 
-static void wipe_free(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void conf_done(struct smtp_conf *c)
 {
 	free(c->host);
 	free(c->username);
-	wipe_free(c->password);
-	mailbox_done(&c->from);
+	ini_secret_free(c->password);
+	mime_mailbox_done(&c->from);
 	for (size_t i = 0; i < c->n_to; i++)
-		mailbox_done(&c->to[i]);
+		mime_mailbox_done(&c->to[i]);
 	for (size_t i = 0; i < c->n_cc; i++)
-		mailbox_done(&c->cc[i]);
+		mime_mailbox_done(&c->cc[i]);
 	free(c->to);
 	free(c->cc);
 	free(c->subject_prefix);
@@ -647,17 +75,17 @@ static void conf_done(struct smtp_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret_n,
+static int parse_list(const struct ini_kv *kv, struct mime_mailbox **ret, size_t *ret_n,
 		      struct error *err)
 {
-	struct mailbox *list = NULL;
+	struct mime_mailbox *list = NULL;
 	size_t n = 0;
 	const char *p = kv->value;
 
 	for (;;) {
 		const char *comma = strchrnul(p, ',');
 		const char *why = NULL;
-		struct mailbox *grown;
+		struct mime_mailbox *grown;
 		const char *q = p;
 		int rc;
 
@@ -675,7 +103,7 @@ static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret
 			goto fail;
 		}
 		list = grown;
-		rc = mailbox_parse(p, (size_t)(comma - p), &list[n], &why);
+		rc = mime_mailbox_parse(p, (size_t)(comma - p), &list[n], &why);
 		if (rc < 0) {
 			if (rc == -EINVAL)
 				ini_error(kv, err, rc, "'%.*s': %s", (int)(comma - p), p, why);
@@ -690,7 +118,7 @@ static int parse_list(const struct ini_kv *kv, struct mailbox **ret, size_t *ret
 		continue;
 	fail:
 		for (size_t i = 0; i < n; i++)
-			mailbox_done(&list[i]);
+			mime_mailbox_done(&list[i]);
 		free(list);
 		return rc;
 	}
@@ -738,116 +166,202 @@ static char *local_msgid_host(void)
 	return strdup(ok ? name : "localhost.invalid");
 }
 
-static const char *const smtp_keys[] = {
-	"type", "host", "port", "starttls",	  "tls",     "username", "password",
-	"from", "to",	"cc",	"subject_prefix", "ca_file", "timeout",	 NULL,
-};
-
-static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, struct error *err)
+static int smtp_parse_host(void *state, const struct ini_kv *kv, struct error *err)
 {
-	const struct ini_kv *kv;
-	long long v;
-	int rc;
+	struct smtp_conf *c = state;
+	char *host;
 
-	for (size_t i = 0; i < s->n_kv; i++) {
-		bool known = false;
-
-		for (size_t k = 0; smtp_keys[k] && !known; k++)
-			known = strcmp(s->kv[i].key, smtp_keys[k]) == 0;
-		if (!known)
-			return ini_error(&s->kv[i], err, -EINVAL,
-					  "unknown key for an smtp notifier");
-	}
-
-	kv = ini_get(s, "host");
-	if (!kv)
-		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'host'");
 	if (!host_valid(kv->value))
 		return ini_error(kv, err, -EINVAL,
 				  "not a host name or IPv4 address (IPv6 literals are not "
 				  "supported by libESMTP; use a name)");
-	c->host = strdup(kv->value);
+	host = strdup(kv->value);
+	if (!host)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->host);
+	c->host = host;
+	return 0;
+}
 
-	c->port = SMTP_DEFAULT_PORT;
-	if ((kv = ini_get(s, "port"))) {
-		if ((rc = ini_int(kv, 1, 65535, &v, err)) < 0)
-			return rc;
-		c->port = (int)v;
-	}
+static int smtp_parse_tls(void *state, const struct ini_kv *kv, struct error *err)
+{
+	(void)state;
+	if (strcmp(kv->value, "starttls") != 0)
+		return ini_error(kv, err, -EINVAL,
+				  "only 'starttls' is supported: libESMTP cannot speak "
+				  "implicit TLS (SMTPS, port 465); use the submission port "
+				  "587 with STARTTLS");
+	return 0;
+}
 
-	if ((kv = ini_get(s, "tls"))) {
-		if (strcmp(kv->value, "starttls") != 0)
-			return ini_error(kv, err, -EINVAL,
-					  "only 'starttls' is supported: libESMTP cannot speak "
-					  "implicit TLS (SMTPS, port 465); use the submission port "
-					  "587 with STARTTLS");
-	}
-	c->tls = SMTP_STARTTLS_REQUIRED;
-	if ((kv = ini_get(s, "starttls"))) {
-		if (strcmp(kv->value, "required") == 0)
-			c->tls = SMTP_STARTTLS_REQUIRED;
-		else if (strcmp(kv->value, "none") == 0)
-			c->tls = SMTP_STARTTLS_NONE;
-		else
-			return ini_error(kv, err, -EINVAL, "expected 'required' or 'none'");
-	}
+static int smtp_parse_starttls(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
 
-	if ((kv = ini_get(s, "username"))) {
-		if (!kv->value[0] || strpbrk(kv->value, "\r\n"))
-			return ini_error(kv, err, -EINVAL, "empty or multi-line user name");
-		c->username = strdup(kv->value);
-		kv = ini_get(s, "password");
-		if (!kv)
-			return ini_section_error(s, err, -EINVAL,
-						  "'username' is set but 'password' is not");
-		if ((rc = ini_secret(kv, &c->password, err)) < 0)
-			return rc;
-	} else if ((kv = ini_get(s, "password"))) {
+	if (strcmp(kv->value, "required") == 0)
+		c->tls = SMTP_STARTTLS_REQUIRED;
+	else if (strcmp(kv->value, "none") == 0)
+		c->tls = SMTP_STARTTLS_NONE;
+	else
+		return ini_error(kv, err, -EINVAL, "expected 'required' or 'none'");
+	return 0;
+}
+
+static int smtp_parse_username(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	char *name;
+
+	if (!kv->value[0] || strpbrk(kv->value, "\r\n"))
+		return ini_error(kv, err, -EINVAL, "empty or multi-line user name");
+	name = strdup(kv->value);
+	if (!name)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->username);
+	c->username = name;
+	return 0;
+}
+
+static int smtp_parse_from(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	struct mime_mailbox m;
+	const char *why = NULL;
+	int rc = mime_mailbox_parse(kv->value, strlen(kv->value), &m, &why);
+
+	if (rc == -EINVAL)
+		return ini_error(kv, err, rc, "%s", why);
+	if (rc < 0)
+		return error_set(err, rc, "out of memory");
+	mime_mailbox_done(&c->from);
+	c->from = m;
+	return 0;
+}
+
+static void mailboxes_free(struct mime_mailbox *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mime_mailbox_done(&list[i]);
+	free(list);
+}
+
+/* A recipient list key: the new list replaces *list (*n of them). */
+static int set_list(const struct ini_kv *kv, struct mime_mailbox **list, size_t *n,
+		    struct error *err)
+{
+	struct mime_mailbox *parsed;
+	size_t n_parsed;
+	int rc = parse_list(kv, &parsed, &n_parsed, err);
+
+	if (rc < 0)
+		return rc;
+	mailboxes_free(*list, *n);
+	*list = parsed;
+	*n = n_parsed;
+	return 0;
+}
+
+static int smtp_parse_to(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+
+	return set_list(kv, &c->to, &c->n_to, err);
+}
+
+static int smtp_parse_cc(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+
+	return set_list(kv, &c->cc, &c->n_cc, err);
+}
+
+static int smtp_parse_subject_prefix(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	char *prefix = mime_header_text(kv->value);
+
+	if (!prefix)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->subject_prefix);
+	c->subject_prefix = prefix;
+	return 0;
+}
+
+static int smtp_parse_ca_file(void *state, const struct ini_kv *kv, struct error *err)
+{
+	struct smtp_conf *c = state;
+	char *path;
+
+	if (!kv->value[0])
+		return ini_error(kv, err, -EINVAL, "empty path");
+	path = resolve_path(kv);
+	if (!path)
+		return error_set(err, -ENOMEM, "out of memory");
+	free(c->ca_file);
+	c->ca_file = path;
+	if (access(c->ca_file, R_OK) < 0)
+		return ini_error(kv, err, -errno, "cannot read %s: %s", c->ca_file,
+				  strerror(errno));
+	return 0;
+}
+
+#define SMTP_STR_(x) #x
+#define SMTP_STR(x) SMTP_STR_(x)
+
+static const struct notify_key smtp_keys[] = {
+	{ "host", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_host,
+	  "Required: the mail server, a host name or IPv4 address." },
+	{ "port", NOTIFY_KEY_INT, offsetof(struct smtp_conf, port), SMTP_STR(SMTP_DEFAULT_PORT),
+	  1, 65535, NULL, "The submission port." },
+	{ "starttls", NOTIFY_KEY_CUSTOM, 0, "required", 0, 0, smtp_parse_starttls,
+	  "required: STARTTLS with a verified certificate, or no mail; none: plain text." },
+	{ "tls", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_tls,
+	  "Only starttls (implicit TLS on port 465 is not supported by libESMTP)." },
+	{ "username", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_username,
+	  "Log in as this user (with password)." },
+	{ "password", NOTIFY_KEY_SECRET, offsetof(struct smtp_conf, password), NULL, 0, 0, NULL,
+	  "The password for username: file:PATH or credential:NAME." },
+	{ "from", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_from,
+	  "Required: the sender, address or Name <address>." },
+	{ "to", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_to,
+	  "Required: recipients, separated by commas." },
+	{ "cc", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_cc,
+	  "Copy recipients, separated by commas." },
+	{ "subject_prefix", NOTIFY_KEY_CUSTOM, 0, SMTP_DEFAULT_PREFIX, 0, 0,
+	  smtp_parse_subject_prefix, "Put before every subject." },
+	{ "ca_file", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, smtp_parse_ca_file,
+	  "A PEM file of CA certificates to trust instead of the system's store." },
+	{ "timeout", NOTIFY_KEY_DURATION, offsetof(struct smtp_conf, timeout_ms),
+	  SMTP_STR(SMTP_DEFAULT_TIMEOUT_S) "s", 1000, 3600 * 1000, NULL,
+	  "Give up on the mail server after this long without progress." },
+};
+
+/* The keys from the table, then what one key alone cannot check. */
+static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, struct error *err)
+{
+	const struct ini_kv *kv;
+	int rc;
+
+	rc = notify_keys_apply(&notify_smtp_backend, c, s, err);
+	if (rc < 0)
+		return rc;
+	if (!c->host)
+		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'host'");
+	if (c->username && !c->password)
+		return ini_section_error(s, err, -EINVAL,
+					  "'username' is set but 'password' is not");
+	if (!c->username && (kv = ini_get(s, "password")))
 		return ini_error(kv, err, -EINVAL, "'password' without 'username'");
-	}
-
-	kv = ini_get(s, "from");
-	if (!kv)
+	if (!c->from.addr)
 		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'from'");
-	{
-		const char *why = NULL;
-
-		rc = mailbox_parse(kv->value, strlen(kv->value), &c->from, &why);
-		if (rc == -EINVAL)
-			return ini_error(kv, err, rc, "%s", why);
-		if (rc < 0)
-			return error_set(err, rc, "out of memory");
-	}
-	kv = ini_get(s, "to");
-	if (!kv)
+	if (!c->to)
 		return ini_section_error(s, err, -EINVAL, "smtp notifier needs 'to'");
-	if ((rc = parse_list(kv, &c->to, &c->n_to, err)) < 0)
-		return rc;
-	if ((kv = ini_get(s, "cc")) && (rc = parse_list(kv, &c->cc, &c->n_cc, err)) < 0)
-		return rc;
-
-	kv = ini_get(s, "subject_prefix");
-	c->subject_prefix = kv ? header_text(kv->value) : strdup(SMTP_DEFAULT_PREFIX);
-
-	if ((kv = ini_get(s, "ca_file"))) {
-		if (!kv->value[0])
-			return ini_error(kv, err, -EINVAL, "empty path");
-		c->ca_file = resolve_path(kv);
-		if (c->ca_file && access(c->ca_file, R_OK) < 0)
-			return ini_error(kv, err, -errno, "cannot read %s: %s", c->ca_file,
-					  strerror(errno));
-		if (c->tls == SMTP_STARTTLS_NONE)
-			return ini_error(kv, err, -EINVAL, "ca_file is set but starttls = none");
-	}
-
-	c->timeout_s = SMTP_DEFAULT_TIMEOUT_S;
-	if ((kv = ini_get(s, "timeout"))) {
-		if ((rc = ini_duration_ms(kv, 1000, 3600 * 1000, &v, err)) < 0)
-			return rc;
-		c->timeout_s = (int)((v + 999) / 1000);
-	}
+	if (c->ca_file && c->tls == SMTP_STARTTLS_NONE)
+		return ini_error(ini_get(s, "ca_file"), err, -EINVAL,
+				  "ca_file is set but starttls = none");
+	c->timeout_s = (int)((c->timeout_ms + 999) / 1000);
 	c->msgid_host = local_msgid_host();
-	if (!c->host || !c->subject_prefix || !c->msgid_host || (c->username && !c->password))
+	if (!c->msgid_host)
 		return error_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -855,7 +369,7 @@ static int smtp_read_conf(const struct ini_section *s, struct smtp_conf *c, stru
 /* ----------------------------------------------------------------- rendering */
 
 /* RFC 5322 date, independent of the locale. */
-static void put_date(struct buf *b, time_t t)
+static void put_date(struct strbuf *b, time_t t)
 {
 	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -866,19 +380,19 @@ static void put_date(struct buf *b, time_t t)
 		t = 0;
 		gmtime_r(&t, &tm);
 	}
-	buf_addf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	strbuf_printf(b, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday], tm.tm_mday,
+		      months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* The alert id as dot-atom text, for Message-ID and the MIME boundary. */
-static void put_id_token(struct buf *b, const char *id)
+static void put_id_token(struct strbuf *b, const char *id)
 {
 	size_t n = 0;
 
 	for (const unsigned char *p = (const unsigned char *)(id ? id : ""); *p && n < 64; p++, n++)
-		buf_addc(b, isalnum(*p) || *p == '-' || *p == '_' ? (char)*p : '-');
+		strbuf_putc(b, isalnum(*p) || *p == '-' || *p == '_' ? (char)*p : '-');
 	if (n == 0)
-		buf_add(b, "alert");
+		strbuf_puts(b, "alert");
 }
 
 static const char *severity_label(enum diff_severity s)
@@ -894,22 +408,22 @@ static bool link_is_http(const char *link)
 	       (strncasecmp(link, "https://", 8) == 0 || strncasecmp(link, "http://", 7) == 0);
 }
 
-static void plain_field(struct buf *b, const char *label, const char *value)
+static void plain_field(struct strbuf *b, const char *label, const char *value)
 {
 	if (!value)
 		return;
-	buf_addf(b, "%-13s", label);
-	put_text(b, value, NULL, false);
-	buf_addc(b, '\n');
+	strbuf_printf(b, "%-13s", label);
+	mime_put_text(b, value, NULL, false);
+	strbuf_putc(b, '\n');
 }
 
-static void render_plain(struct buf *b, const struct alert *a, const char *headline)
+static void render_plain(struct strbuf *b, const struct alert *a, const char *headline)
 {
 	const char *kind = alert_kind_name(a->kind);
 	char line[128];
 
-	put_text(b, headline, NULL, false);
-	buf_add(b, "\n\n");
+	mime_put_text(b, headline, NULL, false);
+	strbuf_puts(b, "\n\n");
 	plain_field(b, "Target:", a->target);
 	plain_field(b, "Environment:", a->environment);
 	plain_field(b, "Alert:", kind ? kind : "?");
@@ -923,55 +437,55 @@ static void render_plain(struct buf *b, const struct alert *a, const char *headl
 	plain_field(b, "Current:", a->to_hash);
 	plain_field(b, "Link:", a->link);
 	if (a->message) {
-		buf_add(b, "\n");
-		put_text(b, a->message, "", false);
-		buf_add(b, "\n");
+		strbuf_puts(b, "\n");
+		mime_put_text(b, a->message, "", false);
+		strbuf_puts(b, "\n");
 	}
 	if (a->n_changes > 0) {
-		buf_add(b, "\nChanges, most severe first:\n");
+		strbuf_puts(b, "\nChanges, most severe first:\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
 			const struct alert_change *c = &a->changes[i];
 
-			buf_add(b, "  [");
-			put_text(b, c->severity, NULL, false);
-			buf_add(b, "] ");
-			put_text(b, c->change, NULL, false);
-			buf_add(b, " ");
-			put_text(b, c->kind, NULL, false);
-			buf_add(b, " ");
-			put_text(b, c->object, NULL, false);
+			strbuf_puts(b, "  [");
+			mime_put_text(b, c->severity, NULL, false);
+			strbuf_puts(b, "] ");
+			mime_put_text(b, c->change, NULL, false);
+			strbuf_puts(b, " ");
+			mime_put_text(b, c->kind, NULL, false);
+			strbuf_puts(b, " ");
+			mime_put_text(b, c->object, NULL, false);
 			if (c->attribute) {
-				buf_add(b, ": ");
-				put_text(b, c->attribute, NULL, false);
+				strbuf_puts(b, ": ");
+				mime_put_text(b, c->attribute, NULL, false);
 			}
-			buf_add(b, "\n");
+			strbuf_puts(b, "\n");
 			if (c->before) {
-				buf_add(b, "      before: ");
-				put_text(b, c->before, "              ", false);
-				buf_add(b, "\n");
+				strbuf_puts(b, "      before: ");
+				mime_put_text(b, c->before, "              ", false);
+				strbuf_puts(b, "\n");
 			}
 			if (c->after) {
-				buf_add(b, "      after:  ");
-				put_text(b, c->after, "              ", false);
-				buf_add(b, "\n");
+				strbuf_puts(b, "      after:  ");
+				mime_put_text(b, c->after, "              ", false);
+				strbuf_puts(b, "\n");
 			}
 		}
 		if (a->total_changes > a->n_changes)
-			buf_addf(b, "  ... and %zu more changes\n",
-				 a->total_changes - a->n_changes);
+			strbuf_printf(b, "  ... and %zu more changes\n",
+				      a->total_changes - a->n_changes);
 	}
-	buf_add(b, "\n-- \nschemadrift alert ");
-	put_text(b, a->id, NULL, false);
-	buf_add(b, "\n");
+	strbuf_puts(b, "\n-- \nschemadrift alert ");
+	mime_put_text(b, a->id, NULL, false);
+	strbuf_puts(b, "\n");
 }
 
-static void html_row(struct buf *b, const char *label, const char *value)
+static void html_row(struct strbuf *b, const char *label, const char *value)
 {
 	if (!value)
 		return;
-	buf_addf(b, "<tr><th align=\"left\" style=\"padding-right:12px\">%s</th><td>", label);
-	put_text(b, value, NULL, true);
-	buf_add(b, "</td></tr>\n");
+	strbuf_printf(b, "<tr><th align=\"left\" style=\"padding-right:12px\">%s</th><td>", label);
+	mime_put_text(b, value, NULL, true);
+	strbuf_puts(b, "</td></tr>\n");
 }
 
 static const char *severity_colour(const char *s)
@@ -983,16 +497,16 @@ static const char *severity_colour(const char *s)
 	return "#555555";
 }
 
-static void render_html(struct buf *b, const struct alert *a, const char *headline)
+static void render_html(struct strbuf *b, const struct alert *a, const char *headline)
 {
 	const char *kind = alert_kind_name(a->kind);
 	char line[128];
 
-	buf_add(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-	put_text(b, headline, NULL, true);
-	buf_add(b, "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>");
-	put_text(b, headline, NULL, true);
-	buf_add(b, "</h2>\n<table>\n");
+	strbuf_puts(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
+	mime_put_text(b, headline, NULL, true);
+	strbuf_puts(b, "</title></head>\n<body style=\"font-family:sans-serif\">\n<h2>");
+	mime_put_text(b, headline, NULL, true);
+	strbuf_puts(b, "</h2>\n<table>\n");
 	html_row(b, "Target", a->target);
 	html_row(b, "Environment", a->environment);
 	html_row(b, "Alert", kind ? kind : "?");
@@ -1004,58 +518,58 @@ static void render_html(struct buf *b, const struct alert *a, const char *headli
 	}
 	html_row(b, "Baseline", a->from_hash);
 	html_row(b, "Current", a->to_hash);
-	buf_add(b, "</table>\n");
+	strbuf_puts(b, "</table>\n");
 	if (a->link) {
 		/* Only web links become anchors: a template can never produce javascript: here. */
 		if (link_is_http(a->link)) {
-			buf_add(b, "<p><a href=\"");
-			put_text(b, a->link, NULL, true);
-			buf_add(b, "\">");
-			put_text(b, a->link, NULL, true);
-			buf_add(b, "</a></p>\n");
+			strbuf_puts(b, "<p><a href=\"");
+			mime_put_text(b, a->link, NULL, true);
+			strbuf_puts(b, "\">");
+			mime_put_text(b, a->link, NULL, true);
+			strbuf_puts(b, "</a></p>\n");
 		} else {
-			buf_add(b, "<p>");
-			put_text(b, a->link, NULL, true);
-			buf_add(b, "</p>\n");
+			strbuf_puts(b, "<p>");
+			mime_put_text(b, a->link, NULL, true);
+			strbuf_puts(b, "</p>\n");
 		}
 	}
 	if (a->message) {
-		buf_add(b, "<pre style=\"white-space:pre-wrap\">");
-		put_text(b, a->message, "", true);
-		buf_add(b, "</pre>\n");
+		strbuf_puts(b, "<pre style=\"white-space:pre-wrap\">");
+		mime_put_text(b, a->message, "", true);
+		strbuf_puts(b, "</pre>\n");
 	}
 	if (a->n_changes > 0) {
-		buf_add(b, "<table border=\"1\" cellpadding=\"4\" "
-			   "style=\"border-collapse:collapse\">\n"
-			   "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
-			   "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
+		strbuf_puts(b, "<table border=\"1\" cellpadding=\"4\" "
+			    "style=\"border-collapse:collapse\">\n"
+			    "<tr><th>Severity</th><th>Change</th><th>Kind</th><th>Object</th>"
+			    "<th>Attribute</th><th>Before</th><th>After</th></tr>\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
 			const struct alert_change *c = &a->changes[i];
 
-			buf_addf(b, "<tr><td style=\"color:%s\">", severity_colour(c->severity));
-			put_text(b, c->severity, NULL, true);
-			buf_add(b, "</td><td>");
-			put_text(b, c->change, NULL, true);
-			buf_add(b, "</td><td>");
-			put_text(b, c->kind, NULL, true);
-			buf_add(b, "</td><td><code>");
-			put_text(b, c->object, NULL, true);
-			buf_add(b, "</code></td><td>");
-			put_text(b, c->attribute, NULL, true);
-			buf_add(b, "</td><td><pre style=\"white-space:pre-wrap;margin:0\">");
-			put_text(b, c->before, "", true);
-			buf_add(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
-			put_text(b, c->after, "", true);
-			buf_add(b, "</pre></td></tr>\n");
+			strbuf_printf(b, "<tr><td style=\"color:%s\">", severity_colour(c->severity));
+			mime_put_text(b, c->severity, NULL, true);
+			strbuf_puts(b, "</td><td>");
+			mime_put_text(b, c->change, NULL, true);
+			strbuf_puts(b, "</td><td>");
+			mime_put_text(b, c->kind, NULL, true);
+			strbuf_puts(b, "</td><td><code>");
+			mime_put_text(b, c->object, NULL, true);
+			strbuf_puts(b, "</code></td><td>");
+			mime_put_text(b, c->attribute, NULL, true);
+			strbuf_puts(b, "</td><td><pre style=\"white-space:pre-wrap;margin:0\">");
+			mime_put_text(b, c->before, "", true);
+			strbuf_puts(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
+			mime_put_text(b, c->after, "", true);
+			strbuf_puts(b, "</pre></td></tr>\n");
 		}
-		buf_add(b, "</table>\n");
+		strbuf_puts(b, "</table>\n");
 		if (a->total_changes > a->n_changes)
-			buf_addf(b, "<p>... and %zu more changes</p>\n",
-				 a->total_changes - a->n_changes);
+			strbuf_printf(b, "<p>... and %zu more changes</p>\n",
+				      a->total_changes - a->n_changes);
 	}
-	buf_add(b, "<p style=\"color:#888888\">schemadrift alert ");
-	put_text(b, a->id, NULL, true);
-	buf_add(b, "</p>\n</body></html>\n");
+	strbuf_puts(b, "<p style=\"color:#888888\">schemadrift alert ");
+	mime_put_text(b, a->id, NULL, true);
+	strbuf_puts(b, "</p>\n</body></html>\n");
 }
 
 /*
@@ -1066,15 +580,15 @@ static void render_html(struct buf *b, const struct alert *a, const char *headli
  */
 static int build_message(const struct smtp_conf *c, const struct alert *a, char **ret)
 {
-	struct buf b = { 0 }, boundary = { 0 }, plain = { 0 }, html = { 0 };
+	struct strbuf b = { 0 }, boundary = { 0 }, plain = { 0 }, html = { 0 };
 	char *headline_raw = alert_headline(a);
-	char *headline = NULL, *subject = NULL;
+	char *headline = NULL, *subject = NULL, *msg;
 	const char *kind = alert_kind_name(a->kind);
 	int rc = -ENOMEM;
 
 	if (!headline_raw)
 		goto out;
-	headline = header_text(headline_raw);
+	headline = mime_header_text(headline_raw);
 	if (!headline)
 		goto out;
 	if (c->subject_prefix && c->subject_prefix[0]) {
@@ -1087,47 +601,51 @@ static int build_message(const struct smtp_conf *c, const struct alert *a, char 
 		goto out;
 
 	/* "=_" can never occur in quoted-printable output, so no body line matches it. */
-	buf_add(&boundary, "=_schemadrift_");
+	strbuf_puts(&boundary, "=_schemadrift_");
 	put_id_token(&boundary, a->id);
-	if (boundary.oom)
+	if (boundary.failed)
 		goto out;
 
-	buf_add(&b, "Date: ");
+	strbuf_puts(&b, "Date: ");
 	put_date(&b, a->created);
-	buf_add(&b, "\r\n");
-	put_address_header(&b, "From", &c->from, 1);
-	put_address_header(&b, "To", c->to, c->n_to);
+	strbuf_puts(&b, "\r\n");
+	mime_put_address_header(&b, "From", &c->from, 1);
+	mime_put_address_header(&b, "To", c->to, c->n_to);
 	if (c->n_cc)
-		put_address_header(&b, "Cc", c->cc, c->n_cc);
-	put_unstructured_header(&b, "Subject", subject);
-	buf_add(&b, "Message-ID: <");
+		mime_put_address_header(&b, "Cc", c->cc, c->n_cc);
+	mime_put_unstructured_header(&b, "Subject", subject);
+	strbuf_puts(&b, "Message-ID: <");
 	put_id_token(&b, a->id);
-	buf_addf(&b, "@%s>\r\n", c->msgid_host);
-	buf_add(&b, "Auto-Submitted: auto-generated\r\n");
-	buf_addf(&b, "X-Schemadrift-Alert: %s\r\n", kind ? kind : "unknown");
-	buf_add(&b, "MIME-Version: 1.0\r\n");
-	buf_addf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n", boundary.p);
-	buf_add(&b, "\r\nThis is a MIME message: a plain text and an HTML version.\r\n");
+	strbuf_printf(&b, "@%s>\r\n", c->msgid_host);
+	strbuf_puts(&b, "Auto-Submitted: auto-generated\r\n");
+	strbuf_printf(&b, "X-Schemadrift-Alert: %s\r\n", kind ? kind : "unknown");
+	strbuf_puts(&b, "MIME-Version: 1.0\r\n");
+	strbuf_printf(&b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n", boundary.s);
+	strbuf_puts(&b, "\r\nThis is a MIME message: a plain text and an HTML version.\r\n");
 
 	render_plain(&plain, a, headline);
 	render_html(&html, a, headline);
-	if (plain.oom || html.oom)
+	if (plain.failed || html.failed)
 		goto out;
-	buf_addf(&b, "\r\n--%s\r\n", boundary.p);
-	buf_add(&b, "Content-Type: text/plain; charset=utf-8\r\n"
+	strbuf_printf(&b, "\r\n--%s\r\n", boundary.s);
+	strbuf_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_quoted_printable(&b, plain.p);
-	buf_addf(&b, "\r\n--%s\r\n", boundary.p);
-	buf_add(&b, "Content-Type: text/html; charset=utf-8\r\n"
+	mime_put_quoted_printable(&b, plain.s);
+	strbuf_printf(&b, "\r\n--%s\r\n", boundary.s);
+	strbuf_puts(&b, "Content-Type: text/html; charset=utf-8\r\n"
 		    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-	put_quoted_printable(&b, html.p);
-	buf_addf(&b, "\r\n--%s--\r\n", boundary.p);
-	rc = buf_take(&b, ret);
+	mime_put_quoted_printable(&b, html.s);
+	strbuf_printf(&b, "\r\n--%s--\r\n", boundary.s);
+	msg = strbuf_take(&b);
+	if (msg) {
+		*ret = msg;
+		rc = 0;
+	}
 out:
-	buf_done(&b);
-	buf_done(&boundary);
-	buf_done(&plain);
-	buf_done(&html);
+	strbuf_done(&b);
+	strbuf_done(&boundary);
+	strbuf_done(&plain);
+	strbuf_done(&html);
 	free(headline_raw);
 	free(headline);
 	free(subject);
@@ -1198,7 +716,7 @@ static void job_free(void *arg)
 	free(j->host);
 	free(j->ca_file);
 	free(j->username);
-	wipe_free(j->password);
+	ini_secret_free(j->password);
 	free(j->from);
 	for (size_t i = 0; i < j->n_rcpt; i++)
 		free(j->rcpt[i]);
@@ -1768,8 +1286,8 @@ static int default_conf(struct smtp_conf *c)
 	if (!c->to || !c->subject_prefix || !c->msgid_host)
 		return -ENOMEM;
 	c->n_to = 1;
-	if (mailbox_parse("schemadrift <schemadrift@example.invalid>", 41, &c->from, &why) < 0 ||
-	    mailbox_parse("recipient@example.invalid", 25, &c->to[0], &why) < 0)
+	if (mime_mailbox_parse("schemadrift <schemadrift@example.invalid>", 41, &c->from, &why) < 0 ||
+	    mime_mailbox_parse("recipient@example.invalid", 25, &c->to[0], &why) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -1796,7 +1314,7 @@ static int smtp_render(struct notify_channel *ch, const struct alert *a, char **
 	return 0;
 }
 
-static char *rcpt_dup(const struct mailbox *m)
+static char *rcpt_dup(const struct mime_mailbox *m)
 {
 	return strdup(m->addr);
 }
@@ -1826,7 +1344,7 @@ static int smtp_send(struct notify_channel *ch, const struct alert *a, notify_do
 	j->timeout_s = c->timeout_s;
 	j->n_rcpt = c->n_to + c->n_cc;
 	rc = -ENOMEM;
-	if (asprintf(&j->hostport, "%s:%d", c->host, c->port) < 0) {
+	if (asprintf(&j->hostport, "%s:%ld", c->host, c->port) < 0) {
 		j->hostport = NULL;
 		goto fail;
 	}
@@ -1873,6 +1391,8 @@ static void smtp_destroy(struct notify_channel *ch)
 
 const struct notify_backend notify_smtp_backend = {
 	.name = "smtp",
+	.keys = smtp_keys,
+	.n_keys = sizeof(smtp_keys) / sizeof(smtp_keys[0]),
 	.configure = smtp_configure,
 	.render = smtp_render,
 	.send = smtp_send,

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "notify.h"
+#include "isotime.h"
+#include "notify_http.h"
 
 /* Teams refuses messages over about 28 KB; the whole request body stays below this. */
 #define TEAMS_MAX_BYTES 27000
@@ -195,7 +197,7 @@ static int teams_render(struct notify_channel *ch, const struct alert *a, char *
 	at = json_array_size(body); /* changes go here */
 	if (r == 0) {
 		in = json_array();
-		alert_time_iso(a->created, created);
+		isotime_format(a->created, created);
 		r = in ? 0 : -ENOMEM;
 		if (r == 0) {
 			char foot[200];
@@ -275,15 +277,13 @@ static int teams_render(struct notify_channel *ch, const struct alert *a, char *
 	return 0;
 }
 
-static int teams_configure(struct notify_channel *ch, const struct ini_section *s,
-			   struct error *err)
-{
-	return notify_http_channel_configure(ch, s, TEAMS_DEFAULT_MAX_CHANGES, err);
-}
+static const struct notify_key teams_keys[] = { NOTIFY_HTTP_KEYS(TEAMS_DEFAULT_MAX_CHANGES) };
 
 const struct notify_backend notify_teams_backend = {
 	.name = "teams",
-	.configure = teams_configure,
+	.keys = teams_keys,
+	.n_keys = sizeof(teams_keys) / sizeof(teams_keys[0]),
+	.configure = notify_http_channel_configure,
 	.render = teams_render,
 	.send = notify_http_channel_send,
 	.destroy = notify_http_channel_destroy,

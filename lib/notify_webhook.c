@@ -1,5 +1,6 @@
 /* Generic webhook channel: versioned JSON alert, custom headers, Standard Webhooks signature. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <openssl/hmac.h>
 
 #include "notify.h"
+#include "isotime.h"
+#include "notify_http.h"
 
 /* docs/notifiers.md, "webhook": bumped on any incompatible change of the payload. */
 #define WEBHOOK_PAYLOAD_VERSION 1
@@ -77,7 +80,7 @@ static json_t *webhook_payload(const struct alert *a, size_t max_changes)
 	char created[21], *headline = alert_headline(a);
 	int r = j && changes && headline ? 0 : -ENOMEM;
 
-	alert_time_iso(a->created, created);
+	isotime_format(a->created, created);
 	if (r == 0)
 		r = jset(j, "schemadrift_alert",
 			 json_pack("{s:i}", "version", WEBHOOK_PAYLOAD_VERSION));
@@ -359,31 +362,43 @@ static void webhook_destroy(struct notify_channel *ch)
 	ch->state = NULL;
 }
 
+static int webhook_parse_secret(void *state, const struct ini_kv *kv, struct error *err)
+{
+	return webhook_secret(state, kv, err);
+}
+
+static int webhook_parse_header(void *state, const struct ini_kv *kv, struct error *err)
+{
+	return webhook_header(state, kv, false, err);
+}
+
+static int webhook_parse_secret_header(void *state, const struct ini_kv *kv, struct error *err)
+{
+	return webhook_header(state, kv, true, err);
+}
+
+_Static_assert(offsetof(struct webhook_state, http) == 0, "NOTIFY_HTTP_KEYS' offsets");
+
+static const struct notify_key webhook_keys[] = {
+	NOTIFY_HTTP_KEYS(ALERT_MAX_CHANGES),
+	{ "secret", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, webhook_parse_secret,
+	  "The signing secret, whsec_BASE64 (Standard Webhooks); none: unsigned." },
+	{ "header", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, webhook_parse_header,
+	  "An extra header, Name: value; repeatable (up to 32)." },
+	{ "secret_header", NOTIFY_KEY_CUSTOM, 0, NULL, 0, 0, webhook_parse_secret_header,
+	  "An extra header whose value is a secret: Name: file:PATH or Name: credential:NAME." },
+};
+
 static int webhook_configure(struct notify_channel *ch, const struct ini_section *s,
 			     struct error *err)
 {
 	struct webhook_state *st = calloc(1, sizeof(*st));
-	int r = 0;
+	int r;
 
 	if (!st)
 		return error_set(err, -ENOMEM, "out of memory");
-	notify_http_init(&st->http, ALERT_MAX_CHANGES);
 	ch->state = st;
-	for (size_t i = 0; i < s->n_kv && r >= 0; i++) {
-		const struct ini_kv *kv = &s->kv[i];
-
-		r = notify_http_key(&st->http, kv, err);
-		if (r != 0)
-			continue;
-		if (strcmp(kv->key, "secret") == 0)
-			r = webhook_secret(st, kv, err);
-		else if (strcmp(kv->key, "header") == 0)
-			r = webhook_header(st, kv, false, err);
-		else if (strcmp(kv->key, "secret_header") == 0)
-			r = webhook_header(st, kv, true, err);
-		else
-			r = ini_error(kv, err, -EINVAL, "unknown key for a webhook notifier");
-	}
+	r = notify_keys_apply(ch->backend, st, s, err);
 	if (r >= 0)
 		r = notify_http_check(&st->http, ch, s, NULL, err);
 	if (r < 0) {
@@ -444,6 +459,8 @@ static int webhook_send(struct notify_channel *ch, const struct alert *a, notify
 
 const struct notify_backend notify_webhook_backend = {
 	.name = "webhook",
+	.keys = webhook_keys,
+	.n_keys = sizeof(webhook_keys) / sizeof(webhook_keys[0]),
 	.configure = webhook_configure,
 	.render = webhook_render,
 	.send = webhook_send,

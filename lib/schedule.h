@@ -10,15 +10,12 @@
 /*
  * Pure computation, no event loop, no global state, no clock reads: the
  * caller passes every instant in.  Time zones are read from TZif files
- * (/usr/share/zoneinfo) by this module itself, so nothing here touches TZ,
+ * (/usr/share/zoneinfo) by lib/zone.c, so nothing here touches TZ,
  * tzset() or the environment, and every function is safe on any thread.
  * docs/schedule.md has the semantics (DST, leap days, day-of-month OR
  * day-of-week, jitter, catching up) and a sketch of the daemon's use.
  */
 struct schedule;
-
-/* The directory zone names are looked up in. */
-#define SCHEDULE_ZONEINFO_DIR "/usr/share/zoneinfo"
 
 /* Longest interval accepted by "every ...": 366 days. */
 #define SCHEDULE_INTERVAL_MAX (366L * 86400)

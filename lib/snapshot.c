@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 
 #include "fileio.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 #define DUMP_FLAGS (JSON_SORT_KEYS | JSON_COMPACT)
@@ -102,52 +103,20 @@ json_t *snapshot_object_json(const struct model_object *o)
  * object.  It is on the hot path: every object is emitted to hash it and
  * again to write it.
  */
-struct canon {
-	char *buf;
-	size_t len, cap;
-	bool oom;
-};
+#define canon_lit(c, s) strbuf_put((c), (s), sizeof(s) - 1)
 
-static void canon_reserve(struct canon *c, size_t n)
-{
-	if (c->len + n <= c->cap)
-		return;
-	size_t cap = c->cap ? c->cap : 1024;
-	while (cap < c->len + n)
-		cap *= 2;
-	char *p = realloc(c->buf, cap);
-	if (!p) {
-		c->oom = true;
-		c->len = 0;
-		return;
-	}
-	c->buf = p;
-	c->cap = cap;
-}
-
-static void canon_put(struct canon *c, const char *s, size_t n)
-{
-	canon_reserve(c, n);
-	if (c->oom)
-		return;
-	memcpy(c->buf + c->len, s, n);
-	c->len += n;
-}
-
-#define canon_lit(c, s) canon_put((c), (s), sizeof(s) - 1)
-
-static void canon_string(struct canon *c, const char *s)
+static void canon_string(struct strbuf *c, const char *s)
 {
 	static const char hex[] = "0123456789abcdef", HEX[] = "0123456789ABCDEF";
 	size_t n = strlen(s);
 
 	if (!utf8_valid(s, n)) {
 		canon_lit(c, "{\"hex\":\"");
-		canon_reserve(c, 2 * n);
-		for (size_t i = 0; !c->oom && i < n; i++) {
-			c->buf[c->len++] = hex[(unsigned char)s[i] >> 4];
-			c->buf[c->len++] = hex[(unsigned char)s[i] & 15];
-		}
+		if (strbuf_reserve(c, 2 * n))
+			for (size_t i = 0; i < n; i++) {
+				c->s[c->len++] = hex[(unsigned char)s[i] >> 4];
+				c->s[c->len++] = hex[(unsigned char)s[i] & 15];
+			}
 		canon_lit(c, "\"}");
 		return;
 	}
@@ -157,7 +126,7 @@ static void canon_string(struct canon *c, const char *s)
 		unsigned char ch = (unsigned char)*p;
 		if (ch && ch >= 0x20 && ch != '"' && ch != '\\')
 			continue;
-		canon_put(c, run, (size_t)(p - run));
+		strbuf_put(c, run, (size_t)(p - run));
 		if (!ch)
 			break;
 		run = p + 1;
@@ -171,14 +140,14 @@ static void canon_string(struct canon *c, const char *s)
 		case '\t': canon_lit(c, "\\t"); break;
 		default: {
 			char u[6] = { '\\', 'u', '0', '0', HEX[ch >> 4], HEX[ch & 15] };
-			canon_put(c, u, sizeof(u));
+			strbuf_put(c, u, sizeof(u));
 		}
 		}
 	}
 	canon_lit(c, "\"");
 }
 
-static void canon_value(struct canon *c, const struct model_value *v)
+static void canon_value(struct strbuf *c, const struct model_value *v)
 {
 	char num[32];
 
@@ -193,7 +162,7 @@ static void canon_value(struct canon *c, const struct model_value *v)
 			canon_lit(c, "false");
 		return;
 	case MODEL_INT:
-		canon_put(c, num, (size_t)snprintf(num, sizeof(num), "%lld", v->u.i));
+		strbuf_put(c, num, (size_t)snprintf(num, sizeof(num), "%lld", v->u.i));
 		return;
 	case MODEL_LIST:
 		canon_lit(c, "[");
@@ -211,10 +180,9 @@ static void canon_value(struct canon *c, const struct model_value *v)
 }
 
 /* Keys in sorted order: attrs, kind, name, parent, schema, signature. */
-static void canon_object(struct canon *c, const struct model_object *o)
+static void canon_object(struct strbuf *c, const struct model_object *o)
 {
-	c->len = 0;
-	c->oom = false;
+	strbuf_reset(c);
 	canon_lit(c, "{\"attrs\":{");
 	for (size_t i = 0; i < o->n_attrs; i++) {
 		if (i)
@@ -244,15 +212,10 @@ static void canon_object(struct canon *c, const struct model_object *o)
 
 char *snapshot_object_text(const struct model_object *o)
 {
-	struct canon c = { 0 };
+	struct strbuf c = { 0 };
 
 	canon_object(&c, o);
-	canon_put(&c, "", 1);
-	if (c.oom) {
-		free(c.buf);
-		return NULL;
-	}
-	return c.buf;
+	return strbuf_take(&c);
 }
 
 void snapshot_hash_hex(const unsigned char hash[32], char out[65])
@@ -277,14 +240,14 @@ static const EVP_MD *sha256(void)
 }
 
 /* Emits the object's canonical text into c and hashes it. */
-static int object_hash(struct canon *c, struct model_object *o)
+static int object_hash(struct strbuf *c, struct model_object *o)
 {
 	unsigned int mdlen;
 
 	canon_object(c, o);
-	if (c->oom)
+	if (c->failed)
 		return -ENOMEM;
-	if (!EVP_Digest(c->buf, c->len, o->hash, &mdlen, sha256(), NULL))
+	if (!EVP_Digest(c->s, c->len, o->hash, &mdlen, sha256(), NULL))
 		return -EIO;
 	return 0;
 }
@@ -311,12 +274,12 @@ static int model_hash(struct model *m)
 
 int snapshot_hash(struct model *m)
 {
-	struct canon c = { 0 };
+	struct strbuf c = { 0 };
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < m->n_objects; i++)
 		r = object_hash(&c, &m->objects[i]);
-	free(c.buf);
+	strbuf_done(&c);
 	return r < 0 ? r : model_hash(m);
 }
 
@@ -355,7 +318,7 @@ static int write_header(struct model *m, FILE *out)
  */
 int snapshot_write(struct model *m, FILE *out, struct error *err)
 {
-	struct canon c = { 0 };
+	struct strbuf c = { 0 };
 	int r;
 
 	if (!m->hashed && (r = snapshot_hash(m)) < 0)
@@ -366,17 +329,17 @@ int snapshot_write(struct model *m, FILE *out, struct error *err)
 
 		/* The stored line is the canonical text with the hash put first. */
 		canon_object(&c, &m->objects[i]);
-		if (c.oom) {
+		if (c.failed) {
 			r = -ENOMEM;
 			break;
 		}
 		snapshot_hash_hex(m->objects[i].hash, hex);
 		if (fputs(i ? ",\n{\"hash\":\"" : "\n{\"hash\":\"", out) == EOF ||
 		    fputs(hex, out) == EOF || fputs("\",", out) == EOF ||
-		    fwrite(c.buf + 1, 1, c.len - 1, out) != c.len - 1)
+		    fwrite(c.s + 1, 1, c.len - 1, out) != c.len - 1)
 			r = -EIO;
 	}
-	free(c.buf);
+	strbuf_done(&c);
 	if (r == 0 && fputs("\n]}\n", out) == EOF)
 		r = -EIO;
 	if (r == 0 && fflush(out) == EOF)
@@ -753,7 +716,7 @@ int snapshot_parse(const char *buf, size_t len, const char *name, struct model *
 		r = parse_fail(&p, 0, "objects are duplicated%s", NULL);
 	if (r == 0) {
 		/* Verify: recompute every hash; a mismatch means a damaged or edited file. */
-		struct canon c = { 0 };
+		struct strbuf c = { 0 };
 		for (size_t i = 0; r == 0 && i < m->n_objects; i++) {
 			unsigned char stored[32];
 			memcpy(stored, m->objects[i].hash, 32);
@@ -765,7 +728,7 @@ int snapshot_parse(const char *buf, size_t len, const char *name, struct model *
 					       obj);
 			}
 		}
-		free(c.buf);
+		strbuf_done(&c);
 		if (r == 0)
 			r = model_hash(m);
 		if (r == 0 && memcmp(header_hash, m->hash, 32) != 0)

@@ -1,4 +1,4 @@
-/* Per-target history store: snapshots by hash, history lines, retention, baseline, audit, locking. */
+/* Per-target history store: snapshots by hash, history lines, baseline, state files, locking. */
 #include "store.h"
 
 #include <dirent.h>
@@ -17,28 +17,9 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "isotime.h"
 #include "snapshot.h"
-
-#define HISTORY_FILE "history.log"
-#define AUDIT_FILE "audit.log"
-#define BASELINE_FILE "baseline.json"
-#define RETENTION_FILE "retention.json"
-#define LOCK_FILE "lock"
-#define SNAPSHOT_DIR "snapshots"
-#define CORRUPT_DIR "corrupt"
-#define DAY_SECONDS 86400
-/* After a run, history is trimmed only once a line is this far past the limit,
- * so a target checked every minute does not rewrite its history every minute. */
-#define HISTORY_TRIM_SLACK DAY_SECONDS
-
-struct store {
-	struct store_options opts;
-	char *state_dir;
-	char *target;
-	char *dir;
-	int lock_fd;
-	int lock_depth;
-};
+#include "store_internal.h"
 
 /* ---------------------------------------------------------------- basics */
 
@@ -87,7 +68,7 @@ void store_warn(const struct store *s, const char *fmt, ...)
 }
 
 /* <dir>/<name>, malloc'd. */
-static char *store_path(const struct store *s, const char *name)
+char *store_path(const struct store *s, const char *name)
 {
 	char *p;
 
@@ -97,7 +78,7 @@ static char *store_path(const struct store *s, const char *name)
 }
 
 /* Adds the errno's name to a write error: "...: No space left on device (ENOSPC)". */
-static int errno_named(struct error *err, int code)
+int store_errno_named(struct error *err, int code)
 {
 	const char *name = strerrorname_np(-code);
 	char text[sizeof(err->text)];
@@ -116,7 +97,7 @@ static int pass_error(struct error *err, const struct error *from)
 	return from->code;
 }
 
-static int mkdir_one(const char *path, struct error *err)
+int store_mkdir_one(const char *path, struct error *err)
 {
 	if (mkdir(path, 0750) == 0 || errno == EEXIST)
 		return 0;
@@ -139,7 +120,7 @@ static int mkdir_parents(const char *path, struct error *err)
 
 		*q = '\0';
 		if (stat(p, &st) < 0) {
-			r = mkdir_one(p, err);
+			r = store_mkdir_one(p, err);
 			if (r == 0) {
 				char *slash = strrchr(p, '/');
 
@@ -291,14 +272,6 @@ int store_list_targets(const struct store_options *opts, char ***ret, size_t *re
 
 /* ------------------------------------------------------------------ time */
 
-void store_format_time(time_t t, char out[21])
-{
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(out, 21, "invalid-time");
-}
-
 static bool take_digits(const char **p, int n, int *ret)
 {
 	int v = 0;
@@ -415,7 +388,7 @@ char *store_json_string_dup(const json_t *j)
 	return s;
 }
 
-static bool is_hex_hash(const char *s)
+bool store_is_hex_hash(const char *s)
 {
 	if (!s || strlen(s) != 64)
 		return false;
@@ -426,7 +399,7 @@ static bool is_hex_hash(const char *s)
 }
 
 /* The time in a JSON field, or -1. */
-static time_t json_time(const json_t *obj, const char *key)
+time_t store_json_time(const json_t *obj, const char *key)
 {
 	const char *v = json_string_value(json_object_get(obj, key));
 	time_t t;
@@ -440,7 +413,7 @@ static int json_set_time(json_t *obj, const char *key, time_t t)
 {
 	char buf[21];
 
-	store_format_time(t, buf);
+	isotime_format(t, buf);
 	return json_object_set_new(obj, key, json_string(buf));
 }
 
@@ -461,9 +434,9 @@ static int quarantine_locked(struct store *s, const char *path, char *ret_path, 
 	base = base ? base + 1 : path;
 	if (!cdir)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = mkdir_one(cdir, err);
+	r = store_mkdir_one(cdir, err);
 	if (r == 0) {
-		store_format_time(store_now(s), stamp);
+		isotime_format(store_now(s), stamp);
 		for (int i = 0; i < 1000; i++) {
 			struct stat st;
 
@@ -525,7 +498,7 @@ static int append_json_line_sync(struct store *s, const char *name, json_t *j, b
 	else
 		line = NULL, r = error_set(err, -ENOMEM, "out of memory");
 	if (r < 0)
-		errno_named(err, r);
+		store_errno_named(err, r);
 	free(line);
 	free(text);
 	free(path);
@@ -538,9 +511,9 @@ static int append_json_line(struct store *s, const char *name, json_t *j, struct
 }
 
 /* Reads a file of JSON lines; calls fn for each complete line that parses. */
-static int read_json_lines(struct store *s, const char *name,
-			   int (*fn)(json_t *j, size_t line_no, void *data), void *data,
-			   size_t *ret_bad, size_t *ret_lines, struct error *err)
+int store_read_json_lines(struct store *s, const char *name,
+			  int (*fn)(json_t *j, size_t line_no, void *data), void *data,
+			  size_t *ret_bad, size_t *ret_lines, struct error *err)
 {
 	char *path = store_path(s, name), *buf = NULL;
 	size_t len = 0, bad = 0, line_no = 0;
@@ -592,42 +565,6 @@ out:
 	return r;
 }
 
-static int collect_audit(json_t *j, size_t line_no, void *data)
-{
-	(void)line_no;
-	return json_array_append(data, j) == 0 ? 0 : -ENOMEM;
-}
-
-int store_audit_load(struct store *s, json_t **ret, struct error *err)
-{
-	json_t *a = json_array();
-	int r;
-
-	if (!a)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = read_json_lines(s, AUDIT_FILE, collect_audit, a, NULL, NULL, err);
-	if (r < 0) {
-		json_decref(a);
-		return r == -ENOMEM ? error_set(err, r, "out of memory") : r;
-	}
-	*ret = a;
-	return 0;
-}
-
-static bool audit_has_id(const json_t *audit, const char *id)
-{
-	size_t i;
-	json_t *e;
-
-	json_array_foreach(audit, i, e) {
-		const char *v = json_string_value(json_object_get(e, "id"));
-
-		if (v && strcmp(v, id) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* Parses a state file; -ENOENT, -EBADMSG (with the reason in err) or 0. */
 static int read_state_raw(struct store *s, const char *path, json_t **ret, struct error *err)
 {
@@ -654,8 +591,8 @@ static int read_state_raw(struct store *s, const char *path, json_t **ret, struc
 /* A baseline state file is usable when it names a hash and a time. */
 static bool baseline_json_valid(const json_t *j)
 {
-	return is_hex_hash(json_string_value(json_object_get(j, "hash"))) &&
-	       json_time(j, "accepted_at") >= 0;
+	return store_is_hex_hash(json_string_value(json_object_get(j, "hash"))) &&
+	       store_json_time(j, "accepted_at") >= 0;
 }
 
 static int quarantine_and_warn(struct store *s, const char *path, const char *why,
@@ -666,48 +603,6 @@ static int quarantine_and_warn(struct store *s, const char *path, const char *wh
 
 	if (r == 0)
 		store_warn(s, "%s; moved to %s", why, moved);
-	return r;
-}
-
-/* Restores baseline.json from the last baseline entry of the audit log. */
-static int restore_baseline(struct store *s, const json_t *audit, struct error *err)
-{
-	json_t *last = NULL, *e, *state;
-	char *path;
-	size_t i;
-	int r;
-
-	json_array_foreach(audit, i, e) {
-		const char *action = json_string_value(json_object_get(e, "action"));
-
-		if (action && strncmp(action, "baseline ", 9) == 0 &&
-		    is_hex_hash(json_string_value(json_object_get(e, "hash"))) &&
-		    json_time(e, "time") >= 0)
-			last = e;
-	}
-	if (!last)
-		return 0;
-	state = json_pack("{si sO sO sO sO sO sO}", "version", 1, "hash",
-			  json_object_get(last, "hash"), "accepted_at", json_object_get(last, "time"),
-			  "accepted_by", json_object_get(last, "who") ? json_object_get(last, "who") : json_null(),
-			  "reason", json_object_get(last, "reason") ? json_object_get(last, "reason") : json_null(),
-			  "action", json_object_get(last, "action"), "audit", last);
-	path = store_path(s, BASELINE_FILE);
-	if (!state || !path) {
-		json_decref(state);
-		free(path);
-		return error_set(err, -ENOMEM, "out of memory");
-	}
-	char *text = json_dumps(state, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	r = text ? fileio_write_atomic(path, text, strlen(text), err)
-		 : error_set(err, -ENOMEM, "out of memory");
-	if (r == 0)
-		store_warn(s, "%s was missing; restored from %s/%s (%s by %s)", path, s->dir,
-			   AUDIT_FILE, json_string_value(json_object_get(last, "time")),
-			   json_string_value(json_object_get(last, "who")) ?: "?");
-	free(text);
-	free(path);
-	json_decref(state);
 	return r;
 }
 
@@ -777,7 +672,7 @@ static int recover_locked(struct store *s, struct error *err)
 			pass_error(err, &perr);
 		entry = st ? json_object_get(st, "audit") : NULL;
 		id = json_string_value(json_object_get(entry, "id"));
-		if (r == 0 && id && !audit_has_id(audit, id)) {
+		if (r == 0 && id && !store_audit_has_id(audit, id)) {
 			/* The state changed but its audit line never made it: add it now. */
 			json_t *copy = json_deep_copy(entry);
 
@@ -795,7 +690,7 @@ static int recover_locked(struct store *s, struct error *err)
 		free(path);
 	}
 	if (r == 0 && !have_baseline)
-		r = restore_baseline(s, audit, err);
+		r = store_audit_restore_baseline(s, audit, err);
 	json_decref(audit);
 	return r;
 }
@@ -924,7 +819,7 @@ int store_write_state(struct store *s, const char *name, json_t *state, json_t *
 		goto oom;
 	r = fileio_write_atomic(path, text, strlen(text), err);
 	if (r < 0) {
-		errno_named(err, r);
+		store_errno_named(err, r);
 		goto out;
 	}
 	r = append_json_line(s, AUDIT_FILE, au, err);
@@ -954,12 +849,12 @@ static int run_from_json(json_t *j, struct store_run *r)
 	json_t *v;
 
 	memset(r, 0, sizeof(*r));
-	r->time = json_time(j, "time");
+	r->time = store_json_time(j, "time");
 	if (r->time < 0 || !outcome)
 		return -EBADMSG;
 	if (strcmp(outcome, "ok") == 0) {
 		r->outcome = STORE_RUN_OK;
-		if (!is_hex_hash(hash))
+		if (!store_is_hex_hash(hash))
 			return -EBADMSG;
 		memcpy(r->hash, hash, 65);
 	} else if (strcmp(outcome, "error") == 0) {
@@ -971,7 +866,7 @@ static int run_from_json(json_t *j, struct store_run *r)
 	r->objects = (size_t)json_integer_value(json_object_get(j, "objects"));
 	r->new_snapshot = json_is_true(json_object_get(j, "new"));
 	hash = json_string_value(json_object_get(j, "from"));
-	if (is_hex_hash(hash))
+	if (store_is_hex_hash(hash))
 		memcpy(r->from, hash, 65);
 	v = json_object_get(j, "changes");
 	if (json_is_object(v)) {
@@ -1101,8 +996,8 @@ static int collect_run(json_t *j, size_t line_no, void *data)
 }
 
 /* Also returns each run's line number in the file and how many complete lines it has. */
-static int history_load_lines(struct store *s, struct store_history **ret, size_t **ret_lines,
-			      size_t *ret_total, struct error *err)
+int store_history_load_lines(struct store *s, struct store_history **ret, size_t **ret_lines,
+			     size_t *ret_total, struct error *err)
 {
 	struct history_load l = { s, calloc(1, sizeof(struct store_history)), 0, NULL };
 	size_t bad = 0, total = 0;
@@ -1110,7 +1005,7 @@ static int history_load_lines(struct store *s, struct store_history **ret, size_
 
 	if (!l.h)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = read_json_lines(s, HISTORY_FILE, collect_run, &l, &bad, &total, err);
+	r = store_read_json_lines(s, HISTORY_FILE, collect_run, &l, &bad, &total, err);
 	if (r < 0) {
 		store_history_free(l.h);
 		free(l.lines);
@@ -1129,7 +1024,7 @@ static int history_load_lines(struct store *s, struct store_history **ret, size_
 
 int store_history_load(struct store *s, struct store_history **ret, struct error *err)
 {
-	return history_load_lines(s, ret, NULL, NULL, err);
+	return store_history_load_lines(s, ret, NULL, NULL, err);
 }
 
 const struct store_run *store_history_latest(const struct store_history *h)
@@ -1225,7 +1120,7 @@ static int save_snapshot(struct store *s, struct model *m, const char *hash, str
 	if (r == 0) {
 		r = fileio_write_atomic(path, buf, len, err);
 		if (r < 0)
-			errno_named(err, r);
+			store_errno_named(err, r);
 	}
 	free(buf);
 	free(path);
@@ -1233,7 +1128,7 @@ static int save_snapshot(struct store *s, struct model *m, const char *hash, str
 }
 
 /* Names of stored snapshots (64 hex digits), malloc'd array. */
-static int list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
+int store_list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
 {
 	char *dir = store_path(s, SNAPSHOT_DIR);
 	char (*v)[65] = NULL;
@@ -1262,7 +1157,7 @@ static int list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, stru
 			continue;
 		memcpy(name, e->d_name, 64);
 		name[64] = '\0';
-		if (!is_hex_hash(name))
+		if (!store_is_hex_hash(name))
 			continue;
 		if (n == cap) {
 			void *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
@@ -1326,7 +1221,7 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 				if (h->runs[i].outcome == STORE_RUN_OK)
 					first = &h->runs[i];
 			if (first)
-				store_format_time(first->time, when);
+				isotime_format(first->time, when);
 			r = latest ? error_set(err, -ENOENT, "target %s has no successful run yet",
 					       s->target)
 			    : first ? error_set(err, -ENOENT,
@@ -1338,7 +1233,7 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 		} else if (!store_snapshot_exists(s, found->hash)) {
 			char when[21];
 
-			store_format_time(found->time, when);
+			isotime_format(found->time, when);
 			r = error_set(err, -ENOENT,
 				      "snapshot %.12s of target %s (seen at %s) is no longer stored; "
 				      "retention removed it",
@@ -1359,7 +1254,7 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 				 "'%s': not a reference (baseline, latest, an ISO 8601 time such as "
 				 "2026-11-20T06:00, or at least 4 hex digits of a hash)",
 				 ref);
-	r = list_snapshots(s, &names, &n, err);
+	r = store_list_snapshots(s, &names, &n, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
@@ -1377,333 +1272,6 @@ int store_resolve(struct store *s, const char *ref, char ret_hash[65], struct er
 			      ref, s->target, matches);
 	}
 	free(names);
-	return r;
-}
-
-/* ------------------------------------------------------------- retention */
-
-static void retention_defaults(struct store_retention *r)
-{
-	r->keep_snapshots = STORE_DEFAULT_KEEP_SNAPSHOTS;
-	r->keep_days = STORE_DEFAULT_KEEP_DAYS;
-	r->history_days = STORE_DEFAULT_HISTORY_DAYS;
-}
-
-int store_retention_get(struct store *s, struct store_retention *ret, struct error *err)
-{
-	struct store_retention r;
-	json_t *j = NULL;
-	int e;
-
-	retention_defaults(&r);
-	e = store_read_state(s, RETENTION_FILE, &j, err);
-	if (e == -ENOENT || e == -EBADMSG) {
-		/* A corrupt policy was moved aside; the defaults keep more, never less. */
-		error_clear(err);
-	} else if (e < 0) {
-		return e;
-	} else {
-		json_t *v;
-
-		if (json_is_integer(v = json_object_get(j, "keep_snapshots")))
-			r.keep_snapshots = (int)json_integer_value(v);
-		if (json_is_integer(v = json_object_get(j, "keep_days")))
-			r.keep_days = (int)json_integer_value(v);
-		if (json_is_integer(v = json_object_get(j, "history_days")))
-			r.history_days = (int)json_integer_value(v);
-		json_decref(j);
-	}
-	*ret = r;
-	return 0;
-}
-
-int store_retention_set(struct store *s, const struct store_retention *want, struct error *err)
-{
-	struct store_retention cur;
-	char *path = NULL, *text = NULL;
-	json_t *j = NULL;
-	int r;
-
-	r = store_lock(s, err);
-	if (r < 0)
-		return r;
-	r = store_retention_get(s, &cur, err);
-	if (r < 0)
-		goto out;
-	if (want->keep_snapshots >= 0)
-		cur.keep_snapshots = want->keep_snapshots;
-	if (want->keep_days >= 0)
-		cur.keep_days = want->keep_days;
-	if (want->history_days >= 0)
-		cur.history_days = want->history_days;
-	j = json_pack("{si si si si}", "version", 1, "keep_snapshots", cur.keep_snapshots,
-		      "keep_days", cur.keep_days, "history_days", cur.history_days);
-	path = store_path(s, RETENTION_FILE);
-	text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (!path || !text) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	r = fileio_write_atomic(path, text, strlen(text), err);
-	if (r < 0)
-		errno_named(err, r);
-out:
-	free(text);
-	free(path);
-	json_decref(j);
-	store_unlock(s);
-	return r;
-}
-
-struct snap_rank {
-	const char *hash;
-	size_t last_index; /* SIZE_MAX: not in the history */
-	time_t last_time;
-	time_t mtime;
-};
-
-/* Most recently seen first; snapshots the history no longer mentions last, newest file first. */
-static int snap_rank_cmp(const void *pa, const void *pb)
-{
-	const struct snap_rank *a = pa, *b = pb;
-	bool ra = a->last_index != SIZE_MAX, rb = b->last_index != SIZE_MAX;
-
-	if (ra != rb)
-		return ra ? -1 : 1;
-	if (ra && a->last_index != b->last_index)
-		return a->last_index > b->last_index ? -1 : 1;
-	if (!ra && a->mtime != b->mtime)
-		return a->mtime > b->mtime ? -1 : 1;
-	return strcmp(a->hash, b->hash);
-}
-
-static int hash_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-/* Drops history lines older than the limit; `exact` trims even the ones within the slack. */
-static int trim_history(struct store *s, const struct store_history *h, const size_t *lines,
-			int history_days, bool exact, size_t *ret_removed, struct error *err)
-{
-	time_t cutoff = store_now(s) - (time_t)history_days * DAY_SECONDS;
-	const struct store_run *latest = store_history_latest(h);
-	size_t drop = 0, keep_line_last = h->n ? lines[h->n - 1] : 0, keep_line_ok = 0;
-	char *path = NULL, *buf = NULL, *out = NULL, *link_to = NULL;
-	size_t len = 0, olen = 0, line_no = 0, ri = 0;
-	bool any_old = false;
-	int r = 0;
-
-	*ret_removed = 0;
-	if (latest)
-		keep_line_ok = lines[latest - h->runs];
-	for (size_t i = 0; i < h->n; i++) {
-		if (h->runs[i].time >= cutoff || lines[i] == keep_line_last || lines[i] == keep_line_ok)
-			continue;
-		drop++;
-		if (exact || h->runs[i].time < cutoff - HISTORY_TRIM_SLACK)
-			any_old = true;
-	}
-	/* Lines that are not records go now: the old file moves to corrupt/ (below). */
-	if (h->bad_lines == 0 && (!any_old || drop == 0))
-		return 0;
-	path = store_path(s, HISTORY_FILE);
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = fileio_read_all(path, &buf, &len, err);
-	if (r < 0)
-		goto out;
-	out = malloc(len + 1);
-	if (!out) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	/* Lines are copied byte for byte; lines that did not parse are left out, so the
-	 * old file is kept in corrupt/ when it had any (never silently lost). */
-	for (size_t pos = 0; pos < len;) {
-		char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - buf - pos) + 1 : 0;
-		bool keep;
-
-		if (!nl)
-			break; /* an unfinished append cannot exist under the lock; drop it */
-		line_no++;
-		while (ri < h->n && lines[ri] < line_no)
-			ri++;
-		keep = ri < h->n && lines[ri] == line_no &&
-		       (h->runs[ri].time >= cutoff || line_no == keep_line_last ||
-			line_no == keep_line_ok);
-		if (keep) {
-			memcpy(out + olen, buf + pos, n);
-			olen += n;
-		}
-		pos += n;
-	}
-	if (h->bad_lines) {
-		char *cdir = store_path(s, CORRUPT_DIR), stamp[21];
-
-		store_format_time(store_now(s), stamp);
-		if (!cdir || asprintf(&link_to, "%s/%s.%s", cdir, HISTORY_FILE, stamp) < 0) {
-			free(cdir);
-			link_to = NULL;
-			r = error_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		r = mkdir_one(cdir, err);
-		free(cdir);
-		if (r < 0)
-			goto out;
-		if (link(path, link_to) < 0 && errno != EEXIST) {
-			r = error_set(err, -errno, "%s: cannot keep a copy in %s: %s", path, link_to,
-				      strerror(errno));
-			goto out;
-		}
-		store_warn(s, "%s had %zu lines that are not history records; the old file is kept as %s",
-			   path, h->bad_lines, link_to);
-	}
-	r = fileio_write_atomic(path, out, olen, err);
-	if (r < 0) {
-		errno_named(err, r);
-		goto out;
-	}
-	*ret_removed = drop;
-out:
-	free(link_to);
-	free(out);
-	free(buf);
-	free(path);
-	return r;
-}
-
-/* Retention over the given history (which matches the file: we hold the lock). */
-static int prune_locked(struct store *s, const struct store_history *h, const size_t *lines,
-			bool exact, struct store_prune_result *ret, struct error *err)
-{
-	struct store_prune_result res = { 0 };
-	struct store_retention pol;
-	struct store_baseline b = { 0 };
-	const struct store_run *latest = store_history_latest(h);
-	char (*names)[65] = NULL;
-	struct snap_rank *rank = NULL;
-	char (*sorted)[65] = NULL;
-	size_t n = 0;
-	bool have_baseline = false, removed_any = false;
-	time_t now = store_now(s);
-	char *sdir = NULL;
-	int r;
-
-	r = store_retention_get(s, &pol, err);
-	if (r < 0)
-		return r;
-	r = store_baseline_get(s, &b, err);
-	if (r == 0)
-		have_baseline = true;
-	else if (r == -ENOENT)
-		error_clear(err);
-	else
-		return error_prefix(err, "retention skipped");
-
-	r = list_snapshots(s, &names, &n, err);
-	if (r < 0)
-		goto out;
-	if (!latest) {
-		/* Without a successful run we cannot tell the latest: delete nothing. */
-		res.snapshots_kept = n;
-		goto history;
-	}
-	rank = calloc(n ? n : 1, sizeof(*rank));
-	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	sdir = store_path(s, SNAPSHOT_DIR);
-	if (!rank || !sorted || !sdir) {
-		r = error_set(err, -ENOMEM, "out of memory");
-		goto out;
-	}
-	if (n) /* names is NULL when there are none */
-		memcpy(sorted, names, n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), hash_cmp);
-	for (size_t i = 0; i < n; i++) {
-		rank[i].hash = sorted[i];
-		rank[i].last_index = SIZE_MAX;
-	}
-	for (size_t i = 0; i < h->n; i++) {
-		const struct store_run *run = &h->runs[i];
-		char(*hit)[65];
-
-		if (run->outcome != STORE_RUN_OK)
-			continue;
-		hit = bsearch(run->hash, sorted, n, sizeof(*sorted), hash_cmp);
-		if (!hit)
-			continue;
-		rank[hit - sorted].last_index = i;
-		rank[hit - sorted].last_time = run->time;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (rank[i].last_index == SIZE_MAX) {
-			char *p = store_snapshot_path(s, rank[i].hash);
-			struct stat st;
-
-			if (p && stat(p, &st) == 0)
-				rank[i].mtime = st.st_mtime;
-			free(p);
-		}
-	}
-	qsort(rank, n, sizeof(*rank), snap_rank_cmp);
-	for (size_t i = 0; i < n; i++) {
-		const struct snap_rank *k = &rank[i];
-		bool keep = (int)i < pol.keep_snapshots || strcmp(k->hash, latest->hash) == 0 ||
-			    (have_baseline && strcmp(k->hash, b.hash) == 0) ||
-			    (pol.keep_days > 0 && k->last_index != SIZE_MAX &&
-			     k->last_time >= now - (time_t)pol.keep_days * DAY_SECONDS);
-		char *p;
-
-		if (keep) {
-			res.snapshots_kept++;
-			continue;
-		}
-		p = store_snapshot_path(s, k->hash);
-		if (!p) {
-			r = error_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		if (unlink(p) < 0 && errno != ENOENT) {
-			r = error_set(err, -errno, "%s: cannot remove: %s", p, strerror(errno));
-			free(p);
-			goto out;
-		}
-		free(p);
-		removed_any = true;
-		res.snapshots_removed++;
-	}
-	if (removed_any && (r = fileio_sync_dir(sdir, err)) < 0)
-		goto out;
-history:
-	r = trim_history(s, h, lines, pol.history_days, exact, &res.lines_removed, err);
-out:
-	free(sdir);
-	free(sorted);
-	free(rank);
-	free(names);
-	store_baseline_done(&b);
-	if (r == 0 && ret)
-		*ret = res;
-	return r;
-}
-
-int store_prune(struct store *s, struct store_prune_result *ret, struct error *err)
-{
-	struct store_history *h = NULL;
-	size_t *lines = NULL;
-	int r;
-
-	r = store_lock(s, err);
-	if (r < 0)
-		return r;
-	r = history_load_lines(s, &h, &lines, NULL, err);
-	if (r == 0)
-		r = prune_locked(s, h, lines, true, ret, err);
-	store_history_free(h);
-	free(lines);
-	store_unlock(s);
 	return r;
 }
 
@@ -1786,7 +1354,7 @@ int store_record_run(struct store *s, const struct store_record *rec, struct sto
 		}
 		return r;
 	}
-	r = history_load_lines(s, &h, &lines, &total, err);
+	r = store_history_load_lines(s, &h, &lines, &total, err);
 	if (r < 0)
 		goto out;
 	prev = store_history_latest(h);
@@ -1838,7 +1406,7 @@ int store_record_run(struct store *s, const struct store_record *rec, struct sto
 		if ((run.error && !copy.error) || history_push(&l, &copy, total + 1) < 0) {
 			store_run_done(&copy);
 			store_warn(s, "retention skipped: out of memory");
-		} else if (prune_locked(s, h, l.lines, false, NULL, &werr) < 0) {
+		} else if (store_prune_locked(s, h, l.lines, false, NULL, &werr) < 0) {
 			store_warn(s, "retention: %s", werr.text);
 		}
 		lines = l.lines;
@@ -1898,7 +1466,7 @@ int store_baseline_get(struct store *s, struct store_baseline *ret, struct error
 			return r;
 	}
 	memcpy(b.hash, json_string_value(json_object_get(j, "hash")), 65);
-	b.accepted_at = json_time(j, "accepted_at");
+	b.accepted_at = store_json_time(j, "accepted_at");
 	b.accepted_by = store_json_string_dup(json_object_get(j, "accepted_by"));
 	b.reason = store_json_string_dup(json_object_get(j, "reason"));
 	b.action = store_json_string_dup(json_object_get(j, "action"));
@@ -1916,7 +1484,7 @@ int store_baseline_set(struct store *s, const char *hash, const char *action, co
 	bool had_old;
 	int r;
 
-	if (!is_hex_hash(hash))
+	if (!store_is_hex_hash(hash))
 		return error_set(err, -EINVAL, "'%s' is not a full snapshot hash", hash);
 	r = store_lock(s, err);
 	if (r < 0)

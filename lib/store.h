@@ -49,8 +49,10 @@ struct store_retention {
 /*
  * A struct store belongs to one thread.  Every write blocks on fsync and may
  * wait up to lock_timeout_ms for another writer (another process, or another
- * struct store of the same target: flock excludes those too), so the daemon
- * calls the store from a worker, never from its event loop.
+ * struct store of the same target: flock excludes those too).  The daemon
+ * calls it on its event loop today (docs/architecture.md, "Blocking calls"):
+ * the common run appends one history line without an fsync, and only runs
+ * that store a new snapshot wait for the disk.
  */
 struct store;
 
@@ -228,8 +230,6 @@ int store_audit_load(struct store *s, json_t **ret, struct error *err);
 
 /* ---------------------------------------------------------------- time */
 
-/* "2026-11-20T06:00:00Z" */
-void store_format_time(time_t t, char out[21]);
 /*
  * Parses YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]] with an optional Z or
  * +HH:MM/-HH:MM (no zone means UTC).  *ret_date_only (may be NULL) tells a

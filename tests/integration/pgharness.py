@@ -73,8 +73,6 @@ def server_bindir(major):
     return None
 
 
-SKIP_EXIT = 77  # ctest's SKIP_RETURN_CODE for these tests
-
 # The client tools are always Debian's 15 (the other majors come without them).
 CLIENT_BINDIR = "/usr/lib/postgresql/15/bin"
 CLIENT_MAJOR = 15
@@ -96,7 +94,7 @@ def require_majors(*majors):
         sys.stderr.write("skipped: no PostgreSQL %s server (configure with "
                          "-DSCHEMADRIFT_PG_VERSIONS, or scripts/test.sh --pg-versions)\n"
                          % ", ".join(missing))
-        sys.exit(SKIP_EXIT)
+        sys.exit(EXIT_SKIPPED)
     return dirs
 
 
@@ -711,9 +709,22 @@ for _sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         pass
 
 
+# ctest's SKIP_RETURN_CODE (tests/CMakeLists.txt): a file whose every test was skipped.
+EXIT_SKIPPED = 77
+
+
 def main():
-    """unittest.main() with verbose output, for the test_*.py modules."""
-    unittest.main(module="__main__", verbosity=2)
+    """unittest.main() with verbose output, for the test_*.py modules.  Exits 1 when a test
+    failed, EXIT_SKIPPED when every test was skipped (ctest then reports the file as
+    skipped, not as passed: the reason is in the output), 0 otherwise."""
+    prog = unittest.main(module="__main__", verbosity=2, exit=False)
+    result = prog.result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if result.testsRun and len(result.skipped) == result.testsRun:
+        print("every test was skipped: exit %d (ctest: skipped)" % EXIT_SKIPPED)
+        sys.exit(EXIT_SKIPPED)
+    sys.exit(0)
 
 
 if __name__ == "__main__":

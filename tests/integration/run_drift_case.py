@@ -14,13 +14,15 @@ expected.json:
                 "before": "integer", "after": "bigint"}, ...],
    "absent": [{...}, ...],          (optional: patterns no change may match)
    "min_major": 15}                 (optional: the case needs PostgreSQL 15 or later;
-                                     on older servers it exits 77, which ctest shows as
-                                     skipped)
+                                     on older servers it is skipped: exit 77, which
+                                     ctest shows as skipped)
 A listed field must equal the actual one; "before"/"after": null also match
-an absent field.  Fields not listed are not checked.  In expected strings,
-{ALL} stands for all of a relation's privileges on the server under test:
-arwdDxt, and arwdDxtm from 17 on (MAINTAIN).  before.sql and after.sql may
-hold `-- @if N` blocks (pgharness.fixture_text).
+an absent field.  Fields not listed are not checked.  A key expected.json does
+not know (at the top or in a change) fails the case, so a misspelt field can
+never pass as "not checked".  In expected strings, {ALL} stands for all of a
+relation's privileges on the server under test: arwdDxt, and arwdDxtm from 17
+on (MAINTAIN).  before.sql and after.sql may hold `-- @if N` blocks
+(pgharness.fixture_text).
 
 Usage: run_drift_case.py CASE_DIR [CASE_DIR...]   (ctest runs one per test)
 Exit status 0 when every case passes.
@@ -35,6 +37,7 @@ import pgharness  # noqa: E402
 
 MATCH_FIELDS = ("change", "kind", "schema", "parent", "name", "object", "attribute",
                 "severity", "before", "after", "renamed_from", "renamed_from_object")
+TOP_FIELDS = ("description", "args", "exact", "changes", "absent", "min_major")
 DB = "drift_case"
 
 
@@ -42,10 +45,63 @@ class CaseFailure(Exception):
     pass
 
 
+class CaseSkipped(Exception):
+    pass
+
+
+def relation_all(major):
+    return "arwdDxtm" if major >= 17 else "arwdDxt"
+
+
+def for_server(value, major):
+    """An expected value with {ALL} spelled as this server does."""
+    if isinstance(value, str):
+        return value.replace("{ALL}", relation_all(major))
+    if isinstance(value, list):
+        return [for_server(v, major) for v in value]
+    if isinstance(value, dict):
+        return {k: for_server(v, major) for k, v in value.items()}
+    return value
+
+
+def load_expected(case_dir):
+    """expected.json, checked for keys and types before anything runs."""
+    path = os.path.join(case_dir, "expected.json")
+    with open(path) as f:
+        expected = json.load(f)
+    problems = []
+    if not isinstance(expected, dict):
+        raise CaseFailure("%s: not a JSON object" % path)
+    problems += ["unknown key %r (known: %s)" % (k, ", ".join(TOP_FIELDS))
+                 for k in expected if k not in TOP_FIELDS]
+    if not isinstance(expected.get("changes"), list) or not expected["changes"]:
+        problems.append("\"changes\" must be a non-empty list")
+    if "min_major" in expected and not isinstance(expected["min_major"], int):
+        problems.append("\"min_major\" must be a number")
+    if "exact" in expected and not isinstance(expected["exact"], bool):
+        problems.append("\"exact\" must be true or false")
+    if "args" in expected and not (isinstance(expected["args"], list) and
+                                   all(isinstance(a, str) for a in expected["args"])):
+        problems.append("\"args\" must be a list of strings")
+    for list_key in ("changes", "absent"):
+        items = expected.get(list_key, [])
+        if not isinstance(items, list):
+            problems.append("%r must be a list" % list_key)
+            continue
+        for i, c in enumerate(items):
+            if not isinstance(c, dict):
+                problems.append("%s[%d] is not an object" % (list_key, i))
+                continue
+            problems += ["%s[%d]: unknown field %r (known: %s)" %
+                         (list_key, i, k, ", ".join(MATCH_FIELDS))
+                         for k in c if k not in MATCH_FIELDS]
+    if problems:
+        raise CaseFailure("%s: %s" % (path, "; ".join(problems)))
+    return expected
+
+
 def change_matches(expected, actual):
     for k, v in expected.items():
-        if k not in MATCH_FIELDS:
-            continue
         if v is None and k in ("before", "after"):
             if actual.get(k) is not None:
                 return False
@@ -92,35 +148,13 @@ def check_diff_json(doc, label):
     return changes
 
 
-class CaseSkipped(Exception):
-    pass
-
-
-def relation_all(major):
-    return "arwdDxtm" if major >= 17 else "arwdDxt"
-
-
-def for_server(value, major):
-    """An expected value with {ALL} spelled as this server does."""
-    if isinstance(value, str):
-        return value.replace("{ALL}", relation_all(major))
-    if isinstance(value, list):
-        return [for_server(v, major) for v in value]
-    if isinstance(value, dict):
-        return {k: for_server(v, major) for k, v in value.items()}
-    return value
-
-
-def run_case(pg, case_dir):
+def run_case(pg, case_dir, expected):
     name = os.path.basename(os.path.normpath(case_dir))
-    with open(os.path.join(case_dir, "expected.json")) as f:
-        expected = for_server(json.load(f), pg.major)
     if pg.major < expected.get("min_major", 0):
         raise CaseSkipped("needs PostgreSQL %d or later, the server is %d" %
                           (expected["min_major"], pg.major))
+    expected = for_server(expected, pg.major)
     exp_changes = expected["changes"]
-    if not exp_changes:
-        raise CaseFailure("expected.json lists no changes")
     args = [str(a) for a in expected.get("args", [])]
 
     pg.drop_db(DB)
@@ -217,11 +251,21 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     failed = skipped = 0
+    cases = []
+    for case_dir in argv[1:]:
+        name = os.path.basename(os.path.normpath(case_dir))
+        try:
+            cases.append((case_dir, load_expected(case_dir)))
+        except (CaseFailure, OSError, ValueError) as e:
+            failed += 1
+            print("FAIL drift/%s: %s" % (name, e))
+    if not cases:
+        return 1
     with pgharness.PgCluster(name="drift") as pg:
-        for case_dir in argv[1:]:
+        for case_dir, expected in cases:
             name = os.path.basename(os.path.normpath(case_dir))
             try:
-                report = run_case(pg, case_dir)
+                report = run_case(pg, case_dir, expected)
                 print("ok   drift/%s\n%s" % (name, report))
             except CaseSkipped as e:
                 skipped += 1
@@ -233,7 +277,7 @@ def main(argv):
                 pg.print_log_tail("drift/%s failed" % name, lines=20)
     if failed:
         return 1
-    return pgharness.SKIP_EXIT if skipped == len(argv) - 1 else 0
+    return pgharness.EXIT_SKIPPED if skipped == len(cases) else 0
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def write_private(path, text, mode=0o600):
     return path
 
 
-def test_alert(config, channel, env=None):
+def run_test_alert(config, channel, env=None):
     """Runs test-alert; returns (rc, stdout, stderr, fields of stdout)."""
     rc, out, err = pgharness.run_cli("test-alert", "--config", config, "--channel", channel,
                                      env=env)
@@ -59,7 +59,7 @@ class NotifyHttpTest(unittest.TestCase):
         return write_private(os.path.join(self.dir, name), body, mode)
 
     def send_ok(self, conf, channel, env=None):
-        rc, out, err, f = test_alert(conf, channel, env=env)
+        rc, out, err, f = run_test_alert(conf, channel, env=env)
         self.assertEqual(rc, 0, (out, err))
         self.assertRegex(out.splitlines()[0], r"^notifier '%s' \(\w+\): delivered$" % channel)
         self.assertRegex(f["alert id"], r"^[0-9a-f]{32}$")
@@ -131,7 +131,7 @@ class NotifyHttpTest(unittest.TestCase):
         write_private(os.path.join(self.dir, "hook.secret"), SECRET + "\n", mode=0o644)
         conf = self.config("[notifier hook]\ntype = webhook\nurl = %s\nallow_http = true\n"
                            "secret = file:hook.secret\n" % self.rx.url())
-        rc, out, err, _ = test_alert(conf, "hook")
+        rc, out, err, _ = run_test_alert(conf, "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("hook.secret", err)
         self.assertIn("chmod 600", err)
@@ -141,7 +141,7 @@ class NotifyHttpTest(unittest.TestCase):
     def test_inline_secret_in_readable_config_is_refused(self):
         conf = self.config("[notifier ops]\ntype = slack\nurl = %s\nallow_http = true\n"
                            % self.rx.url("/services/T0/B0/SECRETTOKEN"), mode=0o644)
-        rc, out, err, _ = test_alert(conf, "ops")
+        rc, out, err, _ = run_test_alert(conf, "ops")
         self.assertEqual(rc, 2, (out, err))
         self.assertRegex(err, r"schemadrift\.conf:3: key 'url': holds an inline secret")
         self.assertIn("chmod 600", err)
@@ -151,7 +151,7 @@ class NotifyHttpTest(unittest.TestCase):
     def test_plain_http_needs_opt_in(self):
         conf = self.config("[notifier ops]\ntype = discord\nurl = %s\n"
                            % self.rx.url("/api/webhooks/1/SECRETTOKEN"))
-        rc, out, err, _ = test_alert(conf, "ops")
+        rc, out, err, _ = run_test_alert(conf, "ops")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("webhook for channel 'ops'", err)
         self.assertIn("allow_http", err)
@@ -171,7 +171,7 @@ class NotifyHttpTest(unittest.TestCase):
         rx, cert = self.tls_receiver()
         conf = self.config("[notifier hook]\ntype = webhook\nurl = %s\nsecret = %s\n"
                            "ca_file = %s\n" % (rx.url("/tls"), SECRET, os.path.basename(cert)))
-        rc, out, err, f = test_alert(conf, "hook")
+        rc, out, err, f = run_test_alert(conf, "hook")
         self.assertEqual(rc, 0, (out, err))
         req = rx.wait_for(1)[0]
         self.assertEqual(req.path, "/tls")
@@ -180,7 +180,7 @@ class NotifyHttpTest(unittest.TestCase):
     def test_https_untrusted_certificate_is_not_accepted(self):
         rx, cert = self.tls_receiver()
         conf = self.config("[notifier hook]\ntype = webhook\nurl = %s\n" % rx.url("/tls"))
-        rc, out, err, f = test_alert(conf, "hook")
+        rc, out, err, f = run_test_alert(conf, "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("not delivered", out.splitlines()[0])
         self.assertRegex(f["answer"], "(?i)certificate")
@@ -191,7 +191,7 @@ class NotifyHttpTest(unittest.TestCase):
         rx, cert = self.tls_receiver("other.example")
         conf = self.config("[notifier hook]\ntype = webhook\nurl = %s\nca_file = %s\n"
                            % (rx.url("/tls"), cert))
-        rc, out, err, f = test_alert(conf, "hook")
+        rc, out, err, f = run_test_alert(conf, "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertRegex(f["answer"], "(?i)(certificate|name|match)")
         self.assertEqual(rx.requests, [])
@@ -204,14 +204,14 @@ class NotifyHttpTest(unittest.TestCase):
 
     def test_server_error_is_retried(self):
         self.rx.respond(503, body="maintenance")
-        rc, out, err, f = test_alert(self.hook_conf(), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf(), "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("temporary failure", out)
         self.assertEqual(f["answer"], "HTTP 503: maintenance")
 
     def test_rate_limit_with_retry_after(self):
         self.rx.respond(429, headers={"Retry-After": "7"}, body="slow down")
-        rc, out, err, f = test_alert(self.hook_conf(), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf(), "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("temporary failure", out)
         self.assertEqual(f["retry after"], "7 s")
@@ -220,14 +220,14 @@ class NotifyHttpTest(unittest.TestCase):
     def test_rate_limit_with_http_date(self):
         # An HTTP date in the past means "now": retryable, no wait.
         self.rx.respond(429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
-        rc, out, err, f = test_alert(self.hook_conf(), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf(), "hook")
         self.assertIn("temporary failure", out)
         self.assertNotIn("retry after", f)
 
     def test_client_error_is_permanent_and_secret_free(self):
         # Express-style 404 pages quote the path, which holds the secret.
         self.rx.respond(404, body="Cannot POST /hook/SECRETPATH")
-        rc, out, err, f = test_alert(self.hook_conf(), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf(), "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("permanent failure", out)
         self.assertIn("HTTP 404", f["answer"])
@@ -236,7 +236,7 @@ class NotifyHttpTest(unittest.TestCase):
 
     def test_redirect_not_followed_unless_allowed(self):
         self.rx.respond(301, headers={"Location": self.rx.url("/moved")})
-        rc, out, err, f = test_alert(self.hook_conf(), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf(), "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("permanent failure", out)
         self.assertIn("redirect not followed", f["answer"])
@@ -244,7 +244,7 @@ class NotifyHttpTest(unittest.TestCase):
 
     def test_redirect_followed_when_allowed(self):
         self.rx.respond(307, headers={"Location": self.rx.url("/moved")})
-        rc, out, err, f = test_alert(self.hook_conf("follow_redirects = true\n"), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf("follow_redirects = true\n"), "hook")
         self.assertEqual(rc, 0, (out, err))
         reqs = self.rx.wait_for(2)
         self.assertEqual([r.path for r in reqs], ["/hook/SECRETPATH", "/moved"])
@@ -255,14 +255,14 @@ class NotifyHttpTest(unittest.TestCase):
     def test_connection_refused_is_retried(self):
         conf = self.config("[notifier hook]\ntype = webhook\nurl = http://127.0.0.1:%d/x\n"
                            "allow_http = true\n" % closed_port())
-        rc, out, err, f = test_alert(conf, "hook")
+        rc, out, err, f = run_test_alert(conf, "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("temporary failure", out)
         self.assertTrue(f["answer"].startswith("no answer"), f["answer"])
 
     def test_hung_receiver_times_out_and_is_retried(self):
         self.rx.hang()
-        rc, out, err, f = test_alert(self.hook_conf("timeout = 1s\n"), "hook")
+        rc, out, err, f = run_test_alert(self.hook_conf("timeout = 1s\n"), "hook")
         self.assertEqual(rc, 2, (out, err))
         self.assertIn("temporary failure", out)
         self.assertTrue(f["answer"].startswith("no answer in time"), f["answer"])

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "model.h"
 #include "notify.h"
+#include "notify_http.h"
 #include "snapshot.h"
 
 /* Names a database may hold, each at most 63 bytes (NAMEDATALEN - 1). */
@@ -958,6 +959,74 @@ static const char *channel_error(const char *text)
 	return err.text;
 }
 
+/* Every type's key table: unique documented keys, each in the sample with its
+ * default, and the defaults are what a minimal section gets. */
+START_TEST(test_key_tables)
+{
+	static const char *const types[] = { "webhook", "pagerduty", "slack", "teams", "discord",
+					     "smtp" };
+	struct notify_env env = { 0 };
+	char *sample = NULL, line[256];
+	size_t sample_len = 0;
+	FILE *f = open_memstream(&sample, &sample_len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(notify_write_sample(f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		const struct notify_backend *b = notify_backend_find(types[i]);
+		char *block, *end;
+
+		ck_assert_ptr_nonnull(b);
+		ck_assert_uint_gt(b->n_keys, 0);
+		snprintf(line, sizeof(line), "\n#type = %s\n", b->name);
+		block = strstr(sample, line);
+		ck_assert_msg(block, "sample lacks %s", line);
+		/* This type's template runs to the next one. */
+		block = strndup(block, (end = strstr(block + 1, "#[notifier")) ? (size_t)(end - block)
+										    : strlen(block));
+		ck_assert_ptr_nonnull(block);
+		for (size_t k = 0; k < b->n_keys; k++) {
+			ck_assert_msg(b->keys[k].doc && b->keys[k].doc[0], "%s %s: no doc", b->name,
+				      b->keys[k].key);
+			ck_assert_msg(strcmp(b->keys[k].key, "type") != 0, "type is not a table key");
+			for (size_t j = 0; j < k; j++)
+				ck_assert_msg(strcmp(b->keys[j].key, b->keys[k].key) != 0,
+					      "%s: %s twice", b->name, b->keys[k].key);
+			snprintf(line, sizeof(line), "\n#%s = %s\n", b->keys[k].key,
+				 b->keys[k].def ? b->keys[k].def : "");
+			ck_assert_msg(strstr(block, line), "%s template lacks %s", b->name, line);
+		}
+		free(block);
+	}
+	free(sample);
+
+	/* Defaults from the tables: max_changes 20 for chat channels and pagerduty,
+	 * 100 for webhook; the HTTP timeouts 10 s and 30 s. */
+	for (size_t i = 0; i < 5; i++) {
+		char text[256];
+		struct ini *c = NULL;
+		struct notify_channel *ch = NULL;
+		struct error err;
+		const struct notify_http *h;
+
+		snprintf(text, sizeof(text),
+			 "[notifier x]\ntype = %s\nurl = https://hooks.invalid/x\n%s", types[i],
+			 strcmp(types[i], "pagerduty") == 0 ? "routing_key = R0UT1NGKEY\n" : "");
+		ck_assert_int_eq(ini_parse(text, strlen(text), "t.conf", &c, &err), 0);
+		ck_assert_msg(notify_channel_new(&env, &c->sections[0], &ch, &err) == 0, "%s",
+			      err.text);
+		h = ch->state; /* struct notify_http comes first in every HTTP channel's state */
+		ck_assert_int_eq(h->max_changes, strcmp(types[i], "webhook") == 0 ? 100 : 20);
+		ck_assert_int_eq(h->connect_timeout_ms, 10000);
+		ck_assert_int_eq(h->timeout_ms, 30000);
+		ck_assert(!h->allow_http && !h->follow_redirects);
+		notify_channel_free(ch);
+		ini_free(c);
+	}
+}
+END_TEST
+
 START_TEST(test_channel_config_errors)
 {
 	ck_assert_str_eq(channel_error("[notifier ops]\nurl = https://x/SECRET\n"),
@@ -1028,7 +1097,7 @@ static struct notify_result classify(int error, long status, const char *retry_a
 
 	if (error)
 		snprintf(res.message, sizeof(res.message), "Failed to connect to hooks.example port 443");
-	notify_classify_http(&res, secrets, 2, &out);
+	notify_http_classify(&res, secrets, 2, &out);
 	return out;
 }
 
@@ -1153,6 +1222,7 @@ static Suite *alert_suite(void)
 	tcase_add_test(lim, test_discord_limits);
 	tcase_add_test(lim, test_teams_limits);
 	tcase_add_test(lim, test_webhook_and_pagerduty_limits);
+	tcase_add_test(conf, test_key_tables);
 	tcase_add_test(conf, test_channel_config_errors);
 	tcase_add_test(conf, test_webhook_config_errors);
 	tcase_add_test(conf, test_retry_classification);

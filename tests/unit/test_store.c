@@ -14,6 +14,7 @@
 #include "ack.h"
 #include "diff.h"
 #include "fileio.h"
+#include "isotime.h"
 #include "model.h"
 #include "snapshot.h"
 #include "store.h"
@@ -456,13 +457,13 @@ START_TEST(references_resolve)
 	{
 		char when[21];
 
-		store_format_time(T0 + 2 * DAY + 3600, when);
+		isotime_format(T0 + 2 * DAY + 3600, when);
 		ck_assert_int_eq(store_resolve(sc.s, when, got, &err), 0);
 		ck_assert_str_eq(got, sc.c);
-		store_format_time(T0 + 5 * DAY, when);
+		isotime_format(T0 + 5 * DAY, when);
 		ck_assert_int_eq(store_resolve(sc.s, when, got, &err), 0);
 		ck_assert_str_eq(got, sc.a); /* A came back on day 3 */
-		store_format_time(T0 - 1, when);
+		isotime_format(T0 - 1, when);
 		ck_assert_int_eq(store_resolve(sc.s, when, got, &err), -ENOENT);
 		ck_assert_ptr_nonnull(strstr(err.text, "history starts at"));
 	}
@@ -482,14 +483,14 @@ START_TEST(times_parse)
 	{
 		char buf[21];
 
-		store_format_time(t, buf);
+		isotime_format(t, buf);
 		ck_assert_str_eq(buf, "2026-11-20T06:00:00Z");
 	}
 	ck_assert_int_eq(store_parse_time("2026-11-20T07:00:00+01:00", &t, NULL), 0);
 	{
 		char buf[21];
 
-		store_format_time(t, buf);
+		isotime_format(t, buf);
 		ck_assert_str_eq(buf, "2026-11-20T06:00:00Z");
 	}
 	ck_assert_int_eq(store_parse_time("2026-12-31", &t, &date_only), 0);

@@ -1,0 +1,115 @@
+/* One monitored database's run (target.c), and what it needs from the daemon that runs it. */
+#ifndef SCHEMADRIFT_TARGET_H
+#define SCHEMADRIFT_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "alert_state.h"
+#include "config.h"
+#include "filter.h"
+#include "live.h"
+#include "outbox.h"
+#include "schedule.h"
+#include "store.h"
+
+struct target;
+
+/*
+ * What a target is given by whoever runs it (the daemon), instead of
+ * reaching back into it by name: the loop, the settings and outbox of the
+ * configuration in force (updated by the daemon on reload), and two
+ * callbacks.
+ */
+struct target_env {
+	struct event_base *base;
+	const struct config_daemon *cfg;
+	struct outbox *outbox;
+	/* A run is due: start it (target_start_run) now or later. */
+	void (*due)(struct target *t, void *arg);
+	/* A run has ended (its slot is free). */
+	void (*finished)(struct target *t, void *arg);
+	void *arg;
+};
+
+/* One monitored database: its schedule, pooled connection and run state. */
+struct target {
+	const struct target_env *env;
+	char *name;
+	struct config_target *cfg; /* in d->config; replaced on reload */
+	char *password;            /* read from the file or credential; never logged */
+	struct schedule *schedule;
+	struct filter filter;
+	struct store *store;
+	struct alert_state *astate;
+
+	struct event *due_timer;
+	struct event *idle_timer;  /* closes the pooled connection */
+	struct event *settle_timer;
+	/* Every time below is in milliseconds: wall-clock instants (Unix epoch)
+	 * unless named _mono_ (CLOCK_MONOTONIC), and durations. */
+	int64_t next_due_ms;
+	bool running, pending, queued;
+
+	enum { PHASE_PROBE, PHASE_FULL, PHASE_CONFIRM } phase;
+	struct live_snapshot *live;
+	PGconn *conn;              /* pooled, idle */
+	int64_t started_mono_ms;
+	int64_t started_ms;
+
+	char *fingerprint;         /* of the last full snapshot */
+	/* The audit log's size when the alert state was last evaluated: a
+	 * baseline accepted or an object acknowledged meanwhile grows it, and
+	 * then the probe alone cannot answer. */
+	long long audit_size;
+	int64_t last_full_ms;
+	char last_hash[65];        /* last recorded schema hash */
+	int server_major;          /* the server's, at the last full snapshot; 0 unknown */
+	size_t last_objects;       /* and its number of objects */
+	char candidate[65];        /* a changed hash waiting for its confirming snapshot */
+
+	/* For status and metrics. */
+	int64_t last_run_ms, last_success_ms;
+	int64_t last_duration_ms;
+	char *last_error;
+	bool drifting, failing, waiting_for_baseline;
+	uint64_t runs, failures, probes_unchanged;
+	int64_t worst_lag_ms;      /* the longest a run started after it was due */
+	int64_t due_ms;            /* wall-clock due time of the run requested, for the lag */
+};
+
+/*
+ * What a target's configuration builds that can fail, built once per load or
+ * reload before anything running is touched, then handed over to the target.
+ */
+struct target_setup {
+	struct schedule *schedule;
+	struct filter filter;
+	char *password; /* NULL: none configured (or not read yet) */
+};
+
+/* Schedule, time zone and filter of cfg; errors name the key's file:line. */
+int target_setup_build(const struct config *c, const struct config_target *cfg,
+		       struct target_setup *ret, struct error *err);
+/* Reads the password file or credential into s when cfg names one. */
+int target_setup_read_password(const struct config *c, const struct config_target *cfg,
+			       struct target_setup *s, struct error *err);
+/* Frees s's contents; the password is wiped first. */
+void target_setup_done(struct target_setup *s);
+
+/* Takes setup's contents (leaving it empty) whether or not it succeeds. */
+int target_new(const struct target_env *env, const char *state_dir, struct config_target *cfg,
+	       struct target_setup *setup, struct target **ret, struct error *err);
+/* Takes the new configuration and setup (after a reload) without losing run state. */
+void target_reconfigure(struct target *t, struct config_target *cfg, struct target_setup *setup);
+void target_free(struct target *t);
+void target_schedule_next(struct target *t, bool run_now);
+void target_start_run(struct target *t);
+json_t *target_status_json(const struct target *t);
+
+#endif
