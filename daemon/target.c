@@ -8,6 +8,7 @@
 #include "ack.h"
 #include "alert_log.h"
 #include "diff.h"
+#include "diff_server.h"
 #include "isotime.h"
 #include "log.h"
 #include "snapshot.h"
@@ -593,6 +594,55 @@ static int baseline_model(struct target *t, const char *hash, struct model **ret
 	return 0;
 }
 
+/*
+ * The server's major version changed since the last full snapshot (an
+ * upgrade in place, or a dump restored into a newer server): logged, and
+ * one `upgraded` notice saying from which major to which, and how many
+ * definitions the new server renders differently from the old snapshot.
+ * Drift goes on being alerted as before: diff() sets those renderings
+ * apart, and they are not drift.  The first full run after a start learns
+ * the major from the last snapshot recorded.
+ */
+static void check_upgrade(struct target *t, const struct model *m, const char *prev_hash)
+{
+	int major = diff_server_major(m->server_version), was = t->server_major;
+	struct model *prev = NULL;
+	struct diff *d = NULL;
+	struct alert *a = NULL;
+	size_t rendered = 0;
+	char msg[512];
+	struct error e;
+
+	if (!major)
+		return;
+	t->server_major = major;
+	if ((!was || was != major) && prev_hash[0] &&
+	    store_load_snapshot(t->store, prev_hash, &prev, &e) == 0 && !was)
+		was = diff_server_major(prev->server_version);
+	if (!was || was == major) {
+		model_free(prev);
+		return;
+	}
+	if (prev && diff_models(prev, m, &d) == 0)
+		rendered = d->n_rendering;
+	snprintf(msg, sizeof(msg), "PostgreSQL %d to %d (%s); %zu definition%s rendered"
+		 " differently by the new server, not drift", was, major, m->server_version,
+		 rendered, rendered == 1 ? "" : "s");
+	if (alert_new(ALERT_UPGRADED, t->name, &a) == 0 && alert_set_str(&a->message, msg) == 0) {
+		struct error le;
+
+		if (t->cfg->environment)
+			a->environment = strdup(t->cfg->environment);
+		if (t->cfg->link_template)
+			alert_set_link(a, t->cfg->link_template, &le);
+		log_target(LOG_NOTICE, t->name, LOG_ID_UPGRADED, NULL, "%s", msg);
+		target_spool(t, a);
+	}
+	alert_free(a);
+	diff_free(d);
+	model_free(prev);
+}
+
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
 static void handle_snapshot(struct target *t, struct model *m)
 {
@@ -613,6 +663,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct error e;
 
 	snapshot_hash_hex(m->hash, hash);
+	check_upgrade(t, m, t->last_hash);
 	if (store_record_run(t->store, &rec, &run, &e) < 0) {
 		run_failed(t, e.text);
 		return;

@@ -79,6 +79,7 @@ struct target {
 	long long audit_size;
 	int64_t last_full_ms;
 	char last_hash[65];        /* last recorded schema hash */
+	int server_major;          /* the server's, at the last full snapshot; 0 unknown */
 	size_t last_objects;       /* and its number of objects */
 	char candidate[65];        /* a changed hash waiting for its confirming snapshot */
 	/* The baseline's model, kept while the target drifts, so that a changed

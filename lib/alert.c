@@ -16,7 +16,7 @@
 static const char *const alert_kind_names[] = {
 	[ALERT_DRIFT] = "drift",	 [ALERT_CHECK] = "check", [ALERT_ERROR] = "error",
 	[ALERT_RECOVERED] = "recovered", [ALERT_TEST] = "test",
-	[ALERT_MISMATCH] = "mismatch",
+	[ALERT_MISMATCH] = "mismatch", [ALERT_UPGRADED] = "upgraded",
 };
 
 const char *alert_kind_name(enum alert_kind k)
@@ -170,7 +170,7 @@ int alert_new(enum alert_kind kind, const char *target, struct alert **ret)
 	char id[33];
 	int r;
 
-	if ((unsigned)kind > ALERT_MISMATCH)
+	if ((unsigned)kind > ALERT_UPGRADED)
 		return -EINVAL;
 	r = alert_random_id(id);
 	if (r < 0)
@@ -867,6 +867,9 @@ char *alert_headline(const struct alert *a)
 		break;
 	case ALERT_RECOVERED:
 		r = asprintf(&out, "Recovered: %s%s%s", where, msg[0] ? ": " : "", msg);
+		break;
+	case ALERT_UPGRADED:
+		r = asprintf(&out, "Server upgraded on %s%s%s", where, msg[0] ? ": " : "", msg);
 		break;
 	case ALERT_TEST:
 	default:

@@ -11,8 +11,10 @@
 #include "diff.h"
 #include "error.h"
 
+/* ALERT_MISMATCH: verify: the database is not what the repository says.
+ * ALERT_UPGRADED: the server's major version changed (a notice, not drift). */
 enum alert_kind { ALERT_DRIFT, ALERT_CHECK, ALERT_ERROR, ALERT_RECOVERED, ALERT_TEST,
-		  ALERT_MISMATCH /* verify: the database is not what the repository says */ };
+		  ALERT_MISMATCH, ALERT_UPGRADED };
 
 /*
  * One change, as text ready for rendering (values via model_value_text).
@@ -50,7 +52,7 @@ struct alert {
 	struct alert_change *changes; /* the most severe first, at most ALERT_MAX_CHANGES */
 	size_t n_changes;
 	char *from_hash, *to_hash; /* NULL when not applicable */
-	char *message;   /* error text, check details, or the test message */
+	char *message;   /* error text, check details, the upgrade, or the test message */
 	char *link;      /* from the configured URL template, or NULL */
 	char *dedup_key; /* the drift/error state this alert belongs to (PagerDuty dedup_key) */
 };

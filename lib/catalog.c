@@ -33,6 +33,18 @@ struct catalog_read {
 
 /* ---- helpers shared by the query families ---- */
 
+int catalog_find_columns(PGresult *res, const struct catalog_column *cols, size_t n, void *ret)
+{
+	for (size_t i = 0; i < n; i++) {
+		int col = PQfnumber(res, cols[i].name);
+
+		if (col < 0)
+			return -EPROTO;
+		memcpy((char *)ret + cols[i].offset, &col, sizeof(col));
+	}
+	return 0;
+}
+
 const char *catalog_val(PGresult *res, int row, int col)
 {
 	return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
@@ -140,6 +152,18 @@ int catalog_set_array(struct model *m, const char *attr, const char *text, bool 
 	free(items);
 	free(copy);
 	return r;
+}
+
+const char *catalog_enabled(const char *code)
+{
+	if (!code)
+		return NULL;
+	switch (code[0]) {
+	case 'O': return "origin";
+	case 'D': return "disabled";
+	case 'R': return "replica";
+	}
+	return "always";
 }
 
 int catalog_end(struct model *m, int r)

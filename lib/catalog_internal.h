@@ -3,6 +3,7 @@
 #define SCHEMADRIFT_CATALOG_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <libpq-fe.h>
 
@@ -38,6 +39,34 @@ struct catalog_query {
 	" LEFT JOIN pg_description " alias " ON " alias ".objoid = " oid " AND " alias \
 	".classoid = '" cls "'::regclass AND " alias ".objsubid = " sub " "
 
+/*
+ * A query's result columns, read by name: each reader declares the names
+ * its SELECT gives (AS ...) with CATALOG_COLUMNS and looks them up once per
+ * result, as pg_dump's getTables() does, so a SELECT that differs by server
+ * version cannot shift what a position means.
+ *
+ *   #define REL_COLUMNS(X, T) X(T, nspname) X(T, relname)
+ *   CATALOG_COLUMNS(rel_cols, REL_COLUMNS);
+ *   struct rel_cols c;
+ *   if ((r = CATALOG_FIND(res, rel_cols, &c)) < 0) return r;
+ *   ... catalog_val(res, i, c.relname) ...
+ */
+struct catalog_column {
+	const char *name;
+	size_t offset; /* of its int in the struct of column numbers */
+};
+#define CATALOG_COLUMN_FIELD(type, name) int name;
+#define CATALOG_COLUMN_ENTRY(type, name) { #name, offsetof(struct type, name) },
+#define CATALOG_COLUMNS(type, LIST) \
+	struct type { LIST(CATALOG_COLUMN_FIELD, type) }; \
+	static const struct catalog_column type##_columns[] = { LIST(CATALOG_COLUMN_ENTRY, type) }
+#define CATALOG_FIND(res, type, ret) \
+	catalog_find_columns(res, type##_columns, \
+			     sizeof(type##_columns) / sizeof(type##_columns[0]), ret)
+
+/* Fills the column numbers at each entry's offset in ret; -EPROTO when a name is missing. */
+int catalog_find_columns(PGresult *res, const struct catalog_column *cols, size_t n, void *ret);
+
 const char *catalog_val(PGresult *res, int row, int col);
 bool catalog_val_bool(PGresult *res, int row, int col);
 long long catalog_val_int(PGresult *res, int row, int col);
@@ -48,6 +77,10 @@ long long catalog_val_int(PGresult *res, int row, int col);
  * NULL text leaves the attribute absent.
  */
 int catalog_set_array(struct model *m, const char *attr, const char *text, bool as_set);
+
+/* tgenabled, ev_enabled, evtenabled: "origin" (O, the default), "disabled" (D),
+ * "replica" (R), "always" (A); NULL for NULL. */
+const char *catalog_enabled(const char *code);
 
 /* model_end() after the attributes; also reports a failed array parse. */
 int catalog_end(struct model *m, int r);

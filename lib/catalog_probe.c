@@ -24,7 +24,7 @@
 #define PROBE_SELECT(extra) \
 	"WITH skip AS (SELECT c.oid FROM pg_class c JOIN pg_namespace n" \
 	" ON n.oid = c.relnamespace WHERE n.nspname ~ '^pg_(toast|temp_|toast_temp_)')" \
-	" SELECT string_agg(f, ' ' ORDER BY f) FROM (" \
+	" SELECT string_agg(f, ' ' ORDER BY f) AS fingerprint FROM (" \
 	" SELECT 'pg_class:' || count(*) || ':' || coalesce(sum(xmin::text::bigint), 0)" \
 	" FROM pg_class WHERE oid NOT IN (SELECT oid FROM skip)" \
 	PROBE_ROWS("pg_attribute", "xmin::text::bigint", \
@@ -40,7 +40,7 @@
 	PROBE_CATALOG("pg_publication_rel") PROBE_CATALOG("pg_event_trigger") \
 	PROBE_CATALOG("pg_foreign_data_wrapper") PROBE_CATALOG("pg_foreign_server") \
 	PROBE_CATALOG("pg_foreign_table") PROBE_CATALOG("pg_default_acl") \
-	PROBE_CATALOG("pg_tablespace") PROBE_CATALOG("pg_am") \
+	PROBE_CATALOG("pg_tablespace") PROBE_CATALOG("pg_am") PROBE_CATALOG("pg_db_role_setting") \
 	PROBE_ROWS("pg_depend_e", "xmin::text::bigint", "pg_depend WHERE deptype = 'e'") \
 	extra ") s(f)"
 
@@ -53,10 +53,12 @@ static const char *sql_probe(int v)
 
 static int read_probe(struct model *m, PGresult *res, const struct catalog_ctx *ctx)
 {
+	int col = PQfnumber(res, "fingerprint");
+
 	(void)ctx;
-	if (PQntuples(res) != 1 || !catalog_val(res, 0, 0))
+	if (PQntuples(res) != 1 || col < 0 || !catalog_val(res, 0, col))
 		return -EPROTO;
-	m->fingerprint = model_strdup(m, catalog_val(res, 0, 0));
+	m->fingerprint = model_strdup(m, catalog_val(res, 0, col));
 	return m->fingerprint ? 0 : -ENOMEM;
 }
 

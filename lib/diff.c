@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diff_server.h"
 #include "snapshot.h"
 #include "utf8.h"
 #include "sql.h"
@@ -227,6 +228,7 @@ static enum diff_severity diff_removed_severity(const struct model_object *o)
 	case MODEL_STATISTICS:
 	case MODEL_EVENT_TRIGGER:
 	case MODEL_DEFAULT_PRIVILEGES:
+	case MODEL_DATABASE_SETTING:
 	case MODEL_COLLATION:
 		return DIFF_WARNING;
 	/* Everything else is something a client may name: dropping it breaks
@@ -343,6 +345,9 @@ static enum diff_severity diff_modified_severity(enum model_kind kind, const cha
 		if (strcmp(attr, "validated") == 0 && diff_is_bool(before, false) &&
 		    diff_is_bool(after, true))
 			return DIFF_INFO;
+		/* Its enforcing triggers turned off: the constraint silently stops holding. */
+		if (strcmp(attr, "triggers") == 0 && after)
+			return DIFF_BREAKING;
 		break;
 	default:
 		break;
@@ -391,6 +396,7 @@ void diff_free(struct diff *d)
 	if (!d)
 		return;
 	free(d->changes);
+	free(d->rendering);
 	free(d);
 }
 
@@ -567,6 +573,33 @@ static void diff_drop_redundant_definition(struct diff *d, size_t first)
 		diff_drop(d, at);
 }
 
+/*
+ * Sides from two majors, and the object's changes from `first` on all to
+ * text the servers render: moved to d->rendering.
+ */
+static int diff_set_apart_rendering(struct diff *d, size_t first)
+{
+	size_t n = d->n_changes - first;
+	struct diff_change *r;
+
+	if (!d->from_major || !d->to_major || d->from_major == d->to_major || n == 0)
+		return 0;
+	for (size_t k = first; k < d->n_changes; k++)
+		if (!diff_server_rendered(&d->changes[k], d->from_major, d->to_major))
+			return 0;
+	r = realloc(d->rendering, (d->n_rendering + n) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	d->rendering = r;
+	memcpy(&r[d->n_rendering], &d->changes[first], n * sizeof(*r));
+	for (size_t k = 0; k < n; k++)
+		r[d->n_rendering + k].server_rendering = true;
+	d->n_rendering += n;
+	while (d->n_changes > first)
+		diff_drop(d, d->n_changes - 1);
+	return 0;
+}
+
 static int diff_objects(struct diff *d, size_t *cap, const struct model_object *a,
 			const struct model_object *b)
 {
@@ -595,7 +628,8 @@ static int diff_objects(struct diff *d, size_t *cap, const struct model_object *
 			c.attribute = a->attrs[i].name;
 			c.old_value = &a->attrs[i++].value;
 			c.new_value = &b->attrs[j++].value;
-			if (model_value_equal(c.old_value, c.new_value))
+			if (diff_server_equal(a, c.attribute, d->from_major, d->to_major,
+					      c.old_value, c.new_value))
 				continue;
 		}
 		c.severity = diff_modified_severity(a->kind, c.attribute, c.old_value, c.new_value);
@@ -605,7 +639,7 @@ static int diff_objects(struct diff *d, size_t *cap, const struct model_object *
 	}
 	if (a->kind == MODEL_CONSTRAINT || a->kind == MODEL_INDEX)
 		diff_drop_redundant_definition(d, first);
-	return 0;
+	return diff_set_apart_rendering(d, first);
 }
 
 /* ---- rename awareness ----
@@ -886,6 +920,8 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 		return -ENOMEM;
 	d->from = from;
 	d->to = to;
+	d->from_major = diff_server_major(from->server_version);
+	d->to_major = diff_server_major(to->server_version);
 	while (r >= 0 && (i < from->n_objects || j < to->n_objects)) {
 		const struct model_object *a = i < from->n_objects ? &from->objects[i] : NULL;
 		const struct model_object *b = j < to->n_objects ? &to->objects[j] : NULL;
@@ -1157,7 +1193,8 @@ static int diff_write_change(const struct diff *d, FILE *out, bool color, bool e
 	fputc(' ', out);
 	if (sev_color)
 		diff_color(out, color, sev_color);
-	fprintf(out, "[%s]", diff_severity_name(c->severity));
+	fprintf(out, "[%s]", c->server_rendering ? "server rendering"
+						  : diff_severity_name(c->severity));
 	if (sev_color)
 		diff_color(out, color, DIFF_RESET);
 	if (c->acknowledged) {
@@ -1194,6 +1231,15 @@ int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char 
 		r = diff_write_change(d, out, color, explain, &d->changes[i]);
 		if (r < 0)
 			return r;
+	}
+	if (d->n_rendering) {
+		fprintf(out, "rendered differently by PostgreSQL %d and %d, not drift:\n",
+			d->from_major, d->to_major);
+		for (size_t i = 0; i < d->n_rendering; i++) {
+			r = diff_write_change(d, out, color, false, &d->rendering[i]);
+			if (r < 0)
+				return r;
+		}
 	}
 	if (d->n_changes == 0)
 		fputs("no changes\n", out);
@@ -1668,6 +1714,8 @@ static json_t *diff_change_json(const struct diff *d, const struct diff_change *
 		free(def);
 		free(sql);
 	}
+	if (r == 0 && c->server_rendering)
+		r = diff_json_set(j, "server_rendering", json_true());
 	if (r == 0 && c->acknowledged) {
 		r = diff_json_set(j, "acknowledged", json_true());
 		if (r == 0)
@@ -1725,6 +1773,9 @@ json_t *diff_to_json(const struct diff *d, const char *from_label, const char *t
 		if (r == 0 && d->n_acknowledged)
 			r = diff_json_set(summary, "acknowledged",
 					  json_integer((json_int_t)d->n_acknowledged));
+		if (r == 0 && d->n_rendering)
+			r = diff_json_set(summary, "server_rendering",
+					  json_integer((json_int_t)d->n_rendering));
 	}
 
 	if (r == 0) {
@@ -1734,6 +1785,14 @@ json_t *diff_to_json(const struct diff *d, const char *from_label, const char *t
 	for (size_t i = 0; r == 0 && i < d->n_changes; i++)
 		if (json_array_append_new(changes, diff_change_json(d, &d->changes[i])) < 0)
 			r = -ENOMEM;
+	if (r == 0 && d->n_rendering) {
+		json_t *rendering = json_array();
+
+		r = diff_json_set(root, "server_rendering", rendering);
+		for (size_t i = 0; r == 0 && i < d->n_rendering; i++)
+			if (json_array_append_new(rendering, diff_change_json(d, &d->rendering[i])) < 0)
+				r = -ENOMEM;
+	}
 	if (r < 0) {
 		json_decref(root);
 		return NULL;

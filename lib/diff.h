@@ -20,6 +20,7 @@ struct diff_change {
 	const char *attribute;             /* DIFF_MODIFIED only */
 	const struct model_value *old_value, *new_value; /* NULL when absent */
 	bool acknowledged;                 /* set by diff_acknowledge() */
+	bool server_rendering;             /* in diff.rendering: two majors' renderings */
 	const char *ack_reason;            /* borrowed from the caller */
 };
 
@@ -31,6 +32,16 @@ struct diff {
 	size_t by_severity[3]; /* acknowledged changes not included */
 	size_t n_acknowledged;
 	const struct model *from, *to;
+	/*
+	 * When the sides come from different PostgreSQL majors (from_major !=
+	 * to_major, both known): the changes of objects whose every change is
+	 * to text the server renders itself (diff_server_rendered: a view's
+	 * definition, an expression), and nothing else.  Listed apart from
+	 * `changes` and counted nowhere else: not drift.
+	 */
+	struct diff_change *rendering;
+	size_t n_rendering;
+	int from_major, to_major; /* from the models' server_version; 0 unknown */
 };
 
 int diff_models(const struct model *from, const struct model *to, struct diff **ret);

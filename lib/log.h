@@ -19,6 +19,7 @@
 #define LOG_ID_DRIFT "5a1d0e3b7c2f4f0a9e6d1b8c4a2f7e90"
 #define LOG_ID_ERROR "8c3e4b1a6d5f4e2b9a7c0d1e2f3a4b5c"
 #define LOG_ID_RECOVERED "1f2e3d4c5b6a47988796a5b4c3d2e1f0"
+#define LOG_ID_UPGRADED "6b0f2c9e4d7a4b1e8f3c5a2d9e0b7c14"
 
 void log_open(const char *ident, int max_level, bool force_stderr);
 void log_set_level(int max_level);

@@ -18,6 +18,7 @@ enum model_kind {
 	MODEL_PUBLICATION,
 	MODEL_EVENT_TRIGGER,
 	MODEL_DEFAULT_PRIVILEGES, /* schema set when the defaults are per schema */
+	MODEL_DATABASE_SETTING,   /* ALTER DATABASE ... SET name: the parameter's name */
 	/* schema objects */
 	MODEL_SCHEMA,
 	MODEL_COLLATION,

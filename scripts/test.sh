@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: deps, a -Werror build + ctest, then an ASan+UBSan build + ctest.
 #
-# Usage: scripts/test.sh [--no-asan | --asan-only] [-- CTEST_ARGS...]
+# Usage: scripts/test.sh [--no-asan | --asan-only] [--pg-versions LIST] [-- CTEST_ARGS...]
 #
 #   --no-asan     only the -Werror build (build-test/)
 #   --asan-only   only the AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
+#   --pg-versions 13,14,15,16,17,18
+#                 the PostgreSQL majors the -Werror build runs the drift cases
+#                 and the catalog tests against (default: 15, Debian's); the
+#                 others come from scripts/pg-server.sh (fetched once, cached).
+#                 The ASan build stays on 15.
 #   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
@@ -12,8 +17,9 @@
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
 # there, with leak detection on and every sanitizer report fatal.  The second
 # flavour runs even when the first fails.  With it (and no CTEST_ARGS), every
-# libFuzzer target runs for 60 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time is printed, and
-# a summary at the end.  Exit status: 0 when everything passed, 1 when a
+# libFuzzer target runs for 60 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time
+# is printed, and a summary at the end, with each PostgreSQL major's passed tests
+# (ctest label pgNN).  Exit status: 0 when everything passed, 1 when a
 # build or a test failed, 2 when the dependencies could not be installed.
 set -euo pipefail
 
@@ -22,11 +28,18 @@ repo=$(cd "$here/.." && pwd)
 
 run_main=1
 run_asan=1
+pg_versions=15
 ctest_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-asan) run_asan=0 ;;
 	--asan-only) run_main=0 ;;
+	--pg-versions)
+		[ $# -ge 2 ] || { echo "test.sh: --pg-versions needs a list (13,14,...)" >&2; exit 2; }
+		pg_versions=$2
+		shift
+		;;
+	--pg-versions=*) pg_versions=${1#*=} ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
@@ -43,6 +56,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+if ! [[ $pg_versions =~ ^(1[3-8])(,1[3-8])*$ ]]; then
+	echo "test.sh: --pg-versions takes majors from 13 to 18, comma-separated (got '$pg_versions')" >&2
+	exit 2
+fi
 if [ "$run_main" = 0 ] && [ "$run_asan" = 0 ]; then
 	echo "test.sh: --no-asan and --asan-only together leave nothing to run" >&2
 	exit 2
@@ -50,6 +67,7 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 summary=()
+majors=()
 failed=0
 total_passed=0
 total_failed=0
@@ -89,7 +107,27 @@ run_ctest() {
 		total_failed=$((total_failed + n_failed))
 		total_passed=$((total_passed + n_total - n_failed))
 	fi
+	count_majors "$dir" "$(basename "$dir")"
 	return "$rc"
+}
+
+# count_majors BUILD_DIR NAME: a summary line per PostgreSQL major (label
+# pgNN): the tests that ran against it and those that passed, from ctest's
+# own record of the run (skipped ones are not passed).
+# shellcheck disable=SC2317
+count_majors() {
+	local dir=$1 name=$2 major label n_run n_ok
+	for major in $(tr ',' '\n' <<<"$pg_versions" | sort -un); do
+		label=pg$major
+		n_run=$(cd "$dir" && ctest -N -L "^$label\$" "${ctest_extra[@]}" 2>/dev/null |
+			sed -nE 's/^Total Tests: ([0-9]+)/\1/p')
+		[ -n "$n_run" ] && [ "$n_run" != 0 ] || continue
+		# "  3/194 Test  #24: pg18/drift/column_add .........   Passed    1.01 sec"
+		n_ok=$(grep -cxFf <(sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* Passed .*/\1/p' \
+			"$dir/ctest.log") <(cd "$dir" && ctest -N -L "^$label\$" "${ctest_extra[@]}" \
+			2>/dev/null | sed -nE 's/^ *Test +#[0-9]+: (.*)$/\1/p') || true)
+		majors+=("$(printf '  %-24s PostgreSQL %s: %d of %d passed' "$name" "$major" "$n_ok" "$n_run")")
+	done
 }
 
 # flavour NAME BUILD_DIR CMAKE_ARGS...: configure, build and test one build.
@@ -103,9 +141,15 @@ flavour() {
 
 stage "deps" bash "$here/deps.sh" || exit 2
 
+# The majors besides Debian's 15, for CMake (SCHEMADRIFT_PG_VERSIONS).
+other_majors=$(tr ',' '\n' <<<"$pg_versions" | grep -vx 15 | sort -u | paste -sd ';' || true)
 if [ "$run_main" = 1 ]; then
+	if [ -n "$other_majors" ]; then
+		stage "postgresql servers" bash -c 'for m in ${1//;/ }; do "$0" "$m" >/dev/null || exit; done' \
+			"$here/pg-server.sh" "$other_majors" || exit 2
+	fi
 	flavour "build-test" build-test -DWERROR=ON -DSANITIZE=OFF \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCHEMADRIFT_PG_VERSIONS=$other_majors"
 	# The .deb and the RPM built, linted, the .deb installed and purged (needs root).
 	stage "packages" bash "$here/packages.sh" || failed=1
 fi
@@ -116,8 +160,10 @@ if [ "$run_asan" = 1 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	# The benchmark is never a test: no need to build it a second time.
+	# 15 alone: the matrix exercises the catalog SQL, which the sanitizers do not see.
+	pg_versions=15
 	flavour "build-asan" build-asan -DSANITIZE=ON -DWERROR=OFF \
-		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF
+		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF "-DSCHEMADRIFT_PG_VERSIONS="
 fi
 
 if [ "$run_asan" = 1 ] && [ ${#ctest_extra[@]} -eq 0 ]; then
@@ -133,5 +179,6 @@ if [ "$failed" = 0 ]; then
 else
 	echo "== [test.sh] FAILED (ctest logs: build-*/ctest.log)"
 fi
+[ ${#majors[@]} -eq 0 ] || printf '%s\n' "${majors[@]}"
 echo "total: $total_passed passed, $total_failed failed"
 exit "$failed"

@@ -286,10 +286,10 @@ class Daemon:
 
 def pg_pause(pg):
     """Stops the cluster's server but keeps its data directory (pgharness's stop() removes it)."""
-    pg._run_pg([os.path.join(pgharness.PG_BINDIR, "pg_ctl"), "-D", pg.datadir, "-m", "fast",
+    pg._run_pg([os.path.join(pg.bindir, "pg_ctl"), "-D", pg.datadir, "-m", "fast",
                 "-w", "-t", "60", "stop"])
 
 
 def pg_resume(pg):
-    pg._run_pg([os.path.join(pgharness.PG_BINDIR, "pg_ctl"), "-w", "-t", "60", "-D",
+    pg._run_pg([os.path.join(pg.bindir, "pg_ctl"), "-w", "-t", "60", "-D",
                 pg.datadir, "-l", pg.logfile, "start"])

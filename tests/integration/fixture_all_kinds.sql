@@ -1,5 +1,7 @@
 -- A schema that uses every object kind schemadrift knows at once (issue 3), for the no-false-drift tests.
 --
+-- Blocks `-- @if N` ... [`-- @else` ...] `-- @end` are for servers of major N and later
+-- (pgharness.fixture_text); the fixture loads on 13 to 18.
 -- Steps are marked `-- @step NAME`; test_coverage_no_false_drift.py runs them
 -- in this order and in another one (REORDERED there), so each step may only
 -- depend on steps listed before it in both orders.  Roles are cluster-wide:
@@ -87,9 +89,15 @@ COMMENT ON SEQUENCE cov.invoice_no IS 'invoice numbers';
 CREATE FUNCTION cov.add(a integer, b integer) RETURNS integer
 	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF COST 5
 	AS $$SELECT a + b$$;
+-- @if 14
 CREATE FUNCTION cov.add(a numeric, b numeric) RETURNS numeric
 	LANGUAGE sql IMMUTABLE
 	RETURN a + b;
+-- @else
+CREATE FUNCTION cov.add(a numeric, b numeric) RETURNS numeric
+	LANGUAGE sql IMMUTABLE
+	AS $$SELECT a + b$$;
+-- @end
 CREATE FUNCTION cov.touch() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, cov
 	AS $$
@@ -99,11 +107,17 @@ BEGIN
 	RETURN NEW;
 END
 $$;
+-- @if 14
 CREATE FUNCTION cov.series(n integer) RETURNS SETOF integer
 	LANGUAGE sql STABLE ROWS 50 SET work_mem = '8MB'
 	BEGIN ATOMIC
 		SELECT g FROM generate_series(1, n) g;
 	END;
+-- @else
+CREATE FUNCTION cov.series(n integer) RETURNS SETOF integer
+	LANGUAGE sql STABLE ROWS 50 SET work_mem = '8MB'
+	AS $$SELECT g FROM generate_series(1, n) g$$;
+-- @end
 CREATE FUNCTION cov.rownum() RETURNS bigint LANGUAGE internal WINDOW IMMUTABLE
 	AS 'window_row_number';
 CREATE FUNCTION cov.ddl_log() RETURNS event_trigger LANGUAGE plpgsql
@@ -252,10 +266,18 @@ ALTER EVENT TRIGGER cov_ddl_off DISABLE;
 COMMENT ON EVENT TRIGGER cov_ddl_log IS 'logs DDL';
 
 -- @step publications
+-- @if 15
 CREATE PUBLICATION cov_pub FOR TABLE cov.orders (id, customer_id, status),
 	cov.customers WHERE (id > 10) WITH (publish = 'insert, update');
 CREATE PUBLICATION cov_pub_audit FOR TABLES IN SCHEMA cov_audit
 	WITH (publish_via_partition_root = true);
+-- @else
+-- (column lists, row filters and whole schemas are 15's)
+CREATE PUBLICATION cov_pub FOR TABLE cov.orders, cov.customers
+	WITH (publish = 'insert, update');
+CREATE PUBLICATION cov_pub_audit FOR TABLE cov_audit.events
+	WITH (publish_via_partition_root = true);
+-- @end
 COMMENT ON PUBLICATION cov_pub IS 'orders feed';
 
 -- @step foreign
@@ -283,3 +305,36 @@ ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner IN SCHEMA cov GRANT SELECT ON TABLES
 ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner IN SCHEMA cov GRANT USAGE ON SEQUENCES TO cov_writer;
 ALTER DEFAULT PRIVILEGES FOR ROLE cov_owner GRANT USAGE ON TYPES TO cov_reader;
+
+-- @step settings
+-- What pg_dump writes as ALTER ... SET for columns, tables, indexes and the database.
+ALTER TABLE cov.customers ALTER COLUMN note SET STORAGE EXTERNAL;
+ALTER TABLE cov.customers ALTER COLUMN note SET STATISTICS 500;
+-- @if 14
+ALTER TABLE cov.customers ALTER COLUMN name SET COMPRESSION pglz;
+-- @end
+ALTER TABLE cov.customers SET (toast.autovacuum_enabled = false);
+CREATE INDEX customers_lower_note_idx ON cov.customers ((lower(note)));
+ALTER INDEX cov.customers_lower_note_idx ALTER COLUMN 1 SET STATISTICS 1000;
+CREATE TABLE cov.addresses OF cov.address (zip WITH OPTIONS NOT NULL);
+CREATE UNIQUE INDEX addresses_zip_key ON cov.addresses (zip);
+ALTER TABLE cov.addresses REPLICA IDENTITY USING INDEX addresses_zip_key;
+-- A restore recreates only the database's own settings: pg_restore --create, or by hand.
+DO $$BEGIN
+	EXECUTE format('ALTER DATABASE %I SET work_mem = %L', current_database(), '16MB');
+END$$;
+-- @if 18
+CREATE TABLE cov.order_notes (
+	order_id bigint,
+	note text CONSTRAINT order_notes_note_required NOT NULL,
+	tag text,
+	lang text CONSTRAINT order_notes_lang_nn NOT NULL NO INHERIT,
+	words integer GENERATED ALWAYS AS (length(note)) VIRTUAL,
+	CONSTRAINT order_notes_short CHECK (length(note) < 1000) NOT ENFORCED
+);
+ALTER TABLE cov.order_notes ADD CONSTRAINT order_notes_tag_nn NOT NULL tag NOT VALID;
+CREATE TABLE cov.zone_prices (zone int4range, valid daterange, price numeric,
+	PRIMARY KEY (zone, valid WITHOUT OVERLAPS));
+CREATE TABLE cov.zone_orders (zone int4range, valid daterange,
+	FOREIGN KEY (zone, PERIOD valid) REFERENCES cov.zone_prices (zone, PERIOD valid));
+-- @end

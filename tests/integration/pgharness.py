@@ -1,4 +1,4 @@
-"""Throwaway PostgreSQL 15 clusters and schemadrift CLI helpers for the integration tests.
+"""Throwaway PostgreSQL clusters (15 unless told) and schemadrift CLI helpers for the integration tests.
 
 Standard library only.  Typical use:
 
@@ -14,6 +14,8 @@ Environment:
   SCHEMADRIFT_BIN         the CLI under test (required by run_cli and friends)
   SCHEMADRIFT_SOURCE_DIR  the source tree (for tests/drift)
   SCHEMADRIFT_PG_BINDIR   PostgreSQL server binaries (default /usr/lib/postgresql/15/bin)
+  SCHEMADRIFT_PG<N>_BINDIR  major N's server binaries, for tests that start two majors
+                          (ctest sets them for the majors of SCHEMADRIFT_PG_VERSIONS)
   SCHEMADRIFT_KEEP_CLUSTER=1  leave the temp dir and server running (debugging)
   SCHEMADRIFT_PG_TMPDIR   where cluster temp dirs go (default /dev/shm when writable:
                           a tmpfs makes initdb and CREATE DATABASE several times faster)
@@ -28,6 +30,7 @@ import hashlib
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -60,6 +63,48 @@ _live_clusters = []
 
 class HarnessError(Exception):
     """A helper command failed; the message carries its stderr."""
+
+
+def server_bindir(major):
+    """Major's server binaries from SCHEMADRIFT_PG<major>_BINDIR, or None when not given."""
+    d = os.environ.get("SCHEMADRIFT_PG%d_BINDIR" % int(major))
+    if d and os.path.exists(os.path.join(d, "postgres")):
+        return d
+    return None
+
+
+# The client tools are always Debian's 15 (the other majors come without them).
+CLIENT_BINDIR = "/usr/lib/postgresql/15/bin"
+CLIENT_MAJOR = 15
+
+
+def client_tool(name, server_major):
+    """Debian's pg_dump or pg_restore; unittest.SkipTest for a server newer than they are."""
+    if server_major > CLIENT_MAJOR:
+        raise unittest.SkipTest("%s %d cannot dump a PostgreSQL %d server" %
+                                (name, CLIENT_MAJOR, server_major))
+    return os.path.join(CLIENT_BINDIR, name)
+
+
+def require_majors(*majors):
+    """Exits 77 (skipped, in ctest) unless every major's server is given; returns their bin dirs."""
+    dirs = [server_bindir(m) for m in majors]
+    missing = [str(m) for m, d in zip(majors, dirs) if d is None]
+    if missing:
+        sys.stderr.write("skipped: no PostgreSQL %s server (configure with "
+                         "-DSCHEMADRIFT_PG_VERSIONS, or scripts/test.sh --pg-versions)\n"
+                         % ", ".join(missing))
+        sys.exit(EXIT_SKIPPED)
+    return dirs
+
+
+_IF = re.compile(r"^-- @if (\d+)\n(.*?)(?:^-- @else\n(.*?))?^-- @end\n", re.M | re.S)
+
+
+def fixture_text(text, major):
+    """SQL for a server of this major: `-- @if N` (major >= N) / `-- @else` / `-- @end` blocks."""
+    return _IF.sub(lambda m: m.group(2) if major >= int(m.group(1)) else (m.group(3) or ""),
+                   text)
 
 
 def clean_env(extra=None):
@@ -214,7 +259,10 @@ class PgCluster:
     settings: extra postgresql.conf settings {name: value}.
     """
 
-    def __init__(self, log_statement=False, settings=None, name="pg"):
+    def __init__(self, log_statement=False, settings=None, name="pg", bindir=None, port=None):
+        self.bindir = bindir or PG_BINDIR
+        self.fixed_port = port  # a port of our own choosing (a server replacing another)
+        self.major = None  # the server's major version, once started
         self.log_statement = log_statement
         self.settings = dict(settings or {})
         self.name = name
@@ -274,9 +322,9 @@ class PgCluster:
             self._write_hba()
             last = None
             for _attempt in range(5):
-                self.port = free_port()
+                self.port = self.fixed_port or free_port()
                 self._write_conf()
-                p = self._run_pg([os.path.join(PG_BINDIR, "pg_ctl"), "-w", "-t", "60",
+                p = self._run_pg([os.path.join(self.bindir, "pg_ctl"), "-w", "-t", "60",
                                   "-D", self.datadir, "-l", self.logfile, "start"],
                                  check=False)
                 if p.returncode == 0:
@@ -289,6 +337,7 @@ class PgCluster:
             else:
                 raise HarnessError("pg_ctl start failed 5 times:\n%s\n%s" % (last, self.log_tail()))
             self.started = True
+            self.major = int(self.scalar("postgres", "SHOW server_version_num")) // 10000
             self.psql("postgres", "CREATE ROLE %s NOLOGIN" % SCRAM_GROUP)
             # libpq's default user is the OS user: let a DSN without user= work too.
             me = pwd.getpwuid(os.geteuid()).pw_name
@@ -301,7 +350,7 @@ class PgCluster:
         return self
 
     def _initdb(self, datadir):
-        self._run_pg([os.path.join(PG_BINDIR, "initdb")] + INITDB_ARGS + ["-D", datadir])
+        self._run_pg([os.path.join(self.bindir, "initdb")] + INITDB_ARGS + ["-D", datadir])
 
     def _init_datadir(self):
         """initdb, or a copy of a cached initdb result (same binaries and options)."""
@@ -309,7 +358,7 @@ class PgCluster:
         if not cache:
             self._initdb(self.datadir)
             return
-        version = subprocess.run([os.path.join(PG_BINDIR, "initdb"), "--version"],
+        version = subprocess.run([os.path.join(self.bindir, "initdb"), "--version"],
                                  stdout=subprocess.PIPE, check=True).stdout
         key = hashlib.sha256(version + " ".join(INITDB_ARGS).encode()).hexdigest()[:16]
         os.makedirs(cache, exist_ok=True)
@@ -386,7 +435,7 @@ class PgCluster:
             # With fsync=off the shutdown checkpoint costs next to nothing.
             for mode, secs in (("fast", "10"), ("immediate", "30")):
                 try:
-                    p = self._run_pg([os.path.join(PG_BINDIR, "pg_ctl"), "-D", self.datadir,
+                    p = self._run_pg([os.path.join(self.bindir, "pg_ctl"), "-D", self.datadir,
                                       "-m", mode, "-w", "-t", secs, "stop"], check=False,
                                      timeout=60)
                     if p.returncode == 0:
@@ -482,6 +531,15 @@ class PgCluster:
         self.psql("postgres", sql)
         return name
 
+    def copy_db_settings(self, src, dst):
+        """ALTER DATABASE dst SET what src has (neither a template nor pg_restore copies them)."""
+        for (setting,) in self.query("postgres", "SELECT unnest(setconfig) FROM pg_db_role_setting"
+                                     " WHERE setrole = 0 AND setdatabase = (SELECT oid FROM"
+                                     " pg_database WHERE datname = '%s')" % src.replace("'", "''")):
+            name, value = setting.split("=", 1)
+            self.psql("postgres", 'ALTER DATABASE "%s" SET %s = \'%s\'' % (
+                dst.replace('"', '""'), name, value.replace("'", "''")))
+
     def drop_db(self, name):
         self.psql("postgres", 'DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % name.replace('"', '""'))
 
@@ -515,8 +573,12 @@ class PgCluster:
         return out
 
     def psql_file(self, db, path, **kw):
+        """Runs a SQL file; its `-- @if N` blocks as for this server (fixture_text)."""
         with open(path, "rb") as f:
-            return self.psql(db, f.read(), **kw)
+            data = f.read()
+        if b"-- @if " in data:
+            data = fixture_text(data.decode("utf-8"), self.major)
+        return self.psql(db, data, **kw)
 
     def query(self, db, sql, **kw):
         """Rows of a query as lists of strings (psql -At, '|' separated)."""

@@ -12,11 +12,17 @@ expected.json:
    "changes": [{"change": "modified", "kind": "column", "object": "public.t.c",
                 "attribute": "type", "severity": "warning",
                 "before": "integer", "after": "bigint"}, ...],
-   "absent": [{...}, ...]}          (optional: patterns no change may match)
+   "absent": [{...}, ...],          (optional: patterns no change may match)
+   "min_major": 15}                 (optional: the case needs PostgreSQL 15 or later;
+                                     on older servers it is skipped: exit 77, which
+                                     ctest shows as skipped)
 A listed field must equal the actual one; "before"/"after": null also match
 an absent field.  Fields not listed are not checked.  A key expected.json does
 not know (at the top or in a change) fails the case, so a misspelt field can
-never pass as "not checked".
+never pass as "not checked".  In expected strings, {ALL} stands for all of a
+relation's privileges on the server under test: arwdDxt, and arwdDxtm from 17
+on (MAINTAIN).  before.sql and after.sql may hold `-- @if N` blocks
+(pgharness.fixture_text).
 
 Usage: run_drift_case.py CASE_DIR [CASE_DIR...]   (ctest runs one per test)
 Exit status 0 when every case passes.
@@ -31,12 +37,31 @@ import pgharness  # noqa: E402
 
 MATCH_FIELDS = ("change", "kind", "schema", "parent", "name", "object", "attribute",
                 "severity", "before", "after", "renamed_from", "renamed_from_object")
-TOP_FIELDS = ("description", "args", "exact", "changes", "absent")
+TOP_FIELDS = ("description", "args", "exact", "changes", "absent", "min_major")
 DB = "drift_case"
 
 
 class CaseFailure(Exception):
     pass
+
+
+class CaseSkipped(Exception):
+    pass
+
+
+def relation_all(major):
+    return "arwdDxtm" if major >= 17 else "arwdDxt"
+
+
+def for_server(value, major):
+    """An expected value with {ALL} spelled as this server does."""
+    if isinstance(value, str):
+        return value.replace("{ALL}", relation_all(major))
+    if isinstance(value, list):
+        return [for_server(v, major) for v in value]
+    if isinstance(value, dict):
+        return {k: for_server(v, major) for k, v in value.items()}
+    return value
 
 
 def load_expected(case_dir):
@@ -51,6 +76,8 @@ def load_expected(case_dir):
                  for k in expected if k not in TOP_FIELDS]
     if not isinstance(expected.get("changes"), list) or not expected["changes"]:
         problems.append("\"changes\" must be a non-empty list")
+    if "min_major" in expected and not isinstance(expected["min_major"], int):
+        problems.append("\"min_major\" must be a number")
     if "exact" in expected and not isinstance(expected["exact"], bool):
         problems.append("\"exact\" must be true or false")
     if "args" in expected and not (isinstance(expected["args"], list) and
@@ -123,6 +150,10 @@ def check_diff_json(doc, label):
 
 def run_case(pg, case_dir, expected):
     name = os.path.basename(os.path.normpath(case_dir))
+    if pg.major < expected.get("min_major", 0):
+        raise CaseSkipped("needs PostgreSQL %d or later, the server is %d" %
+                          (expected["min_major"], pg.major))
+    expected = for_server(expected, pg.major)
     exp_changes = expected["changes"]
     args = [str(a) for a in expected.get("args", [])]
 
@@ -219,7 +250,7 @@ def main(argv):
     if len(argv) < 2:
         sys.stderr.write(__doc__)
         return 2
-    failed = 0
+    failed = skipped = 0
     cases = []
     for case_dir in argv[1:]:
         name = os.path.basename(os.path.normpath(case_dir))
@@ -236,12 +267,17 @@ def main(argv):
             try:
                 report = run_case(pg, case_dir, expected)
                 print("ok   drift/%s\n%s" % (name, report))
+            except CaseSkipped as e:
+                skipped += 1
+                print("skip drift/%s: %s" % (name, e))
             except (CaseFailure, pgharness.HarnessError) as e:
                 failed += 1
                 print("FAIL drift/%s: %s" % (name, e))
                 sys.stdout.flush()
                 pg.print_log_tail("drift/%s failed" % name, lines=20)
-    return 1 if failed else 0
+    if failed:
+        return 1
+    return pgharness.EXIT_SKIPPED if skipped == len(cases) else 0
 
 
 if __name__ == "__main__":

@@ -37,12 +37,11 @@ class NoFalseDriftTest(pgharness.PgTestCase):
     def test_dump_restore(self):
         dump = self.path("orig.dump")
         env = pgharness.clean_env()
-        bindir = pgharness.PG_BINDIR
-        p = subprocess.run([os.path.join(bindir, "pg_dump"), "-Fc", "-f", dump,
+        p = subprocess.run([pgharness.client_tool("pg_dump", self.pg.major), "-Fc", "-f", dump,
                             "-d", self.pg.dsn("orig")], env=env, capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.pg.create_db("restored")
-        p = subprocess.run([os.path.join(bindir, "pg_restore"), "--exit-on-error",
+        p = subprocess.run([pgharness.client_tool("pg_restore", self.pg.major), "--exit-on-error",
                             "-d", self.pg.dsn("restored"), dump],
                            env=env, capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
