@@ -119,7 +119,7 @@ static const struct config_key keys[] = {
 	  "Retries wait at most this long." },
 	{ "daemon", "metrics_listen", CONFIG_LISTEN, D(metrics_listen), "", 0, 0, NULL, false,
 	  "Prometheus /metrics and /healthz on this address, e.g. 127.0.0.1:9187 (empty: off)." },
-	{ "daemon", "report_dir", CONFIG_STRING, D(report_dir), "", 0, 0, NULL, true,
+	{ "daemon", "report_dir", CONFIG_PATH, D(report_dir), "", 0, 0, NULL, true,
 	  "The HTML history report (index.html, TARGET.html), rewritten after a change (empty: off)." },
 
 	{ "target", "dsn", CONFIG_DSN, T(dsn), NULL, 0, 0, NULL, true,
@@ -243,9 +243,15 @@ int config_listen_split(const char *listen, char **ret_host, unsigned short *ret
 static int check_dsn(const struct ini_kv *kv, struct error *err)
 {
 	char *msg = NULL;
-	PQconninfoOption *opts = PQconninfoParse(kv->value, &msg);
+	PQconninfoOption *opts;
 	bool password = false;
 
+	/* password= in any case, user:pw@ and ?password= in a URI: before libpq's
+	 * parser, whose reason would only say "invalid connection option". */
+	if (live_dsn_has_password(kv->value))
+		return ini_error(kv, err, -EINVAL,
+				  "holds a password: use the password key (file: or credential:)");
+	opts = PQconninfoParse(kv->value, &msg);
 	if (!opts) {
 		int r;
 		/* libpq's reason may quote the string, and so a password in it. */
@@ -286,6 +292,9 @@ static int check_text(const struct config_key *k, const struct ini_kv *kv, struc
 					  "must be file:PATH or credential:NAME (never the secret itself)");
 		return 0;
 	case CONFIG_PATH:
+		/* A path whose default is empty is optional: empty means off (report_dir). */
+		if (!kv->value[0] && k->def && !k->def[0])
+			return 0;
 		if (kv->value[0] != '/')
 			return ini_error(kv, err, -EINVAL, "'%s' is not an absolute path", kv->value);
 		return 0;

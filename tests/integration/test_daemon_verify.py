@@ -108,14 +108,14 @@ class DaemonVerify(pgharness.PgTestCase):
 
     def test_check_config_names_the_verify_keys(self):
         rc, err, path = self.check_config({"expected": self.schema, "verify_schedule": "every 1x"})
-        self.assertEqual(rc, 2)
+        self.assertEqual(rc, 78)  # EX_CONFIG
         self.assertIn("%s:" % path, err)
         self.assertIn("verify_schedule", err)
         rc, err, _ = self.check_config({"expected": self.schema, "expected_cmd": "true"})
-        self.assertEqual(rc, 2)
+        self.assertEqual(rc, 78)
         self.assertIn("expected and expected_cmd exclude each other", err)
         rc, err, _ = self.check_config({"expected": self.schema, "expected_format": "liquibase"})
-        self.assertEqual(rc, 2)
+        self.assertEqual(rc, 78)
         self.assertIn("expected_format", err)
         rc, err, _ = self.check_config({"expected": self.schema})
         self.assertEqual((rc, err), (0, ""))
