@@ -635,7 +635,10 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 			a->environment = strdup(t->cfg->environment);
 		if (t->cfg->link_template)
 			alert_set_link(a, t->cfg->link_template, &le);
-		log_target(LOG_NOTICE, t->name, LOG_ID_UPGRADED, NULL, "%s", msg);
+		char *headline = alert_headline(a);
+
+		log_target(LOG_NOTICE, t->name, LOG_ID_UPGRADED, NULL, "%s", headline ? headline : msg);
+		free(headline);
 		target_spool(t, a);
 	}
 	alert_free(a);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: deps, a -Werror build + ctest, then an ASan+UBSan build + ctest.
 #
-# Usage: scripts/test.sh [--no-asan | --asan-only] [--pg-versions LIST] [-- CTEST_ARGS...]
+# Usage: scripts/test.sh [--no-asan | --asan-only] [--pg-versions LIST] [--pg-servers LIST]
+#                       [-- CTEST_ARGS...]
 #
 #   --no-asan     only the -Werror build (build-test/)
 #   --asan-only   only the AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
@@ -10,6 +11,9 @@
 #                 and the catalog tests against (default: 15, Debian's); the
 #                 others come from scripts/pg-server.sh (fetched once, cached).
 #                 The ASan build stays on 15.
+#   --pg-servers 13,14,18
+#                 majors whose servers only the tests comparing two majors get
+#                 (test_pg_versions, test_daemon_upgrade, test_check_pg18)
 #   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
@@ -29,6 +33,7 @@ repo=$(cd "$here/.." && pwd)
 run_main=1
 run_asan=1
 pg_versions=15
+pg_servers=
 ctest_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -40,6 +45,11 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--pg-versions=*) pg_versions=${1#*=} ;;
+	--pg-servers)
+		[ $# -ge 2 ] || { echo "test.sh: --pg-servers needs a list (13,14,...)" >&2; exit 2; }
+		pg_servers=$2
+		shift
+		;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
@@ -148,8 +158,10 @@ if [ "$run_main" = 1 ]; then
 		stage "postgresql servers" bash -c 'for m in ${1//;/ }; do "$0" "$m" >/dev/null || exit; done' \
 			"$here/pg-server.sh" "$other_majors" || exit 2
 	fi
+	server_majors=$(tr ',' '\n' <<<"$pg_servers" | grep -vx 15 | sort -u | paste -sd ';' || true)
 	flavour "build-test" build-test -DWERROR=ON -DSANITIZE=OFF \
-		-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCHEMADRIFT_PG_VERSIONS=$other_majors"
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCHEMADRIFT_PG_VERSIONS=$other_majors" \
+		"-DSCHEMADRIFT_PG_SERVERS=$server_majors"
 	# The .deb and the RPM built, linted, the .deb installed and purged (needs root).
 	stage "packages" bash "$here/packages.sh" || failed=1
 fi
