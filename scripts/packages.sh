@@ -254,7 +254,7 @@ echo "== packages: the RPM owns its directories"
 rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILENAMES}\n]' "$rpmfile" |
 	tee "$work/rpm/files.txt"
 # The directories the base system (filesystem, systemd, man-db) owns.
-base='^/(etc|usr/bin|usr/sbin|usr/lib|usr/share/doc|usr/share/licenses|usr/share/man/man[0-9]|usr/lib/systemd/system|usr/lib/sysusers.d|usr/lib/tmpfiles.d|var/lib)$'
+base='^/(etc|usr/bin|usr/sbin|usr/lib|usr/share|usr/share/doc|usr/share/licenses|usr/share/man/man[0-9]|usr/lib/systemd/system|usr/lib/sysusers.d|usr/lib/tmpfiles.d|var/lib)$'
 awk '{ print $3 }' "$work/rpm/files.txt" >"$work/rpm/owned.txt"
 # shellcheck disable=SC2094 # both only read owned.txt
 unowned=$(xargs -n 1 dirname <"$work/rpm/owned.txt" | sort -u | grep -Ev "$base" |
