@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "strbuf.h"
+#include "utf8.h"
 
 /*
  * Two functions, because of who runs them.  The event trigger's function,
@@ -340,4 +341,183 @@ int recorder_uninstall(PGconn *conn, const char *schema, struct error *err)
 		return error_prefix(err, "cannot remove the DDL recorder");
 	}
 	return 0;
+}
+
+/* ---- attribution ---- */
+
+/* An object's identity as pg_event_trigger_ddl_commands() and
+ * pg_event_trigger_dropped_objects() spell it (quote_ident'ed parts). */
+struct identity {
+	char own[1024];
+	bool own_prefix;   /* routines: "s.f(" then the argument types */
+	char table[1024];  /* the table a child belongs to, "" otherwise */
+};
+
+static void identity_of(const struct model_object *o, struct identity *id)
+{
+	char s[300] = "", p[300] = "", n[300] = "";
+
+	id->own[0] = id->table[0] = '\0';
+	id->own_prefix = false;
+	if (o->schema)
+		model_quote_ident(o->schema, s, sizeof(s));
+	if (o->parent)
+		model_quote_ident(o->parent, p, sizeof(p));
+	model_quote_ident(o->name, n, sizeof(n));
+	if (o->parent)
+		snprintf(id->table, sizeof(id->table), "%s.%s", s, p);
+	switch (o->kind) {
+	case MODEL_SCHEMA:
+	case MODEL_EXTENSION:
+	case MODEL_FOREIGN_DATA_WRAPPER:
+	case MODEL_FOREIGN_SERVER:
+	case MODEL_PUBLICATION:
+	case MODEL_EVENT_TRIGGER:
+		snprintf(id->own, sizeof(id->own), "%s", n);
+		break;
+	case MODEL_DEFAULT_PRIVILEGES:
+	case MODEL_DATABASE_SETTING:
+		break; /* no identity of their own in the recorder's rows */
+	case MODEL_FUNCTION:
+	case MODEL_PROCEDURE:
+	case MODEL_AGGREGATE:
+		snprintf(id->own, sizeof(id->own), "%s.%s(", s, n);
+		id->own_prefix = true;
+		break;
+	case MODEL_COLUMN:
+		snprintf(id->own, sizeof(id->own), "%s.%s.%s", s, p, n);
+		break;
+	case MODEL_CONSTRAINT:
+	case MODEL_TRIGGER:
+	case MODEL_RULE:
+	case MODEL_POLICY:
+		snprintf(id->own, sizeof(id->own), "%s on %s.%s", n, s, p);
+		break;
+	default: /* tables, views, sequences, types, indexes, statistics... */
+		snprintf(id->own, sizeof(id->own), "%s.%s", s, n);
+		break;
+	}
+}
+
+static int score(const struct identity *id, const char *identity)
+{
+	if (!identity)
+		return 0;
+	if (id->own[0] && (id->own_prefix ? strncmp(identity, id->own, strlen(id->own)) == 0
+					  : strcmp(identity, id->own) == 0))
+		return 2;
+	if (id->table[0] && strcmp(identity, id->table) == 0)
+		return 1;
+	return 0;
+}
+
+const struct model_ddl_event *recorder_match(const struct model_recorder *recorder,
+					     const struct model_object *before,
+					     const struct model_object *after, const char *since)
+{
+	struct identity ids[2];
+	const struct model_ddl_event *best = NULL;
+	int best_score = 0, n = 0;
+
+	if (!recorder)
+		return NULL;
+	if (before)
+		identity_of(before, &ids[n++]);
+	if (after)
+		identity_of(after, &ids[n++]);
+	/* Newest first: the first row of the best score is the newest of it. */
+	for (size_t i = 0; i < recorder->n_events && best_score < 2; i++) {
+		const struct model_ddl_event *e = &recorder->events[i];
+
+		if (since && e->at && strcmp(e->at, since) < 0)
+			continue;
+		for (int k = 0; k < n; k++) {
+			int sc = score(&ids[k], e->object_identity);
+			if (sc > best_score) {
+				best = e;
+				best_score = sc;
+			}
+		}
+	}
+	return best;
+}
+
+/* s with every run of white space as one space, at most max bytes (not
+ * splitting a UTF-8 sequence), "…" when cut. */
+static void put_collapsed(struct strbuf *b, const char *s, size_t max)
+{
+	size_t start = b->len, n = 0;
+	bool space = false;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r') {
+			space = true;
+			continue;
+		}
+		if (n >= max && ((unsigned char)*s & 0xC0) != 0x80) {
+			strbuf_puts(b, "…");
+			return;
+		}
+		if (space) {
+			strbuf_putc(b, ' ');
+			n++;
+			space = false;
+		}
+		strbuf_putc(b, *s);
+		n++;
+	}
+	(void)start;
+}
+
+char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement)
+{
+	struct strbuf b = { 0 };
+	char *raw, *out;
+
+	strbuf_printf(&b, "by %s", e->session_role ? e->session_role : "(unknown role)");
+	if (e->current_role && e->session_role && strcmp(e->current_role, e->session_role) != 0)
+		strbuf_printf(&b, " as %s", e->current_role);
+	if (e->client_addr)
+		strbuf_printf(&b, " from %s", e->client_addr);
+	else
+		strbuf_puts(&b, " from the local socket");
+	if (e->application && e->application[0])
+		strbuf_printf(&b, " (%s)", e->application);
+	strbuf_printf(&b, " at %s: ", e->at ? e->at : "(unknown time)");
+	if (e->statement)
+		put_collapsed(&b, e->statement, max_statement);
+	else
+		strbuf_printf(&b, "%s (statement not recorded)",
+			      e->command_tag ? e->command_tag : "DDL");
+	if (!(raw = strbuf_take(&b)))
+		return NULL;
+	out = utf8_escape_dup(raw, 0);
+	free(raw);
+	return out;
+}
+
+static bool trigger_records(const char *state)
+{
+	/* "replica" fires only where session_replication_role = replica. */
+	return state && (strcmp(state, "origin") == 0 || strcmp(state, "always") == 0);
+}
+
+const char *recorder_problem(const struct model_recorder *recorder)
+{
+	if (!recorder)
+		return NULL;
+	if (!recorder->ddl_trigger || !recorder->drop_trigger)
+		return "the DDL recorder's event trigger " RECORDER_DDL_TRIGGER " or "
+		       RECORDER_DROP_TRIGGER " is missing: changes are not recorded "
+		       "(schemadrift audit install puts it back)";
+	if (!trigger_records(recorder->ddl_trigger) || !trigger_records(recorder->drop_trigger))
+		return "the DDL recorder is disabled: changes are not recorded "
+		       "(ALTER EVENT TRIGGER " RECORDER_DDL_TRIGGER " ENABLE, and the same for "
+		       RECORDER_DROP_TRIGGER ")";
+	if (!recorder->readable)
+		return "the DDL recorder's rows cannot be read by this role: changes are "
+		       "unattributed (schemadrift audit install --grant ROLE)";
+	return NULL;
 }

@@ -6,7 +6,6 @@
 
 #include <libpq-fe.h>
 
-#include "diff.h"
 #include "error.h"
 #include "model.h"
 
@@ -53,5 +52,31 @@ struct recorder_status {
 
 int recorder_status(PGconn *conn, const char *schema, struct recorder_status *ret,
 		    struct error *err);
+
+/*
+ * The newest row of the recorder's log about an object (before and after:
+ * the two names of a renamed object; either may be NULL), at or after since
+ * (ISO 8601 UTC; NULL: any): a row naming the object itself wins over one
+ * naming its table (a column, constraint, index, trigger, rule, policy or
+ * statistics object changed by ALTER TABLE, or created with its table).
+ * NULL when no row matches.  Borrows from recorder.
+ */
+const struct model_ddl_event *recorder_match(const struct model_recorder *recorder,
+					     const struct model_object *before,
+					     const struct model_object *after, const char *since);
+
+/* "by ROLE [as ROLE] from ADDR (APP) at TIME: STATEMENT", one line (white
+ * space collapsed, the statement cut to max_statement bytes), escaped for a
+ * terminal (utf8.h).  malloc'd; NULL on ENOMEM. */
+char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement);
+
+/* Why a recorder records nothing (a disabled or missing event trigger, a
+ * table the reading role may not read), one sentence; NULL when it records. */
+const char *recorder_problem(const struct model_recorder *recorder);
+
+/* How to turn attribution on, for where it is off (alerts, docs). */
+#define RECORDER_HOW_TO_ENABLE \
+	"Attribution is off: `schemadrift audit install --dsn DSN --grant MONITORING_ROLE` " \
+	"records who makes each DDL change (docs/attribution.md)."
 
 #endif

@@ -152,5 +152,154 @@ class RecorderInstallTest(pgharness.PgTestCase):
         self.assertIn("--statement-length", err)
 
 
+def by_object(doc):
+    return {(c["change"], c["kind"], c["object"]): c for c in doc["changes"]}
+
+
+class AttributionTest(pgharness.PgTestCase):
+    """Reading the recorder with the snapshot, and each change of a diff attributed."""
+
+    log_statement = True
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pg.psql("postgres", "CREATE ROLE alice LOGIN; CREATE ROLE monitor LOGIN;"
+                                " CREATE ROLE nosy LOGIN")
+
+    def setUp(self):
+        self.db = self.pg.create_db("a_%s" % self._testMethodName.lower()[:50])
+        self.pg.psql(self.db, "CREATE TABLE public.orders (id int PRIMARY KEY, note text);"
+                              " ALTER TABLE public.orders OWNER TO alice;"
+                              " CREATE TABLE public.old_stuff (x int);"
+                              " CREATE FUNCTION public.noop() RETURNS event_trigger"
+                              "  LANGUAGE plpgsql AS $$BEGIN END$$;"
+                              " CREATE EVENT TRIGGER users_own ON ddl_command_start"
+                              "  EXECUTE FUNCTION public.noop()")
+        self.base = os.path.join(self.pg.tmpdir, "%s-base.json" % self.db)
+
+    def tearDown(self):
+        self.pg.drop_db(self.db)
+
+    def install(self, *extra):
+        pgharness.cli_ok("audit", "install", "--dsn", self.pg.dsn(self.db), *extra)
+
+    def test_recorder_objects_absent_from_snapshots(self):
+        before = self.pg.snapshot(self.db)
+        h0 = self.pg.hash(self.db)
+        self.install("--grant", "monitor")
+        after = self.pg.snapshot(self.db)
+        self.assertEqual(self.pg.hash(self.db), h0, "installing the recorder changed the hash")
+        self.assertEqual(self.pg.hash(self.db, user="monitor"), h0)
+        self.assertEqual(before["objects"], after["objects"])
+        names = [(o["kind"], o.get("schema"), o["name"]) for o in after["objects"]]
+        self.assertFalse([n for n in names if n[1] == "schemadrift" or n[2] == "schemadrift"
+                          or n[2].startswith("schemadrift_recorder")], names)
+        # The user's own event trigger is still there.
+        self.assertIn(("event_trigger", None, "users_own"), names)
+        rec = after["schemadrift_snapshot"]["meta"]["recorder"]
+        self.assertEqual((rec["schema"], rec["ddl_trigger"], rec["drop_trigger"]),
+                         ("schemadrift", "origin", "origin"))
+        # A diff of the two is empty, and verify and check see nothing of it either.
+        rc, doc, err = pgharness.diff(self.pg.live_side(self.db), self.pg.live_side(self.db))
+        self.assertEqual(rc, 0, doc)
+        rc, out, err = pgharness.run_cli("check", "--dsn", self.pg.dsn(self.db), "--format", "json")
+        self.assertIn(rc, (0, 1), err)
+        self.assertNotIn("schemadrift.", out)
+        self.assertNotIn("ddl_log", out)
+
+    def test_one_statement_more_in_the_same_transaction(self):
+        self.install()
+        start = self.pg.log_offset()
+        self.pg.snapshot(self.db)
+        with_rec = self.pg.logged_statements("schemadrift", since=start)
+        self.pg.psql(self.db, "DROP SCHEMA schemadrift CASCADE")
+        start = self.pg.log_offset()
+        self.pg.snapshot(self.db)
+        without = self.pg.logged_statements("schemadrift", since=start)
+        self.assertEqual(len(with_rec), len(without) + 1, "\n".join(with_rec))
+        reads = [i for i, s in enumerate(with_rec) if '"schemadrift".ddl_log' in s]
+        self.assertEqual(len(reads), 1, with_rec)
+        begin = [i for i, s in enumerate(with_rec) if s.startswith("BEGIN")]
+        commit = [i for i, s in enumerate(with_rec) if s.startswith("COMMIT")]
+        self.assertEqual((len(begin), len(commit)), (1, 1), with_rec)
+        self.assertTrue(begin[0] < reads[0] < commit[0], with_rec)
+
+    def test_diff_attributes_each_change(self):
+        self.install("--grant", "monitor")
+        self.pg.snapshot_file(self.db, self.base, user="monitor")
+        self.pg.psql(self.db, "SET application_name = 'deploy-tool';"
+                              " ALTER TABLE public.orders ADD COLUMN total numeric",
+                     user="alice", tcp=True)
+        self.pg.psql(self.db, "SET application_name = 'psql-bob';"
+                              " CREATE INDEX orders_note_idx ON public.orders (note)")
+        self.pg.psql(self.db, "SET application_name = 'cleanup'; DROP TABLE public.old_stuff")
+        self.pg.psql(self.db, "ALTER TABLE public.orders RENAME COLUMN note TO remark")
+        live = self.pg.live_side(self.db, user="monitor")
+        rc, doc, err = pgharness.diff(self.base, live, expect=1)
+        ch = by_object(doc)
+        total = ch[("added", "column", "public.orders.total")]["attribution"]
+        self.assertEqual((total["session_role"], total["application"], total["client_addr"],
+                          total["command_tag"]), ("alice", "deploy-tool", "127.0.0.1",
+                                                  "ALTER TABLE"))
+        self.assertEqual(total["statement"], "ALTER TABLE public.orders ADD COLUMN total numeric")
+        self.assertRegex(total["text"], r"^by alice from 127\.0\.0\.1 \(deploy-tool\) at "
+                                        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: ALTER TABLE "
+                                        r"public\.orders ADD COLUMN total numeric$")
+        idx = ch[("added", "index", "public.orders_note_idx")]["attribution"]
+        self.assertEqual((idx["session_role"], idx["application"], idx["client_addr"],
+                          idx["command_tag"]), ("postgres", "psql-bob", None, "CREATE INDEX"))
+        dropped = ch[("removed", "table", "public.old_stuff")]["attribution"]
+        self.assertEqual((dropped["application"], dropped["command_tag"], dropped["statement"]),
+                         ("cleanup", "DROP TABLE", "DROP TABLE public.old_stuff"))
+        renamed = [c for c in doc["changes"] if c["change"] == "renamed"]
+        self.assertEqual(len(renamed), 1, doc["changes"])
+        self.assertIn("RENAME COLUMN note TO remark", renamed[0]["attribution"]["statement"])
+        self.assertIsNone(doc["recorder"]["problem"])
+        rc, text, err = pgharness.diff(self.base, live, fmt="text", expect=1)
+        self.assertRegex(text, r"\+ column public\.orders\.total \[\w+\]\n    by alice from "
+                               r"127\.0\.0\.1 \(deploy-tool\) at [0-9T:Z-]+: ALTER TABLE")
+        self.assertNotIn("unattributed", text)
+
+    def test_disabled_recorder_leaves_changes_unattributed(self):
+        self.install()
+        self.pg.snapshot_file(self.db, self.base)
+        self.pg.psql(self.db, "CREATE TABLE public.recorded (x int)")
+        self.pg.psql(self.db, "ALTER EVENT TRIGGER schemadrift_recorder_ddl DISABLE;"
+                              " CREATE TABLE public.sneaky (x int)")
+        rc, doc, err = pgharness.diff(self.base, self.pg.live_side(self.db), expect=1)
+        ch = by_object(doc)
+        self.assertIsNone(ch[("added", "table", "public.sneaky")]["attribution"])
+        self.assertEqual(ch[("added", "table", "public.recorded")]["attribution"]["command_tag"],
+                         "CREATE TABLE")
+        self.assertIn("disabled", doc["recorder"]["problem"])
+        rc, text, err = pgharness.diff(self.base, self.pg.live_side(self.db), fmt="text")
+        self.assertRegex(text, r"\+ table public\.sneaky \[\w+\]\n    unattributed: ")
+        self.assertIn("attribution: the DDL recorder is disabled", text)
+        rc, out, err = pgharness.run_cli("audit", "status", "--dsn", self.pg.dsn(self.db))
+        self.assertEqual(rc, 1, out + err)
+        self.assertRegex(out, r"schemadrift_recorder_ddl\s+disabled")
+
+    def test_role_without_the_grant(self):
+        self.install()
+        self.pg.snapshot_file(self.db, self.base, user="nosy")
+        self.pg.psql(self.db, "CREATE TABLE public.newer (x int)")
+        rc, doc, err = pgharness.diff(self.base, self.pg.live_side(self.db, user="nosy"), expect=1)
+        self.assertIsNone(by_object(doc)[("added", "table", "public.newer")]["attribution"])
+        self.assertIn("cannot be read by this role", doc["recorder"]["problem"])
+
+    def test_without_recorder_nothing_changes(self):
+        self.pg.snapshot_file(self.db, self.base)
+        self.pg.psql(self.db, "CREATE TABLE public.newer (x int)")
+        rc, doc, err = pgharness.diff(self.base, self.pg.live_side(self.db), expect=1)
+        self.assertNotIn("recorder", doc)
+        self.assertNotIn("attribution", by_object(doc)[("added", "table", "public.newer")])
+        with open(self.base) as f:
+            self.assertNotIn('"recorder"', f.read())
+        rc, text, err = pgharness.diff(self.base, self.pg.live_side(self.db), fmt="text")
+        self.assertNotIn("unattributed", text)
+        self.assertNotIn("attribution", text)
+
+
 if __name__ == "__main__":
     pgharness.main()
