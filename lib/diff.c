@@ -917,7 +917,10 @@ static void diff_attribute(struct diff *d)
 	for (size_t i = 0; i < d->n_changes; i++) {
 		struct diff_change *c = &d->changes[i];
 
-		c->who = recorder_match(d->recorder, c->before, c->after, d->from->taken_at);
+		/* A rename is recorded under the new name; a row under the old one is
+		 * of what it was before (or of a DROP that the rename guessed wrong). */
+		c->who = recorder_match(d->recorder, c->type == DIFF_RENAMED ? NULL : c->before,
+					c->after, d->from->taken_at);
 	}
 }
 
@@ -1156,8 +1159,7 @@ static int diff_write_who(FILE *out, const struct diff_change *c)
 	char *who;
 
 	if (!c->who) {
-		fputs("    unattributed: no DDL recorder row names this object (changed with the "
-		      "recorder disabled, bypassed, or before its retention)\n", out);
+		fputs("    " RECORDER_UNATTRIBUTED "\n", out);
 		return 0;
 	}
 	if (!(who = recorder_who_text(c->who, DIFF_WHO_STATEMENT_MAX)))

@@ -54,8 +54,8 @@ int recorder_status(PGconn *conn, const char *schema, struct recorder_status *re
 		    struct error *err);
 
 /*
- * The newest row of the recorder's log about an object (before and after:
- * the two names of a renamed object; either may be NULL), at or after since
+ * The newest row of the recorder's log about an object (before, after: its
+ * two sides; either may be NULL), at or after since
  * (ISO 8601 UTC; NULL: any): a row naming the object itself wins over one
  * naming its table (a column, constraint, index, trigger, rule, policy or
  * statistics object changed by ALTER TABLE, or created with its table).
@@ -73,6 +73,11 @@ char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement);
 /* Why a recorder records nothing (a disabled or missing event trigger, a
  * table the reading role may not read), one sentence; NULL when it records. */
 const char *recorder_problem(const struct model_recorder *recorder);
+
+/* A change no recorder row names: itself a signal. */
+#define RECORDER_UNATTRIBUTED \
+	"unattributed: no DDL recorder row names this object (changed with the recorder " \
+	"disabled, bypassed, or before its retention)"
 
 /* How to turn attribution on, for where it is off (alerts, docs). */
 #define RECORDER_HOW_TO_ENABLE \

@@ -5,6 +5,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemonharness as dh  # noqa: E402
+import http_receiver  # noqa: E402
 import pgharness  # noqa: E402
 
 
@@ -299,6 +301,116 @@ class AttributionTest(pgharness.PgTestCase):
         rc, text, err = pgharness.diff(self.base, self.pg.live_side(self.db), fmt="text")
         self.assertNotIn("unattributed", text)
         self.assertNotIn("attribution", text)
+
+
+def changes_of(alert):
+    return {c["object"]: c for c in alert["changes"]}
+
+
+class DaemonAttributionTest(pgharness.PgTestCase):
+    """schemadriftd's alerts, delivered to a real webhook receiver, say who made each change."""
+
+    def setUp(self):
+        super().setUp()
+        self.pg.psql("postgres", "DROP ROLE IF EXISTS alice; DROP ROLE IF EXISTS bob;"
+                                 " DROP ROLE IF EXISTS monitor;"
+                                 " CREATE ROLE alice LOGIN; CREATE ROLE bob LOGIN;"
+                                 " CREATE ROLE monitor LOGIN")
+        self.db = self.pg.create_db("w_%s" % self._testMethodName.lower()[:50])
+        self.addCleanup(self.pg.drop_db, self.db)
+        self.pg.psql(self.db, "CREATE TABLE public.orders (id int PRIMARY KEY, total numeric);"
+                              " ALTER TABLE public.orders OWNER TO alice;"
+                              " CREATE TABLE public.legacy (x int);"
+                              " GRANT CREATE ON SCHEMA public TO bob; GRANT alice TO bob")
+        self.rx = http_receiver.Receiver().start()
+        self.addCleanup(self.rx.stop)
+
+    def daemon(self):
+        d = dh.Daemon(self.workdir, "")
+        d.write_config(dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1s",
+                                         settle_delay="1s")
+                       + dh.target_section("app", self.pg.dsn(self.db, user="monitor"),
+                                           notifiers="hook")
+                       + dh.webhook_section("hook", self.rx.url("/hook")))
+        return d
+
+    def alerts(self, kind):
+        return [r.json for r in self.rx.requests if r.json.get("kind") == kind]
+
+    def wait_drift_with(self, *objects, start=0):
+        def found():
+            for a in self.alerts("drift")[start:]:
+                if all(o in changes_of(a) for o in objects):
+                    return a
+            return None
+        return dh.wait_until(found, what="a drift alert naming %s (have %r)" % (
+            ", ".join(objects), [list(changes_of(a)) for a in self.alerts("drift")]))
+
+    def test_alerts_are_attributed(self):
+        pgharness.cli_ok("audit", "install", "--dsn", self.pg.dsn(self.db), "--grant", "monitor")
+        d = self.daemon()
+        with d:
+            d.start()
+            d.wait_log(r"target 'app': baseline created from the first snapshot")
+            self.pg.psql(self.db, "SET application_name = 'deploy-tool';"
+                                  " ALTER TABLE public.orders ADD COLUMN note text",
+                         user="alice", tcp=True)
+            self.pg.psql(self.db, "SET application_name = 'psql-bob';"
+                                  " CREATE INDEX orders_total_idx ON public.orders (total)",
+                         user="bob")
+            hook = self.wait_drift_with("public.orders.note", "public.orders_total_idx")
+            ch = changes_of(hook)
+            self.assertRegex(ch["public.orders.note"]["attribution"],
+                             r"^by alice from 127\.0\.0\.1 \(deploy-tool\) at [0-9T:Z-]+: "
+                             r"ALTER TABLE public\.orders ADD COLUMN note text$")
+            self.assertRegex(ch["public.orders_total_idx"]["attribution"],
+                             r"^by bob from the local socket \(psql-bob\) at [0-9T:Z-]+: "
+                             r"CREATE INDEX orders_total_idx ON public\.orders \(total\)$")
+            self.assertNotIn("attribution", hook, "a recording recorder needs no note")
+
+            # -- a DROP, after the drift so far was accepted
+            d.store_cli("baseline", "accept", "app", "--reason", "migration 7")
+            dh.wait_until(lambda: self.alerts("recovered"), what="recovered")
+            seen = len(self.alerts("drift"))
+            self.pg.psql(self.db, "SET application_name = 'cleanup'; DROP TABLE public.legacy")
+            hook = self.wait_drift_with("public.legacy", start=seen)
+            self.assertRegex(changes_of(hook)["public.legacy"]["attribution"],
+                             r"^by postgres from the local socket \(cleanup\) at [0-9T:Z-]+: "
+                             r"DROP TABLE public\.legacy$")
+            self.assertEqual(self.alerts("recorder"), [])
+
+            # -- the recorder disabled: one recorder alert, and the change unattributed
+            seen = len(self.alerts("drift"))
+            self.pg.psql(self.db, "ALTER EVENT TRIGGER schemadrift_recorder_ddl DISABLE;"
+                                  " CREATE TABLE public.sneaky (y text, z int)")
+            hook = self.wait_drift_with("public.sneaky", start=seen)
+            self.assertTrue(changes_of(hook)["public.sneaky"]["attribution"]
+                            .startswith("unattributed: "), hook)
+            self.assertIn("disabled", hook["attribution"])
+            rec = dh.wait_until(lambda: self.alerts("recorder"), what="a recorder alert")
+            self.assertEqual(len(rec), 1, rec)
+            self.assertIn("DDL recorder off on app", rec[0]["headline"])
+            self.assertIn("ALTER EVENT TRIGGER schemadrift_recorder_ddl ENABLE", rec[0]["headline"])
+            runs = d.target_status("app")["runs"]
+            d.wait_runs("app", runs + 3)
+            self.assertEqual(len(self.alerts("recorder")), 1, "the recorder alert repeated")
+
+            # -- removed altogether: one more recorder alert
+            pgharness.cli_ok("audit", "uninstall", "--dsn", self.pg.dsn(self.db))
+            rec = dh.wait_until(lambda: len(self.alerts("recorder")) >= 2 and self.alerts("recorder"),
+                                what="a second recorder alert")
+            self.assertIn("was removed", rec[1]["headline"])
+
+    def test_without_recorder_the_alert_says_how_to_enable_it(self):
+        d = self.daemon()
+        with d:
+            d.start()
+            d.wait_log(r"target 'app': baseline created from the first snapshot")
+            self.pg.psql(self.db, "ALTER TABLE public.orders ADD COLUMN note text")
+            hook = self.wait_drift_with("public.orders.note")
+            self.assertIn("schemadrift audit install", hook["attribution"])
+            self.assertNotIn("attribution", changes_of(hook)["public.orders.note"])
+            self.assertEqual(self.alerts("recorder"), [])
 
 
 if __name__ == "__main__":
