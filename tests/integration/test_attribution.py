@@ -290,6 +290,36 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertIsNone(by_object(doc)[("added", "table", "public.newer")]["attribution"])
         self.assertIn("cannot be read by this role", doc["recorder"]["problem"])
 
+    def test_history_who(self):
+        state = os.path.join(self.pg.tmpdir, "%s-state" % self.db)
+        store = ("--state-dir", state)
+        dsn = self.pg.dsn(self.db, user="monitor")
+
+        def record():
+            pgharness.cli_ok("snapshot", "--dsn", dsn, "--target", "app", *store)
+
+        record()
+        self.install("--grant", "monitor")
+        record()  # the same hash: the recorder is not part of the schema
+        self.pg.psql(self.db, "SET application_name = 'deploy-tool';"
+                              " ALTER TABLE public.orders ADD COLUMN total numeric", user="alice")
+        record()
+        self.pg.psql(self.db, "SET application_name = 'cleanup'; DROP TABLE public.old_stuff")
+        record()
+        out = pgharness.cli_ok("history", "app", "--who", *store)
+        lines = out.splitlines()
+        self.assertEqual(sum(1 for l in lines if "first snapshot" in l), 1, out)
+        i = lines.index("    + column public.orders.total")
+        self.assertRegex(lines[i + 1], r"^      by alice from the local socket \(deploy-tool\) at "
+                                       r"[0-9T:Z-]+: ALTER TABLE public\.orders ADD COLUMN total")
+        i = lines.index("    - table public.old_stuff")
+        self.assertRegex(lines[i + 1], r"^      by postgres from the local socket \(cleanup\) at "
+                                       r"[0-9T:Z-]+: DROP TABLE public\.old_stuff$")
+        # Without --who, history is as it was.
+        plain = pgharness.cli_ok("history", "app", *store)
+        self.assertNotIn(" by ", plain)
+        self.assertEqual(len(plain.splitlines()), 5, plain)  # header, 3 changes, summary
+
     def test_without_recorder_nothing_changes(self):
         self.pg.snapshot_file(self.db, self.base)
         self.pg.psql(self.db, "CREATE TABLE public.newer (x int)")
