@@ -54,7 +54,8 @@ def run(pg, db, path):
 def main():
     with pgharness.PgCluster() as pg, tempfile.TemporaryDirectory() as tmp:
         path = script(os.path.join(tmp, "ddl.sql"))
-        sides = {"without": "plain", "with": "recorded", "with, no statement text": "nostmt"}
+        sides = {"without the recorder": "plain", "with the recorder": "recorded",
+                 "with it, --no-statement": "nostmt"}
         for db in sides.values():
             pg.create_db(db)
         pgharness.cli_ok("audit", "install", "--dsn", pg.dsn("recorded"))
@@ -69,13 +70,13 @@ def main():
         rows = pg.scalar("recorded", "SELECT count(*) FROM schemadrift.ddl_log")
         size = pg.scalar("recorded", "SELECT pg_size_pretty(pg_total_relation_size("
                                      "'schemadrift.ddl_log'))")
-        base = statistics.median(times["without"])
+        base = statistics.median(times["without the recorder"])
         print("DDL throughput, %d ADD/DROP COLUMN pairs (%d statements) per round, %d rounds,"
               " PostgreSQL %s:" % (PAIRS, 2 * PAIRS, ROUNDS, pg.major))
         for k in sides:
             med = statistics.median(times[k])
             print("  %-24s median %6.2f s  %7.0f statements/s  %5.3f ms/statement  ratio %.2f"
-                  % (k + " recorder", med, 2 * PAIRS / med, 1000 * med / (2 * PAIRS),
+                  % (k, med, 2 * PAIRS / med, 1000 * med / (2 * PAIRS),
                      med / base))
         print("  recorder rows after %d rounds: %s (%s with its index)" % (ROUNDS + 1, rows, size))
 
