@@ -320,6 +320,37 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertNotIn(" by ", plain)
         self.assertEqual(len(plain.splitlines()), 5, plain)  # header, 3 changes, summary
 
+    def test_unreadable_rows_never_fail_the_snapshot(self):
+        self.install("--grant", "monitor")
+        self.pg.psql(self.db, "CREATE FUNCTION public.boom() RETURNS boolean LANGUAGE plpgsql"
+                              " AS $$BEGIN RAISE EXCEPTION 'no'; END$$")
+        h = self.pg.hash(self.db, user="monitor")
+        # SELECT granted, but the table's rows are behind a policy that errors.
+        self.pg.psql(self.db, "ALTER TABLE schemadrift.ddl_log ENABLE ROW LEVEL SECURITY;"
+                              " CREATE POLICY p ON schemadrift.ddl_log USING (public.boom())")
+        self.pg.psql(self.db, "ALTER TABLE public.orders ADD COLUMN x int")
+        self.pg.psql(self.db, "ALTER TABLE public.orders DROP COLUMN x")
+        snap = self.pg.snapshot(self.db, user="monitor")
+        self.assertIs(snap["schemadrift_snapshot"]["meta"]["recorder"]["readable"], False)
+        self.assertEqual(self.pg.hash(self.db, user="monitor"), h)
+
+    def test_verify_ignores_the_recorder(self):
+        expected = os.path.join(self.pg.tmpdir, "%s-expected.sql" % self.db)
+        db = self.pg.create_db("%s_v" % self.db[:40])
+        self.addCleanup(self.pg.drop_db, db)
+        self.pg.psql(db, "CREATE TABLE public.t (id integer PRIMARY KEY, v text)")
+        with open(expected, "w") as f:
+            f.write("CREATE TABLE public.t (id integer PRIMARY KEY, v text);\n")
+        rc, out, err = pgharness.run_cli("verify", "--dsn", self.pg.dsn(db), "--expected", expected)
+        self.assertEqual(rc, 0, out + err)
+        pgharness.cli_ok("audit", "install", "--dsn", self.pg.dsn(db))
+        rc, out, err = pgharness.run_cli("verify", "--dsn", self.pg.dsn(db), "--expected", expected)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("result: the database matches the repository", out)
+        self.assertNotIn("ddl_log", out)
+        self.assertNotIn("recorder_write", out)
+        self.assertNotIn("schemadrift_recorder_ddl", out)
+
     def test_without_recorder_nothing_changes(self):
         self.pg.snapshot_file(self.db, self.base)
         self.pg.psql(self.db, "CREATE TABLE public.newer (x int)")
