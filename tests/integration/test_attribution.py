@@ -341,10 +341,12 @@ class AttributionTest(pgharness.PgTestCase):
         self.pg.psql(db, "CREATE TABLE public.t (id integer PRIMARY KEY, v text)")
         with open(expected, "w") as f:
             f.write("CREATE TABLE public.t (id integer PRIMARY KEY, v text);\n")
-        rc, out, err = pgharness.run_cli("verify", "--dsn", self.pg.dsn(db), "--expected", expected)
+        rc, out, err = pgharness.run_cli("verify", "--dsn", self.pg.dsn(db), "--expected", expected,
+                                         "--scratch-dsn", self.pg.dsn("postgres"))
         self.assertEqual(rc, 0, out + err)
         pgharness.cli_ok("audit", "install", "--dsn", self.pg.dsn(db))
-        rc, out, err = pgharness.run_cli("verify", "--dsn", self.pg.dsn(db), "--expected", expected)
+        rc, out, err = pgharness.run_cli("verify", "--dsn", self.pg.dsn(db), "--expected", expected,
+                                         "--scratch-dsn", self.pg.dsn("postgres"))
         self.assertEqual(rc, 0, out + err)
         self.assertIn("result: the database matches the repository", out)
         self.assertNotIn("ddl_log", out)
