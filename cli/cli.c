@@ -129,7 +129,7 @@ static const char usage_text[] =
 	"  audit status --dsn DSN           is it installed and recording? (exit 1: no)\n"
 	"      --recorder-schema NAME  its schema (default schemadrift)\n"
 	"      --retention INTERVAL    rows older than this are removed (default '30 days')\n"
-	"      --statement-length N    bytes of each statement kept (default 1024)\n"
+	"      --statement-length N    characters of each statement kept (default 1024)\n"
 	"      --no-statement          record no statement text (literals can be secrets)\n"
 	"      --grant ROLE            let the monitoring ROLE read the recorder's rows\n"
 	"\n"

@@ -75,7 +75,7 @@ int cli_cmd_audit(const struct cli *c, int argc, char **argv)
 		char *end;
 		long n = strtol(c->statement_length, &end, 10);
 		if (*end || end == c->statement_length || n < 0 || n > 1000000) {
-			cli_fail("--statement-length takes a number of bytes (0: no statement text)");
+			cli_fail("--statement-length takes a number of characters (0: no statement text)");
 			return EXIT_TROUBLE;
 		}
 		io.statement_length = (int)n;

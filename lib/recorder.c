@@ -175,7 +175,7 @@ int recorder_install(PGconn *conn, const struct recorder_install_options *opts, 
 	else
 		snprintf(stmt, sizeof(stmt), "NULL::text");
 	if (length > 0)
-		snprintf(mark, sizeof(mark), RECORDER_MARK ": retention %s, statement cut to %d bytes",
+		snprintf(mark, sizeof(mark), RECORDER_MARK ": retention %s, statement cut to %d characters",
 			 retention, length);
 	else
 		snprintf(mark, sizeof(mark), RECORDER_MARK ": retention %s, no statement text",
@@ -453,7 +453,7 @@ const struct model_ddl_event *recorder_match(const struct model_recorder *record
  * splitting a UTF-8 sequence), "…" when cut. */
 static void put_collapsed(struct strbuf *b, const char *s, size_t max)
 {
-	size_t start = b->len, n = 0;
+	size_t n = 0;
 	bool space = false;
 
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
@@ -475,7 +475,6 @@ static void put_collapsed(struct strbuf *b, const char *s, size_t max)
 		strbuf_putc(b, *s);
 		n++;
 	}
-	(void)start;
 }
 
 char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement)

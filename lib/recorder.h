@@ -27,7 +27,7 @@
 struct recorder_install_options {
 	const char *schema;        /* NULL: RECORDER_DEFAULT_SCHEMA */
 	const char *retention;     /* a PostgreSQL interval; NULL: "30 days" */
-	int statement_length;      /* bytes of current_query() kept; 0: no statement text */
+	int statement_length;      /* characters of current_query() kept; 0: no statement text */
 	const char *grant_role;    /* the monitoring role given SELECT; NULL: none */
 };
 
