@@ -282,6 +282,16 @@ class AttributionTest(pgharness.PgTestCase):
         rc, out, err = pgharness.run_cli("audit", "status", "--dsn", self.pg.dsn(self.db))
         self.assertEqual(rc, 1, out + err)
         self.assertRegex(out, r"schemadrift_recorder_ddl\s+disabled")
+        # render: what a channel would send for that diff carries the same.
+        diff_json = os.path.join(self.pg.tmpdir, "%s-diff.json" % self.db)
+        with open(diff_json, "w") as f:
+            json.dump(doc, f)
+        hook = json.loads(pgharness.cli_ok("render", "--channel", "webhook", diff_json))
+        rendered = {c["object"]: c for c in hook["changes"]}
+        self.assertTrue(rendered["public.sneaky"]["attribution"].startswith("unattributed: "))
+        self.assertRegex(rendered["public.recorded"]["attribution"],
+                         r"^by postgres from the local socket \(psql\) at [0-9T:Z-]+: CREATE TABLE")
+        self.assertIn("disabled", hook["attribution"])
 
     def test_role_without_the_grant(self):
         self.install()
