@@ -352,94 +352,156 @@ int recorder_uninstall(PGconn *conn, const char *schema, struct error *err)
 
 /* ---- attribution ---- */
 
-/* An object's identity as pg_event_trigger_ddl_commands() and
- * pg_event_trigger_dropped_objects() spell it (quote_ident'ed parts). */
+/*
+ * An identity as pg_event_trigger_ddl_commands() and
+ * pg_event_trigger_dropped_objects() spell it, taken apart: "s.t.c",
+ * "name on s.t", "s.f(integer)", each part quote_ident()ed by the server.
+ * Parts are compared unquoted with the model's raw names, so no client-side
+ * guess at PostgreSQL's keyword list (or at escaping) can make them differ.
+ */
+#define IDENT_MAX 256
 struct identity {
-	char own[1024];
-	bool own_prefix;   /* routines: "s.f(" then the argument types */
-	char table[1024];  /* the table a child belongs to, "" otherwise */
+	char on[IDENT_MAX];       /* "name" of "name on s.t", "" otherwise */
+	char part[3][IDENT_MAX];  /* the dotted parts */
+	int n;
+	bool args;                /* followed by "(": a routine's arguments */
 };
 
-static void identity_of(const struct model_object *o, struct identity *id)
+/* One identifier at *p, unquoted into out; false when it does not parse. */
+static bool take_ident(const char **p, char *out)
 {
-	char s[300] = "", p[300] = "", n[300] = "";
+	const char *s = *p;
+	size_t n = 0;
 
-	id->own[0] = id->table[0] = '\0';
-	id->own_prefix = false;
-	if (o->schema)
-		model_quote_ident(o->schema, s, sizeof(s));
-	if (o->parent)
-		model_quote_ident(o->parent, p, sizeof(p));
-	model_quote_ident(o->name, n, sizeof(n));
-	if (o->parent)
-		snprintf(id->table, sizeof(id->table), "%s.%s", s, p);
+	if (*s == '"') {
+		for (s++;; s++) {
+			if (!*s)
+				return false;
+			if (*s == '"') {
+				if (s[1] != '"')
+					break;
+				s++;
+			}
+			if (n + 1 >= IDENT_MAX)
+				return false;
+			out[n++] = *s;
+		}
+		s++;
+	} else {
+		while (*s && *s != '.' && *s != ' ' && *s != '(') {
+			if (n + 1 >= IDENT_MAX)
+				return false;
+			out[n++] = *s++;
+		}
+		if (!n)
+			return false;
+	}
+	out[n] = '\0';
+	*p = s;
+	return true;
+}
+
+static bool parse_identity(const char *s, struct identity *id)
+{
+	memset(id, 0, sizeof(*id));
+	if (!s)
+		return false;
+	for (;;) {
+		if (id->n == 3 || !take_ident(&s, id->part[id->n++]))
+			return false;
+		if (*s == '.') {
+			s++;
+			continue;
+		}
+		if (*s == '(') {
+			id->args = true;
+			return true;
+		}
+		if (strncmp(s, " on ", 4) == 0 && id->n == 1 && !id->on[0]) {
+			memcpy(id->on, id->part[0], IDENT_MAX);
+			id->n = 0;
+			s += 4;
+			continue;
+		}
+		return *s == '\0';
+	}
+}
+
+static bool parts_are(const struct identity *id, const char *a, const char *b, const char *c)
+{
+	const char *want[3] = { a, b, c };
+	int n = c ? 3 : b ? 2 : 1;
+
+	if (id->n != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (strcmp(id->part[i], want[i]) != 0)
+			return false;
+	return true;
+}
+
+/* 2: the row names o itself; 1: o's table; 0: neither. */
+static int score(const struct model_object *o, const struct identity *id)
+{
+	bool on = id->on[0] != '\0';
+
 	switch (o->kind) {
+	case MODEL_DEFAULT_PRIVILEGES:
+	case MODEL_DATABASE_SETTING:
+		return 0; /* no identity of their own in the recorder's rows */
 	case MODEL_SCHEMA:
 	case MODEL_EXTENSION:
 	case MODEL_FOREIGN_DATA_WRAPPER:
 	case MODEL_FOREIGN_SERVER:
 	case MODEL_PUBLICATION:
 	case MODEL_EVENT_TRIGGER:
-		snprintf(id->own, sizeof(id->own), "%s", n);
-		break;
-	case MODEL_DEFAULT_PRIVILEGES:
-	case MODEL_DATABASE_SETTING:
-		break; /* no identity of their own in the recorder's rows */
+		return !on && !id->args && parts_are(id, o->name, NULL, NULL) ? 2 : 0;
 	case MODEL_FUNCTION:
 	case MODEL_PROCEDURE:
 	case MODEL_AGGREGATE:
-		snprintf(id->own, sizeof(id->own), "%s.%s(", s, n);
-		id->own_prefix = true;
-		break;
-	case MODEL_COLUMN:
-		snprintf(id->own, sizeof(id->own), "%s.%s.%s", s, p, n);
-		break;
-	case MODEL_CONSTRAINT:
-	case MODEL_TRIGGER:
-	case MODEL_RULE:
-	case MODEL_POLICY:
-		snprintf(id->own, sizeof(id->own), "%s on %s.%s", n, s, p);
-		break;
-	default: /* tables, views, sequences, types, indexes, statistics... */
-		snprintf(id->own, sizeof(id->own), "%s.%s", s, n);
+		return !on && id->args && parts_are(id, o->schema, o->name, NULL) ? 2 : 0;
+	default:
 		break;
 	}
-}
-
-static int score(const struct identity *id, const char *identity)
-{
-	if (!identity)
+	if (id->args)
 		return 0;
-	if (id->own[0] && (id->own_prefix ? strncmp(identity, id->own, strlen(id->own)) == 0
-					  : strcmp(identity, id->own) == 0))
-		return 2;
-	if (id->table[0] && strcmp(identity, id->table) == 0)
-		return 1;
-	return 0;
+	if (o->parent) {
+		bool named_on = o->kind == MODEL_CONSTRAINT || o->kind == MODEL_TRIGGER ||
+				o->kind == MODEL_RULE || o->kind == MODEL_POLICY;
+
+		if (named_on && on && strcmp(id->on, o->name) == 0 &&
+		    parts_are(id, o->schema, o->parent, NULL))
+			return 2;
+		if (!on && o->kind == MODEL_COLUMN && parts_are(id, o->schema, o->parent, o->name))
+			return 2;
+		if (!on && !named_on && o->kind != MODEL_COLUMN &&
+		    parts_are(id, o->schema, o->name, NULL))
+			return 2; /* indexes, statistics: schema-level names */
+		return !on && parts_are(id, o->schema, o->parent, NULL) ? 1 : 0;
+	}
+	return !on && o->schema && parts_are(id, o->schema, o->name, NULL) ? 2 : 0;
 }
 
 const struct model_ddl_event *recorder_match(const struct model_recorder *recorder,
 					     const struct model_object *before,
 					     const struct model_object *after, const char *since)
 {
-	struct identity ids[2];
+	const struct model_object *objs[2] = { before, after };
 	const struct model_ddl_event *best = NULL;
-	int best_score = 0, n = 0;
+	int best_score = 0;
 
 	if (!recorder)
 		return NULL;
-	if (before)
-		identity_of(before, &ids[n++]);
-	if (after)
-		identity_of(after, &ids[n++]);
 	/* Newest first: the first row of the best score is the newest of it. */
 	for (size_t i = 0; i < recorder->n_events && best_score < 2; i++) {
 		const struct model_ddl_event *e = &recorder->events[i];
+		struct identity id;
 
-		if (since && e->at && strcmp(e->at, since) < 0)
+		if ((since && e->at && strcmp(e->at, since) < 0) ||
+		    !parse_identity(e->object_identity, &id))
 			continue;
-		for (int k = 0; k < n; k++) {
-			int sc = score(&ids[k], e->object_identity);
+		for (int k = 0; k < 2; k++) {
+			int sc = objs[k] ? score(objs[k], &id) : 0;
 			if (sc > best_score) {
 				best = e;
 				best_score = sc;

@@ -143,6 +143,15 @@ class RecorderInstallTest(pgharness.PgTestCase):
             self.db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'schemadrift'"), "0")
         self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
 
+    def test_install_as_database_owner_without_superuser(self):
+        self.pg.psql("postgres", 'ALTER DATABASE "%s" OWNER TO alice' % self.db)
+        rc, out, err = self.audit("install", user="alice")
+        self.assertEqual(rc, 2)
+        self.assertIn("needs the rights that event triggers need", err)
+        self.assertIn("event trigger", err.split("azure_pg_admin)")[1])
+        self.assertEqual(self.pg.scalar(
+            self.db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'schemadrift'"), "0")
+
     def test_bad_arguments(self):
         rc, out, err = pgharness.run_cli("audit", "frobnicate", "--dsn", self.pg.dsn(self.db))
         self.assertEqual(rc, 2)
@@ -363,6 +372,17 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertNotIn("ddl_log", out)
         self.assertNotIn("recorder_write", out)
         self.assertNotIn("schemadrift_recorder_ddl", out)
+
+    def test_hostile_statement_is_escaped(self):
+        self.install()
+        self.pg.snapshot_file(self.db, self.base)
+        self.pg.psql(self.db, 'CREATE TABLE public."x\x1b[31mred" (a int) /* \u202etxt.exe */')
+        rc, text, err = pgharness.diff(self.base, self.pg.live_side(self.db), fmt="text", expect=1)
+        line = [l for l in text.splitlines() if l.startswith("    by ")][0]
+        self.assertNotIn("\x1b", line)
+        self.assertNotIn("\u202e", line)
+        self.assertIn("\\x1b[31mred", line)
+        self.assertIn("\\u202e", line.lower())
 
     def test_without_recorder_nothing_changes(self):
         self.pg.snapshot_file(self.db, self.base)
