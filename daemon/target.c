@@ -921,6 +921,13 @@ json_t *target_status_json(const struct target *t)
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
 			 "worst_lag_s", t->worst_lag_ms / 1000.0);
+	if (j) {
+		static const char *const recorder[] = {
+			[TARGET_RECORDER_UNKNOWN] = "unknown", [TARGET_RECORDER_ABSENT] = "absent",
+			[TARGET_RECORDER_OK] = "recording", [TARGET_RECORDER_PROBLEM] = "not recording",
+		};
+		json_object_set_new(j, "recorder", json_string(recorder[t->recorder_state]));
+	}
 	if (j && t->verify)
 		json_object_set_new(j, "verify", target_verify_status_json(t->verify));
 	if (j && t->checks)

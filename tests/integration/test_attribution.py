@@ -453,6 +453,7 @@ class DaemonAttributionTest(pgharness.PgTestCase):
                                   " CREATE INDEX orders_total_idx ON public.orders (total)",
                          user="bob")
             hook = self.wait_drift_with("public.orders.note", "public.orders_total_idx")
+            self.assertEqual(d.target_status("app")["recorder"], "recording")
             ch = changes_of(hook)
             self.assertRegex(ch["public.orders.note"]["attribution"],
                              r"^by alice from 127\.0\.0\.1 \(deploy-tool\) at [0-9T:Z-]+: "
@@ -488,12 +489,14 @@ class DaemonAttributionTest(pgharness.PgTestCase):
             runs = d.target_status("app")["runs"]
             d.wait_runs("app", runs + 3)
             self.assertEqual(len(self.alerts("recorder")), 1, "the recorder alert repeated")
+            self.assertEqual(d.target_status("app")["recorder"], "not recording")
 
             # -- removed altogether: one more recorder alert
             pgharness.cli_ok("audit", "uninstall", "--dsn", self.pg.dsn(self.db))
             rec = dh.wait_until(lambda: len(self.alerts("recorder")) >= 2 and self.alerts("recorder"),
                                 what="a second recorder alert")
             self.assertIn("was removed", rec[1]["headline"])
+            self.assertEqual(d.target_status("app")["recorder"], "absent")
 
     def test_without_recorder_the_alert_says_how_to_enable_it(self):
         d = self.daemon()
