@@ -596,6 +596,29 @@ static int baseline_model(struct target *t, const char *hash, struct model **ret
 	return 0;
 }
 
+/* A notice outside the drift and error states (upgraded, recorder): logged
+ * with its headline, and spooled to the target's notifiers. */
+static void spool_notice(struct target *t, enum alert_kind kind, const char *msg, int level,
+			 const char *log_id)
+{
+	struct alert *a = NULL;
+
+	if (alert_new(kind, t->name, &a) == 0 && alert_set_str(&a->message, msg) == 0) {
+		struct error le;
+
+		if (t->cfg->environment)
+			a->environment = strdup(t->cfg->environment);
+		if (t->cfg->link_template)
+			alert_set_link(a, t->cfg->link_template, &le);
+		char *headline = alert_headline(a);
+
+		log_target(level, t->name, log_id, NULL, "%s", headline ? headline : msg);
+		free(headline);
+		target_spool(t, a);
+	}
+	alert_free(a);
+}
+
 /*
  * The server's major version changed since the last full snapshot (an
  * upgrade in place, or a dump restored into a newer server): logged, and
@@ -610,7 +633,6 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 	int major = diff_server_major(m->server_version), was = t->server_major;
 	struct model *prev = NULL;
 	struct diff *d = NULL;
-	struct alert *a = NULL;
 	size_t rendered = 0;
 	char msg[512];
 	struct error e;
@@ -630,20 +652,7 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 	snprintf(msg, sizeof(msg), "PostgreSQL %d to %d (%s); %zu definition%s rendered"
 		 " differently by the new server, not drift", was, major, m->server_version,
 		 rendered, rendered == 1 ? "" : "s");
-	if (alert_new(ALERT_UPGRADED, t->name, &a) == 0 && alert_set_str(&a->message, msg) == 0) {
-		struct error le;
-
-		if (t->cfg->environment)
-			a->environment = strdup(t->cfg->environment);
-		if (t->cfg->link_template)
-			alert_set_link(a, t->cfg->link_template, &le);
-		char *headline = alert_headline(a);
-
-		log_target(LOG_NOTICE, t->name, LOG_ID_UPGRADED, NULL, "%s", headline ? headline : msg);
-		free(headline);
-		target_spool(t, a);
-	}
-	alert_free(a);
+	spool_notice(t, ALERT_UPGRADED, msg, LOG_NOTICE, LOG_ID_UPGRADED);
 	diff_free(d);
 	model_free(prev);
 }
@@ -664,7 +673,6 @@ static void check_recorder(struct target *t, const struct model *m, const char *
 		: problem     ? TARGET_RECORDER_PROBLEM
 			      : TARGET_RECORDER_OK;
 	int was = t->recorder_state;
-	struct alert *a = NULL;
 	struct error e;
 
 	t->recorder_state = now;
@@ -687,21 +695,7 @@ static void check_recorder(struct target *t, const struct model *m, const char *
 	if (now == TARGET_RECORDER_ABSENT)
 		problem = "the DDL recorder was removed: changes are no longer attributed "
 			  "(schemadrift audit install --dsn DSN puts it back)";
-	if (alert_new(ALERT_RECORDER, t->name, &a) == 0 && alert_set_str(&a->message, problem) == 0) {
-		struct error le;
-
-		if (t->cfg->environment)
-			a->environment = strdup(t->cfg->environment);
-		if (t->cfg->link_template)
-			alert_set_link(a, t->cfg->link_template, &le);
-		char *headline = alert_headline(a);
-
-		log_target(LOG_WARNING, t->name, LOG_ID_RECORDER, NULL, "%s",
-			   headline ? headline : problem);
-		free(headline);
-		target_spool(t, a);
-	}
-	alert_free(a);
+	spool_notice(t, ALERT_RECORDER, problem, LOG_WARNING, LOG_ID_RECORDER);
 }
 
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
