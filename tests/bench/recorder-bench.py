@@ -6,7 +6,8 @@ Each round runs PAIRS `ALTER TABLE ... ADD COLUMN` / `DROP COLUMN` pairs through
 session (each statement its own transaction, as a migration tool in autocommit runs them)
 against two databases of one cluster: one without the recorder, one with it (default
 settings: statements cut to 1024 bytes, 30 days' retention).  Rounds alternate between the
-two so that a machine that slows down slows both; the medians are compared.
+sides, each side taking each place of a round in turn, so that a machine that slows down
+slows all of them; the medians are compared.
 
     SCHEMADRIFT_BIN=build/schemadrift /usr/bin/python3 tests/bench/recorder-bench.py [PAIRS] [ROUNDS]
 """
@@ -64,8 +65,11 @@ def main():
         for db in sides.values():
             run(pg, db, path)
         times = {k: [] for k in sides}
-        for _ in range(ROUNDS):
-            for k, db in sides.items():
+        order = list(sides.items())
+        for r in range(ROUNDS):
+            # Each side takes each place in a round in turn: whatever the
+            # machine does to the first or the last run falls on all of them.
+            for k, db in order[r % len(order):] + order[:r % len(order)]:
                 times[k].append(run(pg, db, path))
         rows = pg.scalar("recorded", "SELECT count(*) FROM schemadrift.ddl_log")
         size = pg.scalar("recorded", "SELECT pg_size_pretty(pg_total_relation_size("
