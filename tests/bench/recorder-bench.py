@@ -4,8 +4,8 @@
 
 Each round runs PAIRS `ALTER TABLE ... ADD COLUMN` / `DROP COLUMN` pairs through one psql
 session (each statement its own transaction, as a migration tool in autocommit runs them)
-against two databases of one cluster: one without the recorder, one with it (default
-settings: statements cut to 1024 bytes, 30 days' retention).  Rounds alternate between the
+against three databases of one cluster: one without the recorder, one with it (default
+settings: statements cut to 1024 characters, 30 days' retention), one with --no-statement.  Rounds alternate between the
 sides, each side taking each place of a round in turn, so that a machine that slows down
 slows all of them; the medians are compared.
 
