@@ -28,10 +28,11 @@ static json_t *status_json(struct daemon *d)
 
 	for (size_t i = 0; i < d->n_targets; i++)
 		json_array_append_new(targets, target_status_json(d->targets[i]));
-	return json_pack("{s:o, s:I, s:I, s:I, s:s?}", "targets", targets, "alerts_sent",
+	return json_pack("{s:o, s:I, s:I, s:I, s:s?, s:o?}", "targets", targets, "alerts_sent",
 			 (json_int_t)d->alerts_sent, "alerts_failed", (json_int_t)d->alerts_failed,
 			 "alerts_unspooled", (json_int_t)d->n_unspooled, "reload_error",
-			 d->reload_error);
+			 d->reload_error, "coordination",
+			 d->fleet ? fleet_status_json(d->fleet) : NULL);
 }
 
 static void on_written(struct bufferevent *bev, void *arg);
@@ -59,7 +60,10 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 			log_target(LOG_NOTICE, t->name, NULL, NULL, "run requested from the control socket");
 			/* pending: another run follows the one in progress; started or
 			 * queued (behind max_concurrent) otherwise. */
-			if (t->running) {
+			if (!target_may_run(t)) {
+				/* Another daemon checks it: run-now goes to that one. */
+				result = "not held";
+			} else if (t->running) {
 				t->pending = true;
 				result = "pending";
 			} else {

@@ -1,0 +1,227 @@
+"""Several schemadriftd sharing their targets through a coordination database (docs/operations.md).
+
+Two and three real daemons on one machine, one PostgreSQL holding the targets and another
+one for coordination (so that it can be stopped alone), one webhook receiver that records
+which daemon sent what (each daemon posts to its own path).  What an operator checks:
+
+  - every target is checked by exactly one daemon, and both daemons get some;
+  - a drift alerted before a daemon is killed (-9) is not alerted again by the daemon that
+    takes its targets over; its targets are taken over within lease_timeout plus one
+    schedule period, and a drift made during the outage alerts exactly once;
+  - with the coordination server stopped, the daemons stop checking once their leases
+    would have expired (no double alerts), and take their targets back when it returns,
+    where a drift made meanwhile alerts exactly once.
+"""
+
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemonharness as dh  # noqa: E402
+import http_receiver  # noqa: E402
+import pgharness  # noqa: E402
+
+PERIOD = 1.0        # schedule = every 1s
+LEASE = 3.0         # lease_timeout = 3s
+# Beyond lease_timeout + one period: a coordination round (a quarter of a lease),
+# one snapshot and one delivery on a loaded machine.
+GRACE = 4.0
+N_TARGETS = 8
+TARGETS = ["db%d" % i for i in range(N_TARGETS)]
+
+
+class Fleet(pgharness.PgTestCase):
+    def setUp(self):
+        super().setUp()
+        for name in TARGETS:
+            self.pg.psql("postgres", "DROP DATABASE IF EXISTS %s" % name)
+            self.pg.create_db(name)
+            self.pg.psql(name, "CREATE TABLE orders (id int PRIMARY KEY)")
+        self.coord = pgharness.PgCluster(name="coord")
+        self.coord.start()
+        self.addCleanup(self.coord.stop)
+        self.rx = http_receiver.Receiver().start()
+        self.addCleanup(self.rx.stop)
+        self.daemons = {}
+
+    def start_daemon(self, node):
+        directory = self.path(node)
+        os.makedirs(directory, exist_ok=True)
+        d = dh.Daemon(directory, "")
+        conf = dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1s",
+                                 settle_delay="0", error_threshold=100,
+                                 coordination=self.coord.dsn("postgres"),
+                                 lease_timeout="3s", node_name=node)
+        conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook") for t in TARGETS)
+        conf += dh.webhook_section("hook", self.rx.url("/hook/" + node))
+        d.write_config(conf)
+        self.addCleanup(self.dump_log, d, node)
+        self.addCleanup(d.kill)
+        self.daemons[node] = d
+        d.start()
+        return d
+
+    def dump_log(self, d, node):
+        """The daemon's last lines on stderr, when the test failed (read by whoever debugs it)."""
+        outcome = getattr(self, "_outcome", None)
+        result = getattr(outcome, "result", None)
+        failed = result is not None and any(
+            t is self for t, _ in list(result.failures) + list(result.errors))
+        if not failed and not os.environ.get("SCHEMADRIFT_TEST_LOGS"):
+            return
+        try:
+            tail = "\n".join(d.log().splitlines()[-40:])
+        except OSError:
+            tail = "(no log)"
+        sys.stderr.write("----- %s stderr (last 40 lines) -----\n%s\n" % (node, tail))
+
+    def alerts(self, kind=None, target=None):
+        """(node, target, kind, dedup_key) of every alert received, in order."""
+        out = []
+        for r in self.rx.requests:
+            if not r.json:
+                continue
+            a = (r.path.rsplit("/", 1)[-1], r.json.get("target"), r.json.get("kind"),
+                 r.json.get("dedup_key"))
+            if (kind is None or a[2] == kind) and (target is None or a[1] == target):
+                out.append(a)
+        return out
+
+    def holders(self, nodes):
+        """{target: [nodes that say they hold it]} from each daemon's status."""
+        held = {t: [] for t in TARGETS}
+        for n in nodes:
+            for t in self.daemons[n].status()["targets"]:
+                if t.get("leased"):
+                    held[t["target"]].append(n)
+        return held
+
+    def wait_spread(self, nodes):
+        """Until every target is held by exactly one of nodes, each node holds some (the
+        rebalance is done), and each node agrees who holds what."""
+        def spread():
+            held = self.holders(nodes)
+            if any(len(v) != 1 for v in held.values()) or \
+                    set(v[0] for v in held.values()) != set(nodes):
+                return None
+            for n in nodes:
+                for t in self.daemons[n].status()["targets"]:
+                    if t.get("holder") != held[t["target"]][0]:
+                        return None
+            return {t: v[0] for t, v in held.items()}
+        return dh.wait_until(spread, what="every target held by exactly one of %r" % (nodes,))
+
+    def runs(self, nodes):
+        return {(n, t["target"]): t["runs"] for n in nodes
+                for t in self.daemons[n].status()["targets"]}
+
+    def assert_one_checker(self, nodes, owner):
+        """Over a few periods, each target's runs grow at its holder only."""
+        before = self.runs(nodes)
+        time.sleep(4 * PERIOD)
+        after = self.runs(nodes)
+        for (n, t), r in after.items():
+            if owner[t] == n:
+                self.assertGreater(r, before[(n, t)], "%s did not check %s, its own" % (n, t))
+            else:
+                self.assertEqual(r, before[(n, t)], "%s checked %s, held by %s" % (n, t, owner[t]))
+
+    def test_two_daemons_then_a_third_and_a_kill(self):
+        self.start_daemon("n1")
+        self.start_daemon("n2")
+        owner = self.wait_spread(["n1", "n2"])
+        self.assert_one_checker(["n1", "n2"], owner)
+        # Every target has its baseline (made by whoever ran it first); nothing alerted.
+        self.assertEqual(self.alerts(), [], "alerts without any change")
+
+        # A third daemon joins: the targets spread over three.
+        self.start_daemon("n3")
+        owner = self.wait_spread(["n1", "n2", "n3"])
+        self.assert_one_checker(["n1", "n2", "n3"], owner)
+        self.assertEqual(self.alerts(), [], "a rebalance alerted")
+
+        # The daemon with the most targets drifts one of them, and is killed.
+        victim = max(["n1", "n2", "n3"], key=lambda n: list(owner.values()).count(n))
+        mine = sorted(t for t, n in owner.items() if n == victim)
+        self.assertGreaterEqual(len(mine), 2, "the victim needs two targets: %r" % owner)
+        before_kill, during = mine[0], mine[1]
+        self.pg.psql(before_kill, "ALTER TABLE orders ADD COLUMN note text")
+        dh.wait_until(lambda: self.alerts("drift", before_kill),
+                      what="the drift of %s alerted by %s" % (before_kill, victim))
+        self.assertEqual([a[0] for a in self.alerts("drift", before_kill)], [victim])
+        # Its alert state reaches the coordination database in the next round.
+        time.sleep(LEASE / 2)
+        self.daemons[victim].proc.send_signal(signal.SIGKILL)
+        self.daemons[victim].proc.wait()
+        killed = time.monotonic()
+        self.pg.psql(during, "ALTER TABLE orders ADD COLUMN made_during_outage int")
+
+        rest = [n for n in ["n1", "n2", "n3"] if n != victim]
+
+        def taken():
+            held = self.holders(rest)
+            return all(len(held[t]) == 1 for t in mine) and held
+        dh.wait_until(taken, what="%s's targets %r taken over" % (victim, mine))
+        took = time.monotonic() - killed
+        sys.stderr.write("takeover after %.1f s (lease %.0f s, period %.0f s)\n"
+                         % (took, LEASE, PERIOD))
+        self.assertLess(took, LEASE + PERIOD + GRACE)
+        dh.wait_until(lambda: self.alerts("drift", during),
+                      what="the drift made during the outage alerted")
+        took_alert = time.monotonic() - killed
+        self.assertLess(took_alert, LEASE + PERIOD + GRACE + PERIOD)
+        # Several more periods: nothing is alerted twice, nor by two daemons.
+        time.sleep(4 * PERIOD)
+        drifts = self.alerts("drift")
+        self.assertEqual(sorted(a[1] for a in drifts), sorted([before_kill, during]), drifts)
+        self.assertNotEqual(self.alerts("drift", during)[0][0], victim)
+        self.assertEqual([a for a in self.alerts() if a[2] != "drift"], [],
+                         "other alerts after the takeover")
+        owner = self.wait_spread(rest)
+        self.assert_one_checker(rest, owner)
+        # status shows the holder of each target, the same on both survivors.
+        for n in rest:
+            st = self.daemons[n].status()
+            self.assertEqual(st["coordination"]["node"], n)
+            self.assertTrue(st["coordination"]["connected"])
+            self.assertEqual({t["target"]: t["holder"] for t in st["targets"]}, owner)
+
+    def test_coordination_server_stopped_and_back(self):
+        self.start_daemon("n1")
+        self.start_daemon("n2")
+        owner = self.wait_spread(["n1", "n2"])
+        self.assertEqual(self.alerts(), [])
+        dh.pg_pause(self.coord)
+        paused = time.monotonic()
+        # Once the leases would have expired, nobody checks anything.
+        dh.wait_until(lambda: not any(v for v in self.holders(["n1", "n2"]).values()),
+                      what="the leases given up with the coordination server away")
+        self.assertLess(time.monotonic() - paused, LEASE + GRACE)
+        for n in ("n1", "n2"):
+            self.daemons[n].wait_log(r"lease expired without renewal")
+        target = TARGETS[0]
+        self.pg.psql(target, "ALTER TABLE orders ADD COLUMN while_coord_down int")
+        before = self.runs(["n1", "n2"])
+        time.sleep(3 * PERIOD)
+        self.assertEqual(self.runs(["n1", "n2"]), before, "checks went on without a lease")
+        self.assertEqual(self.alerts(), [], "alerted without a lease")
+
+        dh.pg_resume(self.coord)
+        self.assertEqual(self.wait_spread(["n1", "n2"]), owner,
+                         "the same daemons take the same targets back")
+        dh.wait_until(lambda: self.alerts("drift", target),
+                      what="the drift made while coordination was away alerted")
+        time.sleep(4 * PERIOD)
+        self.assertEqual([a[1:3] for a in self.alerts()], [(target, "drift")],
+                         "exactly one alert after the coordination server came back")
+        # Whoever reached the database first may have checked it before the other's
+        # heartbeat was back; the lease then moved on with the alert state, so the
+        # daemon that holds it now did not alert it again.
+        for n in ("n1", "n2"):
+            self.daemons[n].wait_log(r"coordination: the database is back")
+
+
+if __name__ == "__main__":
+    pgharness.main()
