@@ -56,13 +56,15 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 		if (!t) {
 			ans = json_pack("{s:s}", "error", "no such target");
 		} else {
-			const char *result;
+			const char *result = NULL;
+			char why[300] = "";
 			log_target(LOG_NOTICE, t->name, NULL, NULL, "run requested from the control socket");
 			/* pending: another run follows the one in progress; started or
 			 * queued (behind max_concurrent) otherwise. */
 			if (!target_may_run(t)) {
 				/* Another daemon checks it: run-now goes to that one. */
-				result = "not held";
+				snprintf(why, sizeof(why), "checked by another daemon (lease held by %s); "
+					 "ask that one", t->holder ? t->holder : "nobody, for now");
 			} else if (t->running) {
 				t->pending = true;
 				result = "pending";
@@ -70,7 +72,8 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 				daemon_request_run(d, t);
 				result = t->queued ? "queued" : "started";
 			}
-			ans = json_pack("{s:s}", "result", result);
+			ans = result ? json_pack("{s:s}", "result", result)
+				     : json_pack("{s:s}", "error", why);
 		}
 	} else if (req.command == CONTROL_RUN_CHECKS) {
 		struct target *t = NULL;

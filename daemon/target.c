@@ -952,7 +952,8 @@ json_t *target_status_json(const struct target *t)
 		isotime_format((time_t)(t->last_success_ms / 1000), success);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
-			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
+			 t->running ? "running" : !target_may_run(t) ? "not held"
+			 : t->failing ? "failing" : t->drifting ? "drifting"
 			 : t->waiting_for_baseline ? "waiting for baseline" : "ok",
 			 "last_run", last, "last_success", success, "hash", t->last_hash,
 			 "last_error", t->last_error, "next_run", next, "drifting", t->drifting,

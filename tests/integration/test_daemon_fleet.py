@@ -4,7 +4,8 @@ Two and three real daemons on one machine, one PostgreSQL holding the targets an
 one for coordination (so that it can be stopped alone), one webhook receiver that records
 which daemon sent what (each daemon posts to its own path).  What an operator checks:
 
-  - every target is checked by exactly one daemon, and both daemons get some;
+  - every target is checked by exactly one daemon, and both daemons get some (then all
+    three); a reload keeps a daemon's leases;
   - a drift alerted before a daemon is killed (-9) is not alerted again by the daemon that
     takes its targets over; its targets are taken over within lease_timeout plus one
     schedule period, and a drift made during the outage alerts exactly once;
@@ -141,6 +142,19 @@ class Fleet(pgharness.PgTestCase):
         owner = self.wait_spread(["n1", "n2", "n3"])
         self.assert_one_checker(["n1", "n2", "n3"], owner)
         self.assertEqual(self.alerts(), [], "a rebalance alerted")
+
+        # A reload keeps the leases (a restart-only key changed says so, and waits).
+        n2 = self.daemons["n2"]
+        n2.write_config(open(n2.config).read().replace("lease_timeout = 3s",
+                                                       "lease_timeout = 5s"))
+        handed = len(n2.log_lines(r"lease handed over"))
+        n2.signal(signal.SIGHUP)
+        n2.wait_log(r"configuration reloaded")
+        self.assertTrue(n2.log_lines(r"key 'lease_timeout' changed: it takes effect at the "
+                                     r"next restart"))
+        self.assert_one_checker(["n1", "n2", "n3"], owner)
+        self.assertEqual(self.wait_spread(["n1", "n2", "n3"]), owner)
+        self.assertEqual(len(n2.log_lines(r"lease handed over")), handed, "a reload lost leases")
 
         # The daemon with the most targets drifts one of them, and is killed.
         victim = max(["n1", "n2", "n3"], key=lambda n: list(owner.values()).count(n))
