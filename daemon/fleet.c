@@ -146,7 +146,7 @@ static void expire_leases(struct fleet *f)
 
 		if (!t->leased || now < t->lease_until_mono_ms)
 			continue;
-		t->leased = false;
+		target_lease_lost(t);
 		f->lost++;
 		log_target(LOG_WARNING, t->name, NULL, NULL,
 			   "lease expired without renewal (coordination database unreachable): "
@@ -201,9 +201,10 @@ static void round_done(void *arg)
 		j->out.holder[i] = NULL;
 		if (!j->out.held[i]) {
 			if (t->leased)
-				log_target(LOG_NOTICE, t->name, NULL, NULL,
-					   "lease handed over to %s", t->holder ? t->holder : "nobody");
-			t->leased = false;
+				log_target(LOG_NOTICE, t->name, NULL, NULL, "lease handed over to %s",
+					   j->out.owner[i] ? j->out.owner[i] : "another node");
+			if (t->leased)
+				target_lease_lost(t);
 			continue;
 		}
 		/* Leases end at the database's now() + lease_timeout; the round

@@ -472,7 +472,7 @@ static void finish_run(struct target *t)
 	t->runs++;
 	t->last_run_ms = t->started_ms;
 	t->last_duration_ms = elapsed_ms(t);
-	if (t->conn && t->env->cfg->idle_timeout_ms > 0) {
+	if (t->conn && t->env->cfg->idle_timeout_ms > 0 && target_may_run(t)) {
 		struct timeval tv = { t->env->cfg->idle_timeout_ms / 1000,
 				      (t->env->cfg->idle_timeout_ms % 1000) * 1000 };
 		evtimer_add(t->idle_timer, &tv);
@@ -859,6 +859,16 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	}
 	t->candidate[0] = '\0';
 	handle_snapshot(t, m);
+}
+
+void target_lease_lost(struct target *t)
+{
+	t->leased = false;
+	if (t->conn && !t->running) {
+		evtimer_del(t->idle_timer);
+		PQfinish(t->conn);
+		t->conn = NULL;
+	}
 }
 
 bool target_may_run(const struct target *t)

@@ -144,6 +144,9 @@ void target_free(struct target *t);
 void target_spool(struct target *t, struct alert *a);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
+/* t's lease went to another daemon or expired: its pooled connection is closed (the
+ * new holder opens its own; the server's max_connections counts both). */
+void target_lease_lost(struct target *t);
 /* Whether t may be checked now: always without coordination, else while its lease lasts. */
 bool target_may_run(const struct target *t);
 /*

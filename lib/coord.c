@@ -69,11 +69,14 @@ void coord_round_out_done(struct coord_round_out *o, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (o->holder)
 			free(o->holder[i]);
+		if (o->owner)
+			free(o->owner[i]);
 		if (o->state)
 			coord_target_state_done(&o->state[i]);
 	}
 	free(o->held);
 	free(o->holder);
+	free(o->owner);
 	free(o->state);
 	memset(o, 0, sizeof(*o));
 }
@@ -452,9 +455,10 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	snprintf(interval, sizeof(interval), "%lld milliseconds", (long long)c->lease_timeout_ms);
 	out.held = calloc(in->n + 1, sizeof(*out.held));
 	out.holder = calloc(in->n + 1, sizeof(*out.holder));
+	out.owner = calloc(in->n + 1, sizeof(*out.owner));
 	out.state = calloc(in->n + 1, sizeof(*out.state));
 	keep = calloc(in->n + 1, sizeof(*keep));
-	if (!out.held || !out.holder || !out.state || !keep) {
+	if (!out.held || !out.holder || !out.owner || !out.state || !keep) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -477,6 +481,11 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	for (size_t i = 0; i < in->n; i++) {
 		long owner = coord_rendezvous(nodes, n_nodes, in->targets[i]);
 		bool ours = owner >= 0 && strcmp(nodes[owner], c->node) == 0;
+
+		if (owner >= 0 && !(out.owner[i] = strdup(nodes[owner]))) {
+			r = error_set(err, -ENOMEM, "out of memory");
+			goto fail;
+		}
 		/* A run in flight finishes under the lease it started with; the
 		 * target moves on the next round. */
 		keep[i] = ours || (in->held[i] && in->busy[i]);
