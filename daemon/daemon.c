@@ -389,6 +389,25 @@ static int check_daemon(const struct config *c, struct error *err)
 	return r < 0 ? daemon_key_prefix(c, "metrics_listen", err) : 0;
 }
 
+/* coordination_password belongs to coordination; with secrets, it can be read. */
+static int check_coordination(const struct config *c, bool secrets, struct error *err)
+{
+	const struct ini_section *s = ini_find(c->raw, "daemon", NULL);
+	const struct ini_kv *kv = s ? ini_get(s, "coordination_password") : NULL;
+	char *password = NULL;
+	int r;
+
+	if (!kv)
+		return 0;
+	if (!c->daemon.coordination)
+		return ini_error(kv, err, -EINVAL, "without coordination (the database it is for)");
+	if (!secrets)
+		return 0;
+	r = ini_secret(kv, &password, err);
+	ini_secret_free(password);
+	return r;
+}
+
 int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 {
 	struct daemon d = { 0 };
@@ -419,6 +438,8 @@ int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 	}
 	if (r == 0)
 		r = check_daemon(c, err);
+	if (r == 0)
+		r = check_coordination(c, secrets, err);
 	http_client_free(d.notify_env.http);
 	event_base_free(d.base);
 	return r;

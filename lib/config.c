@@ -257,9 +257,13 @@ static int check_dsn(const struct ini_kv *kv, struct error *err)
 
 	/* password= in any case, user:pw@ and ?password= in a URI: before libpq's
 	 * parser, whose reason would only say "invalid connection option". */
+	/* [daemon] coordination has a password key of its own. */
+	const char *use = strcmp(kv->key, "coordination") == 0
+				  ? "holds a password: use coordination_password (file: or credential:)"
+				  : "holds a password: use the password key (file: or credential:)";
+
 	if (live_dsn_has_password(kv->value))
-		return ini_error(kv, err, -EINVAL,
-				  "holds a password: use the password key (file: or credential:)");
+		return ini_error(kv, err, -EINVAL, "%s", use);
 	opts = PQconninfoParse(kv->value, &msg);
 	if (!opts) {
 		int r;
@@ -276,8 +280,7 @@ static int check_dsn(const struct ini_kv *kv, struct error *err)
 			password = true;
 	PQconninfoFree(opts);
 	if (password)
-		return ini_error(kv, err, -EINVAL,
-				  "holds a password: use the password key (file: or credential:)");
+		return ini_error(kv, err, -EINVAL, "%s", use);
 	return 0;
 }
 

@@ -16,6 +16,7 @@ which daemon sent what (each daemon posts to its own path).  What an operator ch
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -90,9 +91,9 @@ class Fleet(pgharness.PgTestCase):
                 out.append(a)
         return out
 
-    def holders(self, nodes):
+    def holders(self, nodes, targets=TARGETS):
         """{target: [nodes that say they hold it]} from each daemon's status."""
-        held = {t: [] for t in TARGETS}
+        held = {t: [] for t in targets}
         for n in nodes:
             for t in self.daemons[n].status()["targets"]:
                 if t.get("leased"):
@@ -100,10 +101,13 @@ class Fleet(pgharness.PgTestCase):
         return held
 
     def wait_spread(self, nodes):
+        return self.wait_spread_of(nodes, TARGETS)
+
+    def wait_spread_of(self, nodes, targets):
         """Until every target is held by exactly one of nodes, each node holds some (the
         rebalance is done), and each node agrees who holds what."""
         def spread():
-            held = self.holders(nodes)
+            held = self.holders(nodes, targets)
             if any(len(v) != 1 for v in held.values()) or \
                     set(v[0] for v in held.values()) != set(nodes):
                 return None
@@ -145,8 +149,8 @@ class Fleet(pgharness.PgTestCase):
 
         # A reload keeps the leases (a restart-only key changed says so, and waits).
         n2 = self.daemons["n2"]
-        n2.write_config(open(n2.config).read().replace("lease_timeout = 3s",
-                                                       "lease_timeout = 5s"))
+        with open(n2.config) as f:
+            n2.write_config(f.read().replace("lease_timeout = 3s", "lease_timeout = 5s"))
         handed = len(n2.log_lines(r"lease handed over"))
         n2.signal(signal.SIGHUP)
         n2.wait_log(r"configuration reloaded")
@@ -235,6 +239,52 @@ class Fleet(pgharness.PgTestCase):
         # daemon that holds it now did not alert it again.
         for n in ("n1", "n2"):
             self.daemons[n].wait_log(r"coordination: the database is back")
+
+
+    def test_password_from_a_file_and_config_errors(self):
+        """coordination's password comes from coordination_password, never from the DSN,
+        and never reaches the log; --check-config refuses what startup would."""
+        secret = "c0ord-S3cret"
+        self.coord.create_password_role("fleet", secret)
+        self.coord.psql("postgres", "GRANT CREATE ON DATABASE postgres TO fleet")
+        os.makedirs(self.path("n1"))
+        pw = dh.write_private(self.path("coord.pass"), secret + "\n")
+        d = dh.Daemon(self.path("n1"), "")
+        head = dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1s",
+                                 settle_delay="0", lease_timeout="3s", node_name="n1")
+        dsn = self.coord.dsn("postgres", user="fleet", tcp=True)
+        target = dh.target_section(TARGETS[0], self.pg.dsn(TARGETS[0]))
+
+        def check(conf):
+            d.write_config(conf)
+            p = subprocess.run([dh.daemon_bin(), "--check-config", "-c", d.config],
+                               capture_output=True, text=True, env=pgharness.clean_env())
+            return p.returncode, p.stderr
+        rc, err = check(head + "coordination = %s password=%s\n" % (dsn, secret) + target)
+        self.assertEqual(rc, 78, err)
+        self.assertIn("use coordination_password", err)
+        self.assertNotIn(secret, err)
+        rc, err = check(head + "coordination_password = file:%s\n" % pw + target)
+        self.assertEqual(rc, 78, err)
+        self.assertRegex(err, r"schemadrift.conf:\d+: key 'coordination_password': without "
+                              r"coordination")
+        rc, err = check(head + "coordination = %s\ncoordination_password = file:%s.missing\n"
+                        % (dsn, pw) + target)
+        self.assertEqual(rc, 78, err)
+        self.assertIn("coord.pass.missing", err)
+
+        conf = head + "coordination = %s\ncoordination_password = file:%s\n" % (dsn, pw) + target
+        self.assertEqual(check(conf), (0, ""))
+        d.write_config(conf)
+        self.addCleanup(d.kill)
+        self.daemons["n1"] = d
+        d.start()
+        self.assertEqual(self.wait_spread_of(["n1"], [TARGETS[0]]), {TARGETS[0]: "n1"})
+        self.assertNotIn(secret, d.log())
+        # The schema is the daemon's, made by the role it logs in as.
+        owner = self.coord.psql("postgres", "SELECT nspowner::regrole FROM pg_namespace "
+                                "WHERE nspname = 'schemadrift_coord'", tuples=True).strip()
+        self.assertEqual(owner, "fleet")
 
 
 if __name__ == "__main__":
