@@ -121,6 +121,9 @@ struct fleet_stats {
 /* Reads the coordination password; rounds begin at fleet_start(). */
 int fleet_new(struct daemon *d, const struct config *c, struct fleet **ret, struct error *err);
 void fleet_start(struct fleet *f);
+/* At a stop, after the loop: flushes the queued writes, releases every lease and leaves
+ * the live nodes, so that the others take over at once.  Blocks (bounded). */
+void fleet_leave(struct fleet *f);
 void fleet_free(struct fleet *f);
 /* target_env.state_saved and baseline_seen: queued for the next round. */
 void fleet_state_saved(struct fleet *f, struct target *t);

@@ -353,6 +353,31 @@ void fleet_start(struct fleet *f)
 	submit_round(f);
 }
 
+void fleet_leave(struct fleet *f)
+{
+	struct coord_round_in in = { .writes = f->pending, .n_writes = f->n_pending,
+				     .leaving = true };
+	struct coord_round_out out = { 0 };
+	struct error err;
+
+	/* Never joined, or a round still holds the connection (it is stuck on an
+	 * unreachable server): the leases expire as after a crash. */
+	if (!f->ever_up || !f->coord)
+		return;
+	/* The loop has ended: blocking here delays only the exit (connect_timeout
+	 * and the statement timeout bound it).  The alert states go first, so
+	 * that the next holders resume from them. */
+	if (coord_round(f->coord, &in, &out, &err) < 0) {
+		log_msg(LOG_WARNING, "%s; the leases expire after lease_timeout instead", err.text);
+		return;
+	}
+	coord_round_out_done(&out, 0);
+	for (size_t i = 0; i < f->n_pending; i++)
+		pending_done(&f->pending[i]);
+	f->n_pending = 0;
+	log_msg(LOG_NOTICE, "coordination: leases released, the other daemons take them over");
+}
+
 void fleet_free(struct fleet *f)
 {
 	if (!f)

@@ -460,13 +460,13 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	keep = calloc(in->n + 1, sizeof(*keep));
 	if (!out.held || !out.holder || !out.owner || !out.state || !keep) {
 		r = error_set(err, -ENOMEM, "out of memory");
-		goto fail;
+		goto done;
 	}
 	if (!c->conn && (r = connect_db(c, err)) < 0)
-		goto fail;
+		goto done;
 	if (!c->migrated) {
 		if ((r = migrate(c, &out.migrated, err)) < 0)
-			goto fail;
+			goto done;
 		c->migrated = true;
 	}
 	const char *hb[] = { c->node };
@@ -476,15 +476,27 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 		     NULL, err)) < 0 ||
 	    (r = write_states(c, in, &out, err)) < 0 ||
 	    (r = live_nodes(c, interval, &nodes, &n_nodes, err)) < 0)
-		goto fail;
+		goto done;
 	out.live_nodes = n_nodes;
+	if (in->leaving) {
+		const char *me[] = { c->node };
+		if ((r = run(c, "releasing leases", "DELETE FROM " COORD_SCHEMA ".leases WHERE node = $1",
+			     1, me, PGRES_COMMAND_OK, NULL, err)) < 0 ||
+		    (r = run(c, "leaving", "DELETE FROM " COORD_SCHEMA ".nodes WHERE node = $1", 1, me,
+			     PGRES_COMMAND_OK, NULL, err)) < 0)
+			goto done;
+		out.queries = c->queries;
+		*ret = out;
+		out = (struct coord_round_out){ 0 };
+		goto done;
+	}
 	for (size_t i = 0; i < in->n; i++) {
 		long owner = coord_rendezvous(nodes, n_nodes, in->targets[i]);
 		bool ours = owner >= 0 && strcmp(nodes[owner], c->node) == 0;
 
 		if (owner >= 0 && !(out.owner[i] = strdup(nodes[owner]))) {
 			r = error_set(err, -ENOMEM, "out of memory");
-			goto fail;
+			goto done;
 		}
 		/* A run in flight finishes under the lease it started with; the
 		 * target moves on the next round. */
@@ -493,14 +505,14 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	if (!(keep_list = array_literal(in->targets, keep, in->n)) ||
 	    !(all = array_literal(in->targets, NULL, in->n))) {
 		r = error_set(err, -ENOMEM, "out of memory");
-		goto fail;
+		goto done;
 	}
 	/* Leases we hold but should not (a node joined, a target left the configuration). */
 	const char *rel[] = { c->node, keep_list };
 	if ((r = run(c, "releasing leases",
 		     "DELETE FROM " COORD_SCHEMA ".leases WHERE node = $1 AND NOT target = ANY($2::text[])",
 		     2, rel, PGRES_COMMAND_OK, NULL, err)) < 0)
-		goto fail;
+		goto done;
 	/* Take or renew, in one statement.  Sorted, so that two daemons lock
 	 * the rows they both want in the same order and never deadlock. */
 	const char *take[] = { c->node, interval, keep_list };
@@ -515,7 +527,7 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 		     " WHERE l.node = EXCLUDED.node OR l.expires <= now()"
 		     " RETURNING target, acquired = now() AND takeovers > 0",
 		     3, take, PGRES_TUPLES_OK, &res, err)) < 0)
-		goto fail;
+		goto done;
 	for (int row = 0; row < PQntuples(res); row++) {
 		long i = find_name(in->targets, in->n, PQgetvalue(res, row, 0));
 		if (i < 0)
@@ -527,16 +539,16 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	PQclear(res);
 	res = NULL;
 	if ((r = read_holders(c, in, all, &out, err)) < 0 || (r = read_states(c, in, &out, err)) < 0)
-		goto fail;
+		goto done;
 	/* Nodes gone for long are forgotten (a killed daemon's row, a renamed node). */
 	if ((r = run(c, "forgetting old nodes",
 		     "DELETE FROM " COORD_SCHEMA ".nodes WHERE heartbeat < now() - 10 * $1::interval",
 		     1, (const char *const[]){ interval }, PGRES_COMMAND_OK, NULL, err)) < 0)
-		goto fail;
+		goto done;
 	out.queries = c->queries;
 	*ret = out;
 	out = (struct coord_round_out){ 0 };
-fail:
+done:
 	if (r < 0 && c->conn) {
 		/* Whatever state the session is in (an open transaction, a
 		 * broken socket), the next round starts on a new one. */

@@ -72,6 +72,9 @@ struct coord_round_in {
 	size_t n;
 	struct coord_write *writes;
 	size_t n_writes;
+	/* The daemon stops: after the writes, every lease of ours is released and our
+	 * node row deleted, so the others take our targets at their next round. */
+	bool leaving;
 };
 
 struct coord_round_out {

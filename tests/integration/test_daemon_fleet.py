@@ -9,6 +9,7 @@ which daemon sent what (each daemon posts to its own path).  What an operator ch
   - a drift alerted before a daemon is killed (-9) is not alerted again by the daemon that
     takes its targets over; its targets are taken over within lease_timeout plus one
     schedule period, and a drift made during the outage alerts exactly once;
+  - a daemon stopped with SIGTERM hands its leases over at once;
   - with the coordination server stopped, the daemons stop checking once their leases
     would have expired (no double alerts), and take their targets back when it returns,
     where a drift made meanwhile alerts exactly once.
@@ -239,6 +240,16 @@ class Fleet(pgharness.PgTestCase):
         # daemon that holds it now did not alert it again.
         for n in ("n1", "n2"):
             self.daemons[n].wait_log(r"coordination: the database is back")
+
+        # A stop (SIGTERM) hands the leases over at once: the other daemon takes them
+        # without waiting for them to expire (no takeover of an expired lease counted).
+        takeovers = self.daemons["n2"].status()["coordination"]["takeovers"]
+        rc, _ = self.daemons["n1"].stop()
+        self.assertEqual(rc, 0)
+        self.daemons["n1"].wait_log(r"coordination: leases released")
+        self.wait_spread(["n2"])
+        self.assertEqual(self.daemons["n2"].status()["coordination"]["takeovers"], takeovers)
+        self.assertEqual(len(self.alerts()), 1, "the handover alerted")
 
 
     def test_password_from_a_file_and_config_errors(self):
