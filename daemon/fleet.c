@@ -18,8 +18,10 @@ struct fleet {
 	struct worker *worker; /* one thread: rounds run one at a time, in order */
 	struct coord *coord;   /* NULL while a round has it (on the worker thread) */
 	struct event *timer;
+	struct event *soon;    /* a round right away, for a changed alert state */
 	int64_t lease_ms, tick_ms;
 	bool in_flight, up, ever_up;
+	bool again; /* a state changed during the round in flight: another one follows it */
 	char *node;
 	char *last_error;
 	struct coord_write *pending;
@@ -230,6 +232,11 @@ static void round_done(void *arg)
 	}
 	round_job_free(j);
 	daemon_update_status(d);
+	if (f->again && f->up) {
+		struct timeval now = { 0, 0 };
+		f->again = false;
+		evtimer_add(f->soon, &now);
+	}
 }
 
 static void submit_round(struct fleet *f)
@@ -271,6 +278,19 @@ static void submit_round(struct fleet *f)
 	return;
 fail:
 	round_job_free(j);
+}
+
+/* An alert state changed: the next holder must see it, so it goes out now, not at the
+ * next tick (what the database has not received when it goes away may be alerted
+ * again by whoever takes the target over, under the same dedup key). */
+static void on_soon(evutil_socket_t fd, short what, void *arg)
+{
+	struct fleet *f = arg;
+
+	(void)fd;
+	(void)what;
+	if (!f->in_flight && !f->d->stopping)
+		submit_round(f);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -333,7 +353,8 @@ int fleet_new(struct daemon *d, const struct config *c, struct fleet **ret, stru
 	if ((r = worker_new(d->base, 1, &f->worker, err)) < 0)
 		goto fail;
 	f->timer = event_new(d->base, -1, EV_PERSIST, on_tick, f);
-	if (!f->timer) {
+	f->soon = evtimer_new(d->base, on_soon, f);
+	if (!f->timer || !f->soon) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -384,6 +405,8 @@ void fleet_free(struct fleet *f)
 		return;
 	if (f->timer)
 		event_free(f->timer);
+	if (f->soon)
+		event_free(f->soon);
 	/* A round still running is released (with the coord it borrowed) by its
 	 * thread when it returns. */
 	worker_free(f->worker);
@@ -409,6 +432,12 @@ void fleet_state_saved(struct fleet *f, struct target *t)
 	}
 	free(p->alert_state);
 	p->alert_state = text;
+	if (!f->in_flight) {
+		struct timeval now = { 0, 0 };
+		evtimer_add(f->soon, &now);
+	} else {
+		f->again = true;
+	}
 }
 
 void fleet_baseline_seen(struct fleet *f, struct target *t, const char *hash)

@@ -215,6 +215,11 @@ class FleetDaemonUnderValgrind(pgharness.PgTestCase):
                 self.pg.psql(drifted, "ALTER TABLE t ADD COLUMN c text")
                 dh.wait_until(lambda: [r for r in rx.requests if r.json["kind"] == "drift"],
                               timeout=SLOW, what="the drift alert")
+                # ... and its state in the coordination database, for whoever takes fa next.
+                dh.wait_until(lambda: coord.psql(
+                    "postgres", "SELECT 1 FROM schemadrift_coord.target_state WHERE target = "
+                    "'%s' AND alert_state LIKE '%%\"drift\"%%'" % drifted, tuples=True).strip(),
+                    timeout=SLOW, what="the drift state in the coordination database")
                 for i in range(3):  # one at a time: signals that arrive together are one
                     vg.signal(signal.SIGHUP)
                     vg.wait_log(r"configuration reloaded", count=i + 1, timeout=SLOW)
@@ -230,7 +235,10 @@ class FleetDaemonUnderValgrind(pgharness.PgTestCase):
                 rc, secs = vg.stop(timeout=SLOW)
         assert_memcheck_clean(self, rc, vg_log, secs, " (fleet)")
         drifts = [r.json["target"] for r in rx.requests if r.json["kind"] == "drift"]
-        self.assertEqual(drifts, [drifted], "one drift, alerted once across the fleet")
+        self.assertEqual(drifts, [drifted], "one drift, alerted once across the fleet: %r\n"
+                         "vg:\n%s\nplain:\n%s" % (
+                             [(r.path, r.json["kind"], r.json.get("dedup_key"))
+                              for r in rx.requests], vg.log(), plain.log()))
 
 
 if __name__ == "__main__":
