@@ -1,4 +1,4 @@
-/* Several daemons, one check per target: coordination rounds on a worker thread, leases on the loop. */
+/* Several daemons, one check per target: coordination rounds off the loop, leases on it. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +142,7 @@ static struct target *find_target(struct daemon *d, const char *name)
 static void expire_leases(struct fleet *f)
 {
 	int64_t now = mono_ms();
+	size_t n = 0;
 
 	for (size_t i = 0; i < f->d->n_targets; i++) {
 		struct target *t = f->d->targets[i];
@@ -150,10 +151,13 @@ static void expire_leases(struct fleet *f)
 			continue;
 		target_lease_lost(t);
 		f->lost++;
-		log_target(LOG_WARNING, t->name, NULL, NULL,
-			   "lease expired without renewal (coordination database unreachable): "
-			   "not checked until it is renewed");
+		n++;
+		log_target(LOG_INFO, t->name, NULL, NULL, "lease expired without renewal");
 	}
+	/* One line for the operator, however many targets (one per target at info). */
+	if (n)
+		log_msg(LOG_WARNING, "%zu lease%s expired without renewal (coordination database "
+			"unreachable): not checked until renewed", n, n == 1 ? "" : "s");
 }
 
 static void round_done(void *arg)

@@ -90,24 +90,25 @@ try:
             sys.exit("the daemons did not share the %d targets within 300 s" % n)
         time.sleep(0.5)
     start = time.monotonic()
-    before = [(cpu_ticks(x["proc"].pid), metrics(x["mport"])["schemadrift_coordination_queries_total"])
-              for x in nodes]
+    queries = "schemadrift_coordination_queries_total"
+    before = [(cpu_ticks(x["proc"].pid), metrics(x["mport"])[queries]) for x in nodes]
     time.sleep(duration)
     took = time.monotonic() - start
     total_q = 0.0
     for x, (t0, q0) in zip(nodes, before):
         m = metrics(x["mport"])
-        st = json.loads(subprocess.run([os.path.join(build, "schemadrift"), "status", "--runtime-dir",
-                                        x["run"], "--format", "json"], check=True,
-                                       stdout=subprocess.PIPE).stdout)
+        st = json.loads(subprocess.run(
+            [os.path.join(build, "schemadrift"), "status", "--runtime-dir", x["run"],
+             "--format", "json"], check=True, stdout=subprocess.PIPE).stdout)
         mine = [t for t in st["targets"] if t.get("leased")]
         lags = [t.get("worst_lag_s", 0) for t in mine] or [0]
-        qps = (m["schemadrift_coordination_queries_total"] - q0) / took
+        qps = (m[queries] - q0) / took
         total_q += qps
         cpu = 100.0 * (cpu_ticks(x["proc"].pid) - t0) / hz / took
-        print("node%d: %d targets held, runs %d, worst start lag %.1f s, RSS %.1f MiB, CPU %.1f%%, "
-              "coordination %.2f statements/s" % (x["i"], len(mine), sum(t["runs"] for t in mine),
-                                                  max(lags), rss_kib(x["proc"].pid) / 1024.0, cpu, qps))
+        print("node%d: %d targets held, runs %d, worst start lag %.1f s, RSS %.1f MiB, "
+              "CPU %.1f%%, coordination %.2f statements/s"
+              % (x["i"], len(mine), sum(t["runs"] for t in mine), max(lags),
+                 rss_kib(x["proc"].pid) / 1024.0, cpu, qps))
     print("coordination statements per second, all %d daemons: %.2f" % (k, total_q))
 
     victim, rest = nodes[0], nodes[1:]

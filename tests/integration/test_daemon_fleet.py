@@ -229,7 +229,8 @@ class Fleet(pgharness.PgTestCase):
                       what="the leases given up with the coordination server away")
         self.assertLess(time.monotonic() - paused, LEASE + GRACE)
         for n in ("n1", "n2"):
-            self.daemons[n].wait_log(r"lease expired without renewal")
+            self.daemons[n].wait_log(r"leases? expired without renewal \(coordination "
+                                     r"database unreachable\)")
         target = TARGETS[0]
         self.pg.psql(target, "ALTER TABLE orders ADD COLUMN while_coord_down int")
         before = self.runs(["n1", "n2"])

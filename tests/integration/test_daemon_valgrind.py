@@ -225,7 +225,8 @@ class FleetDaemonUnderValgrind(pgharness.PgTestCase):
                     vg.wait_log(r"configuration reloaded", count=i + 1, timeout=SLOW)
 
                 dh.pg_pause(coord)
-                vg.wait_log(r"lease expired without renewal", timeout=SLOW)
+                vg.wait_log(r"leases? expired without renewal \(coordination database "
+                            r"unreachable\)", timeout=SLOW)
                 dh.pg_resume(coord)
                 vg.wait_log(r"coordination: the database is back", timeout=SLOW)
 
