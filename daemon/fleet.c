@@ -206,11 +206,11 @@ static void round_done(void *arg)
 		t->holder = j->out.holder[i];
 		j->out.holder[i] = NULL;
 		if (!j->out.held[i]) {
-			if (t->leased)
+			if (t->leased) {
 				log_target(LOG_NOTICE, t->name, NULL, NULL, "lease handed over to %s",
 					   j->out.owner[i] ? j->out.owner[i] : "another node");
-			if (t->leased)
 				target_lease_lost(t);
+			}
 			continue;
 		}
 		/* Leases end at the database's now() + lease_timeout; the round
@@ -223,7 +223,7 @@ static void round_done(void *arg)
 			f->acquired++;
 			log_target(LOG_NOTICE, t->name, NULL, NULL, "lease taken by node %s", f->node);
 			target_take_over(t, s->alert_state, s->baseline_hash, s->baseline,
-					 s->baseline_len, t->holder);
+					 s->baseline_len, s->node);
 			/* Checked now, not at its next due time: a takeover closes
 			 * the gap the previous holder left. */
 			if (!t->running && !t->queued)

@@ -61,6 +61,7 @@ void coord_target_state_done(struct coord_target_state *s)
 	free(s->alert_state);
 	free(s->baseline_hash);
 	free(s->baseline);
+	free(s->node);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -384,7 +385,7 @@ static int read_states(struct coord *c, const struct coord_round_in *in,
 	}
 	const char *vals[] = { list };
 	if ((r = run(c, "reading the shared state",
-		     "SELECT target, alert_state, baseline_hash, baseline FROM " COORD_SCHEMA
+		     "SELECT target, alert_state, baseline_hash, baseline, node FROM " COORD_SCHEMA
 		     ".target_state WHERE target = ANY($1::text[])", 1, vals, PGRES_TUPLES_OK, &res,
 		     err)) < 0)
 		goto out;
@@ -396,6 +397,8 @@ static int read_states(struct coord *c, const struct coord_round_in *in,
 			continue;
 		s = &out->state[i];
 		if (!PQgetisnull(res, row, 1) && !(s->alert_state = strdup(PQgetvalue(res, row, 1))))
+			r = -ENOMEM;
+		if (!(s->node = strdup(PQgetvalue(res, row, 4))))
 			r = -ENOMEM;
 		if (!PQgetisnull(res, row, 2) && !PQgetisnull(res, row, 3)) {
 			size_t len = 0;

@@ -54,6 +54,7 @@ struct coord_target_state {
 	char *baseline_hash;  /* NULL: none published */
 	unsigned char *baseline; /* the snapshot file's bytes */
 	size_t baseline_len;
+	char *node;           /* the daemon that wrote it last */
 };
 void coord_target_state_done(struct coord_target_state *s);
 
