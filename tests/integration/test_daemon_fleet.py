@@ -216,6 +216,18 @@ class Fleet(pgharness.PgTestCase):
             self.assertEqual(st["coordination"]["node"], n)
             self.assertTrue(st["coordination"]["connected"])
             self.assertEqual({t["target"]: t["holder"] for t in st["targets"]}, owner)
+        # The text an operator reads, and run-now sent to the wrong daemon.
+        a, b = rest
+        text = pgharness.cli_ok("status", "--runtime-dir", self.daemons[a].runtime_dir)
+        self.assertRegex(text, r"coordination: node %s, connected, 2 live nodes" % a)
+        self.assertRegex(text, r"(?m)^TARGET +HOLDER +STATE ")
+        for t, n in owner.items():
+            self.assertRegex(text, r"(?m)^%s +%s +%s" % (t, n, "not held" if n != a else ""))
+        theirs = next(t for t, n in owner.items() if n == b)
+        rc, out, err = pgharness.run_cli("run-now", theirs, "--runtime-dir",
+                                         self.daemons[a].runtime_dir)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("lease held by %s" % b, err)
 
     def test_coordination_server_stopped_and_back(self):
         self.start_daemon("n1")
