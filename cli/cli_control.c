@@ -218,6 +218,9 @@ static void print_status_text(const json_t *ans)
 {
 	const json_t *targets = json_object_get(ans, "targets");
 	const json_t *coord = json_object_get(ans, "coordination");
+
+	if (!json_is_object(coord)) /* null without [daemon] coordination */
+		coord = NULL;
 	int w_target = 6, w_state = 5, w_holder = 6;
 	size_t i;
 	const json_t *t;

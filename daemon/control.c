@@ -28,11 +28,15 @@ static json_t *status_json(struct daemon *d)
 
 	for (size_t i = 0; i < d->n_targets; i++)
 		json_array_append_new(targets, target_status_json(d->targets[i]));
-	return json_pack("{s:o, s:I, s:I, s:I, s:s?, s:o?}", "targets", targets, "alerts_sent",
-			 (json_int_t)d->alerts_sent, "alerts_failed", (json_int_t)d->alerts_failed,
-			 "alerts_unspooled", (json_int_t)d->n_unspooled, "reload_error",
-			 d->reload_error, "coordination",
-			 d->fleet ? fleet_status_json(d->fleet) : NULL);
+	json_t *j = json_pack("{s:o, s:I, s:I, s:I, s:s?}", "targets", targets, "alerts_sent",
+			      (json_int_t)d->alerts_sent, "alerts_failed",
+			      (json_int_t)d->alerts_failed, "alerts_unspooled",
+			      (json_int_t)d->n_unspooled, "reload_error", d->reload_error);
+
+	/* Only with [daemon] coordination: who this daemon is among the others. */
+	if (j && d->fleet)
+		json_object_set_new(j, "coordination", fleet_status_json(d->fleet));
+	return j;
 }
 
 static void on_written(struct bufferevent *bev, void *arg);
