@@ -87,6 +87,8 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 		int r = t ? target_checks_run_now(t) : -ESRCH;
 		ans = r == -ESRCH    ? json_pack("{s:s}", "error", "no such target")
 		      : r == -ENOENT ? json_pack("{s:s}", "error", "no checks configured (checks =)")
+		      : r == -EREMOTE ? json_pack("{s:s}", "error",
+						  "checked by another daemon (it holds the lease)")
 		      : r < 0        ? json_pack("{s:s}", "error", "out of memory")
 				     : json_pack("{s:s}", "result", r ? "started" : "running");
 	} else {

@@ -916,7 +916,7 @@ void target_take_over(struct target *t, const char *alert_state, const char *bas
 	if (baseline_hash && baseline && (had < 0 || strcmp(b.hash, baseline_hash) != 0)) {
 		if (import_baseline(t, baseline_hash, baseline, baseline_len, had == 0, node, &e) < 0)
 			log_target(LOG_ERR, t->name, NULL, NULL,
-				   "cannot take over the shared baseline %s: %s", baseline_hash,
+				   "cannot take over the shared baseline %.70s: %s", baseline_hash,
 				   e.text);
 		else
 			log_target(LOG_NOTICE, t->name, NULL, baseline_hash,

@@ -167,7 +167,8 @@ struct worker;
 int target_checks_configure(struct target *t, struct schedule *checks_schedule,
 			    struct error *err);
 void target_checks_free(struct target *t);
-/* 1 started, 0 already running, -ENOENT no checks configured, -ENOMEM. */
+/* 1 started, 0 already running, -ENOENT no checks configured, -EREMOTE another
+ * daemon holds the target's lease, -ENOMEM. */
 int target_checks_run_now(struct target *t);
 json_t *target_checks_status_json(const struct target *t);
 void target_checks_metrics(struct target *const *targets, size_t n, struct evbuffer *b,

@@ -65,7 +65,10 @@ class Fleet(pgharness.PgTestCase):
                                  settle_delay="0", error_threshold=100,
                                  coordination=self.coord.dsn("postgres"),
                                  lease_timeout="3s", node_name=node)
-        conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook") for t in TARGETS)
+        # Schema checks too (fk-index: no finding here), on a schedule of their own.
+        conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook",
+                                          checks="fk-index", checks_schedule="every 2s")
+                        for t in TARGETS)
         conf += dh.webhook_section("hook", self.rx.url("/hook/" + node))
         d.write_config(conf)
         self.addCleanup(self.dump_log, d, node)
@@ -128,19 +131,22 @@ class Fleet(pgharness.PgTestCase):
         return dh.wait_until(spread, what="every target held by exactly one of %r" % (nodes,))
 
     def runs(self, nodes):
-        return {(n, t["target"]): t["runs"] for n in nodes
-                for t in self.daemons[n].status()["targets"]}
+        """(snapshot runs, check runs) per (node, target)."""
+        return {(n, t["target"]): (t["runs"], (t.get("checks") or {}).get("runs", 0))
+                for n in nodes for t in self.daemons[n].status()["targets"]}
 
     def assert_one_checker(self, nodes, owner):
-        """Over a few periods, each target's runs grow at its holder only."""
+        """Over a few periods, each target's runs and check runs grow at its holder only."""
         before = self.runs(nodes)
         time.sleep(4 * PERIOD)
         after = self.runs(nodes)
-        for (n, t), r in after.items():
+        for (n, t), (r, c) in after.items():
+            r0, c0 = before[(n, t)]
             if owner[t] == n:
-                self.assertGreater(r, before[(n, t)], "%s did not check %s, its own" % (n, t))
+                self.assertGreater(r, r0, "%s did not check %s, its own" % (n, t))
+                self.assertGreater(c, c0, "%s did not run the checks of %s" % (n, t))
             else:
-                self.assertEqual(r, before[(n, t)], "%s checked %s, held by %s" % (n, t, owner[t]))
+                self.assertEqual((r, c), (r0, c0), "%s checked %s, held by %s" % (n, t, owner[t]))
 
     def test_two_daemons_then_a_third_and_a_kill(self):
         self.start_daemon("n1")
