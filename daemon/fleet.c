@@ -195,6 +195,12 @@ static void round_done(void *arg)
 	f->last_error = NULL;
 	f->rounds_ok++;
 	f->takeovers += j->out.taken_over;
+	/* This daemon lost a target and its last state came too late: the new holder's
+	 * state stands (docs/operations.md: it may alert that drift once more). */
+	if (j->out.writes_refused)
+		log_msg(LOG_NOTICE, "coordination: %zu late write%s refused, another daemon holds "
+			"the target%s now", j->out.writes_refused, j->out.writes_refused == 1 ? "" : "s",
+			j->out.writes_refused == 1 ? "" : "s");
 	f->live_nodes = j->out.live_nodes;
 	for (size_t i = 0; i < j->in.n; i++) {
 		struct target *t = find_target(d, j->in.targets[i]);
