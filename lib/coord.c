@@ -2,9 +2,11 @@
 #include "coord.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 #include <openssl/evp.h>
@@ -23,6 +25,14 @@ struct coord {
 	char where[512]; /* host, port, dbname as the DSN says, for messages */
 	unsigned queries;
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int coord_new(const struct coord_options *o, struct coord **ret)
 {
@@ -133,22 +143,87 @@ static int pq_error(struct coord *c, const char *what, const PGresult *res, stru
 	return error_set(err, -EIO, "coordination %s: %s: %s", c->where, what, msg);
 }
 
-/* Runs sql with text parameters; want is the status expected.  *ret (may be NULL) gets the
- * result to PQclear. */
-static int run(struct coord *c, const char *what, const char *sql, int n, const char *const *vals,
-	       ExecStatusType want, PGresult **ret, struct error *err)
+/* Waits until the socket is ready for events or the deadline (monotonic ms) passes. */
+static int wait_socket(struct coord *c, short events, int64_t deadline)
 {
-	PGresult *res = PQexecParams(c->conn, sql, n, NULL, vals, NULL, NULL, 0);
+	struct pollfd p = { .fd = PQsocket(c->conn), .events = events };
+	int64_t left = deadline - mono_ms();
+	int n;
+
+	if (p.fd < 0)
+		return -EBADF;
+	if (left <= 0)
+		return -ETIMEDOUT;
+	do
+		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n == 0 ? -ETIMEDOUT : 0;
+}
+
+/*
+ * PQexecParams with a deadline of our own: a server that stopped answering
+ * (hung, or behind a link that drops everything but keepalives) must not hold
+ * the worker for longer than a lease, or this daemon would never come back.
+ * The server's statement_timeout, shorter, normally answers first.
+ */
+static PGresult *exec_bounded(struct coord *c, const char *sql, int n, const char *const *vals,
+			      const int *lens, const int *formats, bool *ret_timed_out)
+{
+	int64_t deadline = mono_ms() + c->lease_timeout_ms / 2 + 1000;
+	PGresult *res, *last = NULL;
+	int f;
+
+	*ret_timed_out = false;
+	if (!PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, formats, 0))
+		return NULL;
+	while ((f = PQflush(c->conn)) == 1)
+		if (wait_socket(c, POLLOUT | POLLIN, deadline) < 0 || !PQconsumeInput(c->conn))
+			goto fail;
+	if (f < 0)
+		goto fail;
+	for (;;) {
+		while (PQisBusy(c->conn))
+			if (wait_socket(c, POLLIN, deadline) < 0 || !PQconsumeInput(c->conn))
+				goto fail;
+		if (!(res = PQgetResult(c->conn)))
+			break;
+		PQclear(last);
+		last = res;
+	}
+	return last;
+fail:
+	*ret_timed_out = mono_ms() >= deadline;
+	PQclear(last);
+	return NULL;
+}
+
+/* Runs sql with parameters (text unless formats says otherwise); want is the status
+ * expected.  *ret (may be NULL) gets the result to PQclear. */
+static int run_params(struct coord *c, const char *what, const char *sql, int n,
+		      const char *const *vals, const int *lens, const int *formats,
+		      ExecStatusType want, PGresult **ret, struct error *err)
+{
+	bool timed_out;
+	PGresult *res = exec_bounded(c, sql, n, vals, lens, formats, &timed_out);
 	int r = 0;
 
 	c->queries++;
-	if (!res || PQresultStatus(res) != want)
+	if (timed_out)
+		r = error_set(err, -ETIMEDOUT, "coordination %s: %s: no answer within %lld ms",
+			      c->where, what, (long long)(c->lease_timeout_ms / 2 + 1000));
+	else if (!res || PQresultStatus(res) != want)
 		r = pq_error(c, what, res, err);
 	if (r == 0 && ret)
 		*ret = res;
 	else
 		PQclear(res);
 	return r;
+}
+
+static int run(struct coord *c, const char *what, const char *sql, int n, const char *const *vals,
+	       ExecStatusType want, PGresult **ret, struct error *err)
+{
+	return run_params(c, what, sql, n, vals, NULL, NULL, want, ret, err);
 }
 
 /* The server's notices ("schema ... already exists, skipping") are nobody's business:
@@ -186,6 +261,9 @@ static int connect_db(struct coord *c, struct error *err)
 		return r;
 	}
 	PQsetNoticeProcessor(c->conn, no_notices, NULL);
+	/* Statements are sent and read with our own deadline (exec_bounded). */
+	if (PQsetnonblocking(c->conn, 1) != 0)
+		return pq_error(c, "non-blocking mode", NULL, err);
 	/* Each statement is short; one stuck behind a lock must not outlive a lease. */
 	snprintf(sql, sizeof(sql), "SET statement_timeout = %lld",
 		 (long long)(c->lease_timeout_ms / 2));
@@ -321,11 +399,9 @@ static int write_states(struct coord *c, const struct coord_round_in *in,
 				continue; /* published by the next run that finds it */
 			const int lens[4] = { 0, 0, 0, (int)len };
 			vals[3] = bytes;
-			res = PQexecParams(c->conn, baseline_sql, 4, NULL, vals, lens, formats, 0);
-			c->queries++;
-			if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-				r = pq_error(c, "publishing the baseline", res, err);
-			else
+			r = run_params(c, "publishing the baseline", baseline_sql, 4, vals, lens,
+				       formats, PGRES_COMMAND_OK, &res, err);
+			if (r == 0)
 				out->writes_refused += strcmp(PQcmdTuples(res), "0") == 0;
 			PQclear(res);
 			free(bytes);

@@ -16,9 +16,12 @@ which daemon sent what (each daemon posts to its own path).  What an operator ch
 """
 
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,6 +36,55 @@ LEASE = 3.0         # lease_timeout = 3s
 GRACE = 4.0
 N_TARGETS = 8
 TARGETS = ["db%d" % i for i in range(N_TARGETS)]
+
+
+class Blackhole:
+    """A TCP relay to the coordination server that can stop passing bytes while keeping
+    every connection open: a hung server, or a link that drops all but keepalives,
+    which no socket error ever reports."""
+
+    def __init__(self, port):
+        self.target = ("127.0.0.1", port)
+        self.holes = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                a, _ = self.sock.accept()
+            except OSError:
+                return
+            b = socket.create_connection(self.target)
+            self.conns += [a, b]
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            threading.Thread(target=self._pump, args=(b, a), daemon=True).start()
+
+    def _pump(self, src, dst):
+        while True:
+            if self.holes.is_set():
+                time.sleep(0.05)
+                continue
+            r, _, _ = select.select([src], [], [], 0.05)
+            if not r or self.holes.is_set():
+                continue  # what came in meanwhile stays unread: nothing passes
+            try:
+                data = src.recv(65536)
+                if not data:
+                    dst.close()
+                    return
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
 
 
 def shared_drift(coord, target):
@@ -57,13 +109,13 @@ class Fleet(pgharness.PgTestCase):
         self.addCleanup(self.rx.stop)
         self.daemons = {}
 
-    def start_daemon(self, node):
+    def start_daemon(self, node, coordination=None):
         directory = self.path(node)
         os.makedirs(directory, exist_ok=True)
         d = dh.Daemon(directory, "")
         conf = dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1s",
-                                 settle_delay="0", error_threshold=100,
-                                 coordination=self.coord.dsn("postgres"),
+                                 settle_delay="0", error_threshold=100, connect_timeout="2s",
+                                 coordination=coordination or self.coord.dsn("postgres"),
                                  lease_timeout="3s", node_name=node)
         # Schema checks too (fk-index: no finding here), on a schedule of their own.
         conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook",
@@ -325,6 +377,45 @@ class Fleet(pgharness.PgTestCase):
         owner = self.coord.psql("postgres", "SELECT nspowner::regrole FROM pg_namespace "
                                 "WHERE nspname = 'schemadrift_coord'", tuples=True).strip()
         self.assertEqual(owner, "fleet")
+
+
+    def test_one_daemon_cut_off_by_a_silent_link(self):
+        """n1 reaches the coordination server through a link that goes silent (no error,
+        no reset): n1 stops checking when its leases would expire, n2 takes its targets
+        after they expired in the database (never both at once), a drift made then is
+        alerted once, and n1 comes back when the link does."""
+        hole = Blackhole(self.coord.port)
+        self.addCleanup(hole.close)
+        self.start_daemon("n1", coordination="host=127.0.0.1 port=%d dbname=postgres user=%s"
+                          % (hole.port, pgharness.SUPERUSER))
+        self.start_daemon("n2")
+        owner = self.wait_spread(["n1", "n2"])
+        mine = sorted(t for t, n in owner.items() if n == "n1")
+        hole.holes.set()
+        cut = time.monotonic()
+        dh.wait_until(lambda: not any(t.get("leased")
+                                      for t in self.daemons["n1"].status()["targets"]),
+                      what="n1 giving its leases up")
+        n1_stopped = time.monotonic() - cut
+        runs_n1 = self.runs(["n1"])
+        self.pg.psql(mine[0], "ALTER TABLE orders ADD COLUMN while_cut_off int")
+        held = dh.wait_until(lambda: all(self.holders(["n2"])[t] for t in mine) and
+                             time.monotonic() - cut,
+                             what="n2 taking n1's targets %r" % mine)
+        sys.stderr.write("silent link: n1 stopped after %.1f s, n2 held its targets after "
+                         "%.1f s\n" % (n1_stopped, held))
+        self.assertLess(n1_stopped, held, "n2 took a target n1 was still checking")
+        dh.wait_until(lambda: self.alerts("drift", mine[0]), what="the drift alerted by n2")
+        time.sleep(3 * PERIOD)
+        self.assertEqual(self.runs(["n1"]), runs_n1, "n1 checked while cut off")
+        self.daemons["n1"].wait_log(r"no answer within")
+        self.assertEqual([a[:3] for a in self.alerts()], [("n2", mine[0], "drift")])
+
+        hole.holes.clear()
+        self.assertEqual(self.wait_spread(["n1", "n2"]), owner)
+        time.sleep(3 * PERIOD)
+        self.assertEqual([a[:3] for a in self.alerts()], [("n2", mine[0], "drift")],
+                         "n1 alerted the drift again after it came back")
 
 
 if __name__ == "__main__":
