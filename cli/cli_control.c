@@ -236,7 +236,8 @@ static void print_status_text(const json_t *ans)
 		fputs("coordination: node ", stdout);
 		put_clean(str(coord, "node"));
 		printf(", %s, %lld live node%s, %lld lease%s held, %lld takeover%s",
-		       json_is_true(json_object_get(coord, "connected")) ? "connected" : "NOT CONNECTED",
+		       json_is_true(json_object_get(coord, "connected")) ? "connected"
+									 : "NOT CONNECTED",
 		       (long long)json_integer_value(json_object_get(coord, "live_nodes")),
 		       json_integer_value(json_object_get(coord, "live_nodes")) == 1 ? "" : "s",
 		       (long long)json_integer_value(json_object_get(coord, "leases_held")),
@@ -251,8 +252,8 @@ static void print_status_text(const json_t *ans)
 		printf("%-*s  %-*s  %-*s  %-20s  %-12s  %-20s  %s\n", w_target, "TARGET", w_holder,
 		       "HOLDER", w_state, "STATE", "LAST RUN", "HASH", "NEXT RUN", "LAST ERROR");
 	} else {
-		printf("%-*s  %-*s  %-20s  %-12s  %-20s  %s\n", w_target, "TARGET", w_state, "STATE",
-		       "LAST RUN", "HASH", "NEXT RUN", "LAST ERROR");
+		printf("%-*s  %-*s  %-20s  %-12s  %-20s  %s\n", w_target, "TARGET", w_state,
+		       "STATE", "LAST RUN", "HASH", "NEXT RUN", "LAST ERROR");
 	}
 	json_array_foreach(targets, i, t) {
 		char hash[13];

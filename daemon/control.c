@@ -67,8 +67,9 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 			 * queued (behind max_concurrent) otherwise. */
 			if (!target_may_run(t)) {
 				/* Another daemon checks it: run-now goes to that one. */
-				snprintf(why, sizeof(why), "checked by another daemon (lease held by %s); "
-					 "ask that one", t->holder ? t->holder : "nobody, for now");
+				snprintf(why, sizeof(why), "checked by another daemon (lease held "
+					 "by %s); ask that one",
+					 t->holder ? t->holder : "nobody, for now");
 			} else if (t->running) {
 				t->pending = true;
 				result = "pending";

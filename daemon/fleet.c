@@ -197,10 +197,12 @@ static void round_done(void *arg)
 	f->takeovers += j->out.taken_over;
 	/* This daemon lost a target and its last state came too late: the new holder's
 	 * state stands (docs/operations.md: it may alert that drift once more). */
-	if (j->out.writes_refused)
+	if (j->out.writes_refused) {
+		const char *s = j->out.writes_refused == 1 ? "" : "s";
+
 		log_msg(LOG_NOTICE, "coordination: %zu late write%s refused, another daemon holds "
-			"the target%s now", j->out.writes_refused, j->out.writes_refused == 1 ? "" : "s",
-			j->out.writes_refused == 1 ? "" : "s");
+			"the target%s now", j->out.writes_refused, s, s);
+	}
 	f->live_nodes = j->out.live_nodes;
 	for (size_t i = 0; i < j->in.n; i++) {
 		struct target *t = find_target(d, j->in.targets[i]);
@@ -213,7 +215,8 @@ static void round_done(void *arg)
 		j->out.holder[i] = NULL;
 		if (!j->out.held[i]) {
 			if (t->leased) {
-				log_target(LOG_NOTICE, t->name, NULL, NULL, "lease handed over to %s",
+				log_target(LOG_NOTICE, t->name, NULL, NULL,
+					   "lease handed over to %s",
 					   j->out.owner[i] ? j->out.owner[i] : "another node");
 				target_lease_lost(t);
 			}
@@ -227,7 +230,8 @@ static void round_done(void *arg)
 		if (!j->in.held[i]) {
 			t->leased = true;
 			f->acquired++;
-			log_target(LOG_NOTICE, t->name, NULL, NULL, "lease taken by node %s", f->node);
+			log_target(LOG_NOTICE, t->name, NULL, NULL, "lease taken by node %s",
+				   f->node);
 			target_take_over(t, s->alert_state, s->baseline_hash, s->baseline,
 					 s->baseline_len, s->node);
 			/* Checked now, not at its next due time: a takeover closes
@@ -437,7 +441,8 @@ void fleet_state_saved(struct fleet *f, struct target *t)
 	if (!p || !text) {
 		free(text);
 		log_target(LOG_ERR, t->name, NULL, NULL,
-			   "cannot queue the alert state for the coordination database: out of memory");
+			   "cannot queue the alert state for the coordination database: "
+			   "out of memory");
 		return;
 	}
 	free(p->alert_state);
@@ -472,10 +477,11 @@ json_t *fleet_status_json(const struct fleet *f)
 	struct fleet_stats st;
 
 	fleet_get_stats(f, &st);
-	return json_pack("{s:s, s:b, s:s?, s:I, s:I, s:I, s:I}", "node", f->node, "connected", st.up,
-			 "last_error", f->last_error, "live_nodes", (json_int_t)st.live_nodes,
-			 "leases_held", (json_int_t)st.leases_held, "takeovers",
-			 (json_int_t)st.takeovers, "rounds_failed", (json_int_t)st.rounds_failed);
+	return json_pack("{s:s, s:b, s:s?, s:I, s:I, s:I, s:I}", "node", f->node, "connected",
+			 st.up, "last_error", f->last_error, "live_nodes",
+			 (json_int_t)st.live_nodes, "leases_held", (json_int_t)st.leases_held,
+			 "takeovers", (json_int_t)st.takeovers, "rounds_failed",
+			 (json_int_t)st.rounds_failed);
 }
 
 void fleet_get_stats(const struct fleet *f, struct fleet_stats *ret)

@@ -81,7 +81,8 @@ static void fleet_metrics(struct daemon *d, struct evbuffer *b)
 	sample(b, "schemadrift_coordination_live_nodes", NULL, NULL, (double)st.live_nodes);
 	family(b, "schemadrift_leases_held", "gauge", "Targets this daemon holds a lease on.");
 	sample(b, "schemadrift_leases_held", NULL, NULL, (double)st.leases_held);
-	family(b, "schemadrift_lease_held", "gauge", "1 while this daemon holds the target's lease.");
+	family(b, "schemadrift_lease_held", "gauge",
+	       "1 while this daemon holds the target's lease.");
 	for (size_t i = 0; i < d->n_targets; i++)
 		sample(b, "schemadrift_lease_held", "target", d->targets[i]->name,
 		       target_may_run(d->targets[i]));

@@ -914,7 +914,8 @@ void target_take_over(struct target *t, const char *alert_state, const char *bas
 	int had = baseline_hash && baseline ? store_baseline_get(t->store, &b, &e) : 0;
 
 	if (baseline_hash && baseline && (had < 0 || strcmp(b.hash, baseline_hash) != 0)) {
-		if (import_baseline(t, baseline_hash, baseline, baseline_len, had == 0, node, &e) < 0)
+		if (import_baseline(t, baseline_hash, baseline, baseline_len, had == 0, node,
+				    &e) < 0)
 			log_target(LOG_ERR, t->name, NULL, NULL,
 				   "cannot take over the shared baseline %.70s: %s", baseline_hash,
 				   e.text);
@@ -930,7 +931,8 @@ void target_take_over(struct target *t, const char *alert_state, const char *bas
 
 		if (alert_state_parse(t->name, alert_state, strlen(alert_state),
 				      "the coordination database's alert state", &st, &e) < 0) {
-			log_target(LOG_ERR, t->name, NULL, NULL, "%s; keeping this daemon's", e.text);
+			log_target(LOG_ERR, t->name, NULL, NULL, "%s; keeping this daemon's",
+				   e.text);
 		} else {
 			alert_state_free(t->astate);
 			t->astate = st;

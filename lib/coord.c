@@ -272,8 +272,8 @@ static int connect_db(struct coord *c, struct error *err)
 
 /* The first version's tables; each later version adds its own list. */
 static const char *const migration_1[] = {
-	"CREATE TABLE " COORD_SCHEMA ".nodes (node text PRIMARY KEY, heartbeat timestamptz NOT NULL,"
-	" started timestamptz NOT NULL DEFAULT now())",
+	"CREATE TABLE " COORD_SCHEMA ".nodes (node text PRIMARY KEY,"
+	" heartbeat timestamptz NOT NULL, started timestamptz NOT NULL DEFAULT now())",
 	"CREATE TABLE " COORD_SCHEMA ".leases (target text PRIMARY KEY, node text NOT NULL,"
 	" expires timestamptz NOT NULL, acquired timestamptz NOT NULL,"
 	" takeovers bigint NOT NULL DEFAULT 0)",
@@ -295,17 +295,19 @@ static int migrate(struct coord *c, bool *ret_applied, struct error *err)
 	    (r = run(c, "migration", "CREATE SCHEMA IF NOT EXISTS " COORD_SCHEMA, 0, NULL,
 		     PGRES_COMMAND_OK, NULL, err)) < 0 ||
 	    (r = run(c, "migration",
-		     "CREATE TABLE IF NOT EXISTS " COORD_SCHEMA ".version (version integer NOT NULL)",
+		     "CREATE TABLE IF NOT EXISTS " COORD_SCHEMA ".version"
+		     " (version integer NOT NULL)",
 		     0, NULL, PGRES_COMMAND_OK, NULL, err)) < 0 ||
-	    (r = run(c, "migration", "SELECT coalesce(max(version), 0) FROM " COORD_SCHEMA ".version",
-		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
+	    (r = run(c, "migration",
+		     "SELECT coalesce(max(version), 0) FROM " COORD_SCHEMA ".version", 0, NULL,
+		     PGRES_TUPLES_OK, &res, err)) < 0)
 		goto fail;
 	version = atoi(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (version > COORD_SCHEMA_VERSION) {
 		r = error_set(err, -EPROTO,
-			      "coordination %s: the schema " COORD_SCHEMA " is at version %d, newer "
-			      "than this daemon's %d: upgrade this daemon", c->where, version,
+			      "coordination %s: the schema " COORD_SCHEMA " is at version %d, "
+			      "newer than this daemon's %d: upgrade this daemon", c->where, version,
 			      COORD_SCHEMA_VERSION);
 		goto fail;
 	}
@@ -367,7 +369,8 @@ static int write_states(struct coord *c, const struct coord_round_in *in,
 		" ON CONFLICT (target) DO UPDATE SET alert_state = EXCLUDED.alert_state,"
 		"  node = EXCLUDED.node, updated = now()";
 	static const char baseline_sql[] =
-		"INSERT INTO " COORD_SCHEMA ".target_state AS s (target, baseline_hash, baseline, node)"
+		"INSERT INTO " COORD_SCHEMA ".target_state AS s"
+		" (target, baseline_hash, baseline, node)"
 		" SELECT $1, $2, $4::bytea, $3 WHERE NOT EXISTS (SELECT 1 FROM " COORD_SCHEMA
 		".leases l  WHERE l.target = $1 AND l.node <> $3 AND l.expires > now())"
 		" ON CONFLICT (target) DO UPDATE SET baseline_hash = EXCLUDED.baseline_hash,"
@@ -420,8 +423,9 @@ static int live_nodes(struct coord *c, const char *interval, char ***ret, size_t
 	int n, r;
 
 	if ((r = run(c, "reading the live nodes",
-		     "SELECT node FROM " COORD_SCHEMA ".nodes WHERE heartbeat > now() - $1::interval"
-		     " ORDER BY node", 1, vals, PGRES_TUPLES_OK, &res, err)) < 0)
+		     "SELECT node FROM " COORD_SCHEMA ".nodes"
+		     " WHERE heartbeat > now() - $1::interval ORDER BY node", 1, vals,
+		     PGRES_TUPLES_OK, &res, err)) < 0)
 		return r;
 	n = PQntuples(res);
 	nodes = calloc((size_t)n + 1, sizeof(*nodes));
@@ -472,7 +476,8 @@ static int read_states(struct coord *c, const struct coord_round_in *in,
 		if (i < 0)
 			continue;
 		s = &out->state[i];
-		if (!PQgetisnull(res, row, 1) && !(s->alert_state = strdup(PQgetvalue(res, row, 1))))
+		if (!PQgetisnull(res, row, 1) &&
+		    !(s->alert_state = strdup(PQgetvalue(res, row, 1))))
 			r = -ENOMEM;
 		if (!(s->node = strdup(PQgetvalue(res, row, 4))))
 			r = -ENOMEM;
@@ -508,8 +513,9 @@ static int read_holders(struct coord *c, const struct coord_round_in *in, const 
 	const char *vals[] = { all };
 	PGresult *res = NULL;
 	int r = run(c, "reading the leases",
-		    "SELECT target, node FROM " COORD_SCHEMA ".leases WHERE target = ANY($1::text[])"
-		    " AND expires > now()", 1, vals, PGRES_TUPLES_OK, &res, err);
+		    "SELECT target, node FROM " COORD_SCHEMA ".leases"
+		    " WHERE target = ANY($1::text[]) AND expires > now()", 1, vals,
+		    PGRES_TUPLES_OK, &res, err);
 
 	for (int row = 0; r == 0 && row < PQntuples(res); row++) {
 		long i = find_name(in->targets, in->n, PQgetvalue(res, row, 0));
@@ -559,10 +565,11 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	out.live_nodes = n_nodes;
 	if (in->leaving) {
 		const char *me[] = { c->node };
-		if ((r = run(c, "releasing leases", "DELETE FROM " COORD_SCHEMA ".leases WHERE node = $1",
-			     1, me, PGRES_COMMAND_OK, NULL, err)) < 0 ||
-		    (r = run(c, "leaving", "DELETE FROM " COORD_SCHEMA ".nodes WHERE node = $1", 1, me,
-			     PGRES_COMMAND_OK, NULL, err)) < 0)
+		if ((r = run(c, "releasing leases",
+			     "DELETE FROM " COORD_SCHEMA ".leases WHERE node = $1", 1, me,
+			     PGRES_COMMAND_OK, NULL, err)) < 0 ||
+		    (r = run(c, "leaving", "DELETE FROM " COORD_SCHEMA ".nodes WHERE node = $1", 1,
+			     me, PGRES_COMMAND_OK, NULL, err)) < 0)
 			goto done;
 		out.queries = c->queries;
 		*ret = out;
@@ -589,7 +596,8 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	/* Leases we hold but should not (a node joined, a target left the configuration). */
 	const char *rel[] = { c->node, keep_list };
 	if ((r = run(c, "releasing leases",
-		     "DELETE FROM " COORD_SCHEMA ".leases WHERE node = $1 AND NOT target = ANY($2::text[])",
+		     "DELETE FROM " COORD_SCHEMA ".leases"
+		     " WHERE node = $1 AND NOT target = ANY($2::text[])",
 		     2, rel, PGRES_COMMAND_OK, NULL, err)) < 0)
 		goto done;
 	/* Take or renew, in one statement.  Sorted, so that two daemons lock
@@ -602,7 +610,8 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 		     " ON CONFLICT (target) DO UPDATE SET node = EXCLUDED.node,"
 		     "  expires = EXCLUDED.expires,"
 		     "  acquired = CASE WHEN l.node = EXCLUDED.node THEN l.acquired ELSE now() END,"
-		     "  takeovers = l.takeovers + CASE WHEN l.node = EXCLUDED.node THEN 0 ELSE 1 END"
+		     "  takeovers = l.takeovers"
+		     "   + CASE WHEN l.node = EXCLUDED.node THEN 0 ELSE 1 END"
 		     " WHERE l.node = EXCLUDED.node OR l.expires <= now()"
 		     " RETURNING target, acquired = now() AND takeovers > 0",
 		     3, take, PGRES_TUPLES_OK, &res, err)) < 0)
@@ -617,11 +626,13 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	}
 	PQclear(res);
 	res = NULL;
-	if ((r = read_holders(c, in, all, &out, err)) < 0 || (r = read_states(c, in, &out, err)) < 0)
+	if ((r = read_holders(c, in, all, &out, err)) < 0 ||
+	    (r = read_states(c, in, &out, err)) < 0)
 		goto done;
 	/* Nodes gone for long are forgotten (a killed daemon's row, a renamed node). */
 	if ((r = run(c, "forgetting old nodes",
-		     "DELETE FROM " COORD_SCHEMA ".nodes WHERE heartbeat < now() - 10 * $1::interval",
+		     "DELETE FROM " COORD_SCHEMA ".nodes"
+		     " WHERE heartbeat < now() - 10 * $1::interval",
 		     1, (const char *const[]){ interval }, PGRES_COMMAND_OK, NULL, err)) < 0)
 		goto done;
 	out.queries = c->queries;

@@ -82,7 +82,8 @@ struct coord_round_out {
 	bool *held;        /* [n]: ours after this round, until the lease would expire */
 	char **holder;     /* [n]: the node holding the lease (NULL: none) */
 	char **owner;      /* [n]: the live node that should hold it (rendezvous) */
-	struct coord_target_state *state; /* [n]: for targets newly held, what the last holder wrote */
+	/* [n]: for targets newly held, what the last holder wrote */
+	struct coord_target_state *state;
 	size_t live_nodes;
 	uint64_t taken_over; /* leases taken this round that another node held */
 	size_t writes_refused; /* writes for targets another node holds meanwhile */

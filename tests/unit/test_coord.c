@@ -47,7 +47,8 @@ START_TEST(targets_spread_evenly)
 	for (int i = 0; i < N_TARGETS; i++)
 		count[coord_rendezvous(nodes, 3, targets[i])]++;
 	for (int k = 0; k < 3; k++)
-		ck_assert_msg(count[k] > N_TARGETS / 3 * 8 / 10 && count[k] < N_TARGETS / 3 * 12 / 10,
+		ck_assert_msg(count[k] > N_TARGETS / 3 * 8 / 10 &&
+				      count[k] < N_TARGETS / 3 * 12 / 10,
 			      "node %s got %d of %d targets", nodes[k], count[k], N_TARGETS);
 }
 END_TEST
