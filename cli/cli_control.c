@@ -217,24 +217,57 @@ static void print_checks(const json_t *ck)
 static void print_status_text(const json_t *ans)
 {
 	const json_t *targets = json_object_get(ans, "targets");
-	int w_target = 6, w_state = 5;
+	const json_t *coord = json_object_get(ans, "coordination");
+
+	if (!json_is_object(coord)) /* null without [daemon] coordination */
+		coord = NULL;
+	int w_target = 6, w_state = 5, w_holder = 6;
 	size_t i;
 	const json_t *t;
 
 	json_array_foreach(targets, i, t) {
 		int a = (int)strlen(str(t, "target")), b = (int)strlen(str(t, "state"));
+		int h = (int)strlen(or_dash(str(t, "holder")));
 		w_target = a > w_target ? a : w_target;
 		w_state = b > w_state ? b : w_state;
+		w_holder = h > w_holder ? h : w_holder;
 	}
-	printf("%-*s  %-*s  %-20s  %-12s  %-20s  %s\n", w_target, "TARGET", w_state, "STATE",
-	       "LAST RUN", "HASH", "NEXT RUN", "LAST ERROR");
+	if (coord) { /* [daemon] coordination: who checks what (docs/operations.md) */
+		fputs("coordination: node ", stdout);
+		put_clean(str(coord, "node"));
+		printf(", %s, %lld live node%s, %lld lease%s held, %lld takeover%s",
+		       json_is_true(json_object_get(coord, "connected")) ? "connected"
+									 : "NOT CONNECTED",
+		       (long long)json_integer_value(json_object_get(coord, "live_nodes")),
+		       json_integer_value(json_object_get(coord, "live_nodes")) == 1 ? "" : "s",
+		       (long long)json_integer_value(json_object_get(coord, "leases_held")),
+		       json_integer_value(json_object_get(coord, "leases_held")) == 1 ? "" : "s",
+		       (long long)json_integer_value(json_object_get(coord, "takeovers")),
+		       json_integer_value(json_object_get(coord, "takeovers")) == 1 ? "" : "s");
+		if (*str(coord, "last_error")) {
+			fputs(": ", stdout);
+			put_clean(str(coord, "last_error"));
+		}
+		putchar('\n');
+		printf("%-*s  %-*s  %-*s  %-20s  %-12s  %-20s  %s\n", w_target, "TARGET", w_holder,
+		       "HOLDER", w_state, "STATE", "LAST RUN", "HASH", "NEXT RUN", "LAST ERROR");
+	} else {
+		printf("%-*s  %-*s  %-20s  %-12s  %-20s  %s\n", w_target, "TARGET", w_state,
+		       "STATE", "LAST RUN", "HASH", "NEXT RUN", "LAST ERROR");
+	}
 	json_array_foreach(targets, i, t) {
 		char hash[13];
 
 		snprintf(hash, sizeof(hash), "%s", or_dash(str(t, "hash")));
-		printf("%-*s  %-*s  %-20s  %-12s  %-20s  ", w_target, str(t, "target"), w_state,
-		       str(t, "state"), or_dash(str(t, "last_run")), hash,
-		       or_dash(str(t, "next_run")));
+		printf("%-*s  ", w_target, str(t, "target"));
+		if (coord) {
+			/* A node's name comes from the coordination database: escaped. */
+			int len = (int)strlen(or_dash(str(t, "holder")));
+			put_clean(or_dash(str(t, "holder")));
+			printf("%*s  ", w_holder - len, "");
+		}
+		printf("%-*s  %-20s  %-12s  %-20s  ", w_state, str(t, "state"),
+		       or_dash(str(t, "last_run")), hash, or_dash(str(t, "next_run")));
 		put_clean(or_dash(str(t, "last_error")));
 		putchar('\n');
 		const json_t *v = json_object_get(t, "verify");

@@ -28,10 +28,15 @@ static json_t *status_json(struct daemon *d)
 
 	for (size_t i = 0; i < d->n_targets; i++)
 		json_array_append_new(targets, target_status_json(d->targets[i]));
-	return json_pack("{s:o, s:I, s:I, s:I, s:s?}", "targets", targets, "alerts_sent",
-			 (json_int_t)d->alerts_sent, "alerts_failed", (json_int_t)d->alerts_failed,
-			 "alerts_unspooled", (json_int_t)d->n_unspooled, "reload_error",
-			 d->reload_error);
+	json_t *j = json_pack("{s:o, s:I, s:I, s:I, s:s?}", "targets", targets, "alerts_sent",
+			      (json_int_t)d->alerts_sent, "alerts_failed",
+			      (json_int_t)d->alerts_failed, "alerts_unspooled",
+			      (json_int_t)d->n_unspooled, "reload_error", d->reload_error);
+
+	/* Only with [daemon] coordination: who this daemon is among the others. */
+	if (j && d->fleet)
+		json_object_set_new(j, "coordination", fleet_status_json(d->fleet));
+	return j;
 }
 
 static void on_written(struct bufferevent *bev, void *arg);
@@ -55,18 +60,25 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 		if (!t) {
 			ans = json_pack("{s:s}", "error", "no such target");
 		} else {
-			const char *result;
+			const char *result = NULL;
+			char why[300] = "";
 			log_target(LOG_NOTICE, t->name, NULL, NULL, "run requested from the control socket");
 			/* pending: another run follows the one in progress; started or
 			 * queued (behind max_concurrent) otherwise. */
-			if (t->running) {
+			if (!target_may_run(t)) {
+				/* Another daemon checks it: run-now goes to that one. */
+				snprintf(why, sizeof(why), "checked by another daemon (lease held "
+					 "by %s); ask that one",
+					 t->holder ? t->holder : "nobody, for now");
+			} else if (t->running) {
 				t->pending = true;
 				result = "pending";
 			} else {
 				daemon_request_run(d, t);
 				result = t->queued ? "queued" : "started";
 			}
-			ans = json_pack("{s:s}", "result", result);
+			ans = result ? json_pack("{s:s}", "result", result)
+				     : json_pack("{s:s}", "error", why);
 		}
 	} else if (req.command == CONTROL_RUN_CHECKS) {
 		struct target *t = NULL;
@@ -76,6 +88,8 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 		int r = t ? target_checks_run_now(t) : -ESRCH;
 		ans = r == -ESRCH    ? json_pack("{s:s}", "error", "no such target")
 		      : r == -ENOENT ? json_pack("{s:s}", "error", "no checks configured (checks =)")
+		      : r == -EREMOTE ? json_pack("{s:s}", "error",
+						  "checked by another daemon (it holds the lease)")
 		      : r < 0        ? json_pack("{s:s}", "error", "out of memory")
 				     : json_pack("{s:s}", "result", r ? "started" : "running");
 	} else {

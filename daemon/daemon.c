@@ -207,6 +207,21 @@ static void on_target_changed(struct target *t, void *arg)
 	reporting_changed(d->reporting, t->name);
 }
 
+/* target_env.state_saved and baseline_seen: for the daemon that takes the target next. */
+static void on_state_saved(struct target *t, void *arg)
+{
+	struct daemon *d = arg;
+
+	fleet_state_saved(d->fleet, t);
+}
+
+static void on_baseline_seen(struct target *t, const char *hash, void *arg)
+{
+	struct daemon *d = arg;
+
+	fleet_baseline_seen(d->fleet, t, hash);
+}
+
 /* target_env.due: a target's run is due. */
 static void on_run_due(struct target *t, void *arg)
 {
@@ -374,6 +389,25 @@ static int check_daemon(const struct config *c, struct error *err)
 	return r < 0 ? daemon_key_prefix(c, "metrics_listen", err) : 0;
 }
 
+/* coordination_password belongs to coordination; with secrets, it can be read. */
+static int check_coordination(const struct config *c, bool secrets, struct error *err)
+{
+	const struct ini_section *s = ini_find(c->raw, "daemon", NULL);
+	const struct ini_kv *kv = s ? ini_get(s, "coordination_password") : NULL;
+	char *password = NULL;
+	int r;
+
+	if (!kv)
+		return 0;
+	if (!c->daemon.coordination)
+		return ini_error(kv, err, -EINVAL, "without coordination (the database it is for)");
+	if (!secrets)
+		return 0;
+	r = ini_secret(kv, &password, err);
+	ini_secret_free(password);
+	return r;
+}
+
 int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 {
 	struct daemon d = { 0 };
@@ -404,6 +438,8 @@ int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 	}
 	if (r == 0)
 		r = check_daemon(c, err);
+	if (r == 0)
+		r = check_coordination(c, secrets, err);
 	http_client_free(d.notify_env.http);
 	event_base_free(d.base);
 	return r;
@@ -514,6 +550,8 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 			log_msg(LOG_ERR, "%s", err->text);
 			continue;
 		}
+		/* With coordination a target runs only under a lease (fleet.c). */
+		t->coordinated = d->fleet != NULL;
 		targets[n++] = t;
 	}
 	free_setups(setups, c->n_targets);
@@ -785,6 +823,14 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 		return r;
 	}
 	d->config_loaded = time(NULL);
+	if (c->daemon.coordination) {
+		if ((r = fleet_new(d, c, &d->fleet, err)) < 0) {
+			config_free(c);
+			return r;
+		}
+		d->target_env.state_saved = on_state_saved;
+		d->target_env.baseline_seen = on_baseline_seen;
+	}
 	if ((r = apply_config(d, c, true, err)) < 0) {
 		config_free(c);
 		return r;
@@ -820,6 +866,8 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 	if (d->config->daemon.metrics_listen[0] &&
 	    (r = metrics_open(d, d->config->daemon.metrics_listen, &d->metrics, err)) < 0)
 		return r;
+	if (d->fleet)
+		fleet_start(d->fleet);
 	log_msg(LOG_NOTICE, "started: %zu target%s, %zu notifier%s", d->n_targets,
 		d->n_targets == 1 ? "" : "s", d->n_channels, d->n_channels == 1 ? "" : "s");
 	daemon_update_status(d);
@@ -829,6 +877,7 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 
 void daemon_stop(struct daemon *d)
 {
+	fleet_free(d->fleet);
 	for (size_t i = 0; i < d->n_targets; i++)
 		target_free(d->targets[i]);
 	free(d->targets);

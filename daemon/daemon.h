@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 
 #include "alert_state.h"
@@ -64,6 +65,7 @@ struct daemon {
 	struct metrics *metrics;
 	struct reporting *reporting;
 	struct worker *check_worker; /* runs check jobs (target_check.c), made on first use */
+	struct fleet *fleet;       /* [daemon] coordination (fleet.c); NULL: every target is ours */
 };
 
 /* The exit status for a configuration that cannot be used (sysexits.h's
@@ -108,6 +110,26 @@ int reporting_new(struct daemon *d, struct reporting **ret);
 /* Something worth showing happened to target: rewrite its page and the index. */
 void reporting_changed(struct reporting *rp, const char *target);
 void reporting_free(struct reporting *rp);
+
+/* fleet.c: several daemons sharing their targets through the coordination database. */
+struct fleet;
+struct fleet_stats {
+	bool up;
+	size_t live_nodes, leases_held;
+	uint64_t acquired, takeovers, expired, rounds_ok, rounds_failed, queries;
+};
+/* Reads the coordination password; rounds begin at fleet_start(). */
+int fleet_new(struct daemon *d, const struct config *c, struct fleet **ret, struct error *err);
+void fleet_start(struct fleet *f);
+/* At a stop, after the loop: flushes the queued writes, releases every lease and leaves
+ * the live nodes, so that the others take over at once.  Blocks (bounded). */
+void fleet_leave(struct fleet *f);
+void fleet_free(struct fleet *f);
+/* target_env.state_saved and baseline_seen: queued for the next round. */
+void fleet_state_saved(struct fleet *f, struct target *t);
+void fleet_baseline_seen(struct fleet *f, struct target *t, const char *hash);
+json_t *fleet_status_json(const struct fleet *f);
+void fleet_get_stats(const struct fleet *f, struct fleet_stats *ret);
 
 /* service.c: what systemd is told (sd_notify), and nothing if not under systemd. */
 void service_ready(void);

@@ -100,6 +100,9 @@ int main(int argc, char **argv)
 		return invalid ? DAEMON_EXIT_CONFIG : 2;
 	}
 	event_base_dispatch(d.base);
+	/* A stop (not a crash): hand the leases over now rather than at their expiry. */
+	if (d.fleet)
+		fleet_leave(d.fleet);
 	log_msg(LOG_NOTICE, "stopped");
 	daemon_stop(&d);
 	return 0;

@@ -67,6 +67,44 @@ static void sample(struct evbuffer *b, const char *name, const char *key, const 
 	value(b, v);
 }
 
+/* [daemon] coordination: this daemon's share of the fleet (docs/operations.md). */
+static void fleet_metrics(struct daemon *d, struct evbuffer *b)
+{
+	struct fleet_stats st;
+
+	fleet_get_stats(d->fleet, &st);
+	family(b, "schemadrift_coordination_up", "gauge",
+	       "1 when the last coordination round succeeded.");
+	sample(b, "schemadrift_coordination_up", NULL, NULL, st.up);
+	family(b, "schemadrift_coordination_live_nodes", "gauge",
+	       "Daemons with a live heartbeat, at the last round.");
+	sample(b, "schemadrift_coordination_live_nodes", NULL, NULL, (double)st.live_nodes);
+	family(b, "schemadrift_leases_held", "gauge", "Targets this daemon holds a lease on.");
+	sample(b, "schemadrift_leases_held", NULL, NULL, (double)st.leases_held);
+	family(b, "schemadrift_lease_held", "gauge",
+	       "1 while this daemon holds the target's lease.");
+	for (size_t i = 0; i < d->n_targets; i++)
+		sample(b, "schemadrift_lease_held", "target", d->targets[i]->name,
+		       target_may_run(d->targets[i]));
+	family(b, "schemadrift_lease_acquisitions_total", "counter",
+	       "Leases taken: at start, on a rebalance or a takeover.");
+	sample(b, "schemadrift_lease_acquisitions_total", NULL, NULL, (double)st.acquired);
+	family(b, "schemadrift_lease_takeovers_total", "counter",
+	       "Leases taken over from another daemon after they expired.");
+	sample(b, "schemadrift_lease_takeovers_total", NULL, NULL, (double)st.takeovers);
+	family(b, "schemadrift_leases_expired_total", "counter",
+	       "Leases that expired here without renewal (coordination database away).");
+	sample(b, "schemadrift_leases_expired_total", NULL, NULL, (double)st.expired);
+	family(b, "schemadrift_coordination_rounds_total", "counter",
+	       "Coordination rounds, by outcome.");
+	sample(b, "schemadrift_coordination_rounds_total", "outcome", "ok", (double)st.rounds_ok);
+	sample(b, "schemadrift_coordination_rounds_total", "outcome", "failed",
+	       (double)st.rounds_failed);
+	family(b, "schemadrift_coordination_queries_total", "counter",
+	       "Statements sent to the coordination database.");
+	sample(b, "schemadrift_coordination_queries_total", NULL, NULL, (double)st.queries);
+}
+
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
@@ -122,6 +160,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 			       (double)(k ? d->chstats[i].failed : d->chstats[i].sent));
 	}
 	target_checks_metrics(d->targets, d->n_targets, b, label);
+	if (d->fleet)
+		fleet_metrics(d, b);
 	family(b, "schemadrift_outbox_depth", "gauge", "Alerts waiting in the outbox.");
 	sample(b, "schemadrift_outbox_depth", NULL, NULL, (double)os.entries);
 	family(b, "schemadrift_outbox_oldest_age_seconds", "gauge",

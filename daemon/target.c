@@ -4,11 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ack.h"
 #include "alert_log.h"
 #include "diff.h"
 #include "diff_server.h"
+#include "fileio.h"
 #include "isotime.h"
 #include "log.h"
 #include "recorder.h"
@@ -292,6 +294,7 @@ void target_free(struct target *t)
 	ini_secret_free(t->password);
 	free(t->fingerprint);
 	free(t->last_error);
+	free(t->holder);
 	free(t->name);
 	model_free(t->baseline);
 	free(t);
@@ -369,6 +372,12 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	if (wall_ms() < t->next_due_ms) {
 		/* A once-a-minute wakeup, not due yet. */
 		arm_due(t);
+		return;
+	}
+	if (!target_may_run(t)) {
+		/* Another daemon checks it (or nobody may, the coordination
+		 * database being away): the schedule goes on, the run does not. */
+		target_schedule_next(t, false);
 		return;
 	}
 	if (!t->running && !t->queued)
@@ -465,7 +474,7 @@ static void finish_run(struct target *t)
 	t->runs++;
 	t->last_run_ms = t->started_ms;
 	t->last_duration_ms = elapsed_ms(t);
-	if (t->conn && t->env->cfg->idle_timeout_ms > 0) {
+	if (t->conn && t->env->cfg->idle_timeout_ms > 0 && target_may_run(t)) {
 		struct timeval tv = { t->env->cfg->idle_timeout_ms / 1000,
 				      (t->env->cfg->idle_timeout_ms % 1000) * 1000 };
 		evtimer_add(t->idle_timer, &tv);
@@ -519,6 +528,18 @@ static void target_dispatch(struct target *t, struct alert_state *st, const char
 	struct error se;
 	if (changed > 0 && alert_state_save(st, state_dir, &se) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
+	/* The drift state follows the target's lease to the next daemon. */
+	if (changed > 0 && st == t->astate && t->env->state_saved)
+		t->env->state_saved(t, t->env->arg);
+}
+
+/* The baseline in force, for the next daemon to take over (once per hash). */
+static void baseline_seen(struct target *t, const char *hash)
+{
+	if (!t->env->baseline_seen || strcmp(t->published_baseline, hash) == 0)
+		return;
+	snprintf(t->published_baseline, sizeof(t->published_baseline), "%s", hash);
+	t->env->baseline_seen(t, hash, t->env->arg);
 }
 
 static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
@@ -745,9 +766,11 @@ static void handle_snapshot(struct target *t, struct model *m)
 					       "first run of the daemon", &e) < 0)
 				log_target(LOG_ERR, t->name, NULL, NULL, "cannot create the baseline: %s",
 					   e.text);
-			else
+			else {
 				log_target(LOG_NOTICE, t->name, NULL, hash,
 					   "baseline created from the first snapshot");
+				baseline_seen(t, hash);
+			}
 			t->waiting_for_baseline = false;
 		} else {
 			if (!t->waiting_for_baseline)
@@ -768,6 +791,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 		return;
 	}
 	t->waiting_for_baseline = false;
+	baseline_seen(t, b.hash);
 
 	/* What the alert compares: the baseline, minus what was acknowledged. */
 	const char *current = hash;
@@ -893,6 +917,96 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 	handle_snapshot(t, m);
 }
 
+void target_lease_lost(struct target *t)
+{
+	t->leased = false;
+	if (t->conn && !t->running) {
+		evtimer_del(t->idle_timer);
+		PQfinish(t->conn);
+		t->conn = NULL;
+	}
+}
+
+bool target_may_run(const struct target *t)
+{
+	return !t->coordinated || (t->leased && mono_ms() < t->lease_until_mono_ms);
+}
+
+/* Writes the snapshot file of hash from bytes unless the store has it and makes it the
+ * baseline (store_baseline_set() loads it, verifying every object's hash). */
+static int import_baseline(struct target *t, const char *hash, const unsigned char *bytes,
+			   size_t len, bool had_one, const char *node, struct error *err)
+{
+	char *path = NULL, reason[300];
+	int r = 0;
+
+	/* It names a file: 64 hex digits and nothing else, whatever the database holds. */
+	if (strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64)
+		return error_set(err, -EINVAL, "the shared baseline is not a snapshot hash");
+	if (!store_snapshot_exists(t->store, hash)) {
+		if (!(path = store_snapshot_path(t->store, hash)))
+			return error_set(err, -ENOMEM, "out of memory");
+		if ((r = fileio_write_atomic(path, bytes, len, err)) < 0) {
+			free(path);
+			return r;
+		}
+	}
+	snprintf(reason, sizeof(reason), "the baseline of %s, taken over with the target's lease",
+		 node ? node : "another daemon");
+	r = store_baseline_set(t->store, hash, had_one ? "baseline accept" : "baseline create",
+			       "schemadriftd", reason, err);
+	if (r < 0 && path)
+		unlink(path);
+	free(path);
+	return r;
+}
+
+void target_take_over(struct target *t, const char *alert_state, const char *baseline_hash,
+		      const unsigned char *baseline, size_t baseline_len, const char *node)
+{
+	struct store_baseline b = { 0 };
+	struct error e;
+
+	int had = baseline_hash && baseline ? store_baseline_get(t->store, &b, &e) : 0;
+
+	if (baseline_hash && baseline && (had < 0 || strcmp(b.hash, baseline_hash) != 0)) {
+		if (import_baseline(t, baseline_hash, baseline, baseline_len, had == 0, node,
+				    &e) < 0)
+			log_target(LOG_ERR, t->name, NULL, NULL,
+				   "cannot take over the shared baseline %.70s: %s", baseline_hash,
+				   e.text);
+		else
+			log_target(LOG_NOTICE, t->name, NULL, baseline_hash,
+				   "baseline taken over from the coordination database");
+	}
+	store_baseline_done(&b);
+	if (baseline_hash)
+		snprintf(t->published_baseline, sizeof(t->published_baseline), "%s", baseline_hash);
+	if (alert_state) {
+		struct alert_state *st = NULL;
+
+		if (alert_state_parse(t->name, alert_state, strlen(alert_state),
+				      "the coordination database's alert state", &st, &e) < 0) {
+			log_target(LOG_ERR, t->name, NULL, NULL, "%s; keeping this daemon's",
+				   e.text);
+		} else {
+			alert_state_free(t->astate);
+			t->astate = st;
+			if (alert_state_save(st, store_dir(t->store), &e) < 0)
+				log_target(LOG_ERR, t->name, NULL, NULL,
+					   "cannot save the alert state: %s", e.text);
+			t->drifting = st->drift;
+		}
+	}
+	/* What this daemon remembers of the schema may be old: compare afresh. */
+	model_free(t->baseline);
+	t->baseline = NULL;
+	t->baseline_hash[0] = '\0';
+	free(t->fingerprint);
+	t->fingerprint = NULL;
+	t->candidate[0] = '\0';
+}
+
 json_t *target_status_json(const struct target *t)
 {
 	char last[21] = "", next[21] = "", success[21] = "";
@@ -906,7 +1020,8 @@ json_t *target_status_json(const struct target *t)
 		isotime_format((time_t)(t->last_success_ms / 1000), success);
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:f}",
 			 "target", t->name, "state",
-			 t->running ? "running" : t->failing ? "failing" : t->drifting ? "drifting"
+			 t->running ? "running" : !target_may_run(t) ? "not held"
+			 : t->failing ? "failing" : t->drifting ? "drifting"
 			 : t->waiting_for_baseline ? "waiting for baseline" : "ok",
 			 "last_run", last, "last_success", success, "hash", t->last_hash,
 			 "last_error", t->last_error, "next_run", next, "drifting", t->drifting,
@@ -921,6 +1036,11 @@ json_t *target_status_json(const struct target *t)
 			[TARGET_RECORDER_OK] = "recording", [TARGET_RECORDER_PROBLEM] = "not recording",
 		};
 		json_object_set_new(j, "recorder", json_string(recorder[t->recorder_state]));
+	}
+	if (j && t->coordinated) {
+		/* Who checks it: this daemon while leased, else the holder last read. */
+		json_object_set_new(j, "holder", t->holder ? json_string(t->holder) : json_null());
+		json_object_set_new(j, "leased", json_boolean(target_may_run(t)));
 	}
 	if (j && t->verify)
 		json_object_set_new(j, "verify", target_verify_status_json(t->verify));

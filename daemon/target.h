@@ -39,6 +39,10 @@ struct target_env {
 	/* After a run, something the history report shows happened: a new
 	 * snapshot, an audit entry (baseline, acknowledgement), an alert.  May be NULL. */
 	void (*changed)(struct target *t, void *arg);
+	/* Several daemons (daemon/fleet.c): the target's alert state was saved, and
+	 * its baseline is hash (at every full snapshot).  May be NULL. */
+	void (*state_saved)(struct target *t, void *arg);
+	void (*baseline_seen)(struct target *t, const char *hash, void *arg);
 	void *arg;
 	/* Checks (target_check.c): the [check NAME] sections of the configuration in
 	 * force, and the daemon's check worker, made on first use. */
@@ -104,6 +108,13 @@ struct target {
 	struct target_verify *verify; /* target_verify.c; NULL without expected/expected_cmd */
 
 	struct target_checks *checks; /* schema health checks (target_check.c); NULL: none */
+
+	/* With [daemon] coordination (daemon/fleet.c): runs only while leased, and
+	 * only until the lease would expire (monotonic), whatever the database says. */
+	bool coordinated, leased;
+	int64_t lease_until_mono_ms;
+	char *holder;                 /* the node holding the lease, as last read; NULL: none */
+	char published_baseline[65];  /* the baseline hash last handed to baseline_seen */
 };
 
 /*
@@ -139,6 +150,19 @@ void target_free(struct target *t);
 void target_spool(struct target *t, struct alert *a);
 void target_schedule_next(struct target *t, bool run_now);
 void target_start_run(struct target *t);
+/* t's lease went to another daemon or expired: its pooled connection is closed (the
+ * new holder opens its own; the server's max_connections counts both). */
+void target_lease_lost(struct target *t);
+/* Whether t may be checked now: always without coordination, else while its lease lasts. */
+bool target_may_run(const struct target *t);
+/*
+ * A lease was taken on t: resume from what its last holder wrote (either may
+ * be NULL): the alert state (replacing ours, saved to our store) and the
+ * baseline snapshot (imported into our store when it is not our baseline).
+ * The next run is a full snapshot.  Errors are logged; the target goes on.
+ */
+void target_take_over(struct target *t, const char *alert_state, const char *baseline_hash,
+		      const unsigned char *baseline, size_t baseline_len, const char *node);
 json_t *target_status_json(const struct target *t);
 
 /* target_check.c: schema health checks on their own schedule, on a worker thread. */
@@ -149,7 +173,8 @@ struct worker;
 int target_checks_configure(struct target *t, struct schedule *checks_schedule,
 			    struct error *err);
 void target_checks_free(struct target *t);
-/* 1 started, 0 already running, -ENOENT no checks configured, -ENOMEM. */
+/* 1 started, 0 already running, -ENOENT no checks configured, -EREMOTE another
+ * daemon holds the target's lease, -ENOMEM. */
 int target_checks_run_now(struct target *t);
 json_t *target_checks_status_json(const struct target *t);
 void target_checks_metrics(struct target *const *targets, size_t n, struct evbuffer *b,

@@ -499,8 +499,9 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 		evtimer_add(tc->timer, &tv);
 		return;
 	}
-	/* A run still going absorbs this one, as snapshot runs do. */
-	if (!tc->job && tc->t->cfg->enabled && tc->t->cfg->n_checks)
+	/* A run still going absorbs this one, as snapshot runs do.  With several
+	 * daemons only the lease holder checks (docs/operations.md). */
+	if (!tc->job && tc->t->cfg->enabled && tc->t->cfg->n_checks && target_may_run(tc->t))
 		start_job(tc);
 	arm(tc);
 }
@@ -590,6 +591,8 @@ int target_checks_run_now(struct target *t)
 {
 	if (!t->checks || !t->cfg->n_checks)
 		return -ENOENT;
+	if (!target_may_run(t))
+		return -EREMOTE;
 	if (t->checks->job)
 		return 0;
 	start_job(t->checks);

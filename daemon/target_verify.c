@@ -603,6 +603,10 @@ static void on_verify_due(evutil_socket_t fd, short what, void *arg)
 	}
 	if (v->pid)
 		return; /* still running: its end schedules the next */
+	if (!target_may_run(v->t)) { /* another daemon holds the target: it verifies */
+		plan_next(v, false);
+		return;
+	}
 	if (start(v, &err) < 0) {
 		verify_failed(v, err.text);
 		plan_next(v, false);

@@ -388,15 +388,11 @@ char *alert_state_path(const char *dir, const char *target)
 	return path;
 }
 
-int alert_state_save(const struct alert_state *st, const char *dir, struct error *err)
+/* The state as its JSON object (the file's content and the coordination database's copy). */
+static json_t *state_json(const struct alert_state *st)
 {
-	char *path = alert_state_path(dir, st->target);
-	struct fileio_atomic f;
 	json_t *j, *failures;
-	int r;
 
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
 	j = json_pack("{s:i, s:s, s:I}", "schemadrift_alert_state", STATE_VERSION, "target",
 		      st->target, "incidents", (json_int_t)st->incidents);
 	failures = json_pack("{s:I, s:I, s:o}", "count", (json_int_t)st->failures, "since",
@@ -405,8 +401,7 @@ int alert_state_save(const struct alert_state *st, const char *dir, struct error
 				       : json_null());
 	if (!j || !failures || json_object_set_new(j, "failures", failures) < 0) {
 		json_decref(j);
-		free(path);
-		return error_set(err, -ENOMEM, "out of memory");
+		return NULL;
 	}
 	if (st->drift) {
 		json_t *d = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "incident",
@@ -416,9 +411,33 @@ int alert_state_save(const struct alert_state *st, const char *dir, struct error
 				      (json_int_t)st->reminders);
 		if (!d || json_object_set_new(j, "drift", d) < 0) {
 			json_decref(j);
-			free(path);
-			return error_set(err, -ENOMEM, "out of memory");
+			return NULL;
 		}
+	}
+	return j;
+}
+
+char *alert_state_dump(const struct alert_state *st)
+{
+	json_t *j = state_json(st);
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(j);
+	return text;
+}
+
+int alert_state_save(const struct alert_state *st, const char *dir, struct error *err)
+{
+	char *path = alert_state_path(dir, st->target);
+	struct fileio_atomic f;
+	json_t *j;
+	int r;
+
+	if (!path)
+		return error_set(err, -ENOMEM, "out of memory");
+	if (!(j = state_json(st))) {
+		free(path);
+		return error_set(err, -ENOMEM, "out of memory");
 	}
 	r = fileio_atomic_open(&f, path, err);
 	if (r == 0) {
@@ -483,31 +502,17 @@ static int load_failures(struct alert_state *st, json_t *f)
 	return 0;
 }
 
-int alert_state_load(const char *dir, const char *target, struct alert_state **ret,
-		     struct error *err)
+int alert_state_parse(const char *target, const char *text, size_t len, const char *origin,
+		      struct alert_state **ret, struct error *err)
 {
-	char *path = alert_state_path(dir, target), *text = NULL;
+	const char *path = origin;
 	struct alert_state *st = NULL;
 	json_error_t jerr;
 	json_t *j = NULL, *v;
-	size_t len;
-	int r;
+	int r = alert_state_new(target, &st);
 
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = alert_state_new(target, &st);
-	if (r < 0) {
-		error_set(err, r, "out of memory");
-		goto out;
-	}
-	r = fileio_read_state(path, &text, &len, err);
-	if (r == -ENOENT) { /* never alerted: a fresh state */
-		error_clear(err);
-		r = 0;
-		goto out;
-	}
 	if (r < 0)
-		goto out;
+		return error_set(err, r, "out of memory");
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!j) {
 		r = error_set(err, -EBADMSG, "%s: line %d column %d: %s", path, jerr.line,
@@ -550,6 +555,27 @@ out:
 	else
 		alert_state_free(st);
 	json_decref(j);
+	return r;
+}
+
+int alert_state_load(const char *dir, const char *target, struct alert_state **ret,
+		     struct error *err)
+{
+	char *path = alert_state_path(dir, target), *text = NULL;
+	size_t len;
+	int r;
+
+	if (!path)
+		return error_set(err, -ENOMEM, "out of memory");
+	r = fileio_read_state(path, &text, &len, err);
+	if (r == -ENOENT) { /* never alerted: a fresh state */
+		error_clear(err);
+		r = alert_state_new(target, ret);
+		if (r < 0)
+			error_set(err, r, "out of memory");
+	} else if (r == 0) {
+		r = alert_state_parse(target, text, len, path, ret, err);
+	}
 	free(text);
 	free(path);
 	return r;

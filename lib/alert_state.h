@@ -134,6 +134,11 @@ int alert_state_check_alert_new(const struct alert_state *st, const struct alert
 int alert_state_load(const char *dir, const char *target, struct alert_state **ret,
 		     struct error *err);
 int alert_state_save(const struct alert_state *st, const char *dir, struct error *err);
+/* The state as one line of JSON (the file's content, compact), malloc'd; NULL: out of memory. */
+char *alert_state_dump(const struct alert_state *st);
+/* The state of target from text (a file's or alert_state_dump()'s); errors name origin. */
+int alert_state_parse(const char *target, const char *text, size_t len, const char *origin,
+		      struct alert_state **ret, struct error *err);
 /* The file that holds target's state in dir (malloc'd), or NULL when out of memory. */
 char *alert_state_path(const char *dir, const char *target);
 

@@ -121,6 +121,17 @@ static const struct config_key keys[] = {
 	  "Prometheus /metrics and /healthz on this address, e.g. 127.0.0.1:9187 (empty: off)." },
 	{ "daemon", "report_dir", CONFIG_PATH, D(report_dir), "", 0, 0, NULL, true,
 	  "The HTML history report (index.html, TARGET.html), rewritten after a change (empty: off)." },
+	{ "daemon", "coordination", CONFIG_DSN, D(coordination), NULL, 0, 0, NULL, false,
+	  "A PostgreSQL database that several daemons share their targets through, each target "
+	  "checked by one of them (docs/operations.md); no password here: use "
+	  "coordination_password." },
+	{ "daemon", "coordination_password", CONFIG_SECRET, D(coordination_password), NULL, 0, 0,
+	  NULL, false, "file:/etc/schemadrift/coord.pass or credential:NAME, for coordination." },
+	{ "daemon", "node_name", CONFIG_STRING, D(node_name), NULL, 0, 0, NULL, false,
+	  "This daemon's name in the coordination database (default: HOSTNAME:PID)." },
+	{ "daemon", "lease_timeout", CONFIG_DURATION, D(lease_timeout_ms), "30s", 1000, 3600000,
+	  NULL, false,
+	  "A daemon that has not renewed its leases for this long loses them to the others." },
 
 	{ "target", "dsn", CONFIG_DSN, T(dsn), NULL, 0, 0, NULL, true,
 	  "libpq connection string or URI (service=... works). No password here: use password." },
@@ -248,9 +259,14 @@ static int check_dsn(const struct ini_kv *kv, struct error *err)
 
 	/* password= in any case, user:pw@ and ?password= in a URI: before libpq's
 	 * parser, whose reason would only say "invalid connection option". */
+	/* [daemon] coordination has a password key of its own. */
+	const char *use =
+		strcmp(kv->key, "coordination") == 0
+			? "holds a password: use coordination_password (file: or credential:)"
+			: "holds a password: use the password key (file: or credential:)";
+
 	if (live_dsn_has_password(kv->value))
-		return ini_error(kv, err, -EINVAL,
-				  "holds a password: use the password key (file: or credential:)");
+		return ini_error(kv, err, -EINVAL, "%s", use);
 	opts = PQconninfoParse(kv->value, &msg);
 	if (!opts) {
 		int r;
@@ -267,8 +283,7 @@ static int check_dsn(const struct ini_kv *kv, struct error *err)
 			password = true;
 	PQconninfoFree(opts);
 	if (password)
-		return ini_error(kv, err, -EINVAL,
-				  "holds a password: use the password key (file: or credential:)");
+		return ini_error(kv, err, -EINVAL, "%s", use);
 	return 0;
 }
 
@@ -459,6 +474,9 @@ void config_free(struct config *c)
 	free(d->timezone);
 	free(d->metrics_listen);
 	free(d->report_dir);
+	free(d->coordination);
+	free(d->coordination_password);
+	free(d->node_name);
 	for (size_t i = 0; i < c->n_targets; i++)
 		target_done(&c->targets[i]);
 	free(c->targets);

@@ -37,6 +37,11 @@ struct config_daemon {
 	long long outbox_backoff_cap_ms;
 	char *metrics_listen; /* "" (off) or "127.0.0.1:9187" */
 	char *report_dir;     /* "" (off) or where the HTML history report is kept */
+	/* Several daemons sharing their targets (docs/operations.md) */
+	char *coordination;          /* a libpq DSN, or NULL: this daemon runs every target */
+	char *coordination_password; /* file:PATH or credential:NAME, or NULL */
+	char *node_name;             /* NULL: HOSTNAME:PID */
+	long long lease_timeout_ms;
 };
 
 struct config_target {

@@ -4,6 +4,11 @@
 # worst lag between a run's due time and its start, the daemon's peak RSS and
 # its CPU time.  Usage: BUILD_DIR=build tests/bench/daemon-load.sh [N] [INTERVAL_S] [DURATION_S]
 # REPORT=1 also keeps the HTML report (report_dir), to see that it stays off the loop.
+# DAEMONS=K (K > 1) runs K daemons sharing the targets through a coordination database
+# (docs/operations.md, "Several daemons") on the same server, with lease_timeout LEASE
+# (default 10s); it reports each daemon's share, lag, RSS and coordination queries per
+# second, then kills the first with SIGKILL and reports how long until the others hold
+# every target.
 set -euo pipefail
 N=${1:-200}
 INTERVAL=${2:-10}
@@ -13,8 +18,11 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 tmp=$(mktemp -d /tmp/schemadrift-load.XXXXXX)
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 [ "$(id -u)" = 0 ] && chown postgres "$tmp"
+DAEMONS=${DAEMONS:-1}
+LEASE=${LEASE:-10s}
 cleanup() {
 	[ -n "${daemon_pid:-}" ] && kill "$daemon_pid" 2>/dev/null || true
+	for p in ${fleet_pids:-}; do kill -9 "$p" 2>/dev/null || true; done
 	run_pg "$PG_BIN/pg_ctl" -D "$tmp/data" -m immediate stop >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
@@ -46,6 +54,11 @@ for i in $(seq 1 "$N"); do
 	psql_ -d postgres -c "CREATE DATABASE db$i TEMPLATE tmpl" >/dev/null
 	printf '\n[target db%s]\ndsn = host=%s port=%s user=postgres dbname=db%s\n' "$i" "$tmp" "$port" "$i" >> "$conf"
 done
+if [ "$DAEMONS" -gt 1 ]; then
+	/usr/bin/python3 "$(dirname "$0")/fleet_load.py" "$BUILD_DIR" "$tmp" "$conf" "$port" \
+		"$N" "$DAEMONS" "$LEASE" "$DURATION"
+	exit
+fi
 "$BUILD_DIR/schemadriftd" -c "$conf" -f 2> "$tmp/daemon.log" &
 daemon_pid=$!
 ticks0=$(awk '{print $14+$15}' "/proc/$daemon_pid/stat")

@@ -2,8 +2,11 @@
 alert to a webhook and an SMTP server (attributed by the DDL recorder), 100 SIGHUP reloads that add and remove a target and a
 notifier (one of them while its run hangs on a server that never answers),
 `schemadrift run-now` and `status`, the recorder disabled (a recorder alert), a baseline
-accepted (recovered), a reload with a
-bad file, and SIGTERM.  No invalid access and no definite leak (valgrind's exit status), and
+accepted (recovered), a reload with a bad file, and SIGTERM.  A second scenario runs one daemon
+of two under memcheck with a coordination database (docs/operations.md, "Several daemons"):
+leases taken and handed over, a drift alerted, reloads, the coordination server stopped and
+started again, the other daemon killed (its targets taken over with their baseline and alert
+state), SIGTERM.  No invalid access and no definite leak (valgrind's exit status), and
 the daemon's own exit status 0.  Skipped when valgrind is not installed.
 """
 
@@ -42,6 +45,26 @@ def built_with_asan():
     return "libasan" in out
 
 
+def memcheck(vg_log):
+    """The wrapper that runs the daemon under memcheck, its report going to vg_log."""
+    return [VALGRIND, "--tool=memcheck", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+            "--error-exitcode=%d" % VG_ERROR_EXIT, "--num-callers=30", "--log-file=" + vg_log]
+
+
+def assert_memcheck_clean(test, rc, vg_log, secs, what):
+    """No invalid access, no definite leak, and the daemon's own exit status 0."""
+    with open(vg_log) as f:
+        report = f.read()
+    summary = re.findall(r"ERROR SUMMARY: .*", report)
+    sys.stderr.write("valgrind%s: %s; SIGTERM to exit %.1f s\n" %
+                     (what, summary[-1] if summary else "no summary", secs))
+    test.assertNotEqual(rc, VG_ERROR_EXIT, "memcheck found errors:\n%s" % report[-20000:])
+    test.assertEqual(rc, 0, "schemadriftd exited %d under valgrind" % rc)
+    test.assertRegex(report, r"ERROR SUMMARY: 0 errors", report[-20000:])
+    test.assertNotRegex(report, r"definitely lost: [1-9]", report[-20000:])
+
+
 @unittest.skipUnless(VALGRIND, "valgrind is not installed: memcheck scenario skipped")
 @unittest.skipIf(built_with_asan(), "the daemon is built with ASan: memcheck runs on the plain build")
 class DaemonUnderValgrind(pgharness.PgTestCase):
@@ -69,10 +92,7 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
         threading.Thread(target=accept, daemon=True).start()
         self.addCleanup(lambda: [x.close() for x in held + [silent]])
         stuck_dsn = "host=127.0.0.1 port=%d dbname=x user=x" % silent.getsockname()[1]
-        wrapper = [VALGRIND, "--tool=memcheck", "--leak-check=full",
-                   "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
-                   "--error-exitcode=%d" % VG_ERROR_EXIT, "--num-callers=30",
-                   "--log-file=" + vg_log]
+        wrapper = memcheck(vg_log)
         with http_receiver.Receiver() as rx, \
                 smtp_server.SmtpServer(smtp_dir, mode="open") as smtp, \
                 dh.NotifySocket(self.workdir) as ns:
@@ -158,15 +178,76 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                               timeout=SLOW, what="the report showing the accept")
 
                 rc, secs = d.stop(timeout=SLOW)
-        with open(vg_log) as f:
-            report = f.read()
-        summary = re.findall(r"ERROR SUMMARY: .*", report)
-        sys.stderr.write("valgrind: %s; SIGTERM to exit %.1f s\n" %
-                         (summary[-1] if summary else "no summary", secs))
-        self.assertNotEqual(rc, VG_ERROR_EXIT, "memcheck found errors:\n%s" % report[-20000:])
-        self.assertEqual(rc, 0, "schemadriftd exited %d under valgrind" % rc)
-        self.assertRegex(report, r"ERROR SUMMARY: 0 errors", report[-20000:])
-        self.assertNotRegex(report, r"definitely lost: [1-9]", report[-20000:])
+        assert_memcheck_clean(self, rc, vg_log, secs, "")
+
+
+@unittest.skipUnless(VALGRIND, "valgrind is not installed: memcheck scenario skipped")
+@unittest.skipIf(built_with_asan(), "the daemon is built with ASan: memcheck runs on the plain build")
+class FleetDaemonUnderValgrind(pgharness.PgTestCase):
+    def test_scenario(self):
+        targets = ["fa", "fb", "fc", "fd", "fe", "ff"]
+        for t in targets:
+            self.pg.create_db(t)
+            self.pg.psql(t, "CREATE TABLE t (id int PRIMARY KEY)")
+        vg_log = self.path("valgrind.log")
+        wrapper = memcheck(vg_log)
+        with pgharness.PgCluster(name="coord") as coord, http_receiver.Receiver() as rx:
+            daemons = {}
+            for node in ("vg", "plain"):
+                os.makedirs(self.path(node))
+                d = dh.Daemon(self.path(node), "", wrapper=wrapper if node == "vg" else None)
+                conf = dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 2s",
+                                         settle_delay="0", error_threshold=100,
+                                         connect_timeout="60s",
+                                         coordination=coord.dsn("postgres"),
+                                         lease_timeout="8s", node_name=node)
+                conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook")
+                                for t in targets)
+                conf += dh.webhook_section("hook", rx.url("/hook/" + node))
+                d.write_config(conf)
+                daemons[node] = d
+            vg, plain = daemons["vg"], daemons["plain"]
+            self.addCleanup(plain.kill)
+            with vg:
+                vg.start()
+                vg.wait_log(r"lease taken by node vg", timeout=SLOW)
+                plain.start()
+                # The rebalance: vg hands some targets over, plain takes them.
+                vg.wait_log(r"lease handed over to plain", timeout=SLOW)
+
+                def mine():
+                    return [t["target"] for t in vg.status()["targets"] if t.get("leased")]
+                dh.wait_until(lambda: mine() and len(mine()) < len(targets), timeout=SLOW,
+                              what="vg holding some targets, not all")
+                drifted = mine()[0]
+                self.pg.psql(drifted, "ALTER TABLE t ADD COLUMN c text")
+                dh.wait_until(lambda: [r for r in rx.requests if r.json["kind"] == "drift"],
+                              timeout=SLOW, what="the drift alert")
+                # ... and its state in the coordination database, for whoever takes fa next.
+                dh.wait_until(lambda: coord.psql(
+                    "postgres", "SELECT 1 FROM schemadrift_coord.target_state WHERE target = "
+                    "'%s' AND alert_state LIKE '%%\"drift\"%%'" % drifted, tuples=True).strip(),
+                    timeout=SLOW, what="the drift state in the coordination database")
+                for i in range(3):  # one at a time: signals that arrive together are one
+                    vg.signal(signal.SIGHUP)
+                    vg.wait_log(r"configuration reloaded", count=i + 1, timeout=SLOW)
+
+                dh.pg_pause(coord)
+                vg.wait_log(r"leases? expired without renewal \(coordination database "
+                            r"unreachable\)", timeout=SLOW)
+                dh.pg_resume(coord)
+                vg.wait_log(r"coordination: the database is back", timeout=SLOW)
+
+                plain.kill()
+                dh.wait_until(lambda: len(mine()) == len(targets), timeout=SLOW,
+                              what="vg taking every target over")
+                rc, secs = vg.stop(timeout=SLOW)
+        assert_memcheck_clean(self, rc, vg_log, secs, " (fleet)")
+        drifts = [r.json["target"] for r in rx.requests if r.json["kind"] == "drift"]
+        self.assertEqual(drifts, [drifted], "one drift, alerted once across the fleet: %r\n"
+                         "vg:\n%s\nplain:\n%s" % (
+                             [(r.path, r.json["kind"], r.json.get("dedup_key"))
+                              for r in rx.requests], vg.log(), plain.log()))
 
 
 if __name__ == "__main__":

@@ -363,6 +363,59 @@ START_TEST(state_survives_restarts)
 }
 END_TEST
 
+/* Another daemon takes the target over: the state goes through the coordination
+ * database as alert_state_dump()'s text and goes on where it was. */
+static struct alert_state *hand_over(struct alert_state *st)
+{
+	struct alert_state *again = NULL;
+	struct error err;
+	char *text = alert_state_dump(st);
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_null(strchr(text, '\n'));
+	ck_assert_msg(alert_state_parse("billing", text, strlen(text), "db", &again, &err) == 0,
+		      "%s", err.text);
+	alert_state_free(st);
+	free(text);
+	return again;
+}
+
+START_TEST(state_handed_over_as_text_goes_on)
+{
+	struct alert_state *st = fresh(), *other = NULL;
+	struct error err;
+	char *text;
+
+	ck_assert_str_eq(ok(st, 1000, B, C1), "drift#1");
+	st = hand_over(st);
+	/* The same drift: not alerted again by the new holder. */
+	ck_assert_str_eq(ok(st, 1060, B, C1), "");
+	/* The drift moving on alerts once, under the incident (and dedup key) the old
+	 * holder opened. */
+	ck_assert_str_eq(ok(st, 1120, B, C2), "drift#1");
+	st = hand_over(st);
+	ck_assert_str_eq(ok(st, 1180, B, C2), "");
+	st = hand_over(st);
+	ck_assert_str_eq(down(st, 2000), "");
+	st = hand_over(st);
+	ck_assert_str_eq(down(st, 2060), "");
+	st = hand_over(st);
+	ck_assert_str_eq(down(st, 2120), "error#2");
+	st = hand_over(st);
+	ck_assert_str_eq(ok(st, 2180, B, C2), "error-recovered#2");
+	/* Text of another target, or no state at all, is refused with its origin. */
+	text = alert_state_dump(st);
+	ck_assert_int_eq(alert_state_parse("other", text, strlen(text), "the database", &other,
+					   &err), -EBADMSG);
+	ck_assert_ptr_nonnull(strstr(err.text, "the database"));
+	ck_assert_int_eq(alert_state_parse("billing", "{}", 2, "the database", &other, &err),
+			 -EBADMSG);
+	ck_assert_ptr_null(other);
+	free(text);
+	alert_state_free(st);
+}
+END_TEST
+
 START_TEST(load_without_a_file_is_fresh_and_bad_files_are_errors)
 {
 	char *dir = tmpdir(), *path;
@@ -561,6 +614,7 @@ static Suite *alert_state_suite(void)
 	tcase_add_test(tc, state_survives_restarts);
 	tcase_add_test(tc, load_without_a_file_is_fresh_and_bad_files_are_errors);
 	tcase_add_test(tc, file_names_are_safe_and_distinct);
+	tcase_add_test(tc, state_handed_over_as_text_goes_on);
 	tcase_add_test(tc, events_become_alerts_with_one_dedup_key_per_incident);
 	tcase_add_test(tc, check_findings_alert_under_their_own_keys);
 	suite_add_tcase(s, tc);
