@@ -961,6 +961,7 @@ int dbcheck_connect(const char *dsn, const char *password, int connect_timeout_m
 		live_describe_dsn(dsn, where, sizeof(where));
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
 		one_line(msg);
+		live_redact(dsn, password, msg, sizeof(msg));
 		PQfinish(conn);
 		return error_set(err, -ECONNREFUSED, "%s: %s", where, msg);
 	}

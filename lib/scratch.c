@@ -23,6 +23,7 @@
 
 #include <libpq-fe.h>
 
+#include "live.h"
 #include "sqllex.h"
 #include "strbuf.h"
 
@@ -174,6 +175,7 @@ static PGconn *connect_to(const struct scratch *s, const char *conninfo, struct 
 	if (PQstatus(c) != CONNECTION_OK) {
 		char msg[512];
 		first_line(PQerrorMessage(c), msg, sizeof(msg));
+		live_redact(conninfo, NULL, msg, sizeof(msg));
 		error_set(err, -ECONNREFUSED, "scratch server host=%s port=%s: %s",
 			  PQhost(c) ? PQhost(c) : "?", PQport(c) ? PQport(c) : "?", msg);
 		PQfinish(c);

@@ -87,6 +87,7 @@ static int read_history(const struct verify_options *o, struct migrate_set *set,
 		live_describe_dsn(o->dsn, where, sizeof(where));
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
 		msg[strcspn(msg, "\n")] = '\0';
+		live_redact(o->dsn, o->password, msg, sizeof(msg));
 		PQfinish(c);
 		return error_set(err, -ECONNREFUSED, "%s: %s", where, msg);
 	}

@@ -65,6 +65,19 @@ class Hostile(pgharness.PgTestCase):
         self.assertIn("invalid percent-encoded token", err)
         self.assertIn("***", err)
 
+    def test_b_check_and_verify_redact_their_own_connections(self):
+        # check and verify's history read open connections of their own, not live.c's.
+        uri = "postgresql://mon:Bad%%ZZPw@127.0.0.1:%d/postgres" % self.pg.port
+        schema = self.path("schema.sql")
+        with open(schema, "w") as f:
+            f.write("CREATE TABLE t (id int);\n")
+        for argv in (("check", "--dsn", uri),
+                     ("verify", "--dsn", uri, "--expected", schema)):
+            rc, out, err = pgharness.run_cli(*argv)
+            self.assertEqual(rc, 2, "%s: %s" % (argv[0], err))
+            self.assertNotIn("ZZPw", err + out, argv[0])
+            self.assertIn("invalid percent-encoded token", err, argv[0])
+
     def test_b_wrong_password_in_uri_is_redacted(self):
         self.pg.create_password_role("mon", "right-one")
         snap = self.path("base.json")
