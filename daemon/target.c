@@ -617,6 +617,21 @@ static int baseline_model(struct target *t, const char *hash, struct model **ret
 	return 0;
 }
 
+/* The notices' memory in the alert state changed (alert_state.h): saved, and
+ * handed to the next holder, like an observation's change. */
+static void save_notices(struct target *t)
+{
+	target_dispatch(t, t->astate, store_dir(t->store), 1, NULL, 0, NULL, NULL, NULL);
+}
+
+static void remember_major(struct target *t, int major)
+{
+	if (t->astate->server_major != major) {
+		t->astate->server_major = major;
+		save_notices(t);
+	}
+}
+
 /* A notice outside the drift and error states (upgraded, recorder): logged
  * with its headline, and spooled to the target's notifiers. */
 static void spool_notice(struct target *t, enum alert_kind kind, const char *msg, int level,
@@ -646,12 +661,14 @@ static void spool_notice(struct target *t, enum alert_kind kind, const char *msg
  * one `upgraded` notice saying from which major to which, and how many
  * definitions the new server renders differently from the old snapshot.
  * Drift goes on being alerted as before: diff() sets those renderings
- * apart, and they are not drift.  The first full run after a start learns
- * the major from the last snapshot recorded.
+ * apart, and they are not drift.  The major last seen is kept in the alert
+ * state (a restart or a takeover does not repeat the notice: a same-SQL
+ * upgrade keeps the hash, and with it the old server's snapshot file);
+ * without one there, it is the last snapshot recorded's.
  */
 static void check_upgrade(struct target *t, const struct model *m, const char *prev_hash)
 {
-	int major = diff_server_major(m->server_version), was = t->server_major;
+	int major = diff_server_major(m->server_version), was = t->astate->server_major;
 	struct model *prev = NULL;
 	struct diff *d = NULL;
 	size_t rendered = 0;
@@ -660,12 +677,12 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 
 	if (!major)
 		return;
-	t->server_major = major;
-	if ((!was || was != major) && prev_hash[0] &&
-	    store_load_snapshot(t->store, prev_hash, &prev, &e) == 0 && !was)
+	if (was != major && prev_hash[0] && store_load_snapshot(t->store, prev_hash, &prev, &e) == 0 &&
+	    !was)
 		was = diff_server_major(prev->server_version);
 	if (!was || was == major) {
 		model_free(prev);
+		remember_major(t, major);
 		return;
 	}
 	if (prev && diff_models(prev, m, &d) == 0)
@@ -676,16 +693,18 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 	spool_notice(t, ALERT_UPGRADED, msg, LOG_NOTICE, LOG_ID_UPGRADED);
 	diff_free(d);
 	model_free(prev);
+	remember_major(t, major); /* spooled first: a crash in between repeats the notice */
 }
 
 /*
  * The DDL recorder (docs/attribution.md) stopped recording: disabled, an
  * event trigger dropped, its table unreadable, or removed altogether.  One
- * `recorder` alert when that happens (and once after a start when it is
- * already so), a log line when it records again.  Without a recorder ever
+ * `recorder` alert when that happens (not again after a restart: what was
+ * seen is kept in the alert state), a log line when it records again.  Without a recorder ever
  * seen nothing is said: attribution is opt-in, and the drift alerts say how
- * to turn it on.  The first run after a start learns whether there was one
- * from the last snapshot recorded.
+ * to turn it on.  The first run after a start takes what was seen last from
+ * the alert state (alert_state.h), or, without it there, from the last
+ * snapshot recorded.
  */
 static void check_recorder(struct target *t, const struct model *m, const char *prev_hash)
 {
@@ -694,9 +713,12 @@ static void check_recorder(struct target *t, const struct model *m, const char *
 		: problem     ? TARGET_RECORDER_PROBLEM
 			      : TARGET_RECORDER_OK;
 	int was = t->recorder_state;
+	bool say = true;
 	struct error e;
 
 	t->recorder_state = now;
+	if (was == TARGET_RECORDER_UNKNOWN)
+		was = t->astate->recorder;
 	if (was == TARGET_RECORDER_UNKNOWN && now == TARGET_RECORDER_ABSENT && prev_hash[0]) {
 		struct model *prev = NULL;
 
@@ -708,15 +730,21 @@ static void check_recorder(struct target *t, const struct model *m, const char *
 		if (now != was && was == TARGET_RECORDER_PROBLEM)
 			log_target(LOG_NOTICE, t->name, LOG_ID_RECORDER, NULL,
 				   "the DDL recorder records again");
-		return;
-	}
-	if (now == TARGET_RECORDER_ABSENT && was != TARGET_RECORDER_OK &&
-	    was != TARGET_RECORDER_PROBLEM)
-		return;
-	if (now == TARGET_RECORDER_ABSENT)
+		say = false;
+	} else if (now == TARGET_RECORDER_ABSENT && was != TARGET_RECORDER_OK &&
+		   was != TARGET_RECORDER_PROBLEM) {
+		say = false;
+	} else if (now == TARGET_RECORDER_ABSENT) {
 		problem = "the DDL recorder was removed: changes are no longer attributed "
 			  "(schemadrift audit install --dsn DSN puts it back)";
-	spool_notice(t, ALERT_RECORDER, problem, LOG_WARNING, LOG_ID_RECORDER);
+	}
+	if (say)
+		spool_notice(t, ALERT_RECORDER, problem, LOG_WARNING, LOG_ID_RECORDER);
+	/* Spooled first, then remembered: a crash in between repeats the notice. */
+	if (t->astate->recorder != now) {
+		t->astate->recorder = now;
+		save_notices(t);
+	}
 }
 
 /* A full snapshot to act on: store it, compare with the baseline, alert. */

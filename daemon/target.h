@@ -83,7 +83,6 @@ struct target {
 	long long audit_size;
 	int64_t last_full_ms;
 	char last_hash[65];        /* last recorded schema hash */
-	int server_major;          /* the server's, at the last full snapshot; 0 unknown */
 	/* The DDL recorder at the last full snapshot (docs/attribution.md):
 	 * TARGET_RECORDER_UNKNOWN until the first one after a start. */
 	enum { TARGET_RECORDER_UNKNOWN, TARGET_RECORDER_ABSENT, TARGET_RECORDER_OK,

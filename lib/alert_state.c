@@ -403,6 +403,14 @@ static json_t *state_json(const struct alert_state *st)
 		json_decref(j);
 		return NULL;
 	}
+	if (st->server_major > 0 || st->recorder > 0) {
+		json_t *n = json_pack("{s:i, s:i}", "server_major", st->server_major, "recorder",
+				      st->recorder);
+		if (!n || json_object_set_new(j, "notices", n) < 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
 	if (st->drift) {
 		json_t *d = json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "incident",
 				      (json_int_t)st->drift_incident, "baseline", st->baseline,
@@ -544,6 +552,17 @@ int alert_state_parse(const char *target, const char *text, size_t len, const ch
 	if (!json_is_object(v) || load_failures(st, v) < 0) {
 		r = error_set(err, -EBADMSG, "%s: bad \"failures\"", path);
 		goto out;
+	}
+	v = json_object_get(j, "notices");
+	if (v) {
+		int64_t major = get_uint(v, "server_major"), rec = get_uint(v, "recorder");
+
+		if (!json_is_object(v) || major < 0 || major > 999 || rec < 0 || rec > 99) {
+			r = error_set(err, -EBADMSG, "%s: bad \"notices\"", path);
+			goto out;
+		}
+		st->server_major = (int)major;
+		st->recorder = (int)rec;
 	}
 	if (st->drift_incident > st->incidents || st->error_incident > st->incidents) {
 		r = error_set(err, -EBADMSG, "%s: incident numbers beyond \"incidents\"", path);

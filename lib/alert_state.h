@@ -83,6 +83,13 @@ struct alert_state {
 	int64_t failing_since;   /* the first of them */
 	bool error;              /* an error alert was sent for this outage */
 	unsigned long error_incident;
+
+	/* What the notices outside drift and errors last said (the daemon's
+	 * `upgraded` and `recorder` notices), kept with the rest so that a
+	 * restart or a takeover does not say it again.  0: not known; the
+	 * values are the caller's.  Saved as "notices". */
+	int server_major;        /* the server's major version last seen */
+	int recorder;            /* the DDL recorder's state last seen */
 };
 
 int alert_state_new(const char *target, struct alert_state **ret);

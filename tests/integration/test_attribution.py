@@ -498,6 +498,16 @@ class DaemonAttributionTest(pgharness.PgTestCase):
             self.assertIn("was removed", rec[1]["headline"])
             self.assertEqual(d.target_status("app")["recorder"], "absent")
 
+            # -- a restart does not say it again (removing the recorder left the hash as it
+            # was, so the last stored snapshot still holds the recorder's rows)
+            rc, _ = d.stop()
+            self.assertEqual(rc, 0, d.log())
+            d.start()
+            d.wait_runs("app", 3)  # counted from the restart
+            self.assertEqual(len(self.alerts("recorder")), 2,
+                             "a restart repeated the recorder alert: %r" % self.alerts("recorder"))
+            self.assertEqual(d.target_status("app")["recorder"], "absent")
+
     def test_without_recorder_the_alert_says_how_to_enable_it(self):
         d = self.daemon()
         with d:

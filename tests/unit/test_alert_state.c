@@ -380,6 +380,41 @@ static struct alert_state *hand_over(struct alert_state *st)
 	return again;
 }
 
+/* What the last notices said (the server's major, the recorder's state) goes
+ * with the state, so a restart or a takeover does not say it again. */
+START_TEST(notices_survive_a_hand_over_and_bad_ones_are_refused)
+{
+	struct alert_state *st = fresh(), *other = NULL;
+	struct error err;
+	char *text;
+
+	ck_assert_int_eq(st->server_major, 0);
+	ck_assert_int_eq(st->recorder, 0);
+	text = alert_state_dump(st);
+	ck_assert_ptr_null(strstr(text, "notices")); /* nothing known, nothing written */
+	free(text);
+	st->server_major = 18;
+	st->recorder = 1;
+	st = hand_over(st);
+	ck_assert_int_eq(st->server_major, 18);
+	ck_assert_int_eq(st->recorder, 1);
+	static const char *const bad[] = {
+		"\"notices\":1", "\"notices\":{\"server_major\":-1,\"recorder\":0}",
+		"\"notices\":{\"server_major\":18,\"recorder\":\"on\"}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char buf[512];
+		int n = snprintf(buf, sizeof(buf), "{\"schemadrift_alert_state\":1,\"target\":"
+				 "\"billing\",\"incidents\":0,\"failures\":{\"count\":0,\"since\":0,"
+				 "\"alerted_incident\":null},%s}", bad[i]);
+		ck_assert_int_eq(alert_state_parse("billing", buf, (size_t)n, "f.json", &other, &err),
+				 -EBADMSG);
+		ck_assert_ptr_nonnull(strstr(err.text, "bad \"notices\""));
+	}
+	alert_state_free(st);
+}
+END_TEST
+
 START_TEST(state_handed_over_as_text_goes_on)
 {
 	struct alert_state *st = fresh(), *other = NULL;
@@ -615,6 +650,7 @@ static Suite *alert_state_suite(void)
 	tcase_add_test(tc, load_without_a_file_is_fresh_and_bad_files_are_errors);
 	tcase_add_test(tc, file_names_are_safe_and_distinct);
 	tcase_add_test(tc, state_handed_over_as_text_goes_on);
+	tcase_add_test(tc, notices_survive_a_hand_over_and_bad_ones_are_refused);
 	tcase_add_test(tc, events_become_alerts_with_one_dedup_key_per_incident);
 	tcase_add_test(tc, check_findings_alert_under_their_own_keys);
 	suite_add_tcase(s, tc);
