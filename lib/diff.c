@@ -730,6 +730,33 @@ static const char *diff_index_def_rest(const struct model_value *v)
 }
 
 /*
+ * A column's not_null_name that only one side has, and that is the name the
+ * server gave the other side's NOT NULL (<table>_<column>_not_null, which the
+ * catalog leaves out): a rename of the table or the column keeps the
+ * constraint's name, which then no longer looks like the server's own.
+ */
+static bool diff_kept_not_null_name(const struct model_object *o, const struct model_attr *x,
+				    const struct model_object *other)
+{
+	size_t pl, nl;
+	const char *v;
+
+	if (o->kind != MODEL_COLUMN || strcmp(x->name, "not_null_name") != 0 ||
+	    x->value.type != MODEL_STR || !other->parent)
+		return false;
+	v = x->value.u.str;
+	pl = strlen(other->parent);
+	nl = strlen(other->name);
+	return strncmp(v, other->parent, pl) == 0 && v[pl] == '_' &&
+	       strncmp(v + pl + 1, other->name, nl) == 0 && strcmp(v + pl + 1 + nl, "_not_null") == 0;
+}
+
+static bool diff_has_attr_at(const struct model_object *o, size_t i, const char *name)
+{
+	return i < o->n_attrs && strcmp(o->attrs[i].name, name) == 0;
+}
+
+/*
  * Equal attributes; an index's definition, which embeds its own name, is
  * compared from the name on.  With from/to set, a definition naming the
  * table by its old qualified name matches one naming it by the new.
@@ -740,6 +767,16 @@ static bool diff_same_content(const struct model_object *a, const struct model_o
 	size_t i = 0, j = 0;
 
 	while (i < a->n_attrs || j < b->n_attrs) {
+		if (i < a->n_attrs && !diff_has_attr_at(b, j, a->attrs[i].name) &&
+		    diff_kept_not_null_name(a, &a->attrs[i], b)) {
+			i++;
+			continue;
+		}
+		if (j < b->n_attrs && !diff_has_attr_at(a, i, b->attrs[j].name) &&
+		    diff_kept_not_null_name(b, &b->attrs[j], a)) {
+			j++;
+			continue;
+		}
 		bool def_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
 			     strcmp(a->attrs[i].name, "definition") == 0;
 		bool def_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
