@@ -7,7 +7,7 @@
 
 /* ---- triggers ---- */
 
-#define TRIGGER_SELECT(inherited) \
+#define TRIGGER_SELECT(inherited, user_made) \
 	"SELECT n.nspname, c.relname, t.tgname, t.tgtype, t.tgenabled," \
 	" quote_ident(pn.nspname) || '.' || quote_ident(p.proname) AS function," \
 	" (SELECT array_agg(quote_ident(a.attname) ORDER BY k.ord)" \
@@ -24,16 +24,22 @@
 	" JOIN pg_namespace n ON n.oid = c.relnamespace" \
 	" JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
 	CATALOG_COMMENT_JOIN("d", "pg_trigger", "t.oid", "0") \
-	" WHERE NOT t.tgisinternal AND " CATALOG_USER_SCHEMA \
+	" WHERE " user_made " AND " CATALOG_USER_SCHEMA \
 	" AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid")
+
+/* tgparentid (13+): a partition's clone of its parent's trigger, unless
+ * ALTER TABLE partition DISABLE TRIGGER made it say something else. */
+#define TRIGGER_AS_PARENT \
+	"t.tgparentid <> 0 AND t.tgenabled =" \
+	" (SELECT pt.tgenabled FROM pg_trigger pt WHERE pt.oid = t.tgparentid)"
 
 static const char *sql_triggers(int v)
 {
-	(void)v;
-	/* tgparentid (13+): a partition's clone of its parent's trigger, unless
-	 * ALTER TABLE partition DISABLE TRIGGER made it say something else. */
-	return TRIGGER_SELECT("t.tgparentid <> 0 AND t.tgenabled ="
-			      " (SELECT pt.tgenabled FROM pg_trigger pt WHERE pt.oid = t.tgparentid)");
+	if (v >= 150000)
+		return TRIGGER_SELECT(TRIGGER_AS_PARENT, "NOT t.tgisinternal");
+	/* Up to 14 a partition's clone of a trigger is marked internal, like
+	 * the foreign keys' triggers; unlike those, it has a parent trigger. */
+	return TRIGGER_SELECT(TRIGGER_AS_PARENT, "(NOT t.tgisinternal OR t.tgparentid <> 0)");
 }
 
 #define TRIGGER_COLUMNS(X, T) \

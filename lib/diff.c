@@ -893,24 +893,25 @@ static void diff_detect_renames(struct diff *d)
 }
 
 /*
- * A partition's column is reported only when it says something its parent's
- * does not (--partitions parent).  So one that appears or disappears while
- * its table stays a partition is really a column that now differs from (or
- * again matches) the parent's: compare it with the parent's column on the
- * other side.  Returns 1 when handled.
+ * A partition's column, or its clone of a trigger, is reported only when it
+ * says something its parent's does not (--partitions parent: its own default,
+ * a trigger disabled on that partition alone).  So one that appears or
+ * disappears while its table stays a partition is really one that now
+ * differs from (or again matches) the parent's: compare it with the parent's
+ * on the other side.  Returns 1 when handled.
  */
-static int diff_partition_column(struct diff *d, size_t *cap, const struct model_object *o,
-				 const struct model *own, const struct model *other, bool added)
+static int diff_partition_child(struct diff *d, size_t *cap, const struct model_object *o,
+				const struct model *own, const struct model *other, bool added)
 {
 	struct model_object key = { .kind = MODEL_TABLE, .schema = o->schema, .name = o->parent };
-	const struct model_object *mine, *theirs, *pcol;
+	const struct model_object *mine, *theirs, *pobj;
 	const struct model_attr *pof;
 	char schema[256], table[256];
 	const char *dot;
 	size_t first = d->n_changes;
 	int r;
 
-	if (o->kind != MODEL_COLUMN)
+	if (o->kind != MODEL_COLUMN && o->kind != MODEL_TRIGGER)
 		return 0;
 	mine = model_find(own, &key);
 	theirs = model_find(other, &key);
@@ -923,12 +924,12 @@ static int diff_partition_column(struct diff *d, size_t *cap, const struct model
 		return 0;
 	snprintf(schema, sizeof(schema), "%.*s", (int)(dot - pof->value.u.str), pof->value.u.str);
 	snprintf(table, sizeof(table), "%s", dot + 1);
-	key = (struct model_object){ .kind = MODEL_COLUMN, .schema = schema, .parent = table,
+	key = (struct model_object){ .kind = o->kind, .schema = schema, .parent = table,
 				     .name = o->name };
-	pcol = model_find(other, &key);
-	if (!pcol)
+	pobj = model_find(other, &key);
+	if (!pobj)
 		return 0;
-	r = added ? diff_objects(d, cap, pcol, o) : diff_objects(d, cap, o, pcol);
+	r = added ? diff_objects(d, cap, pobj, o) : diff_objects(d, cap, o, pobj);
 	if (r < 0)
 		return r;
 	for (size_t k = first; k < d->n_changes; k++) {
@@ -966,7 +967,7 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 
 		if (cmp < 0) {
 			i++;
-			if ((r = diff_partition_column(d, &cap, a, from, to, false)) != 0)
+			if ((r = diff_partition_child(d, &cap, a, from, to, false)) != 0)
 				continue;
 			if (!diff_parent_changed(a, from, to)) {
 				struct diff_change c = { .type = DIFF_REMOVED, .before = a,
@@ -976,7 +977,7 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 			}
 		} else if (cmp > 0) {
 			j++;
-			if ((r = diff_partition_column(d, &cap, b, to, from, true)) != 0)
+			if ((r = diff_partition_child(d, &cap, b, to, from, true)) != 0)
 				continue;
 			if (!diff_parent_changed(b, to, from)) {
 				struct diff_change c = { .type = DIFF_ADDED, .after = b,
