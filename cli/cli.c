@@ -38,7 +38,8 @@ static const char usage_text[] =
 	"  ack TARGET OBJECT --reason TEXT [--expires DATE]   acknowledge the drift of\n"
 	"                                   objects matching [KIND:]GLOB in their current state\n"
 	"  ack --list [TARGET] | ack --remove TARGET ID|OBJECT\n"
-	"  history TARGET                   when the schema changed, one line per change\n"
+	"  history TARGET [--who]           when the schema changed, one line per change;\n"
+	"                                   --who: each change and who made it (DDL recorder)\n"
 	"  history prune [TARGET...]        apply retention now\n"
 	"  show TARGET@REF [--format json]  a stored snapshot\n"
 	"  report TARGET [--since TIME] -o FILE.html   the history as one static HTML page:\n"
@@ -121,6 +122,17 @@ static const char usage_text[] =
 	"      --target NAME    also compare with NAME's baseline in the store (three-way)\n"
 	"      --timing         print how long each part took on standard error\n"
 	"\n"
+	"Who changed it (the DDL recorder, docs/attribution.md):\n"
+	"  audit install --dsn DSN          install the event-trigger recorder (needs the\n"
+	"                                   rights event triggers need: a superuser)\n"
+	"  audit uninstall --dsn DSN        remove it and its rows\n"
+	"  audit status --dsn DSN           is it installed and recording? (exit 1: no)\n"
+	"      --recorder-schema NAME  its schema (default schemadrift)\n"
+	"      --retention INTERVAL    rows older than this are removed (default '30 days')\n"
+	"      --statement-length N    characters of each statement kept (default 1024)\n"
+	"      --no-statement          record no statement text (literals can be secrets)\n"
+	"      --grant ROLE            let the monitoring ROLE read the recorder's rows\n"
+	"\n"
 	"Daemon options:\n"
 	"      --runtime-dir DIR  where the control socket is (default\n"
 	"                       $SCHEMADRIFT_RUNTIME_DIR or /run/schemadrift)\n"
@@ -152,6 +164,7 @@ static const struct {
 	{ "report", cli_cmd_report },   /* cli_html.c */
 	{ "verify", cli_cmd_verify },   /* cli_verify.c */
 	{ "check", cli_cmd_check },     /* cli_check.c */
+	{ "audit", cli_cmd_audit },     /* cli_audit.c */
 };
 
 /* Frees what the options allocated, so sanitizers see a clean exit. */
@@ -174,6 +187,8 @@ int main(int argc, char **argv)
 	       OPT_PG_BINDIR, OPT_TIMING, /* cli_verify.c */
 	       OPT_ONLY, OPT_FAIL_ON, OPT_SAMPLE_ROWS, OPT_SAMPLE_ABOVE, OPT_STMT_TIMEOUT,
 	       OPT_LOCK_TIMEOUT, OPT_EXACT_COUNTS, OPT_ALL_CONSTRAINTS }; /* cli_check.c */
+	enum { OPT_RECORDER_SCHEMA = 1536, OPT_RETENTION, OPT_STATEMENT_LENGTH, OPT_NO_STATEMENT,
+	       OPT_GRANT, OPT_WHO }; /* cli_audit.c, history --who */
 	static const struct option longopts[] = {
 		{ "dsn", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
@@ -216,6 +231,12 @@ int main(int argc, char **argv)
 		{ "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
 		{ "exact-counts", no_argument, NULL, OPT_EXACT_COUNTS },
 		{ "all-constraints", no_argument, NULL, OPT_ALL_CONSTRAINTS },
+		{ "recorder-schema", required_argument, NULL, OPT_RECORDER_SCHEMA },
+		{ "retention", required_argument, NULL, OPT_RETENTION },
+		{ "statement-length", required_argument, NULL, OPT_STATEMENT_LENGTH },
+		{ "no-statement", no_argument, NULL, OPT_NO_STATEMENT },
+		{ "grant", required_argument, NULL, OPT_GRANT },
+		{ "who", no_argument, NULL, OPT_WHO },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -374,6 +395,24 @@ int main(int argc, char **argv)
 			break;
 		case OPT_ALL_CONSTRAINTS:
 			c.all_constraints = true;
+			break;
+		case OPT_RECORDER_SCHEMA:
+			c.recorder_schema = optarg;
+			break;
+		case OPT_RETENTION:
+			c.retention = optarg;
+			break;
+		case OPT_STATEMENT_LENGTH:
+			c.statement_length = optarg;
+			break;
+		case OPT_NO_STATEMENT:
+			c.no_statement = true;
+			break;
+		case OPT_GRANT:
+			c.grant = optarg;
+			break;
+		case OPT_WHO:
+			c.who = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

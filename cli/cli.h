@@ -38,6 +38,9 @@ struct cli {
 	const char *only, *fail_on, *sample_rows, *sample_above, *statement_timeout,
 		*lock_timeout;
 	bool exact_counts, all_constraints;
+	/* the DDL recorder (cli_audit.c) */
+	const char *recorder_schema, *retention, *statement_length, *grant;
+	bool no_statement, who;
 };
 
 /* Prints "schemadrift: <message>" on stderr (cli_report.c). */
@@ -68,6 +71,9 @@ int cli_cmd_report(const struct cli *c, int argc, char **argv);
 int cli_control_ask(const struct cli *c, json_t *req, json_t **ret, struct error *err);
 /* Schema health checks (cli_check.c). */
 int cli_cmd_check(const struct cli *c, int argc, char **argv);
+
+/* The DDL recorder: install, uninstall, status (cli_audit.c). */
+int cli_cmd_audit(const struct cli *c, int argc, char **argv);
 
 /* The history store (cli_store.c). */
 struct diff;

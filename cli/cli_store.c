@@ -13,6 +13,7 @@
 #include "diff.h"
 #include "isotime.h"
 #include "live.h"
+#include "recorder.h"
 #include "snapshot.h"
 #include "store.h"
 #include "utf8.h"
@@ -667,6 +668,49 @@ static void print_error_streak(const struct store_history *h, size_t first, size
 		       t1, why);
 }
 
+/* history --who: each change between two kept snapshots, with who made it
+ * (the later snapshot's DDL recorder rows, docs/attribution.md). */
+static void history_who(struct store *s, const char *from, const char *to)
+{
+	struct model *a = NULL, *b = NULL;
+	struct diff *d = NULL;
+	struct error err;
+
+	if (store_load_snapshot(s, from, &a, &err) < 0 || store_load_snapshot(s, to, &b, &err) < 0 ||
+	    diff_models(a, b, &d) < 0) {
+		printf("    (cannot compare: %s)\n", err.text);
+		goto out;
+	}
+	if (!d->recorder) {
+		printf("    (no DDL recorder: schemadrift audit install --dsn DSN)\n");
+		goto out;
+	}
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+		const struct model_object *o = c->after ? c->after : c->before;
+		const struct model_kind_info *info = model_kind_info(o->kind);
+		char *name = model_object_name_dup(o);
+		char *who = c->who ? recorder_who_text(c->who, DIFF_WHO_STATEMENT_MAX) : NULL;
+
+		printf("    %c %s ", c->type == DIFF_ADDED ? '+' : c->type == DIFF_REMOVED ? '-'
+			   : c->type == DIFF_RENAMED ? '>' : '~', info ? info->label : "object");
+		utf8_escape_fputs(name ? name : "?", strlen(name ? name : "?"), 0, stdout);
+		if (c->type == DIFF_MODIFIED) {
+			fputs(": ", stdout);
+			utf8_escape_fputs(c->attribute, strlen(c->attribute), 0, stdout);
+		}
+		printf("\n      %s\n", who ? who : c->who ? "?" : RECORDER_UNATTRIBUTED);
+		free(who);
+		free(name);
+	}
+	if (recorder_problem(d->recorder))
+		printf("    attribution: %s\n", recorder_problem(d->recorder));
+out:
+	diff_free(d);
+	model_free(a);
+	model_free(b);
+}
+
 static int history_show(const struct cli *c, const char *target)
 {
 	struct store *s = open_store(c, target, false);
@@ -714,6 +758,8 @@ static int history_show(const struct cli *c, const char *target)
 		}
 		printf("%s  %-12s  %s%s\n", when, short_hash(run->hash), text,
 		       have_b && strcmp(b.hash, run->hash) == 0 ? "  [baseline]" : "");
+		if (c->who && prev)
+			history_who(s, prev, run->hash);
 		prev = run->hash;
 	}
 	if (streak != SIZE_MAX)
@@ -799,7 +845,7 @@ int cli_cmd_history(const struct cli *c, int argc, char **argv)
 		return fflush(stdout) == 0 ? status : EXIT_TROUBLE;
 	}
 	if (argc != 1) {
-		cli_fail("usage: schemadrift history TARGET | history prune [TARGET...]");
+		cli_fail("usage: schemadrift history TARGET [--who] | history prune [TARGET...]");
 		return EXIT_TROUBLE;
 	}
 	return history_show(c, argv[0]);

@@ -11,6 +11,7 @@
 #include "diff_server.h"
 #include "isotime.h"
 #include "log.h"
+#include "recorder.h"
 #include "snapshot.h"
 #include "target_verify.h"
 #include "target.h"
@@ -404,7 +405,8 @@ static void start_snapshot(struct target *t, bool probe)
 		.catalog = { .lock_timeout_ms = (int)dc->lock_timeout_ms,
 			     .statement_timeout_ms = (int)dc->statement_timeout_ms,
 			     .partitions_full = strcmp(t->cfg->partitions, "full") == 0,
-			     .probe_only = probe },
+			     .probe_only = probe,
+			     .recorder_since = t->recorder_since[0] ? t->recorder_since : NULL },
 		.filter = &t->filter,
 		.password = t->password,
 		.conn = t->conn,
@@ -594,6 +596,29 @@ static int baseline_model(struct target *t, const char *hash, struct model **ret
 	return 0;
 }
 
+/* A notice outside the drift and error states (upgraded, recorder): logged
+ * with its headline, and spooled to the target's notifiers. */
+static void spool_notice(struct target *t, enum alert_kind kind, const char *msg, int level,
+			 const char *log_id)
+{
+	struct alert *a = NULL;
+
+	if (alert_new(kind, t->name, &a) == 0 && alert_set_str(&a->message, msg) == 0) {
+		struct error le;
+
+		if (t->cfg->environment)
+			a->environment = strdup(t->cfg->environment);
+		if (t->cfg->link_template)
+			alert_set_link(a, t->cfg->link_template, &le);
+		char *headline = alert_headline(a);
+
+		log_target(level, t->name, log_id, NULL, "%s", headline ? headline : msg);
+		free(headline);
+		target_spool(t, a);
+	}
+	alert_free(a);
+}
+
 /*
  * The server's major version changed since the last full snapshot (an
  * upgrade in place, or a dump restored into a newer server): logged, and
@@ -608,7 +633,6 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 	int major = diff_server_major(m->server_version), was = t->server_major;
 	struct model *prev = NULL;
 	struct diff *d = NULL;
-	struct alert *a = NULL;
 	size_t rendered = 0;
 	char msg[512];
 	struct error e;
@@ -628,22 +652,50 @@ static void check_upgrade(struct target *t, const struct model *m, const char *p
 	snprintf(msg, sizeof(msg), "PostgreSQL %d to %d (%s); %zu definition%s rendered"
 		 " differently by the new server, not drift", was, major, m->server_version,
 		 rendered, rendered == 1 ? "" : "s");
-	if (alert_new(ALERT_UPGRADED, t->name, &a) == 0 && alert_set_str(&a->message, msg) == 0) {
-		struct error le;
-
-		if (t->cfg->environment)
-			a->environment = strdup(t->cfg->environment);
-		if (t->cfg->link_template)
-			alert_set_link(a, t->cfg->link_template, &le);
-		char *headline = alert_headline(a);
-
-		log_target(LOG_NOTICE, t->name, LOG_ID_UPGRADED, NULL, "%s", headline ? headline : msg);
-		free(headline);
-		target_spool(t, a);
-	}
-	alert_free(a);
+	spool_notice(t, ALERT_UPGRADED, msg, LOG_NOTICE, LOG_ID_UPGRADED);
 	diff_free(d);
 	model_free(prev);
+}
+
+/*
+ * The DDL recorder (docs/attribution.md) stopped recording: disabled, an
+ * event trigger dropped, its table unreadable, or removed altogether.  One
+ * `recorder` alert when that happens (and once after a start when it is
+ * already so), a log line when it records again.  Without a recorder ever
+ * seen nothing is said: attribution is opt-in, and the drift alerts say how
+ * to turn it on.  The first run after a start learns whether there was one
+ * from the last snapshot recorded.
+ */
+static void check_recorder(struct target *t, const struct model *m, const char *prev_hash)
+{
+	const char *problem = m->recorder ? recorder_problem(m->recorder) : NULL;
+	int now = !m->recorder ? TARGET_RECORDER_ABSENT
+		: problem     ? TARGET_RECORDER_PROBLEM
+			      : TARGET_RECORDER_OK;
+	int was = t->recorder_state;
+	struct error e;
+
+	t->recorder_state = now;
+	if (was == TARGET_RECORDER_UNKNOWN && now == TARGET_RECORDER_ABSENT && prev_hash[0]) {
+		struct model *prev = NULL;
+
+		if (store_load_snapshot(t->store, prev_hash, &prev, &e) == 0 && prev->recorder)
+			was = TARGET_RECORDER_OK;
+		model_free(prev);
+	}
+	if (now == was || now == TARGET_RECORDER_OK) {
+		if (now != was && was == TARGET_RECORDER_PROBLEM)
+			log_target(LOG_NOTICE, t->name, LOG_ID_RECORDER, NULL,
+				   "the DDL recorder records again");
+		return;
+	}
+	if (now == TARGET_RECORDER_ABSENT && was != TARGET_RECORDER_OK &&
+	    was != TARGET_RECORDER_PROBLEM)
+		return;
+	if (now == TARGET_RECORDER_ABSENT)
+		problem = "the DDL recorder was removed: changes are no longer attributed "
+			  "(schemadrift audit install --dsn DSN puts it back)";
+	spool_notice(t, ALERT_RECORDER, problem, LOG_WARNING, LOG_ID_RECORDER);
 }
 
 /* A full snapshot to act on: store it, compare with the baseline, alert. */
@@ -667,6 +719,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 
 	snapshot_hash_hex(m->hash, hash);
 	check_upgrade(t, m, t->last_hash);
+	check_recorder(t, m, t->last_hash);
 	if (store_record_run(t->store, &rec, &run, &e) < 0) {
 		run_failed(t, e.text);
 		return;
@@ -735,6 +788,9 @@ static void handle_snapshot(struct target *t, struct model *m)
 		return;
 	} else if (diff_models(base, m, &d) == 0) {
 		struct ack_set *acks = NULL;
+		/* The recorder's rows that can explain drift are the baseline's time on. */
+		snprintf(t->recorder_since, sizeof(t->recorder_since), "%s",
+			 base->taken_at ? base->taken_at : "");
 		if (ack_load(t->store, &acks, &e) == 0) {
 			ack_apply(acks, d, time(NULL));
 			/* Every difference acknowledged: as good as the baseline. */
@@ -859,6 +915,13 @@ json_t *target_status_json(const struct target *t)
 			 "probes_unchanged", (json_int_t)t->probes_unchanged,
 			 "last_duration_ms", (json_int_t)t->last_duration_ms,
 			 "worst_lag_s", t->worst_lag_ms / 1000.0);
+	if (j) {
+		static const char *const recorder[] = {
+			[TARGET_RECORDER_UNKNOWN] = "unknown", [TARGET_RECORDER_ABSENT] = "absent",
+			[TARGET_RECORDER_OK] = "recording", [TARGET_RECORDER_PROBLEM] = "not recording",
+		};
+		json_object_set_new(j, "recorder", json_string(recorder[t->recorder_state]));
+	}
 	if (j && t->verify)
 		json_object_set_new(j, "verify", target_verify_status_json(t->verify));
 	if (j && t->checks)

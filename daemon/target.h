@@ -80,6 +80,12 @@ struct target {
 	int64_t last_full_ms;
 	char last_hash[65];        /* last recorded schema hash */
 	int server_major;          /* the server's, at the last full snapshot; 0 unknown */
+	/* The DDL recorder at the last full snapshot (docs/attribution.md):
+	 * TARGET_RECORDER_UNKNOWN until the first one after a start. */
+	enum { TARGET_RECORDER_UNKNOWN, TARGET_RECORDER_ABSENT, TARGET_RECORDER_OK,
+	       TARGET_RECORDER_PROBLEM } recorder_state;
+	/* Its rows are read from the baseline's time on. */
+	char recorder_since[32];
 	size_t last_objects;       /* and its number of objects */
 	char candidate[65];        /* a changed hash waiting for its confirming snapshot */
 	/* The baseline's model, kept while the target drifts, so that a changed

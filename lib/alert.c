@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "model.h"
+#include "recorder.h"
 #include "snapshot.h"
 #include "utf8.h"
 
@@ -17,6 +18,7 @@ static const char *const alert_kind_names[] = {
 	[ALERT_DRIFT] = "drift",	 [ALERT_CHECK] = "check", [ALERT_ERROR] = "error",
 	[ALERT_RECOVERED] = "recovered", [ALERT_TEST] = "test",
 	[ALERT_MISMATCH] = "mismatch", [ALERT_UPGRADED] = "upgraded",
+	[ALERT_RECORDER] = "recorder",
 };
 
 const char *alert_kind_name(enum alert_kind k)
@@ -130,6 +132,7 @@ static void alert_change_done(struct alert_change *c)
 	free(c->renamed_from);
 	free(c->definition);
 	free(c->revert_sql);
+	free(c->attribution);
 }
 
 static void alert_clear_changes(struct alert *a)
@@ -170,7 +173,7 @@ int alert_new(enum alert_kind kind, const char *target, struct alert **ret)
 	char id[33];
 	int r;
 
-	if ((unsigned)kind > ALERT_UPGRADED)
+	if ((unsigned)kind > ALERT_RECORDER)
 		return -EINVAL;
 	r = alert_random_id(id);
 	if (r < 0)
@@ -181,7 +184,7 @@ int alert_new(enum alert_kind kind, const char *target, struct alert **ret)
 	a->kind = kind;
 	a->created = time(NULL);
 	a->severity = kind == ALERT_ERROR ? DIFF_BREAKING
-		      : kind == ALERT_CHECK ? DIFF_WARNING
+		      : kind == ALERT_CHECK || kind == ALERT_RECORDER ? DIFF_WARNING
 					    : DIFF_INFO;
 	a->id = strdup(id);
 	if (!a->id || alert_set_str(&a->target, target) < 0) {
@@ -205,6 +208,7 @@ void alert_free(struct alert *a)
 	free(a->message);
 	free(a->link);
 	free(a->dedup_key);
+	free(a->attribution);
 	free(a);
 }
 
@@ -283,6 +287,16 @@ static enum diff_severity alert_top_severity(const size_t by_severity[3])
 	return DIFF_INFO;
 }
 
+/* The alert's note on attribution: how to enable it on drift without a
+ * recorder, the recorder's problem, or nothing. */
+static const char *alert_attribution_note(const struct alert *a, bool recorder,
+					  const char *problem)
+{
+	if (a->kind != ALERT_DRIFT)
+		return NULL;
+	return recorder ? problem : RECORDER_HOW_TO_ENABLE;
+}
+
 int alert_set_diff(struct alert *a, const struct diff *d)
 {
 	enum diff_severity *sev = NULL;
@@ -340,7 +354,14 @@ int alert_set_diff(struct alert *a, const struct diff *d)
 		}
 		if (alert_change_sql(d, c, ac) < 0)
 			goto out;
+		if (d->recorder &&
+		    !(ac->attribution = c->who ? recorder_who_text(c->who, ALERT_WHO_STATEMENT_MAX)
+					       : strdup(RECORDER_UNATTRIBUTED)))
+			goto out;
 	}
+	if (alert_set_str(&a->attribution, alert_attribution_note(a, d->recorder != NULL,
+								  recorder_problem(d->recorder))) < 0)
+		goto out;
 	a->total_changes = n_live;
 	a->severity = alert_top_severity(a->by_severity);
 	r = 0;
@@ -590,6 +611,17 @@ int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 				goto out;
 			}
 		}
+		json_t *who = json_object_get(c, "attribution");
+		if (json_is_object(who))
+			ac->attribution = alert_json_string_text(json_object_get(who, "text"), false,
+								 ALERT_VALUE_MAX);
+		else if (who && json_is_null(who))
+			ac->attribution = strdup(RECORDER_UNATTRIBUTED);
+		if (who && !ac->attribution) {
+			r = error_set(err, -EBADMSG, "diff JSON: changes[%zu]: attribution is invalid",
+				      at);
+			goto out;
+		}
 		if (strcmp(change, "renamed") == 0) {
 			json_t *old = json_object_get(c, "renamed_from_object");
 
@@ -606,6 +638,12 @@ int alert_set_diff_json(struct alert *a, json_t *diff, struct error *err)
 	a->severity = alert_top_severity(a->by_severity);
 	if (alert_json_hash(head, "from", &a->from_hash) < 0 ||
 	    alert_json_hash(head, "to", &a->to_hash) < 0)
+		r = error_set(err, -ENOMEM, "out of memory");
+	json_t *rec = json_object_get(diff, "recorder");
+	if (r == 0 && alert_set_str(&a->attribution,
+				    alert_attribution_note(a, json_is_object(rec),
+							   json_string_value(json_object_get(
+								   rec, "problem")))) < 0)
 		r = error_set(err, -ENOMEM, "out of memory");
 out:
 	if (r < 0)
@@ -871,6 +909,9 @@ char *alert_headline(const struct alert *a)
 	case ALERT_UPGRADED:
 		r = asprintf(&out, "Server upgraded on %s%s%s", where, msg[0] ? ": " : "", msg);
 		break;
+	case ALERT_RECORDER:
+		r = asprintf(&out, "DDL recorder off on %s%s%s", where, msg[0] ? ": " : "", msg);
+		break;
 	case ALERT_TEST:
 	default:
 		r = asprintf(&out, "Test alert from schemadrift%s%s%s%s", a->target ? " for " : "",
@@ -970,6 +1011,8 @@ json_t *alert_to_json(const struct alert *a)
 			r = alert_json_set(cj, "definition", alert_json_str(c->definition));
 		if (r == 0 && c->revert_sql)
 			r = alert_json_set(cj, "revert_sql", alert_json_str(c->revert_sql));
+		if (r == 0 && c->attribution)
+			r = alert_json_set(cj, "attribution", alert_json_str(c->attribution));
 		if (r == 0)
 			r = json_array_append_new(changes, cj) == 0 ? 0 : -ENOMEM;
 		else
@@ -989,6 +1032,8 @@ json_t *alert_to_json(const struct alert *a)
 		r = alert_json_set(j, "link", alert_json_str(a->link));
 	if (r == 0)
 		r = alert_json_set(j, "dedup_key", alert_json_str(a->dedup_key));
+	if (r == 0 && a->attribution)
+		r = alert_json_set(j, "attribution", alert_json_str(a->attribution));
 	json_decref(changes);
 	if (r < 0) {
 		json_decref(j);
@@ -1119,6 +1164,7 @@ int alert_from_json(json_t *j, struct alert **ret, struct error *err)
 			{ "renamed_from", offsetof(struct alert_change, renamed_from), false },
 			{ "definition", offsetof(struct alert_change, definition), false },
 			{ "revert_sql", offsetof(struct alert_change, revert_sql), false },
+			{ "attribution", offsetof(struct alert_change, attribution), false },
 		};
 		for (size_t f = 0; r == 0 && f < sizeof(fields) / sizeof(fields[0]); f++)
 			r = alert_json_get_str(c, fields[f].key, fields[f].required,
@@ -1126,9 +1172,10 @@ int alert_from_json(json_t *j, struct alert **ret, struct error *err)
 		if (r < 0)
 			error_prefix(err, "changes[%zu]", i);
 	}
-	char **optional[] = { &a->from_hash, &a->to_hash, &a->message, &a->link, &a->dedup_key };
+	char **optional[] = { &a->from_hash, &a->to_hash, &a->message, &a->link, &a->dedup_key,
+			      &a->attribution };
 	static const char *const optional_keys[] = { "from_hash", "to_hash", "message", "link",
-						     "dedup_key" };
+						     "dedup_key", "attribution" };
 	for (size_t f = 0; r == 0 && f < sizeof(optional) / sizeof(optional[0]); f++)
 		r = alert_json_get_str(j, optional_keys[f], false, optional[f], err);
 	if (r < 0) {

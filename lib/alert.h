@@ -12,9 +12,10 @@
 #include "error.h"
 
 /* ALERT_MISMATCH: verify: the database is not what the repository says.
- * ALERT_UPGRADED: the server's major version changed (a notice, not drift). */
+ * ALERT_UPGRADED: the server's major version changed (a notice, not drift).
+ * ALERT_RECORDER: the DDL recorder was disabled or removed (a warning). */
 enum alert_kind { ALERT_DRIFT, ALERT_CHECK, ALERT_ERROR, ALERT_RECOVERED, ALERT_TEST,
-		  ALERT_MISMATCH, ALERT_UPGRADED };
+		  ALERT_MISMATCH, ALERT_UPGRADED, ALERT_RECORDER };
 
 /*
  * One change, as text ready for rendering (values via model_value_text).
@@ -36,6 +37,10 @@ struct alert_change {
 	/* SQL that reverts this change (a suggestion, never run), or NULL; cut
 	 * like before/after. */
 	char *revert_sql;
+	/* Who made it (docs/attribution.md): "by ROLE from ADDR (APP) at TIME:
+	 * STATEMENT", or a sentence saying no recorder row matched; NULL when
+	 * the database has no DDL recorder.  One line, escaped. */
+	char *attribution;
 };
 
 /* Owns every string.  Serialisable (alert_to_json/alert_from_json) for the outbox. */
@@ -55,9 +60,14 @@ struct alert {
 	char *message;   /* error text, check details, the upgrade, or the test message */
 	char *link;      /* from the configured URL template, or NULL */
 	char *dedup_key; /* the drift/error state this alert belongs to (PagerDuty dedup_key) */
+	/* On drift: how to turn attribution on (no recorder), or what is wrong
+	 * with the recorder; NULL when it records.  On a recorder alert too. */
+	char *attribution;
 };
 
 #define ALERT_MAX_CHANGES 100
+/* Bytes of a statement in a change's attribution. */
+#define ALERT_WHO_STATEMENT_MAX 300
 #define ALERT_VALUE_MAX 1024
 /* Version of alert_to_json()'s format (the outbox's files). */
 #define ALERT_JSON_VERSION 1

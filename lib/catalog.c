@@ -23,13 +23,20 @@ struct catalog_read {
 	int n_sent;          /* statements in this attempt's pipeline */
 	int next;            /* index of the statement whose results come next */
 	struct catalog_ctx ctx;
-	int stmt_query[32];  /* per statement of the pipeline: its query's index, -1 for setup */
+	int stmt_query[32];  /* per statement of the pipeline: its query's index, or STMT_* */
+	/* The pipeline's end (the recorder's rows, COMMIT, Sync) waits for the
+	 * setup statement's answer: it says whether there is a recorder. */
+	bool tail_pending, send_tail;
+	char *recorder_sql;
 	/* The first error of this attempt, kept until the pipeline is drained. */
 	char sqlstate[6];
 	char failed_msg[512];
 	const char *failed_what;
 	bool failed;
 };
+
+/* What a statement of the pipeline is when it is not one of queries[]. */
+enum { STMT_SETUP = -1, STMT_SETTINGS = -2, STMT_RECORDER = -3 };
 
 /* ---- helpers shared by the query families ---- */
 
@@ -227,6 +234,7 @@ void catalog_read_free(struct catalog_read *r)
 	if (!r)
 		return;
 	model_free(r->model);
+	free(r->recorder_sql);
 	free(r);
 }
 
@@ -279,7 +287,7 @@ static int send_one(struct catalog_read *r, const char *sql, int query)
 
 static int send_pipeline(struct catalog_read *r, struct error *err)
 {
-	char settings[256];
+	char settings[2048];
 
 	model_free(r->model);
 	r->model = NULL;
@@ -308,22 +316,70 @@ static int send_pipeline(struct catalog_read *r, struct error *err)
 		 /* The catalog queries look expensive to the planner, which then
 		  * spends most of a second compiling them (JIT) to return a
 		  * handful of rows. */
-		 " set_config('jit', 'off', true)",
+		 " set_config('jit', 'off', true)%s",
 		 r->opts.lock_timeout_ms, r->opts.statement_timeout_ms,
-		 enc && strcmp(enc, "SQL_ASCII") == 0 ? "SQL_ASCII" : "UTF8");
-	if ((r->rollback_first && send_one(r, "ROLLBACK", -1) < 0) ||
-	    send_one(r, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", -1) < 0 ||
-	    send_one(r, settings, -1) < 0)
+		 enc && strcmp(enc, "SQL_ASCII") == 0 ? "SQL_ASCII" : "UTF8",
+		 r->opts.probe_only ? "" : catalog_recorder_detect);
+	if ((r->rollback_first && send_one(r, "ROLLBACK", STMT_SETUP) < 0) ||
+	    send_one(r, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", STMT_SETUP) < 0 ||
+	    send_one(r, settings, STMT_SETTINGS) < 0)
 		return conn_fail(r, err, "cannot send catalog queries");
 	/* The probe is last: with probe_only it is all there is. */
 	for (int i = r->opts.probe_only ? N_QUERIES - 1 : 0; i < N_QUERIES; i++)
 		if (send_one(r, queries[i]->sql(r->server_version), i) < 0)
 			return conn_fail(r, err, "cannot send catalog queries");
-	if (send_one(r, "COMMIT", -1) < 0 || !PQpipelineSync(r->conn))
-		return conn_fail(r, err, "cannot send catalog queries");
 	r->rollback_first = false;
 	r->state = READ_FLUSH;
+	if (r->opts.probe_only) {
+		if (send_one(r, "COMMIT", STMT_SETUP) < 0 || !PQpipelineSync(r->conn))
+			return conn_fail(r, err, "cannot send catalog queries");
+		return 0;
+	}
+	/* The server sends the setup statement's answer now, while it works on
+	 * the catalog queries: the tail goes out a round trip later, hidden
+	 * behind them. */
+	if (!PQsendFlushRequest(r->conn))
+		return conn_fail(r, err, "cannot send catalog queries");
+	r->tail_pending = true;
 	return 0;
+}
+
+/* The end of the pipeline: the recorder's rows when there is a recorder
+ * this role may read (one statement more, never more), COMMIT, Sync. */
+static int send_tail(struct catalog_read *r, struct error *err)
+{
+	const struct model_recorder *rec = r->model->recorder;
+
+	r->tail_pending = r->send_tail = false;
+	free(r->recorder_sql);
+	r->recorder_sql = NULL;
+	if (rec && rec->readable && !r->failed) {
+		if (catalog_recorder_sql(r->conn, rec->schema, r->opts.recorder_since,
+					 &r->recorder_sql) < 0)
+			return error_set(err, -ENOMEM, "out of memory");
+		if (send_one(r, r->recorder_sql, STMT_RECORDER) < 0)
+			return conn_fail(r, err, "cannot send catalog queries");
+	}
+	if (send_one(r, "COMMIT", STMT_SETUP) < 0 || !PQpipelineSync(r->conn))
+		return conn_fail(r, err, "cannot send catalog queries");
+	r->state = READ_FLUSH;
+	return 0;
+}
+
+/* The setup statement's answer: is there a recorder, may we read it? */
+static int read_settings(struct catalog_read *r, PGresult *res)
+{
+	int cs = PQfnumber(res, "recorder_schema"), cr = PQfnumber(res, "recorder_readable");
+	const char *schema;
+
+	if (r->opts.probe_only)
+		return 0; /* the probe reads no recorder */
+	if (cs < 0 || cr < 0 || PQntuples(res) != 1)
+		return -EPROTO;
+	schema = catalog_val(res, 0, cs);
+	if (!schema)
+		return 0;
+	return catalog_recorder_found(r->model, schema, catalog_val_bool(res, 0, cr));
 }
 
 /*
@@ -359,16 +415,21 @@ static void note_failure(struct catalog_read *r, PGresult *res, const char *what
 static int handle_result(struct catalog_read *r, PGresult *res, struct error *err)
 {
 	ExecStatusType st = PQresultStatus(res);
-	int idx = r->next < r->n_sent ? r->stmt_query[r->next] : -1;
-	const char *what = idx >= 0 ? queries[idx]->what : "transaction setup";
+	int idx = r->next < r->n_sent ? r->stmt_query[r->next] : STMT_SETUP;
+	const char *what = idx >= 0 ? queries[idx]->what
+			 : idx == STMT_RECORDER ? "recorder rows" : "transaction setup";
 
+	if (idx == STMT_SETTINGS && r->tail_pending)
+		r->send_tail = true; /* whatever the answer: the pipeline must end */
 	switch (st) {
 	case PGRES_TUPLES_OK:
-		if (idx >= 0 && !r->failed) {
-			int e = queries[idx]->read(r->model, res, &r->ctx);
+		if (idx != STMT_SETUP && !r->failed) {
+			int e = idx >= 0 ? queries[idx]->read(r->model, res, &r->ctx)
+			      : idx == STMT_SETTINGS ? read_settings(r, res)
+			      : catalog_recorder_read(r->model, res);
 			if (e < 0) {
 				r->failed = true;
-				r->failed_what = queries[idx]->what;
+				r->failed_what = what;
 				r->sqlstate[0] = '\0';
 				snprintf(r->failed_msg, sizeof(r->failed_msg),
 					 "cannot build the model: %s", strerror(-e));
@@ -380,6 +441,13 @@ static int handle_result(struct catalog_read *r, PGresult *res, struct error *er
 		return 0;
 	case PGRES_FATAL_ERROR:
 	case PGRES_NONFATAL_ERROR:
+		/* The recorder's rows are last but COMMIT: everything else is in,
+		 * and an opt-in extra never costs the snapshot.  The recorder
+		 * reports itself unreadable instead. */
+		if (idx == STMT_RECORDER && r->model->recorder) {
+			r->model->recorder->readable = false;
+			return 0;
+		}
 		note_failure(r, res, what);
 		return 0;
 	default:
@@ -397,7 +465,8 @@ static int attempt_done(struct catalog_read *r, struct error *err)
 	if (!PQexitPipelineMode(r->conn))
 		return conn_fail(r, err, "cannot leave pipeline mode");
 	if (!r->failed) {
-		if ((e = model_finish(r->model)) < 0) {
+		if ((e = catalog_recorder_exclude(r->model)) < 0 ||
+		    (e = model_finish(r->model)) < 0) {
 			r->state = READ_FAILED;
 			return error_set(err, e, "catalog returned duplicate objects");
 		}
@@ -461,6 +530,11 @@ int catalog_read_step(struct catalog_read *r, struct error *err)
 				PQclear(res);
 				if (e < 0)
 					return e;
+				if (r->send_tail) {
+					if ((e = send_tail(r, err)) < 0)
+						return e;
+					goto next_state;
+				}
 			}
 			return CATALOG_WANT_READ;
 		case READ_DONE:

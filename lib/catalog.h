@@ -18,6 +18,9 @@ struct catalog_options {
 	bool partitions_full;
 	/* Only the change probe: the model has no objects, just its fingerprint. */
 	bool probe_only;
+	/* The DDL recorder's rows from this time on (ISO 8601 UTC; NULL: all
+	 * it keeps, at most 5000). */
+	const char *recorder_since;
 };
 
 /* What catalog_read_step() needs before it is called again. */

@@ -85,6 +85,20 @@ const char *catalog_enabled(const char *code);
 /* model_end() after the attributes; also reports a failed array parse. */
 int catalog_end(struct model *m, int r);
 
+/*
+ * The DDL recorder (catalog_recorder.c): catalog_recorder_detect is appended
+ * to the setup statement's select list (recorder_schema, recorder_readable);
+ * when it finds one, catalog_recorder_found() puts it on the model and
+ * catalog_recorder_sql() is the one statement more that reads its rows
+ * (newest first, from since when it is an ISO time), turned into events by
+ * catalog_recorder_read().  catalog_recorder_exclude() drops its objects.
+ */
+extern const char catalog_recorder_detect[];
+int catalog_recorder_found(struct model *m, const char *schema, bool readable);
+int catalog_recorder_sql(PGconn *conn, const char *schema, const char *since, char **ret);
+int catalog_recorder_read(struct model *m, PGresult *res);
+int catalog_recorder_exclude(struct model *m);
+
 extern const struct catalog_query catalog_schemas, catalog_relations, catalog_sequences,
 	catalog_columns, catalog_constraints, catalog_indexes, catalog_routines, catalog_types,
 	catalog_triggers, catalog_rules, catalog_policies, catalog_extensions, catalog_misc,

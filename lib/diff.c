@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "diff_server.h"
+#include "recorder.h"
 #include "snapshot.h"
 #include "utf8.h"
 #include "sql.h"
@@ -945,6 +946,22 @@ static int diff_partition_child(struct diff *d, size_t *cap, const struct model_
 	return 1;
 }
 
+/* Who made each change: the `to` side's recorder rows since `from` was taken. */
+static void diff_attribute(struct diff *d)
+{
+	d->recorder = d->to->recorder;
+	if (!d->recorder)
+		return;
+	for (size_t i = 0; i < d->n_changes; i++) {
+		struct diff_change *c = &d->changes[i];
+
+		/* A rename is recorded under the new name; a row under the old one is
+		 * of what it was before (or of a DROP that the rename guessed wrong). */
+		c->who = recorder_match(d->recorder, c->type == DIFF_RENAMED ? NULL : c->before,
+					c->after, d->from->taken_at);
+	}
+}
+
 int diff_models(const struct model *from, const struct model *to, struct diff **ret)
 {
 	struct diff *d;
@@ -996,6 +1013,7 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 		return r;
 	}
 	diff_detect_renames(d);
+	diff_attribute(d);
 	*ret = d;
 	return 0;
 }
@@ -1173,6 +1191,24 @@ static int diff_write_block(FILE *out, bool color, const char *before, const cha
 	return diff_value_lines(before, after, diff_put_block_line, &o);
 }
 
+/* The attribution line under a change, when the `to` side has a recorder. */
+static int diff_write_who(FILE *out, const struct diff_change *c)
+{
+	char *who;
+
+	if (!c->who) {
+		fputs("    " RECORDER_UNATTRIBUTED "\n", out);
+		return 0;
+	}
+	if (!(who = recorder_who_text(c->who, DIFF_WHO_STATEMENT_MAX)))
+		return -ENOMEM;
+	fputs("    ", out);
+	fputs(who, out); /* escaped by recorder_who_text */
+	fputc('\n', out);
+	free(who);
+	return 0;
+}
+
 static int diff_write_change(const struct diff *d, FILE *out, bool color, bool explain,
 			     const struct diff_change *c)
 {
@@ -1243,6 +1279,8 @@ static int diff_write_change(const struct diff *d, FILE *out, bool color, bool e
 	fputc('\n', out);
 	if (block)
 		r = diff_write_block(out, color, before, after);
+	if (r == 0 && d->recorder && !c->server_rendering)
+		r = diff_write_who(out, c);
 	if (r == 0 && explain) {
 		char *def;
 
@@ -1289,6 +1327,8 @@ int diff_write_text(const struct diff *d, FILE *out, unsigned flags, const char 
 		fprintf(out, "%zu change%s: %zu breaking, %zu warning, %zu info\n", d->n_changes,
 			d->n_changes == 1 ? "" : "s", d->by_severity[DIFF_BREAKING], d->by_severity[DIFF_WARNING],
 			d->by_severity[DIFF_INFO]);
+	if (d->recorder && recorder_problem(d->recorder))
+		fprintf(out, "attribution: %s\n", recorder_problem(d->recorder));
 	if (explain && (r = diff_write_resolve(d, out, target)) < 0)
 		return r;
 	if (fflush(out) != 0 || ferror(out))
@@ -1698,6 +1738,39 @@ static json_t *diff_side_json(const struct model *m, const char *label)
 	return side;
 }
 
+/* A recorder row as the diff's JSON shows it (docs/diff-format.md). */
+static json_t *diff_who_json(const struct model_ddl_event *e)
+{
+	json_t *j = json_object();
+	char *text = recorder_who_text(e, DIFF_WHO_STATEMENT_MAX);
+	const struct { const char *k, *v; } strs[] = {
+		{ "session_role", e->session_role }, { "current_role", e->current_role },
+		{ "client_addr", e->client_addr }, { "application", e->application },
+		{ "at", e->at }, { "command_tag", e->command_tag },
+		{ "object_type", e->object_type }, { "object_identity", e->object_identity },
+		{ "statement", e->statement },
+	};
+	int r = j && text ? 0 : -ENOMEM;
+
+	for (size_t k = 0; r == 0 && k < sizeof(strs) / sizeof(strs[0]); k++)
+		r = diff_json_set(j, strs[k].k, strs[k].v ? snapshot_string_json(strs[k].v)
+							  : json_null());
+	if (r == 0 && e->client_port)
+		r = diff_json_set(j, "client_port", json_integer(e->client_port));
+	if (r == 0)
+		r = diff_json_set(j, "backend_pid", json_integer(e->backend_pid));
+	if (r == 0)
+		r = diff_json_set(j, "xid", json_integer(e->xid));
+	if (r == 0)
+		r = diff_json_set(j, "text", json_string(text));
+	free(text);
+	if (r < 0) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static json_t *diff_change_json(const struct diff *d, const struct diff_change *c)
 {
 	const struct model_object *o = c->after ? c->after : c->before;
@@ -1754,6 +1827,8 @@ static json_t *diff_change_json(const struct diff *d, const struct diff_change *
 	}
 	if (r == 0 && c->server_rendering)
 		r = diff_json_set(j, "server_rendering", json_true());
+	if (r == 0 && d->recorder && !c->server_rendering)
+		r = diff_json_set(j, "attribution", c->who ? diff_who_json(c->who) : json_null());
 	if (r == 0 && c->acknowledged) {
 		r = diff_json_set(j, "acknowledged", json_true());
 		if (r == 0)
@@ -1823,6 +1898,16 @@ json_t *diff_to_json(const struct diff *d, const char *from_label, const char *t
 	for (size_t i = 0; r == 0 && i < d->n_changes; i++)
 		if (json_array_append_new(changes, diff_change_json(d, &d->changes[i])) < 0)
 			r = -ENOMEM;
+	if (r == 0 && d->recorder) {
+		json_t *rec = json_object();
+		const char *problem = recorder_problem(d->recorder);
+
+		r = diff_json_set(root, "recorder", rec);
+		if (r == 0)
+			r = diff_json_set(rec, "schema", snapshot_string_json(d->recorder->schema));
+		if (r == 0)
+			r = diff_json_set(rec, "problem", problem ? json_string(problem) : json_null());
+	}
 	if (r == 0 && d->n_rendering) {
 		json_t *rendering = json_array();
 

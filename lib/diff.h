@@ -22,6 +22,9 @@ struct diff_change {
 	bool acknowledged;                 /* set by diff_acknowledge() */
 	bool server_rendering;             /* in diff.rendering: two majors' renderings */
 	const char *ack_reason;            /* borrowed from the caller */
+	/* The DDL recorder's newest row about this change (lib/recorder.h), in
+	 * the `to` model; NULL when none matched or there is no recorder. */
+	const struct model_ddl_event *who;
 };
 
 /* Borrows from both models: they must outlive the diff. */
@@ -42,6 +45,9 @@ struct diff {
 	struct diff_change *rendering;
 	size_t n_rendering;
 	int from_major, to_major; /* from the models' server_version; 0 unknown */
+	/* The `to` side's DDL recorder, NULL without one: then no change is
+	 * attributed and none is reported as unattributed. */
+	const struct model_recorder *recorder;
 };
 
 int diff_models(const struct model *from, const struct model *to, struct diff **ret);
@@ -56,6 +62,9 @@ void diff_acknowledge(struct diff *d, size_t i, const char *reason);
 
 const char *diff_type_name(enum diff_change_type t);
 const char *diff_severity_name(enum diff_severity s);
+
+/* Bytes of a statement shown in an attribution line (text, JSON's "text"). */
+#define DIFF_WHO_STATEMENT_MAX 300
 
 enum diff_text_flags {
 	DIFF_TEXT_COLOR = 1 << 0,   /* the CLI asks when stdout is a TTY */

@@ -20,6 +20,7 @@
 #define LOG_ID_ERROR "8c3e4b1a6d5f4e2b9a7c0d1e2f3a4b5c"
 #define LOG_ID_RECOVERED "1f2e3d4c5b6a47988796a5b4c3d2e1f0"
 #define LOG_ID_UPGRADED "6b0f2c9e4d7a4b1e8f3c5a2d9e0b7c14"
+#define LOG_ID_RECORDER "3d9a7f1e2c5b4a608e7d6c5b4a3f2e1d"
 
 void log_open(const char *ident, int max_level, bool force_stderr);
 void log_set_level(int max_level);

@@ -82,6 +82,27 @@ struct model_object {
 
 struct model_arena_chunk;
 
+/* One row of the DDL recorder's log (lib/recorder.h); arena strings, NULL when
+ * unknown (client_addr NULL: a local socket). */
+struct model_ddl_event {
+	long long id;
+	const char *at; /* ISO 8601 UTC */
+	const char *session_role, *current_role, *application, *client_addr;
+	long long client_port, backend_pid, xid;
+	const char *event, *command_tag, *object_type, *object_identity, *statement;
+};
+
+/* The DDL recorder found in the database: never part of a hash. */
+struct model_recorder {
+	const char *schema;
+	/* Each event trigger's enabled state ("origin", "always", "disabled"...),
+	 * NULL when the trigger is missing. */
+	const char *ddl_trigger, *drop_trigger;
+	bool readable; /* the reading role may SELECT the log */
+	struct model_ddl_event *events; /* newest first */
+	size_t n_events;
+};
+
 struct model {
 	struct model_object *objects; /* sorted by model_object_cmp after model_finish */
 	size_t n_objects;
@@ -95,6 +116,9 @@ struct model {
 	/* The change probe's fingerprint of the catalog this model was read
 	 * from (catalog_probe.c), or NULL. */
 	const char *fingerprint;
+	/* The DDL recorder and its rows (docs/attribution.md), NULL when the
+	 * database has none.  Beside the objects, outside every hash. */
+	struct model_recorder *recorder;
 	/* private */
 	struct model_arena_chunk *arena;
 	struct model_attr *pending;   /* attributes of the object being built */

@@ -267,6 +267,9 @@ char *notify_title(const struct alert *a)
 	case ALERT_UPGRADED:
 		prefix = "Server upgraded on ";
 		break;
+	case ALERT_RECORDER:
+		prefix = "DDL recorder off on ";
+		break;
 	case ALERT_TEST:
 	default:
 		prefix = a->target ? "Test alert from schemadrift for " : "Test alert from schemadrift";

@@ -147,6 +147,8 @@ char *notify_title(const struct alert *a);
 /* Text helpers for renderers.  Lengths are counted in UTF-16 code units, the
  * most any of the chat services counts. */
 size_t notify_text_units(const char *s);
+/* Characters of an attribution line ("by ROLE from ...") a channel shows. */
+#define NOTIFY_WHO_MAX 400
 /* A copy of s cut to at most max units, ending in "…" when cut; malloc'd. */
 char *notify_truncate(const char *s, size_t max_units);
 /* "column", "materialized view": a change's kind for humans. */

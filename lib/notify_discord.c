@@ -105,6 +105,10 @@ static json_t *discord_field(const struct alert_change *c, bool with_sql, size_t
 			discord_escape_cut(&v, c->after, DISCORD_VALUE_MAX);
 		}
 	}
+	if (c->attribution) {
+		strbuf_puts(&v, "\n");
+		discord_escape_cut(&v, c->attribution, NOTIFY_WHO_MAX);
+	}
 	if (with_sql && c->definition) {
 		strbuf_puts(&v, "\n");
 		discord_escape_cut(&v, c->definition, DISCORD_SQL_MAX);
@@ -185,6 +189,10 @@ static int discord_render(struct notify_channel *ch, const struct alert *a, char
 	if (a->message && a->message[0]) {
 		strbuf_puts(&b, "\n");
 		discord_escape_cut(&b, a->message, DISCORD_MESSAGE_MAX);
+	}
+	if (a->attribution) {
+		strbuf_puts(&b, "\n");
+		discord_escape_cut(&b, a->attribution, NOTIFY_WHO_MAX);
 	}
 	if (a->kind == ALERT_DRIFT) {
 		char **lines;

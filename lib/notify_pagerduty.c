@@ -85,6 +85,15 @@ static char *pagerduty_change_text(const struct alert_change *c)
 		r = asprintf(&out, "%s: %s %s %s", c->severity, c->change, kind, c->object);
 	if (r < 0)
 		return NULL;
+	if (c->attribution) {
+		char *more;
+
+		r = asprintf(&more, "%s\n%s", out, c->attribution);
+		free(out);
+		if (r < 0)
+			return NULL;
+		out = more;
+	}
 	for (int k = 0; k < 2; k++) {
 		const char *sql = k ? c->revert_sql : c->definition;
 		char *more;
@@ -177,6 +186,8 @@ static json_t *pagerduty_details(const struct alert *a, size_t max_changes)
 		r = jset(d, "to_hash", json_string(a->to_hash));
 	if (r == 0 && a->message)
 		r = jset(d, "message", json_string(a->message));
+	if (r == 0 && a->attribution)
+		r = jset(d, "attribution", json_string(a->attribution));
 	json_decref(list);
 	if (r < 0) {
 		json_decref(d);

@@ -138,6 +138,11 @@ static void slack_change_line(struct strbuf *b, const struct alert_change *c)
 			slack_code(b, c->after, SLACK_VALUE_MAX);
 		}
 	}
+	if (c->attribution) {
+		strbuf_puts(b, "\n    _");
+		slack_escape_cut(b, c->attribution, NOTIFY_WHO_MAX);
+		strbuf_puts(b, "_");
+	}
 	slack_sql(b, c->definition);
 	if (c->revert_sql) {
 		strbuf_puts(b, "\n    revert:");
@@ -248,6 +253,13 @@ static int slack_blocks(const struct alert *a, size_t max_changes, json_t *block
 			b.failed = true;
 		strbuf_puts(&b, "```");
 		free(cut);
+		text = strbuf_take(&b);
+		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
+		free(text);
+	}
+
+	if (r == 0 && a->attribution) {
+		slack_escape_cut(&b, a->attribution, NOTIFY_WHO_MAX);
 		text = strbuf_take(&b);
 		r = text ? jadd(blocks, slack_mrkdwn_section(text)) : -ENOMEM;
 		free(text);

@@ -470,6 +470,11 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 		mime_put_text(b, a->message, "", false);
 		strbuf_puts(b, "\n");
 	}
+	if (a->attribution) {
+		strbuf_puts(b, "\n");
+		mime_put_text(b, a->attribution, "", false);
+		strbuf_puts(b, "\n");
+	}
 	if (a->n_changes > 0) {
 		strbuf_puts(b, "\nChanges, most severe first:\n");
 		for (size_t i = 0; i < a->n_changes; i++) {
@@ -488,6 +493,11 @@ static void render_plain(struct strbuf *b, const struct alert *a, const char *he
 				mime_put_text(b, c->attribute, NULL, false);
 			}
 			strbuf_puts(b, "\n");
+			if (c->attribution) {
+				strbuf_puts(b, "      ");
+				mime_put_text(b, c->attribution, "      ", false);
+				strbuf_puts(b, "\n");
+			}
 			if (c->before) {
 				strbuf_puts(b, "      before: ");
 				mime_put_text(b, c->before, "              ", false);
@@ -578,6 +588,11 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 		mime_put_text(b, a->message, "", true);
 		strbuf_puts(b, "</pre>\n");
 	}
+	if (a->attribution) {
+		strbuf_puts(b, "<p>");
+		mime_put_text(b, a->attribution, NULL, true);
+		strbuf_puts(b, "</p>\n");
+	}
 	if (a->n_changes > 0) {
 		strbuf_puts(b, "<table border=\"1\" cellpadding=\"4\" "
 			    "style=\"border-collapse:collapse\">\n"
@@ -601,6 +616,11 @@ static void render_html(struct strbuf *b, const struct alert *a, const char *hea
 			strbuf_puts(b, "</pre></td><td><pre style=\"white-space:pre-wrap;margin:0\">");
 			mime_put_text(b, c->after, "", true);
 			strbuf_puts(b, "</pre></td></tr>\n");
+			if (c->attribution) {
+				strbuf_puts(b, "<tr><td></td><td colspan=\"6\"><em>");
+				mime_put_text(b, c->attribution, NULL, true);
+				strbuf_puts(b, "</em></td></tr>\n");
+			}
 			for (int k = 0; k < 2; k++) {
 				const char *sql = k ? c->revert_sql : c->definition;
 

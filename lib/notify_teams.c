@@ -111,6 +111,11 @@ static json_t *teams_change(const struct alert_change *c)
 				r = add(in, run_cut(c->after, TEAMS_VALUE_MAX, "mono"));
 		}
 	}
+	if (r == 0 && c->attribution) {
+		r = add(in, run("\n", NULL));
+		if (r == 0)
+			r = add(in, run_cut(c->attribution, NOTIFY_WHO_MAX, "subtle"));
+	}
 	if (r == 0 && c->definition) {
 		r = add(in, run("\n", NULL));
 		if (r == 0)
@@ -231,6 +236,15 @@ static int teams_render(struct notify_channel *ch, const struct alert *a, char *
 	if (r == 0 && a->message && a->message[0]) {
 		in = json_array();
 		r = in ? add(in, run_cut(a->message, TEAMS_MESSAGE_MAX, "mono")) : -ENOMEM;
+		if (r == 0)
+			r = add(body, json_pack("{s:s,s:o}", "type", "RichTextBlock", "inlines", in));
+		else
+			json_decref(in);
+		in = NULL;
+	}
+	if (r == 0 && a->attribution) {
+		in = json_array();
+		r = in ? add(in, run_cut(a->attribution, NOTIFY_WHO_MAX, NULL)) : -ENOMEM;
 		if (r == 0)
 			r = add(body, json_pack("{s:s,s:o}", "type", "RichTextBlock", "inlines", in));
 		else

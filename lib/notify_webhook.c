@@ -69,6 +69,8 @@ static json_t *webhook_change(const struct alert_change *c)
 		r = jset(j, "definition", jstr(c->definition));
 	if (r == 0 && c->revert_sql)
 		r = jset(j, "revert_sql", jstr(c->revert_sql));
+	if (r == 0 && c->attribution)
+		r = jset(j, "attribution", jstr(c->attribution));
 	if (r < 0) {
 		json_decref(j);
 		return NULL;
@@ -123,6 +125,8 @@ static json_t *webhook_payload(const struct alert *a, size_t max_changes)
 		r = jset(j, "changes", changes);
 		changes = NULL;
 	}
+	if (r == 0 && a->attribution)
+		r = jset(j, "attribution", jstr(a->attribution));
 	if (r == 0)
 		r = jset(j, "changes_omitted",
 			 json_integer((json_int_t)(a->total_changes > n ? a->total_changes - n : 0)));

@@ -283,6 +283,99 @@ int snapshot_hash(struct model *m)
 	return r < 0 ? r : model_hash(m);
 }
 
+static const char *string_from_json(struct model *m, json_t *v);
+
+/* The DDL recorder beside the objects (docs/snapshot-format.md): never hashed. */
+static json_t *recorder_json(const struct model_recorder *rec)
+{
+	json_t *j = json_object(), *events = json_array();
+
+	if (!j || !events) {
+		json_decref(j);
+		json_decref(events);
+		return NULL;
+	}
+	json_object_set_new(j, "schema", snapshot_string_json(rec->schema));
+	json_object_set_new(j, "ddl_trigger",
+			    rec->ddl_trigger ? json_string(rec->ddl_trigger) : json_null());
+	json_object_set_new(j, "drop_trigger",
+			    rec->drop_trigger ? json_string(rec->drop_trigger) : json_null());
+	json_object_set_new(j, "readable", json_boolean(rec->readable));
+	for (size_t i = 0; i < rec->n_events; i++) {
+		const struct model_ddl_event *e = &rec->events[i];
+		json_t *o = json_object();
+		const struct { const char *k, *v; } strs[] = {
+			{ "at", e->at }, { "session_role", e->session_role },
+			{ "current_role", e->current_role }, { "application", e->application },
+			{ "client_addr", e->client_addr }, { "event", e->event },
+			{ "command_tag", e->command_tag }, { "object_type", e->object_type },
+			{ "object_identity", e->object_identity }, { "statement", e->statement },
+		};
+		if (!o)
+			continue;
+		json_object_set_new(o, "id", json_integer(e->id));
+		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
+			if (strs[k].v)
+				json_object_set_new(o, strs[k].k, snapshot_string_json(strs[k].v));
+		if (e->client_port)
+			json_object_set_new(o, "client_port", json_integer(e->client_port));
+		json_object_set_new(o, "backend_pid", json_integer(e->backend_pid));
+		json_object_set_new(o, "xid", json_integer(e->xid));
+		json_array_append_new(events, o);
+	}
+	json_object_set_new(j, "events", events);
+	return j;
+}
+
+static const char *recorder_str(struct model *m, json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return v && !json_is_null(v) ? string_from_json(m, v) : NULL;
+}
+
+/* A damaged recorder block loses the attribution, never the snapshot. */
+static void recorder_from_json(struct model *m, json_t *j)
+{
+	struct model_recorder *rec;
+	json_t *events = json_object_get(j, "events");
+	size_t n = json_is_array(events) ? json_array_size(events) : 0;
+
+	if (!json_is_object(j) || !(rec = model_alloc(m, sizeof(*rec))))
+		return;
+	memset(rec, 0, sizeof(*rec));
+	if (!(rec->schema = recorder_str(m, j, "schema")))
+		return;
+	rec->ddl_trigger = recorder_str(m, j, "ddl_trigger");
+	rec->drop_trigger = recorder_str(m, j, "drop_trigger");
+	rec->readable = json_is_true(json_object_get(j, "readable"));
+	if (n && (rec->events = model_alloc(m, n * sizeof(*rec->events)))) {
+		for (size_t i = 0; i < n; i++) {
+			json_t *o = json_array_get(events, i);
+			struct model_ddl_event *e = &rec->events[rec->n_events];
+
+			if (!json_is_object(o))
+				continue;
+			e->id = json_integer_value(json_object_get(o, "id"));
+			e->at = recorder_str(m, o, "at");
+			e->session_role = recorder_str(m, o, "session_role");
+			e->current_role = recorder_str(m, o, "current_role");
+			e->application = recorder_str(m, o, "application");
+			e->client_addr = recorder_str(m, o, "client_addr");
+			e->event = recorder_str(m, o, "event");
+			e->command_tag = recorder_str(m, o, "command_tag");
+			e->object_type = recorder_str(m, o, "object_type");
+			e->object_identity = recorder_str(m, o, "object_identity");
+			e->statement = recorder_str(m, o, "statement");
+			e->client_port = json_integer_value(json_object_get(o, "client_port"));
+			e->backend_pid = json_integer_value(json_object_get(o, "backend_pid"));
+			e->xid = json_integer_value(json_object_get(o, "xid"));
+			rec->n_events++;
+		}
+	}
+	m->recorder = rec;
+}
+
 static int write_header(struct model *m, FILE *out)
 {
 	char hex[65];
@@ -299,6 +392,8 @@ static int write_header(struct model *m, FILE *out)
 		json_object_set_new(meta, "taken_at", json_string(m->taken_at));
 	if (m->fingerprint)
 		json_object_set_new(meta, "fingerprint", snapshot_string_json(m->fingerprint));
+	if (m->recorder)
+		json_object_set_new(meta, "recorder", recorder_json(m->recorder));
 	head = json_pack("{si ss sI so}", "version", SNAPSHOT_VERSION, "hash", hex, "objects",
 			 (json_int_t)m->n_objects, "meta", meta);
 	if (!head)
@@ -666,6 +761,8 @@ static int parse_header(struct parser *p, size_t at, json_t *h, unsigned char re
 			m->taken_at = string_from_json(m, v);
 		if ((v = json_object_get(meta, "fingerprint")))
 			m->fingerprint = string_from_json(m, v);
+		if ((v = json_object_get(meta, "recorder")))
+			recorder_from_json(m, v);
 	}
 	return 0;
 }

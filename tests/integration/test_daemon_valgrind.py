@@ -1,7 +1,8 @@
 """schemadriftd under valgrind's memcheck through a short end-to-end scenario: baseline, a drift
-alert to a webhook and an SMTP server, 100 SIGHUP reloads that add and remove a target and a
+alert to a webhook and an SMTP server (attributed by the DDL recorder), 100 SIGHUP reloads that add and remove a target and a
 notifier (one of them while its run hangs on a server that never answers),
-`schemadrift run-now` and `status`, a baseline accepted (recovered), a reload with a
+`schemadrift run-now` and `status`, the recorder disabled (a recorder alert), a baseline
+accepted (recovered), a reload with a
 bad file, and SIGTERM.  No invalid access and no definite leak (valgrind's exit status), and
 the daemon's own exit status 0.  Skipped when valgrind is not installed.
 """
@@ -48,6 +49,7 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
         self.pg.create_db("app")
         self.pg.psql("app", "CREATE TABLE t (id int PRIMARY KEY)")
         self.pg.psql("app", "CREATE TABLE c (t_id int REFERENCES t)")
+        pgharness.cli_ok("audit", "install", "--dsn", self.pg.dsn("app"))
         smtp_dir = self.path("smtp")
         os.makedirs(smtp_dir)
         vg_log = self.path("valgrind.log")
@@ -105,6 +107,8 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                 dh.wait_until(lambda: len(smtp.messages()) >= 1, timeout=SLOW,
                               what="the drift email")
                 self.assertEqual(rx.requests[0].json["kind"], "drift")
+                self.assertTrue(rx.requests[0].json["changes"][0]["attribution"].startswith(
+                    "by postgres from the local socket"), rx.requests[0].json)
 
                 for i in range(RELOADS):
                     d.write_config(conf_b if i % 2 == 0 else conf_a)
@@ -139,6 +143,10 @@ class DaemonUnderValgrind(pgharness.PgTestCase):
                 dh.wait_until(lambda: "check" in [r.json["kind"] for r in rx.requests],
                               timeout=SLOW, what="the check alert")
                 self.assertEqual(d.target_status("app")["checks"]["findings"], 1)
+
+                self.pg.psql("app", "ALTER EVENT TRIGGER schemadrift_recorder_drop DISABLE")
+                dh.wait_until(lambda: "recorder" in [r.json["kind"] for r in rx.requests],
+                              timeout=SLOW, what="the recorder alert")
 
                 d.store_cli("baseline", "accept", "app", "--reason", "valgrind scenario")
                 dh.wait_until(lambda: "recovered" in [r.json["kind"] for r in rx.requests],

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "alert.h"
+#include "recorder.h"
 #include "ini.h"
 #include "diff.h"
 #include "http.h"
@@ -943,6 +944,146 @@ START_TEST(test_every_kind_renders_on_every_channel)
 }
 END_TEST
 
+/* Every channel carries each change's attribution and the alert's note on it,
+ * and the outbox keeps them. */
+START_TEST(test_attribution_on_every_channel)
+{
+	static const char who[] = "by alice from 10.0.0.5 (deploy-tool) at 2026-12-03T12:00:00Z: "
+				  "ALTER TABLE public.orders ADD COLUMN note text";
+	struct alert *a = NULL, *back = NULL;
+	struct error err;
+	json_t *j;
+
+	ck_assert_int_eq(alert_new(ALERT_DRIFT, "billing", &a), 0);
+	add_change(a, "added", "info", "column", "public.orders.note", NULL, NULL, NULL);
+	add_change(a, "added", "info", "table", "public.sneaky", NULL, NULL, NULL);
+	a->changes[0].attribution = strdup(who);
+	a->changes[1].attribution = strdup(RECORDER_UNATTRIBUTED);
+	a->total_changes = 2;
+	a->by_type[DIFF_ADDED] = 2;
+	a->by_severity[DIFF_INFO] = 2;
+	ck_assert_int_eq(alert_set_str(&a->attribution, "the DDL recorder is disabled"), 0);
+	ck_assert_int_eq(alert_set_str(&a->dedup_key, "k"), 0);
+	for (size_t c = 0; c < sizeof(all_channels) / sizeof(all_channels[0]); c++) {
+		char *body;
+
+		j = render(all_channels[c], a, &body);
+		/* Escaping differs per channel (Discord's backslashes): compare
+		 * without them. */
+		char *w = body;
+		for (char *r = body; *r; r++)
+			if (*r != '\\')
+				*w++ = *r;
+		*w = '\0';
+		ck_assert_msg(strstr(body, "by alice from 10.0.0.5 (deploy-tool) at 2026-12-03T12:00:00Z"),
+			      "%s: no attribution: %s", all_channels[c], body);
+		ck_assert_msg(strstr(body, "ADD COLUMN note text"), "%s: %s", all_channels[c], body);
+		ck_assert_msg(strstr(body, "unattributed: no DDL recorder row"), "%s: %s",
+			      all_channels[c], body);
+		ck_assert_msg(strstr(body, "the DDL recorder is disabled"), "%s: %s",
+			      all_channels[c], body);
+		free(body);
+		json_decref(j);
+	}
+	j = alert_to_json(a);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(alert_from_json(j, &back, &err), 0);
+	ck_assert_str_eq(back->changes[0].attribution, who);
+	ck_assert_str_eq(back->changes[1].attribution, RECORDER_UNATTRIBUTED);
+	ck_assert_str_eq(back->attribution, "the DDL recorder is disabled");
+	json_decref(j);
+	alert_free(back);
+	alert_free(a);
+}
+END_TEST
+
+/* From a diff: without a recorder no change is attributed and the note says
+ * how to turn it on; with one, rows are matched by object identity. */
+START_TEST(test_attribution_from_a_diff)
+{
+	struct model *m1, *m2;
+	struct diff *d = NULL;
+	struct alert *a = NULL;
+	struct model_recorder rec = { .schema = "schemadrift", .ddl_trigger = "origin",
+				      .drop_trigger = "origin", .readable = true };
+	struct model_ddl_event ev[] = {
+		{ .id = 2, .at = "2026-12-03T12:00:05Z", .session_role = "bob",
+		  .current_role = "bob", .application = "psql", .command_tag = "CREATE INDEX",
+		  .object_type = "index", .object_identity = "public.orders_idx",
+		  .statement = "CREATE INDEX orders_idx\n   ON public.orders (id)" },
+		{ .id = 1, .at = "2026-12-03T12:00:01Z", .session_role = "alice",
+		  .current_role = "owner", .client_addr = "10.0.0.5", .application = "deploy",
+		  .command_tag = "ALTER TABLE", .object_type = "table",
+		  .object_identity = "public.orders", .statement = "ALTER TABLE orders ADD note text" },
+		{ .id = 0, .at = "2026-12-01T00:00:00Z", .session_role = "old",
+		  .object_identity = "public.gone" },
+	};
+
+	ck_assert_int_eq(model_new(&m1), 0);
+	ck_assert_int_eq(model_new(&m2), 0);
+	m1->taken_at = "2026-12-03T11:00:00Z";
+	model_begin(m1, MODEL_TABLE, "public", NULL, "orders", NULL);
+	model_end(m1);
+	model_begin(m1, MODEL_TABLE, "public", NULL, "gone", NULL);
+	model_set_str(m1, "owner", "x");
+	model_end(m1);
+	model_begin(m2, MODEL_TABLE, "public", NULL, "orders", NULL);
+	model_end(m2);
+	model_begin(m2, MODEL_COLUMN, "public", "orders", "note", NULL);
+	model_set_str(m2, "type", "text");
+	model_end(m2);
+	model_begin(m2, MODEL_INDEX, "public", "orders", "orders_idx", NULL);
+	model_set_str(m2, "definition", "CREATE INDEX orders_idx ON public.orders (id)");
+	model_end(m2);
+	ck_assert_int_eq(model_finish(m1), 0);
+	ck_assert_int_eq(model_finish(m2), 0);
+
+	ck_assert_int_eq(diff_models(m1, m2, &d), 0);
+	ck_assert_int_eq(alert_new(ALERT_DRIFT, "billing", &a), 0);
+	ck_assert_int_eq(alert_set_diff(a, d), 0);
+	ck_assert_ptr_nonnull(strstr(a->attribution, "schemadrift audit install"));
+	for (size_t i = 0; i < a->n_changes; i++)
+		ck_assert_ptr_null(a->changes[i].attribution);
+	alert_free(a);
+	diff_free(d);
+
+	rec.events = ev;
+	rec.n_events = 3;
+	m2->recorder = &rec;
+	ck_assert_int_eq(diff_models(m1, m2, &d), 0);
+	ck_assert_int_eq(alert_new(ALERT_DRIFT, "billing", &a), 0);
+	ck_assert_int_eq(alert_set_diff(a, d), 0);
+	ck_assert_ptr_null(a->attribution);
+	ck_assert_uint_eq(a->n_changes, 3);
+	for (size_t i = 0; i < a->n_changes; i++) {
+		const struct alert_change *c = &a->changes[i];
+
+		if (strcmp(c->object, "public.orders.note") == 0)
+			ck_assert_str_eq(c->attribution,
+					 "by alice as owner from 10.0.0.5 (deploy) at "
+					 "2026-12-03T12:00:01Z: ALTER TABLE orders ADD note text");
+		else if (strcmp(c->object, "public.orders_idx") == 0)
+			ck_assert_str_eq(c->attribution,
+					 "by bob from the local socket (psql) at 2026-12-03T12:00:05Z: "
+					 "CREATE INDEX orders_idx ON public.orders (id)");
+		else /* public.gone: its only row is older than the `from` side */
+			ck_assert_str_eq(c->attribution, RECORDER_UNATTRIBUTED);
+	}
+	alert_free(a);
+	diff_free(d);
+	rec.drop_trigger = "disabled";
+	ck_assert_int_eq(diff_models(m1, m2, &d), 0);
+	ck_assert_int_eq(alert_new(ALERT_DRIFT, "billing", &a), 0);
+	ck_assert_int_eq(alert_set_diff(a, d), 0);
+	ck_assert_ptr_nonnull(strstr(a->attribution, "disabled"));
+	alert_free(a);
+	diff_free(d);
+	m2->recorder = NULL;
+	model_free(m1);
+	model_free(m2);
+}
+END_TEST
+
 /* ------------------------------------------------------------ configuration */
 
 static const char *channel_error(const char *text)
@@ -1208,6 +1349,8 @@ static Suite *alert_suite(void)
 	tcase_add_test(model, test_new_and_kinds);
 	tcase_add_test(model, test_set_str_cleans);
 	tcase_add_test(model, test_set_diff_orders_and_counts);
+	tcase_add_test(model, test_attribution_from_a_diff);
+	tcase_add_test(model, test_attribution_on_every_channel);
 	tcase_add_test(model, test_acknowledged_changes_raise_nothing);
 	tcase_add_test(model, test_set_diff_json);
 	tcase_add_test(model, test_top_changes_are_capped);

@@ -491,6 +491,36 @@ START_TEST(test_headers_and_parts)
 }
 END_TEST
 
+/* Attribution: under each change in both parts, and the alert's note. */
+START_TEST(test_attribution)
+{
+	struct fixture f;
+	struct error err = { 0 };
+	struct alert *a = drift_alert("billing");
+	struct message m;
+	char *msg, *plain, *html;
+
+	a->changes[0].attribution = strdup("by alice from 10.0.0.5 (deploy <x>) at "
+					   "2026-12-03T12:00:00Z: ALTER TABLE public.orders");
+	ck_assert_int_eq(alert_set_str(&a->attribution, "the DDL recorder is disabled"), 0);
+	ck_assert_msg(open_channel(BASE_CONF, &f, &err) == 0, "%s", err.text);
+	msg = render(&f, a);
+	parse_message(msg, &m);
+	parts(&m, &plain, &html);
+	ck_assert_msg(strstr(plain, "\n      by alice from 10.0.0.5 (deploy <x>) at "
+				    "2026-12-03T12:00:00Z: ALTER TABLE public.orders\n"), "%s", plain);
+	ck_assert_ptr_nonnull(strstr(plain, "\nthe DDL recorder is disabled\n"));
+	ck_assert_msg(strstr(html, "<em>by alice from 10.0.0.5 (deploy &lt;x&gt;) at "), "%s", html);
+	ck_assert_ptr_nonnull(strstr(html, "<p>the DDL recorder is disabled</p>"));
+	free(plain);
+	free(html);
+	message_done(&m);
+	free(msg);
+	alert_free(a);
+	close_channel(&f);
+}
+END_TEST
+
 START_TEST(test_render_is_stable)
 {
 	struct fixture f;
@@ -1365,6 +1395,7 @@ static Suite *smtp_suite(void)
 
 	tcase_add_test(msg, test_headers_and_parts);
 	tcase_add_test(msg, test_render_is_stable);
+	tcase_add_test(msg, test_attribution);
 	tcase_add_test(msg, test_hostile_names);
 	tcase_add_test(msg, test_subject_encoding);
 	tcase_add_test(msg, test_addresses);
