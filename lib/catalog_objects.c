@@ -7,7 +7,7 @@
 
 /* ---- triggers ---- */
 
-#define TRIGGER_SELECT(inherited) \
+#define TRIGGER_SELECT(inherited, user_made) \
 	"SELECT n.nspname, c.relname, t.tgname, t.tgtype, t.tgenabled," \
 	" quote_ident(pn.nspname) || '.' || quote_ident(p.proname) AS function," \
 	" (SELECT array_agg(quote_ident(a.attname) ORDER BY k.ord)" \
@@ -24,16 +24,22 @@
 	" JOIN pg_namespace n ON n.oid = c.relnamespace" \
 	" JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_namespace pn ON pn.oid = p.pronamespace" \
 	CATALOG_COMMENT_JOIN("d", "pg_trigger", "t.oid", "0") \
-	" WHERE NOT t.tgisinternal AND " CATALOG_USER_SCHEMA \
+	" WHERE " user_made " AND " CATALOG_USER_SCHEMA \
 	" AND" CATALOG_NOT_EXTENSION("pg_class", "c.oid")
+
+/* tgparentid (13+): a partition's clone of its parent's trigger, unless
+ * ALTER TABLE partition DISABLE TRIGGER made it say something else. */
+#define TRIGGER_AS_PARENT \
+	"t.tgparentid <> 0 AND t.tgenabled =" \
+	" (SELECT pt.tgenabled FROM pg_trigger pt WHERE pt.oid = t.tgparentid)"
 
 static const char *sql_triggers(int v)
 {
-	(void)v;
-	/* tgparentid (13+): a partition's clone of its parent's trigger, unless
-	 * ALTER TABLE partition DISABLE TRIGGER made it say something else. */
-	return TRIGGER_SELECT("t.tgparentid <> 0 AND t.tgenabled ="
-			      " (SELECT pt.tgenabled FROM pg_trigger pt WHERE pt.oid = t.tgparentid)");
+	if (v >= 150000)
+		return TRIGGER_SELECT(TRIGGER_AS_PARENT, "NOT t.tgisinternal");
+	/* Up to 14 a partition's clone of a trigger is marked internal, like
+	 * the foreign keys' triggers; unlike those, it has a parent trigger. */
+	return TRIGGER_SELECT(TRIGGER_AS_PARENT, "(NOT t.tgisinternal OR t.tgparentid <> 0)");
 }
 
 #define TRIGGER_COLUMNS(X, T) \
@@ -228,12 +234,12 @@ const struct catalog_query catalog_extensions = { "extensions", sql_extensions,
  * v1..v6 mean for each kind.
  */
 
-#define MISC_COLLATIONS(locale) \
+#define MISC_COLLATIONS(locale, collate, ctype) \
 	"SELECT 'collation' AS kind, n.nspname AS schema, NULL AS parent, co.collname AS name," \
 	" pg_get_userbyid(co.collowner) AS owner, NULL::aclitem[] AS acl, d.description AS comment," \
 	" CASE co.collprovider WHEN 'c' THEN 'libc' WHEN 'i' THEN 'icu'" \
 	"  WHEN 'b' THEN 'builtin' ELSE 'default' END AS v1, " locale " AS v2," \
-	" co.collcollate AS v3, co.collctype AS v4, co.collisdeterministic::text AS v5," \
+	" " collate " AS v3, " ctype " AS v4, co.collisdeterministic::text AS v5," \
 	" NULL AS v6" \
 	" FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace" \
 	CATALOG_COMMENT_JOIN("d", "pg_collation", "co.oid", "0") \
@@ -320,19 +326,26 @@ const struct catalog_query catalog_extensions = { "extensions", sql_extensions,
 	" NULL, NULL, NULL, NULL" \
 	" FROM pg_default_acl da LEFT JOIN pg_namespace n ON n.oid = da.defaclnamespace"
 
+/* Everything after the collations, with the publications' table and schema lists. */
+#define MISC_AFTER_COLLATIONS(tables, schemas) \
+	MISC_STATISTICS MISC_EVENT_TRIGGERS MISC_PUBLICATIONS(tables, schemas) MISC_FOREIGN \
+	MISC_DEFAULT_ACL MISC_DATABASE_SETTINGS
+
+/* Before 15 an ICU collation's locale is in collcollate and collctype (both
+ * the same); 15 moved it to colliculocale and left those two NULL. */
+#define COLL_ICU_13 "CASE WHEN co.collprovider = 'i' THEN co.collcollate END"
+#define COLL_LIBC_13(col) "CASE WHEN co.collprovider <> 'i' THEN co." col " END"
+
 static const char *sql_misc(int v)
 {
 	if (v >= 170000)
-		return MISC_COLLATIONS("co.colllocale") MISC_STATISTICS MISC_EVENT_TRIGGERS
-			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL
-			MISC_DATABASE_SETTINGS;
+		return MISC_COLLATIONS("co.colllocale", "co.collcollate", "co.collctype")
+			MISC_AFTER_COLLATIONS(PUB_TABLES_15, PUB_SCHEMAS_15);
 	if (v >= 150000)
-		return MISC_COLLATIONS("co.colliculocale") MISC_STATISTICS MISC_EVENT_TRIGGERS
-			MISC_PUBLICATIONS(PUB_TABLES_15, PUB_SCHEMAS_15) MISC_FOREIGN MISC_DEFAULT_ACL
-			MISC_DATABASE_SETTINGS;
-	return MISC_COLLATIONS("NULL") MISC_STATISTICS MISC_EVENT_TRIGGERS
-		MISC_PUBLICATIONS(PUB_TABLES_13, "NULL") MISC_FOREIGN MISC_DEFAULT_ACL
-			MISC_DATABASE_SETTINGS;
+		return MISC_COLLATIONS("co.colliculocale", "co.collcollate", "co.collctype")
+			MISC_AFTER_COLLATIONS(PUB_TABLES_15, PUB_SCHEMAS_15);
+	return MISC_COLLATIONS(COLL_ICU_13, COLL_LIBC_13("collcollate"), COLL_LIBC_13("collctype"))
+		MISC_AFTER_COLLATIONS(PUB_TABLES_13, "NULL");
 }
 
 /* What the generic columns v1..v6 mean, per kind: 's' string, 'b' bool,

@@ -288,11 +288,13 @@ const struct catalog_query catalog_sequences = { "sequences", sql_sequences, rea
 	 * column's gap in attnum never shows. */ \
 	" ORDER BY a.attrelid, a.attnum"
 
-/* The not-null constraint's name when it is the table's own and not the one
- * the server picks itself (table_column_not_null; an inherited one is named
- * by its parent), and whether it is validated or inherited. */
+/* The not-null constraint's name when it is not the one the server picks
+ * itself (table_column_not_null), and whether it is validated or inherited.
+ * An inherited one (a partition's, made by PARTITION OF) is named after its
+ * parent, and it keeps that name when DETACH PARTITION makes it the table's
+ * own: reported either way, so that a detach does not rename it. */
 #define NOT_NULL_18 \
-	"CASE WHEN nn.conislocal AND nn.conname <> c.relname || '_' || a.attname || '_not_null'" \
+	"CASE WHEN nn.conname <> c.relname || '_' || a.attname || '_not_null'" \
 	" THEN nn.conname END AS not_null_name, coalesce(nn.convalidated, true)" \
 	" AS not_null_validated, coalesce(nn.connoinherit, false) AS not_null_no_inherit"
 #define NOT_NULL_JOIN_18 \

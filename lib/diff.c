@@ -731,6 +731,33 @@ static const char *diff_index_def_rest(const struct model_value *v)
 }
 
 /*
+ * A column's not_null_name that only one side has, and that is the name the
+ * server gave the other side's NOT NULL (<table>_<column>_not_null, which the
+ * catalog leaves out): a rename of the table or the column keeps the
+ * constraint's name, which then no longer looks like the server's own.
+ */
+static bool diff_kept_not_null_name(const struct model_object *o, const struct model_attr *x,
+				    const struct model_object *other)
+{
+	size_t pl, nl;
+	const char *v;
+
+	if (o->kind != MODEL_COLUMN || strcmp(x->name, "not_null_name") != 0 ||
+	    x->value.type != MODEL_STR || !other->parent)
+		return false;
+	v = x->value.u.str;
+	pl = strlen(other->parent);
+	nl = strlen(other->name);
+	return strncmp(v, other->parent, pl) == 0 && v[pl] == '_' &&
+	       strncmp(v + pl + 1, other->name, nl) == 0 && strcmp(v + pl + 1 + nl, "_not_null") == 0;
+}
+
+static bool diff_has_attr_at(const struct model_object *o, size_t i, const char *name)
+{
+	return i < o->n_attrs && strcmp(o->attrs[i].name, name) == 0;
+}
+
+/*
  * Equal attributes; an index's definition, which embeds its own name, is
  * compared from the name on.  With from/to set, a definition naming the
  * table by its old qualified name matches one naming it by the new.
@@ -741,6 +768,16 @@ static bool diff_same_content(const struct model_object *a, const struct model_o
 	size_t i = 0, j = 0;
 
 	while (i < a->n_attrs || j < b->n_attrs) {
+		if (i < a->n_attrs && !diff_has_attr_at(b, j, a->attrs[i].name) &&
+		    diff_kept_not_null_name(a, &a->attrs[i], b)) {
+			i++;
+			continue;
+		}
+		if (j < b->n_attrs && !diff_has_attr_at(a, i, b->attrs[j].name) &&
+		    diff_kept_not_null_name(b, &b->attrs[j], a)) {
+			j++;
+			continue;
+		}
 		bool def_a = i < a->n_attrs && a->kind == MODEL_INDEX &&
 			     strcmp(a->attrs[i].name, "definition") == 0;
 		bool def_b = j < b->n_attrs && b->kind == MODEL_INDEX &&
@@ -857,24 +894,25 @@ static void diff_detect_renames(struct diff *d)
 }
 
 /*
- * A partition's column is reported only when it says something its parent's
- * does not (--partitions parent).  So one that appears or disappears while
- * its table stays a partition is really a column that now differs from (or
- * again matches) the parent's: compare it with the parent's column on the
- * other side.  Returns 1 when handled.
+ * A partition's column, or its clone of a trigger, is reported only when it
+ * says something its parent's does not (--partitions parent: its own default,
+ * a trigger disabled on that partition alone).  So one that appears or
+ * disappears while its table stays a partition is really one that now
+ * differs from (or again matches) the parent's: compare it with the parent's
+ * on the other side.  Returns 1 when handled.
  */
-static int diff_partition_column(struct diff *d, size_t *cap, const struct model_object *o,
-				 const struct model *own, const struct model *other, bool added)
+static int diff_partition_child(struct diff *d, size_t *cap, const struct model_object *o,
+				const struct model *own, const struct model *other, bool added)
 {
 	struct model_object key = { .kind = MODEL_TABLE, .schema = o->schema, .name = o->parent };
-	const struct model_object *mine, *theirs, *pcol;
+	const struct model_object *mine, *theirs, *pobj;
 	const struct model_attr *pof;
 	char schema[256], table[256];
 	const char *dot;
 	size_t first = d->n_changes;
 	int r;
 
-	if (o->kind != MODEL_COLUMN)
+	if (o->kind != MODEL_COLUMN && o->kind != MODEL_TRIGGER)
 		return 0;
 	mine = model_find(own, &key);
 	theirs = model_find(other, &key);
@@ -887,12 +925,12 @@ static int diff_partition_column(struct diff *d, size_t *cap, const struct model
 		return 0;
 	snprintf(schema, sizeof(schema), "%.*s", (int)(dot - pof->value.u.str), pof->value.u.str);
 	snprintf(table, sizeof(table), "%s", dot + 1);
-	key = (struct model_object){ .kind = MODEL_COLUMN, .schema = schema, .parent = table,
+	key = (struct model_object){ .kind = o->kind, .schema = schema, .parent = table,
 				     .name = o->name };
-	pcol = model_find(other, &key);
-	if (!pcol)
+	pobj = model_find(other, &key);
+	if (!pobj)
 		return 0;
-	r = added ? diff_objects(d, cap, pcol, o) : diff_objects(d, cap, o, pcol);
+	r = added ? diff_objects(d, cap, pobj, o) : diff_objects(d, cap, o, pobj);
 	if (r < 0)
 		return r;
 	for (size_t k = first; k < d->n_changes; k++) {
@@ -946,7 +984,7 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 
 		if (cmp < 0) {
 			i++;
-			if ((r = diff_partition_column(d, &cap, a, from, to, false)) != 0)
+			if ((r = diff_partition_child(d, &cap, a, from, to, false)) != 0)
 				continue;
 			if (!diff_parent_changed(a, from, to)) {
 				struct diff_change c = { .type = DIFF_REMOVED, .before = a,
@@ -956,7 +994,7 @@ int diff_models(const struct model *from, const struct model *to, struct diff **
 			}
 		} else if (cmp > 0) {
 			j++;
-			if ((r = diff_partition_column(d, &cap, b, to, from, true)) != 0)
+			if ((r = diff_partition_child(d, &cap, b, to, from, true)) != 0)
 				continue;
 			if (!diff_parent_changed(b, to, from)) {
 				struct diff_change c = { .type = DIFF_ADDED, .after = b,

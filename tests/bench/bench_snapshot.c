@@ -26,7 +26,7 @@
 
 /*
  * bench_snapshot [-k K] [--cli PATH] [--pg-bin DIR] [--server-log FILE] [--label L]
- *                [--no-warmup] [--no-drift] DSN
+ *                [--no-warmup] [--no-drift] [--no-pg-dump] [--baseline DSN2] DSN
  *
  * DSN names a database that is already loaded (tests/bench/run-bench.sh
  * does that with gen_schema).  Each of K iterations (default 5), after one
@@ -41,7 +41,11 @@
  *            dropped (informational: server + transfer, no client work);
  *   pg_dump  `pg_dump --schema-only -f /dev/null -d DSN`;
  *   cli      `schemadrift snapshot --dsn DSN > /dev/null` as a grandchild,
- *            for its peak RSS (ru_maxrss from wait4) and wall time.
+ *            for its peak RSS (ru_maxrss from wait4) and wall time;
+ *   baseline with --baseline, `ours` once more on DSN2: the same schema on
+ *            another server (PostgreSQL 15 against 13 or 18), for the ratio
+ *            ours/baseline, measured in the same rounds.
+ * --no-pg-dump leaves pg_dump out (the client's pg_dump older than the server).
  * Then the diff: snapshot A, a small committed change (a column, an index,
  * a table), snapshot B, the change reverted; K times
  * snapshot_load_differing() of both files + diff_models() +
@@ -75,6 +79,8 @@ struct bench_cfg {
 	int k;
 	bool warmup;
 	bool drift;
+	bool pg_dump_run;
+	const char *baseline_dsn; /* --baseline: ours on this one too, for the ratio */
 	char tmpdir[64];
 	char bare_sql[128];
 	char self_exe[PATH_MAX];
@@ -317,10 +323,10 @@ static ssize_t bench_count_write(void *cookie, const char *buf, size_t size)
 }
 
 /* Ours: live snapshot + canonical JSON written to a counting stream. */
-static struct model *bench_ours(const struct bench_cfg *cfg, double *ret_read_ms,
-				double *ret_write_ms, size_t *ret_bytes)
+static struct model *bench_ours_on(const char *dsn, double *ret_read_ms, double *ret_write_ms,
+				   size_t *ret_bytes)
 {
-	struct live_options opts = {.dsn = cfg->dsn};
+	struct live_options opts = {.dsn = dsn};
 	struct bench_counter counter = {0};
 	cookie_io_functions_t io = {.write = bench_count_write};
 	struct error err;
@@ -348,6 +354,12 @@ static struct model *bench_ours(const struct bench_cfg *cfg, double *ret_read_ms
 	*ret_write_ms = t2 - t1;
 	*ret_bytes = counter.bytes;
 	return m;
+}
+
+static struct model *bench_ours(const struct bench_cfg *cfg, double *ret_read_ms,
+				double *ret_write_ms, size_t *ret_bytes)
+{
+	return bench_ours_on(cfg->dsn, ret_read_ms, ret_write_ms, ret_bytes);
 }
 
 static double bench_bare(const struct bench_cfg *cfg)
@@ -624,7 +636,8 @@ static void bench_usage(void)
 {
 	fprintf(stderr,
 		"usage: bench_snapshot [-k K] [--cli PATH] [--pg-bin DIR] [--server-log FILE]\n"
-		"                      [--label L] [--no-warmup] [--no-drift] DSN\n");
+		"                      [--label L] [--no-warmup] [--no-drift] [--no-pg-dump]\n"
+		"                      [--baseline DSN2] DSN\n");
 	exit(2);
 }
 
@@ -649,14 +662,15 @@ static void bench_remove_tmpdir(const struct bench_cfg *cfg)
 
 int main(int argc, char **argv)
 {
-	struct bench_cfg cfg = {.k = 5, .warmup = true, .drift = true, .label = "-",
-				.cli = SCHEMADRIFT_CLI_DEFAULT};
+	struct bench_cfg cfg = {.k = 5, .warmup = true, .drift = true, .pg_dump_run = true,
+				.label = "-", .cli = SCHEMADRIFT_CLI_DEFAULT};
 	struct bench_series ours = {.name = "ours: snapshot (total)"},
 			    ours_read = {.name = "  live_snapshot_run (read+hash)"},
 			    ours_write = {.name = "  snapshot_write (JSON out)"},
 			    bare = {.name = "bare catalog read (psql)"},
 			    bare_pq = {.name = "bare catalog read (libpq, no work)"},
 			    dump = {.name = "pg_dump --schema-only"},
+			    base = {.name = "ours on the baseline (--baseline)"},
 			    cli = {.name = "CLI `schemadrift snapshot`"},
 			    load = {.name = "diff: load_differing A B"},
 			    dmodels = {.name = "diff: diff_models"},
@@ -696,6 +710,10 @@ int main(int argc, char **argv)
 			cfg.warmup = false;
 		} else if (strcmp(argv[i], "--no-drift") == 0) {
 			cfg.drift = false;
+		} else if (strcmp(argv[i], "--no-pg-dump") == 0) {
+			cfg.pg_dump_run = false;
+		} else if (strcmp(argv[i], "--baseline") == 0 && i + 1 < argc) {
+			cfg.baseline_dsn = argv[++i];
 		} else if (argv[i][0] == '-' || cfg.dsn) {
 			bench_usage();
 		} else {
@@ -773,8 +791,8 @@ int main(int argc, char **argv)
 	for (int it = 0; it < rounds; it++) {
 		bool timed = !cfg.warmup || it > 0;
 
-		for (int step = 0; step < 5; step++) {
-			switch ((step + it) % 5) {
+		for (int step = 0; step < 6; step++) {
+			switch ((step + it) % 6) {
 			case 0: {
 				double rd, wr;
 				size_t bytes;
@@ -796,6 +814,8 @@ int main(int argc, char **argv)
 				break;
 			}
 			case 2: {
+				if (!cfg.pg_dump_run)
+					break;
 				double ms = bench_pgdump(&cfg);
 				if (timed)
 					bench_add(&dump, ms);
@@ -818,6 +838,19 @@ int main(int argc, char **argv)
 				double ms = bench_bare_libpq(&cfg, shape.server_version_num);
 				if (timed)
 					bench_add(&bare_pq, ms);
+				break;
+			}
+			case 5: {
+				double rd, wr;
+				size_t bytes;
+				struct model *m;
+
+				if (!cfg.baseline_dsn)
+					break;
+				m = bench_ours_on(cfg.baseline_dsn, &rd, &wr, &bytes);
+				if (timed)
+					bench_add(&base, rd + wr);
+				model_free(m);
 				break;
 			}
 			}
@@ -928,17 +961,25 @@ int main(int argc, char **argv)
 		bench_row(&ours_write);
 		bench_row(&bare);
 		bench_row(&bare_pq);
-		bench_row(&dump);
+		if (cfg.pg_dump_run)
+			bench_row(&dump);
 		bench_row(&cli);
+		if (cfg.baseline_dsn)
+			bench_row(&base);
 		bench_row(&load);
 		bench_row(&dmodels);
 		bench_row(&dtext);
 		bench_row(&dtotal);
 		bench_row(&cli_diff);
 		bench_row(&cli_hash);
-		printf("  ratios: ours/bare %.2f   pg_dump/ours %.2f   diff total/ours %.2f"
+		printf("  ratios: ours/bare %.2f   pg_dump/ours %.2f%s   diff total/ours %.2f"
 		       "   diff_models/ours %.3f\n",
-		       m_ours / m_bare, m_dump / m_ours, m_dtotal / m_ours, m_dmodels / m_ours);
+		       m_ours / m_bare, m_dump / m_ours, cfg.pg_dump_run ? "" : " (not run)",
+		       m_dtotal / m_ours, m_dmodels / m_ours);
+		if (cfg.baseline_dsn)
+			printf("  ours on %s / ours on the baseline: %.2f (medians %.0f / %.0f ms)\n",
+			       shape.server_version, m_ours / bench_median(&base), m_ours,
+			       bench_median(&base));
 		printf("  CLI vs `schemadrift snapshot`: diff A B %.3f of its time, %.2f of its RSS;"
 		       " hash A %.3f of its time, %.2f of its RSS\n",
 		       bench_median(&cli_diff) / bench_median(&cli),
@@ -964,7 +1005,8 @@ int main(int argc, char **argv)
 		       "pgdump_over_ours=%.2f diff_ms=%.0f diff_models_ms=%.1f diff_over_ours=%.2f "
 		       "statements=%d rss_mib=%.1f changes=%zu load=%.2f/%.2f "
 		       "cli_diff_ms=%.0f cli_hash_ms=%.0f diff_rss_mib=%.1f hash_rss_mib=%.1f "
-		       "cli_diff_over_snapshot=%.3f cli_hash_over_snapshot=%.3f\n",
+		       "cli_diff_over_snapshot=%.3f cli_hash_over_snapshot=%.3f "
+		       "baseline_ms=%.0f ours_over_baseline=%.2f\n",
 		       cfg.label, shape.relations, shape.tables, shape.columns, shape.indexes,
 		       shape.constraints, n_objects, (double)snap_bytes / 1048576.0, m_ours,
 		       bench_median(&ours_read), bench_median(&ours_write), m_bare, bench_median(&bare_pq), m_dump,
@@ -973,7 +1015,8 @@ int main(int argc, char **argv)
 		       load_start, load_end, bench_median(&cli_diff), bench_median(&cli_hash),
 		       (double)diff_rss / 1024.0, (double)hash_rss / 1024.0,
 		       bench_median(&cli_diff) / bench_median(&cli),
-		       bench_median(&cli_hash) / bench_median(&cli));
+		       bench_median(&cli_hash) / bench_median(&cli), bench_median(&base),
+		       cfg.baseline_dsn ? m_ours / bench_median(&base) : 0.0);
 	}
 	bench_remove_tmpdir(&cfg);
 	return fflush(stdout) == 0 ? 0 : 2;

@@ -7,7 +7,13 @@
 #   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j2
 # Environment:
 #   BUILD_DIR   build directory (default: <repo>/build)
-#   PG_BIN      PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin)
+#   PG_BIN      PostgreSQL server binaries (default: /usr/lib/postgresql/15/bin); another
+#               major's from scripts/pg-server.sh MAJOR (they come without client tools)
+#   CLIENT_BIN  psql and pg_dump (default: PG_BIN when it has them, else Debian's 15);
+#               pg_dump is left out when it is older than the server
+#   BASELINE_PG_BIN  a second server (e.g. Debian's 15) loaded with the same schema:
+#               bench_snapshot --baseline times our snapshot on both in the same rounds
+#               and prints ours/baseline (the 5,000-table schema on 13 or 18 against 15)
 #   ITERATIONS  timed iterations per measurement (default: 5)
 #   SEED        generator seed (default: 42)
 #   KEEP=1      keep the cluster's directory (it is still stopped) for inspection
@@ -26,6 +32,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$repo/build}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+if [ -z "${CLIENT_BIN:-}" ]; then
+	CLIENT_BIN=$PG_BIN
+	[ -x "$CLIENT_BIN/pg_dump" ] || CLIENT_BIN=/usr/lib/postgresql/15/bin
+fi
+BASELINE_PG_BIN=${BASELINE_PG_BIN:-}
 ITERATIONS=${ITERATIONS:-5}
 SEED=${SEED:-42}
 sizes=("$@")
@@ -34,7 +45,8 @@ sizes=("$@")
 gen=$BUILD_DIR/tests/bench/gen_schema
 bench=$BUILD_DIR/tests/bench/bench_snapshot
 cli=$BUILD_DIR/schemadrift
-for f in "$gen" "$bench" "$cli" "$PG_BIN/initdb" "$PG_BIN/pg_ctl"; do
+for f in "$gen" "$bench" "$cli" "$PG_BIN/initdb" "$PG_BIN/pg_ctl" "$CLIENT_BIN/psql" \
+	${BASELINE_PG_BIN:+"$BASELINE_PG_BIN/initdb"}; do
 	if [ ! -x "$f" ]; then
 		echo "run-bench: $f not found; build first (cmake --build $BUILD_DIR)" >&2
 		exit 2
@@ -58,9 +70,14 @@ fi
 chmod 755 "$work"
 
 cleanup() {
-	if [ -f "$pgdata/postmaster.pid" ]; then
-		"${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
+	local d bin
+	for d in "$work" "$work/base"; do
+		bin=$PG_BIN
+		[ "$d" = "$work" ] || bin=$BASELINE_PG_BIN
+		if [ -f "$d/data/postmaster.pid" ]; then
+			"${as_pg[@]}" "$bin/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1 || true
+		fi
+	done
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "run-bench: kept $work" >&2
 	else
@@ -70,17 +87,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The socket lives in our private directory, so any port number is free there;
-# listen_addresses='' keeps TCP out of it.
-port=$((20000 + RANDOM % 20000))
-"${as_pg[@]}" mkdir -p "$sock"
-"${as_pg[@]}" "$PG_BIN/initdb" -D "$pgdata" -U postgres --auth=trust -E UTF8 \
-	--locale=C.UTF-8 --no-sync >"$work/initdb.log" 2>&1 ||
-	{ cat "$work/initdb.log" >&2; exit 2; }
-cat >>"$pgdata/postgresql.conf" <<EOF
+# start_cluster BIN DIR: initdb into DIR/data, start it with its socket in
+# DIR/sock; prints the port.  The socket lives in our private directory, so
+# any port number is free there; listen_addresses='' keeps TCP out of it.
+start_cluster() {
+	local bin=$1 dir=$2 port=$((20000 + RANDOM % 20000))
+	"${as_pg[@]}" mkdir -p "$dir/sock"
+	"${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+		--locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; return 2; }
+	cat <<EOF | "${as_pg[@]}" tee -a "$dir/data/postgresql.conf" >/dev/null
 listen_addresses = ''
 port = $port
-unix_socket_directories = '$sock'
+unix_socket_directories = '$dir/sock'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -92,9 +111,27 @@ autovacuum = off
 log_line_prefix = '%m [%p] app=%a '
 log_min_messages = warning
 EOF
-"${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$pgdata" -l "$log" -w -t 60 start >/dev/null
+	"${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+	echo "$port"
+}
 
-psql_base=(psql -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres)
+port=$(start_cluster "$PG_BIN" "$work")
+log=$work/server.log
+bench_args=(--pg-bin "$CLIENT_BIN")
+server_major=$("$PG_BIN/postgres" --version | sed -E 's/.* ([0-9]+)[.a-z].*/\1/')
+client_major=$("$CLIENT_BIN/pg_dump" --version | sed -E 's/.* ([0-9]+)[.a-z].*/\1/')
+if [ "$server_major" -gt "$client_major" ]; then
+	echo "run-bench: pg_dump $client_major cannot dump PostgreSQL $server_major: left out" >&2
+	bench_args+=(--no-pg-dump)
+fi
+if [ -n "$BASELINE_PG_BIN" ]; then
+	"${as_pg[@]}" mkdir -p "$work/base"
+	base_port=$(start_cluster "$BASELINE_PG_BIN" "$work/base")
+	base_psql=("$CLIENT_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$work/base/sock" -p "$base_port"
+		-U postgres)
+fi
+
+psql_base=("$CLIENT_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$sock" -p "$port" -U postgres)
 
 results=()
 for n in "${sizes[@]}"; do
@@ -104,10 +141,17 @@ for n in "${sizes[@]}"; do
 	t0=$(date +%s.%N)
 	"$gen" -s "$SEED" ${GEN_ARGS:-} "$n" | "${psql_base[@]}" -d "$db" -1 -f - >/dev/null
 	"${psql_base[@]}" -d "$db" -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+	run_args=("${bench_args[@]}")
+	if [ -n "$BASELINE_PG_BIN" ]; then # the same schema on the baseline server
+		"${base_psql[@]}" -d postgres -c "CREATE DATABASE $db"
+		"$gen" -s "$SEED" ${GEN_ARGS:-} "$n" | "${base_psql[@]}" -d "$db" -1 -f - >/dev/null
+		"${base_psql[@]}" -d "$db" -c 'VACUUM ANALYZE' -c 'CHECKPOINT'
+		run_args+=(--baseline "host=$work/base/sock port=$base_port user=postgres dbname=$db")
+	fi
 	t1=$(date +%s.%N)
 	echo "== $n tables: loaded in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s; benchmarking" >&2
 	dsn="host=$sock port=$port user=postgres dbname=$db"
-	if ! "$bench" -k "$ITERATIONS" --cli "$cli" --pg-bin "$PG_BIN" --server-log "$log" \
+	if ! "$bench" -k "$ITERATIONS" --cli "$cli" "${run_args[@]}" --server-log "$log" \
 		--label "$n" "$dsn" >"$work/bench_$n.out"; then
 		cat "$work/bench_$n.out" >&2
 		echo "run-bench: bench_snapshot failed for $n tables" >&2
@@ -124,6 +168,7 @@ for n in "${sizes[@]}"; do
 			"$dsn" >&2 || { echo "run-bench: bench_verify failed for $n tables" >&2; exit 1; }
 	fi
 	"${psql_base[@]}" -d postgres -c "DROP DATABASE $db"
+	[ -z "$BASELINE_PG_BIN" ] || "${base_psql[@]}" -d postgres -c "DROP DATABASE $db"
 done
 
 # RESULT lines are key=value pairs; print the interesting ones as a table.
@@ -165,6 +210,18 @@ END {
 		    get("cli_hash_ms"), get("hash_rss_mib"), get("cli_hash_over_snapshot"),
 		    sprintf("%.2f", get("hash_rss_mib") / get("rss_mib")))
 	}
+	$0 = lines[1]
+	if (get("ours_over_baseline") + 0 > 0) {
+		print ""
+		print "Our snapshot on this server against the baseline server (BASELINE_PG_BIN), same rounds:"
+		printf "%6s | %8s %8s | %6s\n", "tables", "ours", "baseline", "ours/"
+		printf "%6s | %8s %8s | %6s\n", "", "ms", "ms", "base"
+		for (n = 1; n <= NR; n++) {
+			$0 = lines[n]
+			printf "%6s | %8s %8s | %6s\n", get("label"), get("ours_ms"), get("baseline_ms"),
+			       get("ours_over_baseline")
+		}
+	}
 }'
 cat <<EOF
 
@@ -176,5 +233,5 @@ text output.
 A load average above ~1.5 on this 2-core machine means something else ran: rerun.
 Targets at 5,000 tables: ours/bare <= 1.25, dump/ours >= 2, stmts <= 20, RSS <= 64 MiB,
 diff/ours <= 0.10; the CLI's diff A B and hash A each <= 0.10 of its snapshot's time and
-<= 64 MiB.
+<= 64 MiB; ours/baseline <= 1.25 on 13 and 18 against 15.
 EOF

@@ -13,9 +13,11 @@ expected.json:
                 "attribute": "type", "severity": "warning",
                 "before": "integer", "after": "bigint"}, ...],
    "absent": [{...}, ...],          (optional: patterns no change may match)
-   "min_major": 15}                 (optional: the case needs PostgreSQL 15 or later;
-                                     on older servers it is skipped: exit 77, which
-                                     ctest shows as skipped)
+   "min_major": 15,                 (optional: the case needs PostgreSQL 15 or later,
+   "max_major": 17}                 or 17 at most; CMake registers it only for the
+                                     majors in range, and run by hand against another
+                                     server it is skipped: exit 77, which ctest shows
+                                     as skipped, never as passed)
 A listed field must equal the actual one; "before"/"after": null also match
 an absent field.  Fields not listed are not checked.  A key expected.json does
 not know (at the top or in a change) fails the case, so a misspelt field can
@@ -37,7 +39,7 @@ import pgharness  # noqa: E402
 
 MATCH_FIELDS = ("change", "kind", "schema", "parent", "name", "object", "attribute",
                 "severity", "before", "after", "renamed_from", "renamed_from_object")
-TOP_FIELDS = ("description", "args", "exact", "changes", "absent", "min_major")
+TOP_FIELDS = ("description", "args", "exact", "changes", "absent", "min_major", "max_major")
 DB = "drift_case"
 
 
@@ -76,8 +78,10 @@ def load_expected(case_dir):
                  for k in expected if k not in TOP_FIELDS]
     if not isinstance(expected.get("changes"), list) or not expected["changes"]:
         problems.append("\"changes\" must be a non-empty list")
-    if "min_major" in expected and not isinstance(expected["min_major"], int):
-        problems.append("\"min_major\" must be a number")
+    for bound in ("min_major", "max_major"):
+        if bound in expected and not (isinstance(expected[bound], int) and
+                                      13 <= expected[bound] <= 99):
+            problems.append("\"%s\" must be a major version number (13 or later)" % bound)
     if "exact" in expected and not isinstance(expected["exact"], bool):
         problems.append("\"exact\" must be true or false")
     if "args" in expected and not (isinstance(expected["args"], list) and
@@ -153,6 +157,9 @@ def run_case(pg, case_dir, expected):
     if pg.major < expected.get("min_major", 0):
         raise CaseSkipped("needs PostgreSQL %d or later, the server is %d" %
                           (expected["min_major"], pg.major))
+    if pg.major > expected.get("max_major", pg.major):
+        raise CaseSkipped("needs PostgreSQL %d or earlier, the server is %d" %
+                          (expected["max_major"], pg.major))
     expected = for_server(expected, pg.major)
     exp_changes = expected["changes"]
     args = [str(a) for a in expected.get("args", [])]

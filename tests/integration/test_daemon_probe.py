@@ -4,6 +4,7 @@ snapshot; ANALYZE, VACUUM, row inserts, updates and deletes and nextval() leave 
 an idle database costs one cheap query per run.
 """
 
+import json
 import os
 import sys
 
@@ -27,6 +28,13 @@ def drift_cases():
                   if os.path.isfile(os.path.join(root, d, "after.sql")))
 
 
+def case_runs_on(case, major):
+    """Whether the case's min_major/max_major (expected.json) let it run on this major."""
+    with open(os.path.join(case, "expected.json")) as f:
+        expected = json.load(f)
+    return expected.get("min_major", major) <= major <= expected.get("max_major", major)
+
+
 class ProbeMovesOnEveryDdl(pgharness.PgTestCase):
     def roles(self):
         return set(r[0] for r in self.pg.query("postgres", "SELECT rolname FROM pg_roles"))
@@ -42,8 +50,13 @@ class ProbeMovesOnEveryDdl(pgharness.PgTestCase):
         self.assertGreater(len(cases), 50, "tests/drift looks empty")
         initial_roles = self.roles()
         unmoved = []
+        # A case whose feature this server lacks is left out, and said so below.
+        other_majors = [os.path.basename(c) for c in cases
+                        if not case_runs_on(c, self.pg.major)]
         for case in cases:
             name = os.path.basename(case)
+            if name in other_majors:
+                continue
             with self.subTest(case=name):
                 self.reset(initial_roles)
                 self.pg.create_db(DB)
@@ -59,8 +72,9 @@ class ProbeMovesOnEveryDdl(pgharness.PgTestCase):
                                     "%s: after.sql did not move the change probe (%s)" %
                                     (name, before))
         self.reset(initial_roles)
-        sys.stderr.write("%d drift cases; probe unmoved by: %s\n" %
-                         (len(cases), ", ".join(unmoved) or "none"))
+        sys.stderr.write("%d drift cases; not for PostgreSQL %d: %s; probe unmoved by: %s\n" %
+                         (len(cases) - len(other_majors), self.pg.major,
+                          ", ".join(other_majors) or "none", ", ".join(unmoved) or "none"))
 
 
 class ProbeIgnoresMaintenanceAndData(pgharness.PgTestCase):

@@ -1,9 +1,13 @@
 """The drift-case runner itself (run_drift_case.py): a case whose expected.json holds a key
 the runner does not know, at the top or in a change, fails with the key named, instead of
-passing with that field unchecked.  No database: expected.json is checked first."""
+passing with that field unchecked.  No database: expected.json is checked first.  A case
+bounded by min_major/max_major is skipped (exit 77, never passed) on a server outside its
+range, and tests/CMakeLists.txt registers it only for the majors in range."""
 
+import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +21,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASE = os.path.join(pgharness.source_dir(), "tests", "drift", "column_default")
 
 
-class UnknownKeys(unittest.TestCase):
+class CaseRunner(unittest.TestCase):
+    """Runs a copy of a drift case with its expected.json edited."""
+
     def run_case_with(self, edit):
         with tempfile.TemporaryDirectory() as d:
             case = os.path.join(d, "typo_case")
@@ -33,6 +39,8 @@ class UnknownKeys(unittest.TestCase):
                                env=pgharness.clean_env())
             return p.returncode, p.stdout.decode() + p.stderr.decode()
 
+
+class UnknownKeys(CaseRunner):
     def test_misspelt_change_field_fails(self):
         def edit(e):
             e["changes"][0]["atribute"] = e["changes"][0].pop("attribute")
@@ -47,6 +55,67 @@ class UnknownKeys(unittest.TestCase):
         rc, out = self.run_case_with(edit)
         self.assertEqual(rc, 1, out)
         self.assertIn("unknown key 'exactly'", out)
+
+    def test_bad_major_bound_fails(self):
+        def edit(e):
+            e["max_major"] = "17"
+        rc, out = self.run_case_with(edit)
+        self.assertEqual(rc, 1, out)
+        self.assertIn('"max_major" must be a major version number', out)
+
+
+def server_major():
+    out = subprocess.run([os.path.join(pgharness.PG_BINDIR, "postgres"), "--version"],
+                         stdout=subprocess.PIPE, check=True).stdout.decode()
+    return int(re.search(r" (\d+)[.a-z]", out).group(1))
+
+
+class MajorBounds(CaseRunner):
+    def test_min_major_above_the_server_skips(self):
+        def edit(e):
+            e["min_major"] = 99
+        rc, out = self.run_case_with(edit)
+        self.assertEqual(rc, pgharness.EXIT_SKIPPED, out)
+        self.assertIn("skip drift/typo_case: needs PostgreSQL 99 or later", out)
+        self.assertNotIn("ok   drift/typo_case", out)
+
+    def test_max_major_below_the_server_skips(self):
+        major = server_major()
+        if major == 13:
+            self.skipTest("no major below 13 to bound the case with")
+
+        def edit(e):
+            e["max_major"] = major - 1
+        rc, out = self.run_case_with(edit)
+        self.assertEqual(rc, pgharness.EXIT_SKIPPED, out)
+        self.assertIn("needs PostgreSQL %d or earlier" % (major - 1), out)
+
+    def test_bounded_cases_registered_only_in_range(self):
+        # ctest runs this file in the build's tests/ directory.
+        p = subprocess.run(["ctest", "-N"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=60)
+        registered = set(re.findall(r"Test +#\d+: (\S+)", p.stdout.decode()))
+        if not any(t.startswith("drift/") for t in registered):
+            self.skipTest("not run from a build directory's tests/ (ctest -N lists no drift case)")
+        majors = {int(m) for t in registered for m in re.findall(r"^pg(\d+)/drift/", t)}
+        majors.add(server_major())
+        bounded = 0
+        for path in glob.glob(os.path.join(pgharness.source_dir(), "tests", "drift", "*",
+                                           "expected.json")):
+            with open(path) as f:
+                e = json.load(f)
+            if "min_major" not in e and "max_major" not in e:
+                continue
+            bounded += 1
+            case = os.path.basename(os.path.dirname(path))
+            for major in majors:
+                name = ("drift/%s" if major == server_major() else "pg%d/drift/%%s" % major) % case
+                in_range = e.get("min_major", major) <= major <= e.get("max_major", major)
+                self.assertEqual(name in registered, in_range,
+                                 "%s: registered %s, min_major %s, max_major %s" %
+                                 (name, name in registered, e.get("min_major"),
+                                  e.get("max_major")))
+        self.assertGreater(bounded, 5, "no drift case has a min_major")
 
 
 if __name__ == "__main__":

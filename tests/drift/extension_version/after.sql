@@ -1,2 +1,2 @@
 -- drift case extension_version: the change
-ALTER EXTENSION hstore UPDATE TO '1.8';
+ALTER EXTENSION hstore UPDATE TO '1.7';

@@ -1,2 +1,2 @@
 -- drift case extension_version: starting schema
-CREATE EXTENSION hstore VERSION '1.7';
+CREATE EXTENSION hstore VERSION '1.6';

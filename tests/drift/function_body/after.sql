@@ -4,4 +4,3 @@ BEGIN
 	RETURN a + 2;
 END
 $$;
-CREATE OR REPLACE FUNCTION g(a integer) RETURNS integer LANGUAGE sql RETURN a * 3;

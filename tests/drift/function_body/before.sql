@@ -4,4 +4,3 @@ BEGIN
 	RETURN a + 1;
 END
 $$;
-CREATE FUNCTION g(a integer) RETURNS integer LANGUAGE sql RETURN a * 2;

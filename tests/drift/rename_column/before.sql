@@ -1,2 +1,2 @@
 -- drift case rename_column: starting schema
-CREATE TABLE t (id integer, nme text, other text);
+CREATE TABLE t (id integer, nme text, other text, qty integer NOT NULL);

@@ -1,0 +1,5 @@
+-- drift case column_virtual: the change
+ALTER TABLE t DROP COLUMN b;
+ALTER TABLE t ADD COLUMN b integer GENERATED ALWAYS AS (a * 2) VIRTUAL;
+ALTER TABLE t DROP COLUMN c;
+ALTER TABLE t ADD COLUMN c integer GENERATED ALWAYS AS (a + 1) STORED;

@@ -1,0 +1,3 @@
+-- drift case index_statistics: the change
+ALTER INDEX i ALTER COLUMN 1 SET STATISTICS 250;
+ALTER INDEX j ALTER COLUMN 2 SET STATISTICS -1;

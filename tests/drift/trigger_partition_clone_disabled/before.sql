@@ -1,0 +1,6 @@
+-- drift case trigger_partition_clone_disabled: starting schema
+CREATE TABLE m (id integer, k integer) PARTITION BY RANGE (k);
+CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (10);
+CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (10) TO (20);
+CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+CREATE TRIGGER tr AFTER INSERT ON m FOR EACH ROW EXECUTE FUNCTION trg();
