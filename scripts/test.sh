@@ -21,7 +21,7 @@
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
 # there, with leak detection on and every sanitizer report fatal.  The second
 # flavour runs even when the first fails.  With it (and no CTEST_ARGS), every
-# libFuzzer target runs for 60 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time
+# libFuzzer target runs for 30 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time
 # is printed, and a summary at the end, with each PostgreSQL major's passed tests
 # (ctest label pgNN).  Exit status: 0 when everything passed, 1 when a
 # build or a test failed, 2 when the dependencies could not be installed.
@@ -184,9 +184,9 @@ if [ "$run_asan" = 1 ]; then
 fi
 
 if [ "$run_asan" = 1 ] && [ ${#ctest_extra[@]} -eq 0 ]; then
-	# Every libFuzzer target for 60 s on a clang ASan + UBSan build, two at a
+	# Every libFuzzer target for 30 s on a clang ASan + UBSan build, two at a
 	# time (docs/fuzzing.md); a finding fails the suite.  Not with a ctest filter.
-	stage "fuzz (60 s per target)" bash "$here/fuzz.sh" --seconds 60 --jobs 2 || failed=1
+	stage "fuzz (30 s per target)" bash "$here/fuzz.sh" --seconds 30 --jobs 2 || failed=1
 fi
 
 printf '\n== [test.sh] summary (%s s in all)\n' "$(elapsed "$suite_start")"
