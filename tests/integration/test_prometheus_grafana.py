@@ -11,6 +11,7 @@ puts both files where the .deb and the .rpm take them from (/usr/share/schemadri
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +23,8 @@ import daemonharness as dh  # noqa: E402
 import http_receiver  # noqa: E402
 import pgharness  # noqa: E402
 
-PROMTOOL = os.environ.get("SCHEMADRIFT_PROMTOOL", "/usr/bin/promtool")
+# scripts/deps.sh puts promtool on PATH (/usr/local/bin); SCHEMADRIFT_PROMTOOL overrides.
+PROMTOOL = os.environ.get("SCHEMADRIFT_PROMTOOL") or shutil.which("promtool") or "promtool"
 SRC = pgharness.source_dir()
 RULES = os.path.join(SRC, "packaging", "prometheus", "schemadrift-rules.yml")
 RULES_TEST = os.path.join(SRC, "tests", "prometheus", "schemadrift-rules.test.yml")
@@ -76,8 +78,8 @@ class PrometheusGrafana(pgharness.PgTestCase):
 
     def setUp(self):
         super().setUp()
-        if not os.access(PROMTOOL, os.X_OK):
-            self.fail("%s is missing: scripts/deps.sh installs Debian's prometheus" % PROMTOOL)
+        if not shutil.which(PROMTOOL):
+            self.fail("%s is missing: scripts/deps.sh installs promtool" % PROMTOOL)
 
     def test_rules_check_and_fire(self):
         rc, out = promtool("check", "rules", RULES)
