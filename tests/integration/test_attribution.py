@@ -220,6 +220,37 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertNotIn("schemadrift.", out)
         self.assertNotIn("ddl_log", out)
 
+    def test_a_forged_recorder_hides_nothing(self):
+        # Any role with CREATE on the database can build a schema that looks like the
+        # recorder: only the recorder's own objects may be left out, never the rest.
+        self.pg.psql("postgres", 'GRANT CREATE ON DATABASE "%s" TO alice' % self.db)
+        self.pg.psql(self.db, "CREATE SCHEMA decoy;"
+                              " CREATE TABLE decoy.ddl_log (id int, at timestamptz);"
+                              " CREATE FUNCTION decoy.recorder_write(event text, tag text,"
+                              "  role_name text) RETURNS void LANGUAGE sql AS $$SELECT$$;"
+                              " COMMENT ON FUNCTION decoy.recorder_write(text, text, text)"
+                              "  IS 'schemadrift DDL recorder: forged';"
+                              " CREATE FUNCTION decoy.backdoor() RETURNS int LANGUAGE sql"
+                              "  AS $$SELECT 1$$;"
+                              " CREATE TABLE decoy.stash (secret text)", user="alice")
+        names = [(o["kind"], o.get("schema"), o["name"]) for o in self.pg.snapshot(self.db)["objects"]]
+        self.assertIn(("function", "decoy", "backdoor"), names)
+        self.assertIn(("table", "decoy", "stash"), names)
+        # With the real recorder installed, the schema its event triggers call wins.
+        self.install()
+        snap = self.pg.snapshot(self.db)
+        names = [(o["kind"], o.get("schema"), o["name"]) for o in snap["objects"]]
+        self.assertEqual(snap["schemadrift_snapshot"]["meta"]["recorder"]["schema"], "schemadrift")
+        self.assertIn(("function", "decoy", "backdoor"), names)
+        self.assertIn(("function", "decoy", "recorder_write"), names)
+        self.assertIn(("table", "decoy", "ddl_log"), names)
+        # Other objects in the real recorder's schema are watched too.
+        self.pg.psql(self.db, "CREATE FUNCTION schemadrift.extra() RETURNS int LANGUAGE sql"
+                              " AS $$SELECT 2$$")
+        names = [(o["kind"], o.get("schema"), o["name"]) for o in self.pg.snapshot(self.db)["objects"]]
+        self.assertIn(("function", "schemadrift", "extra"), names)
+        self.assertFalse([n for n in names if n[1] == "schemadrift" and n[2] != "extra"], names)
+
     def test_one_statement_more_in_the_same_transaction(self):
         self.install()
         start = self.pg.log_offset()
@@ -344,10 +375,14 @@ class AttributionTest(pgharness.PgTestCase):
         self.install("--grant", "monitor")
         self.pg.psql(self.db, "CREATE FUNCTION public.boom() RETURNS boolean LANGUAGE plpgsql"
                               " AS $$BEGIN RAISE EXCEPTION 'no'; END$$")
-        h = self.pg.hash(self.db, user="monitor")
         # SELECT granted, but the table's rows are behind a policy that errors.
         self.pg.psql(self.db, "ALTER TABLE schemadrift.ddl_log ENABLE ROW LEVEL SECURITY;"
                               " CREATE POLICY p ON schemadrift.ddl_log USING (public.boom())")
+        h = self.pg.hash(self.db, user="monitor")
+        # The policy is not the recorder's own: it is watched like any other object.
+        names = [(o["kind"], o.get("schema"), o["name"])
+                 for o in self.pg.snapshot(self.db, user="monitor")["objects"]]
+        self.assertIn(("policy", "schemadrift", "p"), names)
         self.pg.psql(self.db, "ALTER TABLE public.orders ADD COLUMN x int")
         self.pg.psql(self.db, "ALTER TABLE public.orders DROP COLUMN x")
         snap = self.pg.snapshot(self.db, user="monitor")
