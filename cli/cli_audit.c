@@ -95,8 +95,15 @@ int cli_cmd_audit(const struct cli *c, int argc, char **argv)
 			rc = EXIT_SAME;
 		}
 	} else if (strcmp(argv[0], "uninstall") == 0) {
-		if (recorder_uninstall(conn, schema, &err) == 0) {
+		bool kept;
+
+		if (recorder_uninstall(conn, schema, &kept, &err) == 0) {
 			printf("removed the DDL recorder and its rows (%s)\n", where);
+			if (kept) {
+				printf("kept schema ");
+				utf8_escape_fputs(schema, strlen(schema), 0, stdout);
+				printf(": it holds objects that are not the recorder's\n");
+			}
 			rc = EXIT_SAME;
 		}
 	} else {

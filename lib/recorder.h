@@ -34,11 +34,15 @@ struct recorder_install_options {
 /*
  * Installs (or re-installs, keeping the rows) the recorder in one
  * transaction: the schema, the table, the two functions, the two event
- * triggers, the grant.  Missing rights give an error saying which are needed.
+ * triggers, the grant.  Missing rights give an error saying which are needed;
+ * a schema that exists and holds no recorder, or one of another owner, is
+ * refused.
  */
 int recorder_install(PGconn *conn, const struct recorder_install_options *opts, struct error *err);
-/* Drops the event triggers and the schema with its rows; -ENOENT when absent. */
-int recorder_uninstall(PGconn *conn, const char *schema, struct error *err);
+/* Drops the event triggers, the functions and the table with its rows, then
+ * the schema when nothing else is in it (*schema_kept: it was not empty);
+ * -ENOENT when absent. */
+int recorder_uninstall(PGconn *conn, const char *schema, bool *schema_kept, struct error *err);
 
 struct recorder_status {
 	bool installed;          /* the schema holds the recorder's table and writer */

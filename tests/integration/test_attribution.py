@@ -76,6 +76,36 @@ class RecorderInstallTest(pgharness.PgTestCase):
         self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('schemadrift.mine') IS NOT NULL"),
                          "t")
 
+    def test_install_refuses_a_schema_that_is_not_the_recorders(self):
+        acl = "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'"
+        before = self.pg.scalar(self.db, acl)
+        rc, out, err = self.audit("install", "--recorder-schema", "public")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("schema 'public' exists and holds no DDL recorder", err)
+        # Nothing changed: PUBLIC keeps its rights on public, no trigger, no table.
+        self.assertEqual(self.pg.scalar(self.db, acl), before)
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('public.ddl_log') IS NULL"), "t")
+        # A recorder schema of another owner is refused too.
+        self.assertEqual(self.audit("install")[0], 0)
+        self.pg.psql(self.db, "ALTER SCHEMA schemadrift OWNER TO alice")
+        rc, out, err = self.audit("install")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("owned by role 'alice'", err)
+
+    def test_uninstall_keeps_what_is_not_the_recorders(self):
+        self.assertEqual(self.audit("install")[0], 0)
+        self.pg.psql(self.db, "CREATE TABLE schemadrift.mine (x int); INSERT INTO schemadrift.mine"
+                              " VALUES (7)")
+        rc, out, err = self.audit("uninstall")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("kept schema schemadrift", out)
+        self.assertEqual(self.pg.scalar(self.db, "SELECT x FROM schemadrift.mine"), "7")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('schemadrift.ddl_log') IS NULL"
+                                                 " AND to_regprocedure('schemadrift.recorder_capture()')"
+                                                 " IS NULL"), "t")
+
     def test_rows_record_role_application_and_statement(self):
         self.assertEqual(self.audit("install", "--statement-length", "40")[0], 0)
         self.pg.psql(self.db, "SET application_name = 'deploy-tool';"
