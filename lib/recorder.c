@@ -23,7 +23,8 @@
  * the retention (tests/bench/recorder-bench.py measures the whole cost).
  *
  * @S@ is the quoted schema, @R@ the retention as a literal, @STMT@ the
- * statement expression, @MARK@ the writer's comment (a literal).
+ * statement expression, @MARK@ the writer's comment (a literal).  The first
+ * two are inside $recorder$ bodies: recorder_install() refuses a '$' in them.
  */
 static const char install_sql[] =
 	"CREATE SCHEMA IF NOT EXISTS @S@;\n"
@@ -204,6 +205,13 @@ int recorder_install(PGconn *conn, const struct recorder_install_options *opts, 
 
 	if (length < 0)
 		return error_set(err, -EINVAL, "the statement length cannot be negative");
+	/* Both are pasted into the $recorder$-quoted function bodies, where
+	 * quoting does not help: a "$recorder$" inside would end the body. */
+	if (strchr(schema, '$'))
+		return error_set(err, -EINVAL, "the recorder's schema name '%s' cannot hold '$'",
+				 schema);
+	if (strchr(retention, '$'))
+		return error_set(err, -EINVAL, "retention '%s' cannot hold '$'", retention);
 	s_ident = PQescapeIdentifier(conn, schema, strlen(schema));
 	r_lit = PQescapeLiteral(conn, retention, strlen(retention));
 	if (length > 0)

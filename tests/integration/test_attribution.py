@@ -192,6 +192,18 @@ class RecorderInstallTest(pgharness.PgTestCase):
         rc, out, err = self.audit("install", "--statement-length", "-3")
         self.assertEqual(rc, 2)
         self.assertIn("--statement-length", err)
+        # Pasted into the $recorder$ function bodies: a '$' is refused, nothing installed.
+        rc, out, err = self.audit("install", "--recorder-schema",
+                                  "x$recorder$ LANGUAGE sql AS $$SELECT$$; --")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("cannot hold '$'", err)
+        rc, out, err = self.audit("install", "--retention", "1 day$recorder$")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("retention '1 day$recorder$' cannot hold '$'", err)
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_namespace"
+                                                 " WHERE nspname LIKE '%recorder%'"
+                                                 " OR nspname = 'schemadrift'"), "0")
 
 
 def by_object(doc):

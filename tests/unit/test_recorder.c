@@ -4,6 +4,7 @@
 #endif
 
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +118,22 @@ START_TEST(test_problems)
 }
 END_TEST
 
+/* Both are pasted into $recorder$-quoted bodies: refused before any server is asked. */
+START_TEST(test_install_refuses_dollar)
+{
+	struct recorder_install_options o = { .schema = "x$recorder$; DROP TABLE t; --",
+					      .statement_length = 10 };
+	struct error err;
+
+	ck_assert_int_eq(recorder_install(NULL, &o, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.text, "cannot hold '$'"));
+	o.schema = "audit";
+	o.retention = "1 day$recorder$";
+	ck_assert_int_eq(recorder_install(NULL, &o, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.text, "retention '1 day$recorder$' cannot hold '$'"));
+}
+END_TEST
+
 static Suite *recorder_suite(void)
 {
 	Suite *s = suite_create("recorder");
@@ -125,6 +142,7 @@ static Suite *recorder_suite(void)
 	tcase_add_test(tc, test_identities);
 	tcase_add_test(tc, test_who_text);
 	tcase_add_test(tc, test_problems);
+	tcase_add_test(tc, test_install_refuses_dollar);
 	suite_add_tcase(s, tc);
 	return s;
 }
