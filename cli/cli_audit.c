@@ -39,9 +39,10 @@ static int status(PGconn *conn, const char *schema, struct error *err)
 		put_escaped("newest", st.newest);
 	}
 	put_escaped("readers", st.readers[0] ? st.readers : "(superusers only)");
-	/* Disabled or missing triggers record nothing: as different as absent. */
-	bool records = st.ddl_trigger[0] && strcmp(st.ddl_trigger, "disabled") != 0 &&
-		       st.drop_trigger[0] && strcmp(st.drop_trigger, "disabled") != 0;
+	/* Disabled, replica-only or missing triggers record nothing: as
+	 * different as absent (the daemon's recorder_problem() agrees). */
+	bool records = recorder_trigger_records(st.ddl_trigger) &&
+		       recorder_trigger_records(st.drop_trigger);
 	if (!records)
 		printf("the recorder does not record: enable its event triggers or run "
 		       "schemadrift audit install again\n");

@@ -636,7 +636,7 @@ char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement)
 	return out;
 }
 
-static bool trigger_records(const char *state)
+bool recorder_trigger_records(const char *state)
 {
 	/* "replica" fires only where session_replication_role = replica. */
 	return state && (strcmp(state, "origin") == 0 || strcmp(state, "always") == 0);
@@ -650,7 +650,8 @@ const char *recorder_problem(const struct model_recorder *recorder)
 		return "the DDL recorder's event trigger " RECORDER_DDL_TRIGGER " or "
 		       RECORDER_DROP_TRIGGER " is missing: changes are not recorded "
 		       "(schemadrift audit install puts it back)";
-	if (!trigger_records(recorder->ddl_trigger) || !trigger_records(recorder->drop_trigger))
+	if (!recorder_trigger_records(recorder->ddl_trigger) ||
+	    !recorder_trigger_records(recorder->drop_trigger))
 		return "the DDL recorder is disabled: changes are not recorded "
 		       "(ALTER EVENT TRIGGER " RECORDER_DDL_TRIGGER " ENABLE, and the same for "
 		       RECORDER_DROP_TRIGGER ")";

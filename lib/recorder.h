@@ -74,6 +74,11 @@ const struct model_ddl_event *recorder_match(const struct model_recorder *record
  * terminal (utf8.h).  malloc'd; NULL on ENOMEM. */
 char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement);
 
+/* Whether an event trigger in this enabled state ("origin", "always",
+ * "replica", "disabled"; NULL or "" when missing) fires for ordinary
+ * sessions: "replica" fires only under session_replication_role = replica. */
+bool recorder_trigger_records(const char *state);
+
 /* Why a recorder records nothing (a disabled or missing event trigger, a
  * table the reading role may not read), one sentence; NULL when it records. */
 const char *recorder_problem(const struct model_recorder *recorder);

@@ -106,6 +106,18 @@ class RecorderInstallTest(pgharness.PgTestCase):
                                                  " AND to_regprocedure('schemadrift.recorder_capture()')"
                                                  " IS NULL"), "t")
 
+    def test_status_of_a_replica_trigger(self):
+        # ENABLE REPLICA fires only under session_replication_role = replica: it does
+        # not record the ordinary sessions' DDL, so status says so, as the daemon does.
+        self.assertEqual(self.audit("install")[0], 0)
+        self.pg.psql(self.db, "ALTER EVENT TRIGGER schemadrift_recorder_ddl ENABLE REPLICA")
+        rc, out, err = self.audit("status")
+        self.assertEqual(rc, 1, out + err)
+        self.assertRegex(out, r"schemadrift_recorder_ddl\s+replica")
+        self.assertIn("the recorder does not record", out)
+        self.pg.psql(self.db, "ALTER EVENT TRIGGER schemadrift_recorder_ddl ENABLE ALWAYS")
+        self.assertEqual(self.audit("status")[0], 0)
+
     def test_rows_record_role_application_and_statement(self):
         self.assertEqual(self.audit("install", "--statement-length", "40")[0], 0)
         self.pg.psql(self.db, "SET application_name = 'deploy-tool';"
