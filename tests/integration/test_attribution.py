@@ -425,6 +425,26 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertNotIn(" by ", plain)
         self.assertEqual(len(plain.splitlines()), 5, plain)  # header, 3 changes, summary
 
+    def test_history_who_cannot_compare(self):
+        # A state directory whose name holds a terminal escape, and a kept snapshot gone:
+        # history --who says it cannot compare, every byte of the reason escaped.
+        state = os.path.join(self.pg.tmpdir, "%s-state\x1b[31m" % self.db)
+        store = ("--state-dir", state)
+        dsn = self.pg.dsn(self.db, user="monitor")
+        self.install("--grant", "monitor")
+        pgharness.cli_ok("snapshot", "--dsn", dsn, "--target", "app", *store)
+        self.pg.psql(self.db, "ALTER TABLE public.orders ADD COLUMN total numeric")
+        pgharness.cli_ok("snapshot", "--dsn", dsn, "--target", "app", *store)
+        snaps = sorted((os.path.join(d, f) for d, _, fs in os.walk(state) for f in fs
+                        if f.endswith(".json") and len(f) >= 64),
+                       key=os.path.getmtime)
+        self.assertTrue(snaps, list(os.walk(state)))
+        os.unlink(snaps[-1])
+        rc, out, err = pgharness.run_cli("history", "app", "--who", *store)
+        self.assertIn("(cannot compare: snapshot ", out, err)
+        self.assertIn("is not stored", out)
+        self.assertNotIn("\x1b", out)
+
     def test_unreadable_rows_never_fail_the_snapshot(self):
         self.install("--grant", "monitor")
         self.pg.psql(self.db, "CREATE FUNCTION public.boom() RETURNS boolean LANGUAGE plpgsql"
