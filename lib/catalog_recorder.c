@@ -61,7 +61,8 @@ int catalog_recorder_sql(PGconn *conn, const char *schema, const char *since, ch
 		      " client_port, backend_pid, xid, event, command_tag, object_type,"
 		      " object_identity, statement FROM %s.ddl_log", ident);
 	if (since && iso_time(since))
-		strbuf_printf(&b, " WHERE at >= '%s'::timestamptz", since);
+		strbuf_printf(&b, " WHERE at >= '%s'::timestamptz - interval '%d seconds'", since,
+			      RECORDER_CLOCK_MARGIN_S);
 	strbuf_printf(&b, " ORDER BY id DESC LIMIT %d", RECORDER_MAX_ROWS);
 	PQfreemem(ident);
 	*ret = strbuf_take(&b);

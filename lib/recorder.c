@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "isotime.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -552,6 +554,25 @@ static int score(const struct model_object *o, const struct identity *id)
 	return !on && o->schema && parts_are(id, o->schema, o->name, NULL) ? 2 : 0;
 }
 
+/* since less RECORDER_CLOCK_MARGIN_S, in isotime's form; since itself when
+ * it is not in that form (the comparison is then as strict as it was). */
+static const char *with_margin(const char *since, char out[ISOTIME_SIZE])
+{
+	struct tm tm = { 0 };
+	char z = 0;
+
+	if (!since || sscanf(since, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon,
+			     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z')
+		return since;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return since;
+	isotime_format(t - RECORDER_CLOCK_MARGIN_S, out);
+	return out;
+}
+
 const struct model_ddl_event *recorder_match(const struct model_recorder *recorder,
 					     const struct model_object *before,
 					     const struct model_object *after, const char *since)
@@ -560,8 +581,11 @@ const struct model_ddl_event *recorder_match(const struct model_recorder *record
 	const struct model_ddl_event *best = NULL;
 	int best_score = 0;
 
+	char margin[ISOTIME_SIZE];
+
 	if (!recorder)
 		return NULL;
+	since = with_margin(since, margin);
 	/* Newest first: the first row of the best score is the newest of it. */
 	for (size_t i = 0; i < recorder->n_events && best_score < 2; i++) {
 		const struct model_ddl_event *e = &recorder->events[i];

@@ -58,9 +58,17 @@ int recorder_status(PGconn *conn, const char *schema, struct recorder_status *re
 		    struct error *err);
 
 /*
+ * Rows up to this many seconds older than `since` still count: `since` is
+ * the daemon's clock (a snapshot's taken_at), a row's time the server's
+ * clock_timestamp(), and a skew between the two must not make a change
+ * unattributed.  Both the read (catalog_recorder_sql) and the match use it.
+ */
+#define RECORDER_CLOCK_MARGIN_S 300
+
+/*
  * The newest row of the recorder's log about an object (before, after: its
- * two sides; either may be NULL), at or after since
- * (ISO 8601 UTC; NULL: any): a row naming the object itself wins over one
+ * two sides; either may be NULL), at or after since less
+ * RECORDER_CLOCK_MARGIN_S (ISO 8601 UTC; NULL: any): a row naming the object itself wins over one
  * naming its table (a column, constraint, index, trigger, rule, policy or
  * statistics object changed by ALTER TABLE, or created with its table).
  * NULL when no row matches.  Borrows from recorder.

@@ -64,6 +64,13 @@ START_TEST(test_identities)
 	/* rows older than the `from` side do not explain the change */
 	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", NULL), 1);
 	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", "2026-12-03T00:00:00Z"), -1);
+	/* the daemon's clock ahead of the server's by less than the margin: still attributed */
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "primary", "2026-12-03T12:13:59Z"), 9);
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "primary", "2026-12-03T12:14:00Z"), 9);
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "primary", "2026-12-03T12:14:01Z"), -1);
+	/* a day boundary */
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", "2026-12-01T00:04:00Z"), 1);
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", "2026-12-01T00:05:01Z"), -1);
 	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "nothing", NULL), -1);
 	ck_assert_int_eq(match(MODEL_DEFAULT_PRIVILEGES, NULL, NULL, "x", NULL), -1);
 	ck_assert_ptr_null(recorder_match(NULL, NULL, NULL, NULL));
