@@ -85,7 +85,8 @@ class RecorderInstallTest(pgharness.PgTestCase):
         # Nothing changed: PUBLIC keeps its rights on public, no trigger, no table.
         self.assertEqual(self.pg.scalar(self.db, acl), before)
         self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
-        self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('public.ddl_log') IS NULL"), "t")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('public.ddl_log') IS NULL"),
+                         "t")
         # A recorder schema of another owner is refused too.
         self.assertEqual(self.audit("install")[0], 0)
         self.pg.psql(self.db, "ALTER SCHEMA schemadrift OWNER TO alice")
@@ -102,9 +103,9 @@ class RecorderInstallTest(pgharness.PgTestCase):
         self.assertIn("kept schema schemadrift", out)
         self.assertEqual(self.pg.scalar(self.db, "SELECT x FROM schemadrift.mine"), "7")
         self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
-        self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('schemadrift.ddl_log') IS NULL"
-                                                 " AND to_regprocedure('schemadrift.recorder_capture()')"
-                                                 " IS NULL"), "t")
+        self.assertEqual(self.pg.scalar(
+            self.db, "SELECT to_regclass('schemadrift.ddl_log') IS NULL"
+                     " AND to_regprocedure('schemadrift.recorder_capture()') IS NULL"), "t")
 
     def test_status_of_a_replica_trigger(self):
         # ENABLE REPLICA fires only under session_replication_role = replica: it does
@@ -287,7 +288,8 @@ class AttributionTest(pgharness.PgTestCase):
                               " CREATE FUNCTION decoy.backdoor() RETURNS int LANGUAGE sql"
                               "  AS $$SELECT 1$$;"
                               " CREATE TABLE decoy.stash (secret text)", user="alice")
-        names = [(o["kind"], o.get("schema"), o["name"]) for o in self.pg.snapshot(self.db)["objects"]]
+        names = [(o["kind"], o.get("schema"), o["name"])
+                 for o in self.pg.snapshot(self.db)["objects"]]
         self.assertIn(("function", "decoy", "backdoor"), names)
         self.assertIn(("table", "decoy", "stash"), names)
         # With the real recorder installed, the schema its event triggers call wins.
@@ -301,7 +303,8 @@ class AttributionTest(pgharness.PgTestCase):
         # Other objects in the real recorder's schema are watched too.
         self.pg.psql(self.db, "CREATE FUNCTION schemadrift.extra() RETURNS int LANGUAGE sql"
                               " AS $$SELECT 2$$")
-        names = [(o["kind"], o.get("schema"), o["name"]) for o in self.pg.snapshot(self.db)["objects"]]
+        names = [(o["kind"], o.get("schema"), o["name"])
+                 for o in self.pg.snapshot(self.db)["objects"]]
         self.assertIn(("function", "schemadrift", "extra"), names)
         self.assertFalse([n for n in names if n[1] == "schemadrift" and n[2] != "extra"], names)
 
