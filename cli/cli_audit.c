@@ -39,9 +39,10 @@ static int status(PGconn *conn, const char *schema, struct error *err)
 		put_escaped("newest", st.newest);
 	}
 	put_escaped("readers", st.readers[0] ? st.readers : "(superusers only)");
-	/* Disabled or missing triggers record nothing: as different as absent. */
-	bool records = st.ddl_trigger[0] && strcmp(st.ddl_trigger, "disabled") != 0 &&
-		       st.drop_trigger[0] && strcmp(st.drop_trigger, "disabled") != 0;
+	/* Disabled, replica-only or missing triggers record nothing: as
+	 * different as absent (the daemon's recorder_problem() agrees). */
+	bool records = recorder_trigger_records(st.ddl_trigger) &&
+		       recorder_trigger_records(st.drop_trigger);
 	if (!records)
 		printf("the recorder does not record: enable its event triggers or run "
 		       "schemadrift audit install again\n");
@@ -95,8 +96,15 @@ int cli_cmd_audit(const struct cli *c, int argc, char **argv)
 			rc = EXIT_SAME;
 		}
 	} else if (strcmp(argv[0], "uninstall") == 0) {
-		if (recorder_uninstall(conn, schema, &err) == 0) {
+		bool kept;
+
+		if (recorder_uninstall(conn, schema, &kept, &err) == 0) {
 			printf("removed the DDL recorder and its rows (%s)\n", where);
+			if (kept) {
+				printf("kept schema ");
+				utf8_escape_fputs(schema, strlen(schema), 0, stdout);
+				printf(": it holds objects that are not the recorder's\n");
+			}
 			rc = EXIT_SAME;
 		}
 	} else {

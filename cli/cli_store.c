@@ -676,9 +676,17 @@ static void history_who(struct store *s, const char *from, const char *to)
 	struct diff *d = NULL;
 	struct error err;
 
-	if (store_load_snapshot(s, from, &a, &err) < 0 || store_load_snapshot(s, to, &b, &err) < 0 ||
-	    diff_models(a, b, &d) < 0) {
-		printf("    (cannot compare: %s)\n", err.text);
+	int r = store_load_snapshot(s, from, &a, &err);
+
+	if (r == 0)
+		r = store_load_snapshot(s, to, &b, &err);
+	if (r == 0 && (r = diff_models(a, b, &d)) < 0)
+		error_set(&err, r, "out of memory"); /* its only failure; it takes no err */
+	if (r < 0) {
+		/* The reason quotes paths and snapshot files: escaped. */
+		fputs("    (cannot compare: ", stdout);
+		utf8_escape_fputs(err.text, strlen(err.text), 0, stdout);
+		fputs(")\n", stdout);
 		goto out;
 	}
 	if (!d->recorder) {

@@ -14,19 +14,26 @@
  */
 #define RECORDER_MAX_ROWS 5000
 
-/* The setup statement's extra columns: the recorder's schema (NULL when
- * the database has none) and whether this role may read its rows. */
+/*
+ * The setup statement's extra columns: the recorder's schema (NULL when
+ * the database has none) and whether this role may read its rows.  Any
+ * role with CREATE on a database can forge the table and the comment, so
+ * a schema whose capture function the recorder's event triggers call
+ * (which only a superuser-like role can create) comes first; only the
+ * recorder's own objects are left out of the model in any case.
+ */
+#define RECORDER_CANDIDATES \
+	" FROM pg_namespace n" \
+	"   JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'ddl_log' AND c.relkind = 'r'" \
+	"   JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = 'recorder_write'" \
+	"   WHERE obj_description(p.oid, 'pg_proc') LIKE '" RECORDER_MARK "%'" \
+	"   ORDER BY EXISTS (SELECT FROM pg_event_trigger et JOIN pg_proc f ON f.oid = et.evtfoid" \
+	"     WHERE f.pronamespace = n.oid AND f.proname = 'recorder_capture'" \
+	"     AND et.evtname IN ('" RECORDER_DDL_TRIGGER "', '" RECORDER_DROP_TRIGGER "')) DESC," \
+	"   n.nspname LIMIT 1"
 const char catalog_recorder_detect[] =
-	", (SELECT n.nspname FROM pg_namespace n"
-	"   JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'ddl_log' AND c.relkind = 'r'"
-	"   JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = 'recorder_write'"
-	"   WHERE obj_description(p.oid, 'pg_proc') LIKE '" RECORDER_MARK "%'"
-	"   ORDER BY n.nspname LIMIT 1) AS recorder_schema,"
-	" (SELECT has_table_privilege(c.oid, 'SELECT') FROM pg_namespace n"
-	"   JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = 'ddl_log' AND c.relkind = 'r'"
-	"   JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = 'recorder_write'"
-	"   WHERE obj_description(p.oid, 'pg_proc') LIKE '" RECORDER_MARK "%'"
-	"   ORDER BY n.nspname LIMIT 1) AS recorder_readable";
+	", (SELECT n.nspname" RECORDER_CANDIDATES ") AS recorder_schema,"
+	" (SELECT has_table_privilege(c.oid, 'SELECT')" RECORDER_CANDIDATES ") AS recorder_readable";
 
 /* An ISO 8601 time as isotime writes it: only these characters reach the SQL. */
 static bool iso_time(const char *s)
@@ -54,7 +61,8 @@ int catalog_recorder_sql(PGconn *conn, const char *schema, const char *since, ch
 		      " client_port, backend_pid, xid, event, command_tag, object_type,"
 		      " object_identity, statement FROM %s.ddl_log", ident);
 	if (since && iso_time(since))
-		strbuf_printf(&b, " WHERE at >= '%s'::timestamptz", since);
+		strbuf_printf(&b, " WHERE at >= '%s'::timestamptz - interval '%d seconds'", since,
+			      RECORDER_CLOCK_MARGIN_S);
 	strbuf_printf(&b, " ORDER BY id DESC LIMIT %d", RECORDER_MAX_ROWS);
 	PQfreemem(ident);
 	*ret = strbuf_take(&b);
@@ -130,11 +138,50 @@ int catalog_recorder_read(struct model *m, PGresult *res)
 	return failed ? -ENOMEM : 0;
 }
 
+/* The objects the install creates in the recorder's schema (lib/recorder.c). */
+static bool recorder_object(const struct model_object *o)
+{
+	static const char *const table_parts[] = { "ddl_log_pkey", "ddl_log_at_idx" };
+
+	switch (o->kind) {
+	case MODEL_TABLE:
+		return strcmp(o->name, "ddl_log") == 0;
+	case MODEL_SEQUENCE:
+		return strcmp(o->name, "ddl_log_id_seq") == 0;
+	case MODEL_FUNCTION:
+		return (strcmp(o->name, "recorder_write") == 0 && o->signature &&
+			strcmp(o->signature, "event text, tag text, role_name text") == 0) ||
+		       (strcmp(o->name, "recorder_capture") == 0 &&
+			(!o->signature || !o->signature[0]));
+	case MODEL_COLUMN:
+		return o->parent && strcmp(o->parent, "ddl_log") == 0;
+	case MODEL_CONSTRAINT:
+	case MODEL_INDEX: {
+		size_t n = strlen(o->name);
+
+		if (!o->parent || strcmp(o->parent, "ddl_log") != 0)
+			return false;
+		/* NOT NULL constraints have names of their own from PostgreSQL 18. */
+		if (o->kind == MODEL_CONSTRAINT && strncmp(o->name, "ddl_log_", 8) == 0 &&
+		    n > 17 && strcmp(o->name + n - 9, "_not_null") == 0)
+			return true;
+		for (size_t i = 0; i < sizeof(table_parts) / sizeof(table_parts[0]); i++)
+			if (strcmp(o->name, table_parts[i]) == 0)
+				return true;
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
 /*
- * The recorder's objects are not the schema being watched: its schema and
- * everything in it, and the two event triggers that call its capture
- * function, whose enabled states are kept on the recorder instead (a
- * disabled recorder is reported as such, not as drift).
+ * The recorder's objects are not the schema being watched: its schema, the
+ * objects the install created in it, and the two event triggers that call
+ * its capture function, whose enabled states are kept on the recorder
+ * instead (a disabled recorder is reported as such, not as drift).  Any
+ * other object in that schema is watched like the rest: the recognition can
+ * be forged, so it must hide nothing but the recorder itself.
  */
 int catalog_recorder_exclude(struct model *m)
 {
@@ -148,10 +195,12 @@ int catalog_recorder_exclude(struct model *m)
 	snprintf(fn, sizeof(fn), "%s.recorder_capture", qs);
 	for (size_t i = 0; i < m->n_objects; i++) {
 		struct model_object *o = &m->objects[i];
-		bool ours = (o->schema && strcmp(o->schema, rec->schema) == 0) ||
+		bool ours = (o->schema && strcmp(o->schema, rec->schema) == 0 && recorder_object(o)) ||
 			    (o->kind == MODEL_SCHEMA && strcmp(o->name, rec->schema) == 0);
 
-		if (o->kind == MODEL_EVENT_TRIGGER) {
+		if (o->kind == MODEL_EVENT_TRIGGER &&
+		    (strcmp(o->name, RECORDER_DDL_TRIGGER) == 0 ||
+		     strcmp(o->name, RECORDER_DROP_TRIGGER) == 0)) {
 			const struct model_attr *f = model_object_attr(o, "function");
 			const struct model_attr *en = model_object_attr(o, "enabled");
 
@@ -161,7 +210,7 @@ int catalog_recorder_exclude(struct model *m)
 				ours = true;
 				if (strcmp(o->name, RECORDER_DDL_TRIGGER) == 0)
 					rec->ddl_trigger = state;
-				else if (strcmp(o->name, RECORDER_DROP_TRIGGER) == 0)
+				else
 					rec->drop_trigger = state;
 			}
 		}

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "isotime.h"
 #include "strbuf.h"
 #include "utf8.h"
 
@@ -23,7 +25,8 @@
  * the retention (tests/bench/recorder-bench.py measures the whole cost).
  *
  * @S@ is the quoted schema, @R@ the retention as a literal, @STMT@ the
- * statement expression, @MARK@ the writer's comment (a literal).
+ * statement expression, @MARK@ the writer's comment (a literal).  The first
+ * two are inside $recorder$ bodies: recorder_install() refuses a '$' in them.
  */
 static const char install_sql[] =
 	"CREATE SCHEMA IF NOT EXISTS @S@;\n"
@@ -156,6 +159,42 @@ static void rollback(PGconn *conn)
 	PQclear(PQexec(conn, "ROLLBACK"));
 }
 
+/*
+ * The install's REVOKE ALL ... FROM PUBLIC and the uninstall's drops are for
+ * the recorder's own schema: a schema that exists already is used only when
+ * it holds a recorder (a re-install) and belongs to the installing role.
+ */
+static int schema_is_free(PGconn *conn, const char *schema, struct error *err)
+{
+	static const char query[] =
+		"SELECT n.nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user),"
+		" EXISTS (SELECT FROM pg_class c JOIN pg_proc p ON p.pronamespace = n.oid"
+		"   WHERE c.relnamespace = n.oid AND c.relname = 'ddl_log' AND c.relkind = 'r'"
+		"   AND p.proname = 'recorder_write'"
+		"   AND obj_description(p.oid, 'pg_proc') LIKE '" RECORDER_MARK "%'),"
+		" pg_get_userbyid(n.nspowner)"
+		" FROM pg_namespace n WHERE n.nspname = $1";
+	const char *params[1] = { schema };
+	PGresult *res = PQexecParams(conn, query, 1, NULL, params, NULL, NULL, 0);
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		r = error_set(err, -EIO, "cannot read schema '%s': %s", schema,
+			      msg ? msg : PQerrorMessage(conn));
+	} else if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		r = error_set(err, -EEXIST, "schema '%s' exists and holds no DDL recorder: the "
+					    "recorder needs a schema of its own (--recorder-schema "
+					    "NAME, a schema that does not exist yet)", schema);
+	} else if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+		r = error_set(err, -EPERM, "schema '%s' holds a DDL recorder owned by role '%s': "
+					   "install again as that role", schema,
+			      PQgetvalue(res, 0, 2));
+	}
+	PQclear(res);
+	return r;
+}
+
 int recorder_install(PGconn *conn, const struct recorder_install_options *opts, struct error *err)
 {
 	const char *schema = opts && opts->schema ? opts->schema : RECORDER_DEFAULT_SCHEMA;
@@ -168,6 +207,13 @@ int recorder_install(PGconn *conn, const struct recorder_install_options *opts, 
 
 	if (length < 0)
 		return error_set(err, -EINVAL, "the statement length cannot be negative");
+	/* Both are pasted into the $recorder$-quoted function bodies, where
+	 * quoting does not help: a "$recorder$" inside would end the body. */
+	if (strchr(schema, '$'))
+		return error_set(err, -EINVAL, "the recorder's schema name '%s' cannot hold '$'",
+				 schema);
+	if (strchr(retention, '$'))
+		return error_set(err, -EINVAL, "retention '%s' cannot hold '$'", retention);
 	s_ident = PQescapeIdentifier(conn, schema, strlen(schema));
 	r_lit = PQescapeLiteral(conn, retention, strlen(retention));
 	if (length > 0)
@@ -194,6 +240,10 @@ int recorder_install(PGconn *conn, const struct recorder_install_options *opts, 
 	}
 	if ((r = exec(conn, "BEGIN", NULL, err)) < 0)
 		goto out;
+	if ((r = schema_is_free(conn, schema, err)) < 0) {
+		rollback(conn);
+		goto out;
+	}
 	/* The retention is checked before anything is created: a bad one would
 	 * otherwise only fail in the trigger, where every error is swallowed. */
 	char check[300];
@@ -318,16 +368,17 @@ int recorder_status(PGconn *conn, const char *schema, struct recorder_status *re
 	return 0;
 }
 
-int recorder_uninstall(PGconn *conn, const char *schema, struct error *err)
+int recorder_uninstall(PGconn *conn, const char *schema, bool *schema_kept, struct error *err)
 {
 	struct recorder_status st;
 	char *s_ident;
-	struct strbuf q = { 0 };
-	char *sql;
+	struct strbuf q = { 0 }, d = { 0 };
+	char *sql = NULL, *drop_schema = NULL;
 	int r;
 
 	if (!schema)
 		schema = RECORDER_DEFAULT_SCHEMA;
+	*schema_kept = false;
 	if ((r = recorder_status(conn, schema, &st, err)) < 0)
 		return r;
 	/* Never drop a schema that is not the recorder's. */
@@ -335,19 +386,40 @@ int recorder_uninstall(PGconn *conn, const char *schema, struct error *err)
 		return error_set(err, -ENOENT, "schema '%s' holds no DDL recorder", schema);
 	if (!(s_ident = PQescapeIdentifier(conn, schema, strlen(schema))))
 		return error_set(err, -ENOMEM, "out of memory");
+	/* Only what the install created (the table takes its sequence, key and
+	 * index with it); then the schema, when nothing else is left in it. */
 	strbuf_printf(&q, "BEGIN; DROP EVENT TRIGGER IF EXISTS " RECORDER_DDL_TRIGGER ";"
 			  " DROP EVENT TRIGGER IF EXISTS " RECORDER_DROP_TRIGGER ";"
-			  " DROP SCHEMA %s CASCADE; COMMIT", s_ident);
+			  " DROP FUNCTION IF EXISTS %s.recorder_capture();"
+			  " DROP FUNCTION IF EXISTS %s.recorder_write(text, text, text);"
+			  " DROP TABLE %s.ddl_log; SAVEPOINT recorder_schema",
+		      s_ident, s_ident, s_ident);
+	strbuf_printf(&d, "DROP SCHEMA %s", s_ident);
 	PQfreemem(s_ident);
-	if (!(sql = strbuf_take(&q)))
-		return error_set(err, -ENOMEM, "out of memory");
-	r = exec(conn, sql, NULL, err);
-	free(sql);
-	if (r < 0) {
-		rollback(conn);
-		return error_prefix(err, "cannot remove the DDL recorder");
+	sql = strbuf_take(&q);
+	drop_schema = strbuf_take(&d);
+	if (!sql || !drop_schema) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
 	}
-	return 0;
+	if ((r = exec(conn, sql, NULL, err)) < 0)
+		goto failed;
+	if (exec(conn, drop_schema, NULL, err) < 0) {
+		/* Not empty (2BP01), or any other reason: the schema stays. */
+		*schema_kept = true;
+		if ((r = exec(conn, "ROLLBACK TO SAVEPOINT recorder_schema", NULL, err)) < 0)
+			goto failed;
+	}
+	if ((r = exec(conn, "COMMIT", NULL, err)) < 0)
+		goto failed;
+	goto out;
+failed:
+	rollback(conn);
+	error_prefix(err, "cannot remove the DDL recorder");
+out:
+	free(sql);
+	free(drop_schema);
+	return r;
 }
 
 /* ---- attribution ---- */
@@ -482,6 +554,25 @@ static int score(const struct model_object *o, const struct identity *id)
 	return !on && o->schema && parts_are(id, o->schema, o->name, NULL) ? 2 : 0;
 }
 
+/* since less RECORDER_CLOCK_MARGIN_S, in isotime's form; since itself when
+ * it is not in that form (the comparison is then as strict as it was). */
+static const char *with_margin(const char *since, char out[ISOTIME_SIZE])
+{
+	struct tm tm = { 0 };
+	char z = 0;
+
+	if (!since || sscanf(since, "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon,
+			     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 || z != 'Z')
+		return since;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return since;
+	isotime_format(t - RECORDER_CLOCK_MARGIN_S, out);
+	return out;
+}
+
 const struct model_ddl_event *recorder_match(const struct model_recorder *recorder,
 					     const struct model_object *before,
 					     const struct model_object *after, const char *since)
@@ -490,8 +581,11 @@ const struct model_ddl_event *recorder_match(const struct model_recorder *record
 	const struct model_ddl_event *best = NULL;
 	int best_score = 0;
 
+	char margin[ISOTIME_SIZE];
+
 	if (!recorder)
 		return NULL;
+	since = with_margin(since, margin);
 	/* Newest first: the first row of the best score is the newest of it. */
 	for (size_t i = 0; i < recorder->n_events && best_score < 2; i++) {
 		const struct model_ddl_event *e = &recorder->events[i];
@@ -566,7 +660,7 @@ char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement)
 	return out;
 }
 
-static bool trigger_records(const char *state)
+bool recorder_trigger_records(const char *state)
 {
 	/* "replica" fires only where session_replication_role = replica. */
 	return state && (strcmp(state, "origin") == 0 || strcmp(state, "always") == 0);
@@ -580,7 +674,8 @@ const char *recorder_problem(const struct model_recorder *recorder)
 		return "the DDL recorder's event trigger " RECORDER_DDL_TRIGGER " or "
 		       RECORDER_DROP_TRIGGER " is missing: changes are not recorded "
 		       "(schemadrift audit install puts it back)";
-	if (!trigger_records(recorder->ddl_trigger) || !trigger_records(recorder->drop_trigger))
+	if (!recorder_trigger_records(recorder->ddl_trigger) ||
+	    !recorder_trigger_records(recorder->drop_trigger))
 		return "the DDL recorder is disabled: changes are not recorded "
 		       "(ALTER EVENT TRIGGER " RECORDER_DDL_TRIGGER " ENABLE, and the same for "
 		       RECORDER_DROP_TRIGGER ")";

@@ -34,11 +34,15 @@ struct recorder_install_options {
 /*
  * Installs (or re-installs, keeping the rows) the recorder in one
  * transaction: the schema, the table, the two functions, the two event
- * triggers, the grant.  Missing rights give an error saying which are needed.
+ * triggers, the grant.  Missing rights give an error saying which are needed;
+ * a schema that exists and holds no recorder, or one of another owner, is
+ * refused.
  */
 int recorder_install(PGconn *conn, const struct recorder_install_options *opts, struct error *err);
-/* Drops the event triggers and the schema with its rows; -ENOENT when absent. */
-int recorder_uninstall(PGconn *conn, const char *schema, struct error *err);
+/* Drops the event triggers, the functions and the table with its rows, then
+ * the schema when nothing else is in it (*schema_kept: it was not empty);
+ * -ENOENT when absent. */
+int recorder_uninstall(PGconn *conn, const char *schema, bool *schema_kept, struct error *err);
 
 struct recorder_status {
 	bool installed;          /* the schema holds the recorder's table and writer */
@@ -54,9 +58,17 @@ int recorder_status(PGconn *conn, const char *schema, struct recorder_status *re
 		    struct error *err);
 
 /*
+ * Rows up to this many seconds older than `since` still count: `since` is
+ * the daemon's clock (a snapshot's taken_at), a row's time the server's
+ * clock_timestamp(), and a skew between the two must not make a change
+ * unattributed.  Both the read (catalog_recorder_sql) and the match use it.
+ */
+#define RECORDER_CLOCK_MARGIN_S 300
+
+/*
  * The newest row of the recorder's log about an object (before, after: its
- * two sides; either may be NULL), at or after since
- * (ISO 8601 UTC; NULL: any): a row naming the object itself wins over one
+ * two sides; either may be NULL), at or after since less
+ * RECORDER_CLOCK_MARGIN_S (ISO 8601 UTC; NULL: any): a row naming the object itself wins over one
  * naming its table (a column, constraint, index, trigger, rule, policy or
  * statistics object changed by ALTER TABLE, or created with its table).
  * NULL when no row matches.  Borrows from recorder.
@@ -69,6 +81,11 @@ const struct model_ddl_event *recorder_match(const struct model_recorder *record
  * space collapsed, the statement cut to max_statement bytes), escaped for a
  * terminal (utf8.h).  malloc'd; NULL on ENOMEM. */
 char *recorder_who_text(const struct model_ddl_event *e, size_t max_statement);
+
+/* Whether an event trigger in this enabled state ("origin", "always",
+ * "replica", "disabled"; NULL or "" when missing) fires for ordinary
+ * sessions: "replica" fires only under session_replication_role = replica. */
+bool recorder_trigger_records(const char *state);
 
 /* Why a recorder records nothing (a disabled or missing event trigger, a
  * table the reading role may not read), one sentence; NULL when it records. */

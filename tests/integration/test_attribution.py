@@ -76,6 +76,49 @@ class RecorderInstallTest(pgharness.PgTestCase):
         self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('schemadrift.mine') IS NOT NULL"),
                          "t")
 
+    def test_install_refuses_a_schema_that_is_not_the_recorders(self):
+        acl = "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'public'"
+        before = self.pg.scalar(self.db, acl)
+        rc, out, err = self.audit("install", "--recorder-schema", "public")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("schema 'public' exists and holds no DDL recorder", err)
+        # Nothing changed: PUBLIC keeps its rights on public, no trigger, no table.
+        self.assertEqual(self.pg.scalar(self.db, acl), before)
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT to_regclass('public.ddl_log') IS NULL"),
+                         "t")
+        # A recorder schema of another owner is refused too.
+        self.assertEqual(self.audit("install")[0], 0)
+        self.pg.psql(self.db, "ALTER SCHEMA schemadrift OWNER TO alice")
+        rc, out, err = self.audit("install")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("owned by role 'alice'", err)
+
+    def test_uninstall_keeps_what_is_not_the_recorders(self):
+        self.assertEqual(self.audit("install")[0], 0)
+        self.pg.psql(self.db, "CREATE TABLE schemadrift.mine (x int); INSERT INTO schemadrift.mine"
+                              " VALUES (7)")
+        rc, out, err = self.audit("uninstall")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("kept schema schemadrift", out)
+        self.assertEqual(self.pg.scalar(self.db, "SELECT x FROM schemadrift.mine"), "7")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
+        self.assertEqual(self.pg.scalar(
+            self.db, "SELECT to_regclass('schemadrift.ddl_log') IS NULL"
+                     " AND to_regprocedure('schemadrift.recorder_capture()') IS NULL"), "t")
+
+    def test_status_of_a_replica_trigger(self):
+        # ENABLE REPLICA fires only under session_replication_role = replica: it does
+        # not record the ordinary sessions' DDL, so status says so, as the daemon does.
+        self.assertEqual(self.audit("install")[0], 0)
+        self.pg.psql(self.db, "ALTER EVENT TRIGGER schemadrift_recorder_ddl ENABLE REPLICA")
+        rc, out, err = self.audit("status")
+        self.assertEqual(rc, 1, out + err)
+        self.assertRegex(out, r"schemadrift_recorder_ddl\s+replica")
+        self.assertIn("the recorder does not record", out)
+        self.pg.psql(self.db, "ALTER EVENT TRIGGER schemadrift_recorder_ddl ENABLE ALWAYS")
+        self.assertEqual(self.audit("status")[0], 0)
+
     def test_rows_record_role_application_and_statement(self):
         self.assertEqual(self.audit("install", "--statement-length", "40")[0], 0)
         self.pg.psql(self.db, "SET application_name = 'deploy-tool';"
@@ -162,6 +205,18 @@ class RecorderInstallTest(pgharness.PgTestCase):
         rc, out, err = self.audit("install", "--statement-length", "-3")
         self.assertEqual(rc, 2)
         self.assertIn("--statement-length", err)
+        # Pasted into the $recorder$ function bodies: a '$' is refused, nothing installed.
+        rc, out, err = self.audit("install", "--recorder-schema",
+                                  "x$recorder$ LANGUAGE sql AS $$SELECT$$; --")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("cannot hold '$'", err)
+        rc, out, err = self.audit("install", "--retention", "1 day$recorder$")
+        self.assertEqual(rc, 2, out)
+        self.assertIn("retention '1 day$recorder$' cannot hold '$'", err)
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_event_trigger"), "0")
+        self.assertEqual(self.pg.scalar(self.db, "SELECT count(*) FROM pg_namespace"
+                                                 " WHERE nspname LIKE '%recorder%'"
+                                                 " OR nspname = 'schemadrift'"), "0")
 
 
 def by_object(doc):
@@ -219,6 +274,39 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertIn(rc, (0, 1), err)
         self.assertNotIn("schemadrift.", out)
         self.assertNotIn("ddl_log", out)
+
+    def test_a_forged_recorder_hides_nothing(self):
+        # Any role with CREATE on the database can build a schema that looks like the
+        # recorder: only the recorder's own objects may be left out, never the rest.
+        self.pg.psql("postgres", 'GRANT CREATE ON DATABASE "%s" TO alice' % self.db)
+        self.pg.psql(self.db, "CREATE SCHEMA decoy;"
+                              " CREATE TABLE decoy.ddl_log (id int, at timestamptz);"
+                              " CREATE FUNCTION decoy.recorder_write(event text, tag text,"
+                              "  role_name text) RETURNS void LANGUAGE sql AS $$SELECT$$;"
+                              " COMMENT ON FUNCTION decoy.recorder_write(text, text, text)"
+                              "  IS 'schemadrift DDL recorder: forged';"
+                              " CREATE FUNCTION decoy.backdoor() RETURNS int LANGUAGE sql"
+                              "  AS $$SELECT 1$$;"
+                              " CREATE TABLE decoy.stash (secret text)", user="alice")
+        names = [(o["kind"], o.get("schema"), o["name"])
+                 for o in self.pg.snapshot(self.db)["objects"]]
+        self.assertIn(("function", "decoy", "backdoor"), names)
+        self.assertIn(("table", "decoy", "stash"), names)
+        # With the real recorder installed, the schema its event triggers call wins.
+        self.install()
+        snap = self.pg.snapshot(self.db)
+        names = [(o["kind"], o.get("schema"), o["name"]) for o in snap["objects"]]
+        self.assertEqual(snap["schemadrift_snapshot"]["meta"]["recorder"]["schema"], "schemadrift")
+        self.assertIn(("function", "decoy", "backdoor"), names)
+        self.assertIn(("function", "decoy", "recorder_write"), names)
+        self.assertIn(("table", "decoy", "ddl_log"), names)
+        # Other objects in the real recorder's schema are watched too.
+        self.pg.psql(self.db, "CREATE FUNCTION schemadrift.extra() RETURNS int LANGUAGE sql"
+                              " AS $$SELECT 2$$")
+        names = [(o["kind"], o.get("schema"), o["name"])
+                 for o in self.pg.snapshot(self.db)["objects"]]
+        self.assertIn(("function", "schemadrift", "extra"), names)
+        self.assertFalse([n for n in names if n[1] == "schemadrift" and n[2] != "extra"], names)
 
     def test_one_statement_more_in_the_same_transaction(self):
         self.install()
@@ -340,14 +428,38 @@ class AttributionTest(pgharness.PgTestCase):
         self.assertNotIn(" by ", plain)
         self.assertEqual(len(plain.splitlines()), 5, plain)  # header, 3 changes, summary
 
+    def test_history_who_cannot_compare(self):
+        # A state directory whose name holds a terminal escape, and a kept snapshot gone:
+        # history --who says it cannot compare, every byte of the reason escaped.
+        state = os.path.join(self.pg.tmpdir, "%s-state\x1b[31m" % self.db)
+        store = ("--state-dir", state)
+        dsn = self.pg.dsn(self.db, user="monitor")
+        self.install("--grant", "monitor")
+        pgharness.cli_ok("snapshot", "--dsn", dsn, "--target", "app", *store)
+        self.pg.psql(self.db, "ALTER TABLE public.orders ADD COLUMN total numeric")
+        pgharness.cli_ok("snapshot", "--dsn", dsn, "--target", "app", *store)
+        snaps = sorted((os.path.join(d, f) for d, _, fs in os.walk(state) for f in fs
+                        if f.endswith(".json") and len(f) >= 64),
+                       key=os.path.getmtime)
+        self.assertTrue(snaps, list(os.walk(state)))
+        os.unlink(snaps[-1])
+        rc, out, err = pgharness.run_cli("history", "app", "--who", *store)
+        self.assertIn("(cannot compare: snapshot ", out, err)
+        self.assertIn("is not stored", out)
+        self.assertNotIn("\x1b", out)
+
     def test_unreadable_rows_never_fail_the_snapshot(self):
         self.install("--grant", "monitor")
         self.pg.psql(self.db, "CREATE FUNCTION public.boom() RETURNS boolean LANGUAGE plpgsql"
                               " AS $$BEGIN RAISE EXCEPTION 'no'; END$$")
-        h = self.pg.hash(self.db, user="monitor")
         # SELECT granted, but the table's rows are behind a policy that errors.
         self.pg.psql(self.db, "ALTER TABLE schemadrift.ddl_log ENABLE ROW LEVEL SECURITY;"
                               " CREATE POLICY p ON schemadrift.ddl_log USING (public.boom())")
+        h = self.pg.hash(self.db, user="monitor")
+        # The policy is not the recorder's own: it is watched like any other object.
+        names = [(o["kind"], o.get("schema"), o["name"])
+                 for o in self.pg.snapshot(self.db, user="monitor")["objects"]]
+        self.assertIn(("policy", "schemadrift", "p"), names)
         self.pg.psql(self.db, "ALTER TABLE public.orders ADD COLUMN x int")
         self.pg.psql(self.db, "ALTER TABLE public.orders DROP COLUMN x")
         snap = self.pg.snapshot(self.db, user="monitor")

@@ -4,6 +4,7 @@
 #endif
 
 #include <check.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,13 @@ START_TEST(test_identities)
 	/* rows older than the `from` side do not explain the change */
 	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", NULL), 1);
 	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", "2026-12-03T00:00:00Z"), -1);
+	/* the daemon's clock ahead of the server's by less than the margin: still attributed */
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "primary", "2026-12-03T12:13:59Z"), 9);
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "primary", "2026-12-03T12:14:00Z"), 9);
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "primary", "2026-12-03T12:14:01Z"), -1);
+	/* a day boundary */
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", "2026-12-01T00:04:00Z"), 1);
+	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "old_news", "2026-12-01T00:05:01Z"), -1);
 	ck_assert_int_eq(match(MODEL_TABLE, "public", NULL, "nothing", NULL), -1);
 	ck_assert_int_eq(match(MODEL_DEFAULT_PRIVILEGES, NULL, NULL, "x", NULL), -1);
 	ck_assert_ptr_null(recorder_match(NULL, NULL, NULL, NULL));
@@ -117,6 +125,22 @@ START_TEST(test_problems)
 }
 END_TEST
 
+/* Both are pasted into $recorder$-quoted bodies: refused before any server is asked. */
+START_TEST(test_install_refuses_dollar)
+{
+	struct recorder_install_options o = { .schema = "x$recorder$; DROP TABLE t; --",
+					      .statement_length = 10 };
+	struct error err;
+
+	ck_assert_int_eq(recorder_install(NULL, &o, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.text, "cannot hold '$'"));
+	o.schema = "audit";
+	o.retention = "1 day$recorder$";
+	ck_assert_int_eq(recorder_install(NULL, &o, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.text, "retention '1 day$recorder$' cannot hold '$'"));
+}
+END_TEST
+
 static Suite *recorder_suite(void)
 {
 	Suite *s = suite_create("recorder");
@@ -125,6 +149,7 @@ static Suite *recorder_suite(void)
 	tcase_add_test(tc, test_identities);
 	tcase_add_test(tc, test_who_text);
 	tcase_add_test(tc, test_problems);
+	tcase_add_test(tc, test_install_refuses_dollar);
 	suite_add_tcase(s, tc);
 	return s;
 }
