@@ -75,7 +75,10 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 				result = "pending";
 			} else {
 				daemon_request_run(d, t);
-				result = t->queued ? "queued" : "started";
+				result = t->queued ? "queued" : t->running ? "started" : NULL;
+				if (!result)
+					snprintf(why, sizeof(why), "its lease is about to expire "
+						 "unrenewed; not started");
 			}
 			ans = result ? json_pack("{s:s}", "result", result)
 				     : json_pack("{s:s}", "error", why);

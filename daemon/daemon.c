@@ -155,6 +155,10 @@ void daemon_request_run(struct daemon *d, struct target *t)
 {
 	if (t->running || t->queued)
 		return;
+	/* Checked again when a queued or pending run starts: the lease may
+	 * have gone while it waited (the next holder runs the target). */
+	if (!target_may_start(t))
+		return;
 	if (d->active >= (size_t)d->config->daemon.max_concurrent || d->stopping) {
 		if (d->n_waitq == d->cap_waitq) {
 			size_t cap = d->cap_waitq ? d->cap_waitq * 2 : 16;
@@ -179,7 +183,7 @@ static void start_waiting(struct daemon *d)
 		struct target *next = d->waitq[0];
 		memmove(d->waitq, d->waitq + 1, --d->n_waitq * sizeof(*d->waitq));
 		next->queued = false;
-		daemon_request_run(d, next);
+		daemon_request_run(d, next); /* dropped when its lease went meanwhile */
 	}
 }
 

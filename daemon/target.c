@@ -374,9 +374,10 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 		arm_due(t);
 		return;
 	}
-	if (!target_may_run(t)) {
+	if (!target_may_start(t)) {
 		/* Another daemon checks it (or nobody may, the coordination
-		 * database being away): the schedule goes on, the run does not. */
+		 * database being away, or not for long enough to start a run):
+		 * the schedule goes on, the run does not. */
 		target_schedule_next(t, false);
 		return;
 	}
@@ -593,7 +594,8 @@ static void run_failed(struct target *t, const char *raw)
 	log_target(LOG_WARNING, t->name, NULL, NULL, "run failed: %s", why);
 	if (store_record_run(t->store, &rec, NULL, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s", e.text);
-	int changed = alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n);
+	int changed = target_lost_lease(t) ? -1
+		    : alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n);
 	if (changed >= 0)
 		dispatch(t, changed, ev, n, NULL, why);
 	finish_run(t);
@@ -767,6 +769,17 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct error e;
 
 	snapshot_hash_hex(m->hash, hash);
+	if (target_lost_lease(t)) {
+		/* Recorded, and nothing else: the alert state, the baseline and
+		 * the notices are the holder's now (it runs the target itself). */
+		if (store_record_run(t->store, &rec, &run, &e) < 0)
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
+				   e.text);
+		store_run_done(&run);
+		model_free(m);
+		finish_run(t);
+		return;
+	}
 	check_upgrade(t, m, t->last_hash);
 	check_recorder(t, m, t->last_hash);
 	if (store_record_run(t->store, &rec, &run, &e) < 0) {
@@ -958,6 +971,24 @@ void target_lease_lost(struct target *t)
 bool target_may_run(const struct target *t)
 {
 	return !t->coordinated || (t->leased && mono_ms() < t->lease_until_mono_ms);
+}
+
+bool target_may_start(const struct target *t)
+{
+	/* A renewed lease has at least half of lease_timeout left (fleet.c renews
+	 * it every quarter): under a quarter, renewals failed twice. */
+	return target_may_run(t) &&
+	       (!t->coordinated ||
+		t->lease_until_mono_ms - mono_ms() >= t->env->cfg->lease_timeout_ms / 4);
+}
+
+bool target_lost_lease(const struct target *t)
+{
+	if (target_may_run(t))
+		return false;
+	log_target(LOG_INFO, t->name, NULL, NULL,
+		   "lease lost during the run: its alerts are left to the holder");
+	return true;
 }
 
 /* Writes the snapshot file of hash from bytes unless the store has it and makes it the

@@ -109,7 +109,7 @@ class Fleet(pgharness.PgTestCase):
         self.addCleanup(self.rx.stop)
         self.daemons = {}
 
-    def start_daemon(self, node, coordination=None):
+    def start_daemon(self, node, coordination=None, dsns=None):
         directory = self.path(node)
         os.makedirs(directory, exist_ok=True)
         d = dh.Daemon(directory, "")
@@ -118,7 +118,8 @@ class Fleet(pgharness.PgTestCase):
                                  coordination=coordination or self.coord.dsn("postgres"),
                                  lease_timeout="3s", node_name=node)
         # Schema checks too (fk-index: no finding here), on a schedule of their own.
-        conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook",
+        conf += "".join(dh.target_section(t, (dsns or {}).get(t) or self.pg.dsn(t),
+                                          notifiers="hook",
                                           checks="fk-index", checks_schedule="every 2s")
                         for t in TARGETS)
         conf += dh.webhook_section("hook", self.rx.url("/hook/" + node))
@@ -416,6 +417,36 @@ class Fleet(pgharness.PgTestCase):
         time.sleep(3 * PERIOD)
         self.assertEqual([a[:3] for a in self.alerts()], [("n2", mine[0], "drift")],
                          "n1 alerted the drift again after it came back")
+
+    def test_lease_lost_during_a_run(self):
+        """A run still going when its lease expires (the coordination link silent) ends
+        without alerting: the drift it found is the next holder's to alert.  db0's
+        server link goes silent first, so that its run hangs while the lease runs out."""
+        hole_c = Blackhole(self.coord.port)
+        self.addCleanup(hole_c.close)
+        hole_t = Blackhole(self.pg.port)
+        self.addCleanup(hole_t.close)
+        d = self.start_daemon(
+            "n1", coordination="host=127.0.0.1 port=%d dbname=postgres user=%s"
+            % (hole_c.port, pgharness.SUPERUSER),
+            dsns={"db0": "host=127.0.0.1 port=%d dbname=db0 user=%s"
+                  % (hole_t.port, pgharness.SUPERUSER)})
+
+        def db0():
+            return [t for t in d.status()["targets"] if t["target"] == "db0"][0]
+        dh.wait_until(lambda: db0().get("leased") and db0()["runs"] >= 2,
+                      what="n1 checking db0")
+        hole_t.holes.set()
+        self.pg.psql("db0", "ALTER TABLE orders ADD COLUMN during_the_run int")
+        runs = db0()["runs"]
+        dh.wait_until(lambda: db0()["running"], what="a run of db0 hanging")
+        hole_c.holes.set()
+        dh.wait_until(lambda: not db0().get("leased"), what="n1's lease of db0 expiring")
+        hole_t.holes.clear()
+        dh.wait_until(lambda: db0()["runs"] > runs, what="the hung run of db0 ending")
+        d.wait_log(r"lease lost during the run: its alerts are left to the holder")
+        time.sleep(2 * PERIOD)
+        self.assertEqual(self.alerts("drift"), [], "n1 alerted a drift found without a lease")
 
 
 if __name__ == "__main__":
