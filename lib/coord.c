@@ -283,11 +283,44 @@ static const char *const migration_1[] = {
 	NULL,
 };
 
+/* The schema's version, 0 without one; nothing created (no privilege needed but USAGE). */
+static int schema_version(struct coord *c, int *ret, struct error *err)
+{
+	PGresult *res = NULL;
+	bool exists;
+	int r;
+
+	if ((r = run(c, "migration", "SELECT to_regclass('" COORD_SCHEMA ".version') IS NOT NULL",
+		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
+		return r;
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!exists) {
+		*ret = 0;
+		return 0;
+	}
+	if ((r = run(c, "migration", "SELECT coalesce(max(version), 0) FROM " COORD_SCHEMA ".version",
+		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
+		return r;
+	*ret = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
 static int migrate(struct coord *c, bool *ret_applied, struct error *err)
 {
 	PGresult *res = NULL;
 	int version, r;
 
+	/* Up to date: no DDL at all.  PostgreSQL checks the database's CREATE
+	 * privilege before CREATE SCHEMA IF NOT EXISTS looks, so a role whose
+	 * CREATE was revoked after the first start would fail every round. */
+	if ((r = schema_version(c, &version, err)) < 0)
+		return r;
+	if (version == COORD_SCHEMA_VERSION) {
+		*ret_applied = false;
+		return 0;
+	}
 	/* Daemons that start together take turns: the lock is held to COMMIT. */
 	if ((r = run(c, "migration", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err)) < 0 ||
 	    (r = run(c, "migration", "SELECT pg_advisory_xact_lock(hashtext('" COORD_SCHEMA "'))",

@@ -448,6 +448,25 @@ class Fleet(pgharness.PgTestCase):
         time.sleep(2 * PERIOD)
         self.assertEqual(self.alerts("drift"), [], "n1 alerted a drift found without a lease")
 
+    def test_create_privilege_revoked_after_the_first_start(self):
+        """The coordination role needs CREATE on the database only the first time: with it
+        revoked after the schema exists, a restarted daemon still coordinates."""
+        self.coord.psql("postgres", "CREATE ROLE coordinator LOGIN")
+        self.coord.create_db("coordination")  # owned by the superuser, not the role
+        self.coord.psql("coordination", "GRANT CREATE ON DATABASE coordination TO coordinator")
+        dsn = self.coord.dsn("coordination", user="coordinator")
+        d = self.start_daemon("n1", coordination=dsn)
+        self.wait_spread(["n1"])
+        d.stop()
+        self.coord.psql("coordination", "REVOKE CREATE ON DATABASE coordination FROM coordinator")
+        self.assertEqual(self.coord.psql(
+            "coordination", "SELECT has_database_privilege('coordinator', 'coordination', "
+            "'CREATE')", tuples=True).strip(), "f")
+        d = self.start_daemon("n1", coordination=dsn)
+        d.wait_log(r"coordination: connected as node n1")
+        self.wait_spread(["n1"])
+        self.assertEqual(d.log_lines(r"permission denied"), [])
+
 
 if __name__ == "__main__":
     pgharness.main()
