@@ -204,6 +204,17 @@ static void round_done(void *arg)
 			"the target%s now", j->out.writes_refused, s, s);
 	}
 	f->live_nodes = j->out.live_nodes;
+	for (size_t i = 0; i < j->out.n_unpublished; i++) {
+		const struct coord_write *w = &j->in.writes[i];
+		struct target *t = j->out.unpublished[i] ? find_target(d, w->target) : NULL;
+
+		/* Unread, so unpublished: the next run that sees it hands it on again. */
+		if (t && strcmp(t->published_baseline, w->baseline_hash) == 0) {
+			log_target(LOG_WARNING, t->name, NULL, w->baseline_hash,
+				   "cannot publish the baseline: %s", j->out.unpublished[i]);
+			t->published_baseline[0] = '\0';
+		}
+	}
 	for (size_t i = 0; i < j->in.n; i++) {
 		struct target *t = find_target(d, j->in.targets[i]);
 		struct coord_target_state *s = &j->out.state[i];

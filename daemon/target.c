@@ -543,6 +543,19 @@ static void baseline_seen(struct target *t, const char *hash)
 	t->env->baseline_seen(t, hash, t->env->arg);
 }
 
+/* A publish that failed (fleet.c cleared published_baseline) is tried again by
+ * every run, a probe that found nothing changed too. */
+static void baseline_retry(struct target *t)
+{
+	struct store_baseline b = { 0 };
+	struct error e;
+
+	if (t->env->baseline_seen && !t->published_baseline[0] &&
+	    store_baseline_get(t->store, &b, &e) == 0 && b.hash[0])
+		baseline_seen(t, b.hash);
+	store_baseline_done(&b);
+}
+
 static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
 		     const struct diff *d, const char *message)
 {
@@ -931,6 +944,8 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 				log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
 					   e.text);
 			/* Same schema as last time: the alert state stays as it is. */
+			if (target_may_run(t))
+				baseline_retry(t);
 			finish_run(t);
 			return;
 		}

@@ -89,6 +89,9 @@ void coord_round_out_done(struct coord_round_out *o, size_t n)
 	free(o->holder);
 	free(o->owner);
 	free(o->state);
+	for (size_t i = 0; o->unpublished && i < o->n_unpublished; i++)
+		free(o->unpublished[i]);
+	free(o->unpublished);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -431,8 +434,11 @@ static int write_states(struct coord *c, const struct coord_round_in *in,
 
 			/* The snapshot file is content-addressed and a baseline is
 			 * never pruned, so reading it here, off the loop, is safe. */
-			if (fileio_read_all(w->baseline_path, &bytes, &len, &fe) < 0)
-				continue; /* published by the next run that finds it */
+			if (fileio_read_state(w->baseline_path, &bytes, &len, &fe) < 0) {
+				/* The loop publishes it again at the next run. */
+				out->unpublished[i] = strdup(fe.text);
+				continue;
+			}
 			const int lens[4] = { 0, 0, 0, (int)len };
 			vals[3] = bytes;
 			r = run_params(c, "publishing the baseline", baseline_sql, 4, vals, lens,
@@ -576,7 +582,9 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	out.owner = calloc(in->n + 1, sizeof(*out.owner));
 	out.state = calloc(in->n + 1, sizeof(*out.state));
 	keep = calloc(in->n + 1, sizeof(*keep));
-	if (!out.held || !out.holder || !out.owner || !out.state || !keep) {
+	out.unpublished = calloc(in->n_writes + 1, sizeof(*out.unpublished));
+	out.n_unpublished = in->n_writes;
+	if (!out.held || !out.holder || !out.owner || !out.state || !keep || !out.unpublished) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto done;
 	}

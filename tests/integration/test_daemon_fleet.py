@@ -467,6 +467,30 @@ class Fleet(pgharness.PgTestCase):
         self.wait_spread(["n1"])
         self.assertEqual(d.log_lines(r"permission denied"), [])
 
+    def test_a_baseline_that_cannot_be_read_is_published_later(self):
+        """A baseline whose snapshot file cannot be read (here a symlink, which the daemon
+        never follows in its state) is not published, and a later run publishes it once
+        the file is back."""
+        def shared_baseline():
+            return self.coord.psql("postgres", "SELECT baseline_hash FROM "
+                                   "schemadrift_coord.target_state WHERE target = 'db0'",
+                                   tuples=True).strip()
+        d = self.start_daemon("n1")
+        self.wait_spread(["n1"])
+        h = dh.wait_until(shared_baseline, what="db0's baseline published")
+        d.stop()
+        self.coord.psql("postgres", "UPDATE schemadrift_coord.target_state SET "
+                        "baseline_hash = NULL, baseline = NULL WHERE target = 'db0'")
+        snap = os.path.join(d.state_dir, "targets", "db0", "snapshots", h + ".json")
+        os.rename(snap, snap + ".real")
+        os.symlink(snap + ".real", snap)
+        d = self.start_daemon("n1")
+        d.wait_log(r"cannot publish the baseline", count=2, timeout=8)
+        self.assertEqual(shared_baseline(), "")
+        os.unlink(snap)
+        os.rename(snap + ".real", snap)
+        self.assertEqual(dh.wait_until(shared_baseline, what="db0's baseline published"), h)
+
 
 if __name__ == "__main__":
     pgharness.main()
