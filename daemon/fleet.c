@@ -401,15 +401,21 @@ void fleet_start(struct fleet *f)
 
 void fleet_leave(struct fleet *f)
 {
-	struct coord_round_in in = { .writes = f->pending, .n_writes = f->n_pending,
-				     .leaving = true };
+	struct coord_round_in in = { .leaving = true };
 	struct coord_round_out out = { 0 };
 	struct error err;
 
+	/* A round finished but not handed back before the loop ended, or still
+	 * running: handed back first (its statements have deadlines of their own). */
+	if (f->in_flight && worker_drain(f->worker, (int)f->lease_ms) < 0)
+		log_msg(LOG_INFO, "coordination: the last round did not end within lease_timeout");
 	/* Never joined, or a round still holds the connection (it is stuck on an
 	 * unreachable server): the leases expire as after a crash. */
 	if (!f->ever_up || !f->coord)
 		return;
+	/* What the loop queued, a failed last round's writes given back included. */
+	in.writes = f->pending;
+	in.n_writes = f->n_pending;
 	/* The loop has ended: blocking here delays only the exit (connect_timeout
 	 * and the statement timeout bound it).  The alert states go first, so
 	 * that the next holders resume from them. */

@@ -2,12 +2,14 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -188,6 +190,27 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 			return; /* w is gone; worker_free released what was left */
 	}
 	w->dispatch_freed = NULL;
+}
+
+int worker_drain(struct worker *w, int timeout_ms)
+{
+	struct timespec ts;
+	int64_t end;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	while (w->pending) {
+		struct pollfd p = { .fd = w->sh->efd, .events = POLLIN };
+		int64_t left;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		left = end - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) > 0)
+			on_wake(w->sh->efd, EV_READ, w);
+	}
+	return 0;
 }
 
 int worker_new(struct event_base *base, unsigned n_threads, struct worker **ret, struct error *err)
