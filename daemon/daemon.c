@@ -121,7 +121,7 @@ static void outbox_options(const struct config *c, struct outbox_options *o, str
 	o->arg = d;
 }
 
-static struct target *find_target(struct daemon *d, const char *name)
+struct target *daemon_find_target(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_targets; i++)
 		if (strcmp(d->targets[i]->name, name) == 0)
@@ -542,7 +542,7 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	/* Targets: keep the running ones (their state), add new, retire removed.
 	 * Each takes its setup, built above: nothing is built twice. */
 	for (size_t i = 0; i < c->n_targets; i++) {
-		struct target *t = find_target(d, c->targets[i].name);
+		struct target *t = daemon_find_target(d, c->targets[i].name);
 
 		if (skip[i])
 			continue;

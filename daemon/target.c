@@ -313,11 +313,6 @@ static int64_t wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-static int64_t mono_ms(void)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
-
 /*
  * Arms the due timer for next_due_ms, waking at least once a minute: libevent's
  * timers run on the monotonic clock, which stops while the machine sleeps,
@@ -447,7 +442,7 @@ void target_start_run(struct target *t)
 
 	t->running = true;
 	t->pending = false;
-	t->started_mono_ms = mono_ms();
+	t->started_mono_ms = isotime_mono_ms();
 	t->started_ms = now;
 	/* How late this run starts against its due time (timer and queue).  Not
 	 * the first run: at startup every target is due at once, by design. */
@@ -465,7 +460,7 @@ void target_start_run(struct target *t)
 
 static int64_t elapsed_ms(const struct target *t)
 {
-	return mono_ms() - t->started_mono_ms;
+	return isotime_mono_ms() - t->started_mono_ms;
 }
 
 static void finish_run(struct target *t)
@@ -985,7 +980,7 @@ void target_lease_lost(struct target *t)
 
 bool target_may_run(const struct target *t)
 {
-	return !t->coordinated || (t->leased && mono_ms() < t->lease_until_mono_ms);
+	return !t->coordinated || (t->leased && isotime_mono_ms() < t->lease_until_mono_ms);
 }
 
 bool target_may_start(const struct target *t)
@@ -994,7 +989,7 @@ bool target_may_start(const struct target *t)
 	 * it every quarter): under a quarter, renewals failed twice. */
 	return target_may_run(t) &&
 	       (!t->coordinated ||
-		t->lease_until_mono_ms - mono_ms() >= t->env->cfg->lease_timeout_ms / 4);
+		t->lease_until_mono_ms - isotime_mono_ms() >= t->env->cfg->lease_timeout_ms / 4);
 }
 
 bool target_lost_lease(const struct target *t)

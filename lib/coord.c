@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "ini.h"
+#include "isotime.h"
 #include "live.h"
 #include "strbuf.h"
 
@@ -25,14 +26,6 @@ struct coord {
 	char where[512]; /* host, port, dbname as the DSN says, for messages */
 	unsigned queries;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int coord_new(const struct coord_options *o, struct coord **ret)
 {
@@ -150,7 +143,7 @@ static int pq_error(struct coord *c, const char *what, const PGresult *res, stru
 static int wait_socket(struct coord *c, short events, int64_t deadline)
 {
 	struct pollfd p = { .fd = PQsocket(c->conn), .events = events };
-	int64_t left = deadline - mono_ms();
+	int64_t left = deadline - isotime_mono_ms();
 	int n;
 
 	if (p.fd < 0)
@@ -172,7 +165,7 @@ static int wait_socket(struct coord *c, short events, int64_t deadline)
 static PGresult *exec_bounded(struct coord *c, const char *sql, int n, const char *const *vals,
 			      const int *lens, const int *formats, bool *ret_timed_out)
 {
-	int64_t deadline = mono_ms() + c->lease_timeout_ms / 2 + 1000;
+	int64_t deadline = isotime_mono_ms() + c->lease_timeout_ms / 2 + 1000;
 	PGresult *res, *last = NULL;
 	int f;
 
@@ -195,7 +188,7 @@ static PGresult *exec_bounded(struct coord *c, const char *sql, int n, const cha
 	}
 	return last;
 fail:
-	*ret_timed_out = mono_ms() >= deadline;
+	*ret_timed_out = isotime_mono_ms() >= deadline;
 	PQclear(last);
 	return NULL;
 }

@@ -9,9 +9,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "isotime.h"
 
 struct job {
 	struct job *next;
@@ -194,17 +195,12 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 
 int worker_drain(struct worker *w, int timeout_ms)
 {
-	struct timespec ts;
-	int64_t end;
+	int64_t end = isotime_mono_ms() + timeout_ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
 	while (w->pending) {
 		struct pollfd p = { .fd = w->sh->efd, .events = POLLIN };
-		int64_t left;
+		int64_t left = end - isotime_mono_ms();
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		left = end - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (poll(&p, 1, (int)left) > 0)
