@@ -53,10 +53,7 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 	} else if (req.command == CONTROL_STATUS) {
 		ans = status_json(d);
 	} else if (req.command == CONTROL_RUN_NOW) {
-		struct target *t = NULL;
-		for (size_t i = 0; req.target[0] && i < d->n_targets; i++)
-			if (strcmp(d->targets[i]->name, req.target) == 0)
-				t = d->targets[i];
+		struct target *t = req.target[0] ? daemon_find_target(d, req.target) : NULL;
 		if (!t) {
 			ans = json_pack("{s:s}", "error", "no such target");
 		} else {
@@ -75,16 +72,16 @@ static json_t *handle(struct daemon *d, const char *text, size_t len)
 				result = "pending";
 			} else {
 				daemon_request_run(d, t);
-				result = t->queued ? "queued" : "started";
+				result = t->queued ? "queued" : t->running ? "started" : NULL;
+				if (!result)
+					snprintf(why, sizeof(why), "its lease is about to expire "
+						 "unrenewed; not started");
 			}
 			ans = result ? json_pack("{s:s}", "result", result)
 				     : json_pack("{s:s}", "error", why);
 		}
 	} else if (req.command == CONTROL_RUN_CHECKS) {
-		struct target *t = NULL;
-		for (size_t i = 0; req.target[0] && i < d->n_targets; i++)
-			if (strcmp(d->targets[i]->name, req.target) == 0)
-				t = d->targets[i];
+		struct target *t = req.target[0] ? daemon_find_target(d, req.target) : NULL;
 		int r = t ? target_checks_run_now(t) : -ESRCH;
 		ans = r == -ESRCH    ? json_pack("{s:s}", "error", "no such target")
 		      : r == -ENOENT ? json_pack("{s:s}", "error", "no checks configured (checks =)")

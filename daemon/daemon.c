@@ -121,7 +121,7 @@ static void outbox_options(const struct config *c, struct outbox_options *o, str
 	o->arg = d;
 }
 
-static struct target *find_target(struct daemon *d, const char *name)
+struct target *daemon_find_target(struct daemon *d, const char *name)
 {
 	for (size_t i = 0; i < d->n_targets; i++)
 		if (strcmp(d->targets[i]->name, name) == 0)
@@ -155,6 +155,10 @@ void daemon_request_run(struct daemon *d, struct target *t)
 {
 	if (t->running || t->queued)
 		return;
+	/* Checked again when a queued or pending run starts: the lease may
+	 * have gone while it waited (the next holder runs the target). */
+	if (!target_may_start(t))
+		return;
 	if (d->active >= (size_t)d->config->daemon.max_concurrent || d->stopping) {
 		if (d->n_waitq == d->cap_waitq) {
 			size_t cap = d->cap_waitq ? d->cap_waitq * 2 : 16;
@@ -179,7 +183,7 @@ static void start_waiting(struct daemon *d)
 		struct target *next = d->waitq[0];
 		memmove(d->waitq, d->waitq + 1, --d->n_waitq * sizeof(*d->waitq));
 		next->queued = false;
-		daemon_request_run(d, next);
+		daemon_request_run(d, next); /* dropped when its lease went meanwhile */
 	}
 }
 
@@ -538,7 +542,7 @@ static int apply_config(struct daemon *d, struct config *c, bool first, struct e
 	/* Targets: keep the running ones (their state), add new, retire removed.
 	 * Each takes its setup, built above: nothing is built twice. */
 	for (size_t i = 0; i < c->n_targets; i++) {
-		struct target *t = find_target(d, c->targets[i].name);
+		struct target *t = daemon_find_target(d, c->targets[i].name);
 
 		if (skip[i])
 			continue;

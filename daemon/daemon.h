@@ -87,6 +87,8 @@ int daemon_load_config(const char *path, bool secrets, struct config **ret, stru
 int daemon_make_dir(const char *path, const char *key, struct error *err);
 void daemon_update_status(struct daemon *d);
 /* A target is due: run it now or queue it behind max_concurrent (control.c's run-now). */
+/* The target configured as name, or NULL. */
+struct target *daemon_find_target(struct daemon *d, const char *name);
 void daemon_request_run(struct daemon *d, struct target *t);
 
 /* control.c: the unix socket behind `schemadrift status` and `run-now`. */

@@ -8,6 +8,7 @@
 #include "coord.h"
 #include "daemon.h"
 #include "ini.h"
+#include "isotime.h"
 #include "log.h"
 #include "worker.h"
 
@@ -41,14 +42,6 @@ struct round_job {
 	struct error err;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void pending_done(struct coord_write *p)
 {
 	free(p->target);
@@ -78,7 +71,7 @@ static void round_run(void *arg)
 {
 	struct round_job *j = arg;
 
-	j->started_mono_ms = mono_ms();
+	j->started_mono_ms = isotime_mono_ms();
 	j->r = coord_round(j->coord, &j->in, &j->out, &j->err);
 }
 
@@ -129,19 +122,11 @@ static void requeue(struct fleet *f, struct round_job *j)
 	}
 }
 
-static struct target *find_target(struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_targets; i++)
-		if (strcmp(d->targets[i]->name, name) == 0)
-			return d->targets[i];
-	return NULL;
-}
-
 /* Drops the leases whose time is up: with the database away nobody renews them,
  * and another daemon may take them as soon as they expire there. */
 static void expire_leases(struct fleet *f)
 {
-	int64_t now = mono_ms();
+	int64_t now = isotime_mono_ms();
 	size_t n = 0;
 
 	for (size_t i = 0; i < f->d->n_targets; i++) {
@@ -204,8 +189,19 @@ static void round_done(void *arg)
 			"the target%s now", j->out.writes_refused, s, s);
 	}
 	f->live_nodes = j->out.live_nodes;
+	for (size_t i = 0; i < j->out.n_unpublished; i++) {
+		const struct coord_write *w = &j->in.writes[i];
+		struct target *t = j->out.unpublished[i] ? daemon_find_target(d, w->target) : NULL;
+
+		/* Unread, so unpublished: the next run that sees it hands it on again. */
+		if (t && strcmp(t->published_baseline, w->baseline_hash) == 0) {
+			log_target(LOG_WARNING, t->name, NULL, w->baseline_hash,
+				   "cannot publish the baseline: %s", j->out.unpublished[i]);
+			t->published_baseline[0] = '\0';
+		}
+	}
 	for (size_t i = 0; i < j->in.n; i++) {
-		struct target *t = find_target(d, j->in.targets[i]);
+		struct target *t = daemon_find_target(d, j->in.targets[i]);
 		struct coord_target_state *s = &j->out.state[i];
 
 		if (!t) /* removed by a reload meanwhile: its lease goes next round */
@@ -390,15 +386,21 @@ void fleet_start(struct fleet *f)
 
 void fleet_leave(struct fleet *f)
 {
-	struct coord_round_in in = { .writes = f->pending, .n_writes = f->n_pending,
-				     .leaving = true };
+	struct coord_round_in in = { .leaving = true };
 	struct coord_round_out out = { 0 };
 	struct error err;
 
+	/* A round finished but not handed back before the loop ended, or still
+	 * running: handed back first (its statements have deadlines of their own). */
+	if (f->in_flight && worker_drain(f->worker, (int)f->lease_ms) < 0)
+		log_msg(LOG_INFO, "coordination: the last round did not end within lease_timeout");
 	/* Never joined, or a round still holds the connection (it is stuck on an
 	 * unreachable server): the leases expire as after a crash. */
 	if (!f->ever_up || !f->coord)
 		return;
+	/* What the loop queued, a failed last round's writes given back included. */
+	in.writes = f->pending;
+	in.n_writes = f->n_pending;
 	/* The loop has ended: blocking here delays only the exit (connect_timeout
 	 * and the statement timeout bound it).  The alert states go first, so
 	 * that the next holders resume from them. */

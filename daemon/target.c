@@ -313,11 +313,6 @@ static int64_t wall_ms(void)
 	return clock_ms(CLOCK_REALTIME);
 }
 
-static int64_t mono_ms(void)
-{
-	return clock_ms(CLOCK_MONOTONIC);
-}
-
 /*
  * Arms the due timer for next_due_ms, waking at least once a minute: libevent's
  * timers run on the monotonic clock, which stops while the machine sleeps,
@@ -374,9 +369,10 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 		arm_due(t);
 		return;
 	}
-	if (!target_may_run(t)) {
+	if (!target_may_start(t)) {
 		/* Another daemon checks it (or nobody may, the coordination
-		 * database being away): the schedule goes on, the run does not. */
+		 * database being away, or not for long enough to start a run):
+		 * the schedule goes on, the run does not. */
 		target_schedule_next(t, false);
 		return;
 	}
@@ -446,7 +442,7 @@ void target_start_run(struct target *t)
 
 	t->running = true;
 	t->pending = false;
-	t->started_mono_ms = mono_ms();
+	t->started_mono_ms = isotime_mono_ms();
 	t->started_ms = now;
 	/* How late this run starts against its due time (timer and queue).  Not
 	 * the first run: at startup every target is due at once, by design. */
@@ -464,7 +460,7 @@ void target_start_run(struct target *t)
 
 static int64_t elapsed_ms(const struct target *t)
 {
-	return mono_ms() - t->started_mono_ms;
+	return isotime_mono_ms() - t->started_mono_ms;
 }
 
 static void finish_run(struct target *t)
@@ -542,6 +538,19 @@ static void baseline_seen(struct target *t, const char *hash)
 	t->env->baseline_seen(t, hash, t->env->arg);
 }
 
+/* A publish that failed (fleet.c cleared published_baseline) is tried again by
+ * every run, a probe that found nothing changed too. */
+static void baseline_retry(struct target *t)
+{
+	struct store_baseline b = { 0 };
+	struct error e;
+
+	if (t->env->baseline_seen && !t->published_baseline[0] &&
+	    store_baseline_get(t->store, &b, &e) == 0 && b.hash[0])
+		baseline_seen(t, b.hash);
+	store_baseline_done(&b);
+}
+
 static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
 		     const struct diff *d, const char *message)
 {
@@ -593,7 +602,8 @@ static void run_failed(struct target *t, const char *raw)
 	log_target(LOG_WARNING, t->name, NULL, NULL, "run failed: %s", why);
 	if (store_record_run(t->store, &rec, NULL, &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s", e.text);
-	int changed = alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n);
+	int changed = target_lost_lease(t) ? -1
+		    : alert_state_observe_error(t->astate, &ao, time(NULL), ev, &n);
 	if (changed >= 0)
 		dispatch(t, changed, ev, n, NULL, why);
 	finish_run(t);
@@ -767,6 +777,17 @@ static void handle_snapshot(struct target *t, struct model *m)
 	struct error e;
 
 	snapshot_hash_hex(m->hash, hash);
+	if (target_lost_lease(t)) {
+		/* Recorded, and nothing else: the alert state, the baseline and
+		 * the notices are the holder's now (it runs the target itself). */
+		if (store_record_run(t->store, &rec, &run, &e) < 0)
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
+				   e.text);
+		store_run_done(&run);
+		model_free(m);
+		finish_run(t);
+		return;
+	}
 	check_upgrade(t, m, t->last_hash);
 	check_recorder(t, m, t->last_hash);
 	if (store_record_run(t->store, &rec, &run, &e) < 0) {
@@ -918,6 +939,8 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 				log_target(LOG_ERR, t->name, NULL, NULL, "cannot record the run: %s",
 					   e.text);
 			/* Same schema as last time: the alert state stays as it is. */
+			if (target_may_run(t))
+				baseline_retry(t);
 			finish_run(t);
 			return;
 		}
@@ -957,7 +980,25 @@ void target_lease_lost(struct target *t)
 
 bool target_may_run(const struct target *t)
 {
-	return !t->coordinated || (t->leased && mono_ms() < t->lease_until_mono_ms);
+	return !t->coordinated || (t->leased && isotime_mono_ms() < t->lease_until_mono_ms);
+}
+
+bool target_may_start(const struct target *t)
+{
+	/* A renewed lease has at least half of lease_timeout left (fleet.c renews
+	 * it every quarter): under a quarter, renewals failed twice. */
+	return target_may_run(t) &&
+	       (!t->coordinated ||
+		t->lease_until_mono_ms - isotime_mono_ms() >= t->env->cfg->lease_timeout_ms / 4);
+}
+
+bool target_lost_lease(const struct target *t)
+{
+	if (target_may_run(t))
+		return false;
+	log_target(LOG_INFO, t->name, NULL, NULL,
+		   "lease lost during the run: its alerts are left to the holder");
+	return true;
 }
 
 /* Writes the snapshot file of hash from bytes unless the store has it and makes it the

@@ -154,6 +154,13 @@ void target_start_run(struct target *t);
 void target_lease_lost(struct target *t);
 /* Whether t may be checked now: always without coordination, else while its lease lasts. */
 bool target_may_run(const struct target *t);
+/* Whether a run may start on t now: target_may_run(), with a quarter of
+ * lease_timeout left at least (a run that starts should end inside the lease). */
+bool target_may_start(const struct target *t);
+/* For a run's (or a check or verify run's) end: false while t may run; else
+ * logs that the lease was lost during the run and returns true, and the caller
+ * records the run but alerts nothing and hands nothing on (the holder does). */
+bool target_lost_lease(const struct target *t);
 /*
  * A lease was taken on t: resume from what its last holder wrote (either may
  * be NULL): the alert state (replacing ours, saved to our store) and the

@@ -359,7 +359,8 @@ static void handle_report(struct target_checks *tc, struct dbcheck_report *rep)
 	save_run(tc, report, findings);
 	findings_hash(findings, hash);
 	msg = summary(tc, findings);
-	int changed = alert_state_observe_ok(tc->astate, &ao, "none", hash, time(NULL), ev, &n);
+	int changed = target_lost_lease(tc->t) ? -1
+		    : alert_state_observe_ok(tc->astate, &ao, "none", hash, time(NULL), ev, &n);
 	if (changed >= 0)
 		dispatch(tc, changed, ev, n, findings, msg);
 	free(msg);
@@ -390,7 +391,8 @@ static void job_done(void *arg)
 		tc->failures++;
 		tc->last_error = strdup(j->err.text);
 		log_target(LOG_WARNING, tc->t->name, NULL, NULL, "check run failed: %s", j->err.text);
-		int changed = alert_state_observe_error(tc->astate, &ao, time(NULL), ev, &n);
+		int changed = target_lost_lease(tc->t) ? -1
+			    : alert_state_observe_error(tc->astate, &ao, time(NULL), ev, &n);
 		if (changed >= 0)
 			dispatch(tc, changed, ev, n, NULL, j->err.text);
 	} else {

@@ -278,7 +278,8 @@ static void observe(struct target_verify *v, json_t *report)
 		if (m && k > 0 && (size_t)k < sizeof(message))
 			k += snprintf(message + k, sizeof(message) - (size_t)k, "; %s", m);
 	}
-	int changed = alert_state_observe_ok(v->astate, &ao, expected, current, time(NULL), ev, &n);
+	int changed = target_lost_lease(t) ? -1
+		    : alert_state_observe_ok(v->astate, &ao, expected, current, time(NULL), ev, &n);
 	if (changed >= 0)
 		v->dispatch(t, v->astate, v->state_dir, changed, ev, n, diff, message);
 	log_target(strcmp(result, "match") == 0 ? LOG_INFO : LOG_WARNING, t->name, NULL, live,
@@ -299,7 +300,8 @@ static void verify_failed(struct target_verify *v, const char *why)
 	set_str(&v->result, "failed");
 	set_str(&v->last_error, why);
 	log_target(LOG_WARNING, t->name, NULL, NULL, "verify failed: %s", why);
-	int changed = alert_state_observe_error(v->astate, &ao, time(NULL), ev, &n);
+	int changed = target_lost_lease(t) ? -1
+		    : alert_state_observe_error(v->astate, &ao, time(NULL), ev, &n);
 	if (changed >= 0)
 		v->dispatch(t, v->astate, v->state_dir, changed, ev, n, NULL, why);
 }

@@ -13,6 +13,7 @@
 
 #include "fileio.h"
 #include "ini.h"
+#include "isotime.h"
 #include "live.h"
 #include "strbuf.h"
 
@@ -25,14 +26,6 @@ struct coord {
 	char where[512]; /* host, port, dbname as the DSN says, for messages */
 	unsigned queries;
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int coord_new(const struct coord_options *o, struct coord **ret)
 {
@@ -89,6 +82,9 @@ void coord_round_out_done(struct coord_round_out *o, size_t n)
 	free(o->holder);
 	free(o->owner);
 	free(o->state);
+	for (size_t i = 0; o->unpublished && i < o->n_unpublished; i++)
+		free(o->unpublished[i]);
+	free(o->unpublished);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -147,7 +143,7 @@ static int pq_error(struct coord *c, const char *what, const PGresult *res, stru
 static int wait_socket(struct coord *c, short events, int64_t deadline)
 {
 	struct pollfd p = { .fd = PQsocket(c->conn), .events = events };
-	int64_t left = deadline - mono_ms();
+	int64_t left = deadline - isotime_mono_ms();
 	int n;
 
 	if (p.fd < 0)
@@ -169,7 +165,7 @@ static int wait_socket(struct coord *c, short events, int64_t deadline)
 static PGresult *exec_bounded(struct coord *c, const char *sql, int n, const char *const *vals,
 			      const int *lens, const int *formats, bool *ret_timed_out)
 {
-	int64_t deadline = mono_ms() + c->lease_timeout_ms / 2 + 1000;
+	int64_t deadline = isotime_mono_ms() + c->lease_timeout_ms / 2 + 1000;
 	PGresult *res, *last = NULL;
 	int f;
 
@@ -192,7 +188,7 @@ static PGresult *exec_bounded(struct coord *c, const char *sql, int n, const cha
 	}
 	return last;
 fail:
-	*ret_timed_out = mono_ms() >= deadline;
+	*ret_timed_out = isotime_mono_ms() >= deadline;
 	PQclear(last);
 	return NULL;
 }
@@ -283,11 +279,44 @@ static const char *const migration_1[] = {
 	NULL,
 };
 
+/* The schema's version, 0 without one; nothing created (no privilege needed but USAGE). */
+static int schema_version(struct coord *c, int *ret, struct error *err)
+{
+	PGresult *res = NULL;
+	bool exists;
+	int r;
+
+	if ((r = run(c, "migration", "SELECT to_regclass('" COORD_SCHEMA ".version') IS NOT NULL",
+		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
+		return r;
+	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (!exists) {
+		*ret = 0;
+		return 0;
+	}
+	if ((r = run(c, "migration", "SELECT coalesce(max(version), 0) FROM " COORD_SCHEMA ".version",
+		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
+		return r;
+	*ret = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
 static int migrate(struct coord *c, bool *ret_applied, struct error *err)
 {
 	PGresult *res = NULL;
 	int version, r;
 
+	/* Up to date: no DDL at all.  PostgreSQL checks the database's CREATE
+	 * privilege before CREATE SCHEMA IF NOT EXISTS looks, so a role whose
+	 * CREATE was revoked after the first start would fail every round. */
+	if ((r = schema_version(c, &version, err)) < 0)
+		return r;
+	if (version == COORD_SCHEMA_VERSION) {
+		*ret_applied = false;
+		return 0;
+	}
 	/* Daemons that start together take turns: the lock is held to COMMIT. */
 	if ((r = run(c, "migration", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err)) < 0 ||
 	    (r = run(c, "migration", "SELECT pg_advisory_xact_lock(hashtext('" COORD_SCHEMA "'))",
@@ -398,8 +427,11 @@ static int write_states(struct coord *c, const struct coord_round_in *in,
 
 			/* The snapshot file is content-addressed and a baseline is
 			 * never pruned, so reading it here, off the loop, is safe. */
-			if (fileio_read_all(w->baseline_path, &bytes, &len, &fe) < 0)
-				continue; /* published by the next run that finds it */
+			if (fileio_read_state(w->baseline_path, &bytes, &len, &fe) < 0) {
+				/* The loop publishes it again at the next run. */
+				out->unpublished[i] = strdup(fe.text);
+				continue;
+			}
 			const int lens[4] = { 0, 0, 0, (int)len };
 			vals[3] = bytes;
 			r = run_params(c, "publishing the baseline", baseline_sql, 4, vals, lens,
@@ -543,7 +575,9 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	out.owner = calloc(in->n + 1, sizeof(*out.owner));
 	out.state = calloc(in->n + 1, sizeof(*out.state));
 	keep = calloc(in->n + 1, sizeof(*keep));
-	if (!out.held || !out.holder || !out.owner || !out.state || !keep) {
+	out.unpublished = calloc(in->n_writes + 1, sizeof(*out.unpublished));
+	out.n_unpublished = in->n_writes;
+	if (!out.held || !out.holder || !out.owner || !out.state || !keep || !out.unpublished) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto done;
 	}

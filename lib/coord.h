@@ -89,6 +89,10 @@ struct coord_round_out {
 	size_t writes_refused; /* writes for targets another node holds meanwhile */
 	unsigned queries;  /* statements sent, for the coordination query rate */
 	bool migrated;     /* this round applied the schema migration */
+	/* [n_unpublished = in->n_writes]: why the write's baseline was not published
+	 * (its snapshot file could not be read), NULL when it was or had none. */
+	char **unpublished;
+	size_t n_unpublished;
 };
 
 /*

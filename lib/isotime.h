@@ -2,6 +2,7 @@
 #ifndef SCHEMADRIFT_ISOTIME_H
 #define SCHEMADRIFT_ISOTIME_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* Bytes isotime_format() writes, the NUL included. */
@@ -9,5 +10,8 @@
 
 /* t as "YYYY-MM-DDTHH:MM:SSZ", or "invalid-time" when it has no such form. */
 void isotime_format(time_t t, char out[ISOTIME_SIZE]);
+
+/* Milliseconds on the monotonic clock (CLOCK_MONOTONIC): for deadlines and durations. */
+int64_t isotime_mono_ms(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -10,6 +11,8 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "isotime.h"
 
 struct job {
 	struct job *next;
@@ -188,6 +191,22 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 			return; /* w is gone; worker_free released what was left */
 	}
 	w->dispatch_freed = NULL;
+}
+
+int worker_drain(struct worker *w, int timeout_ms)
+{
+	int64_t end = isotime_mono_ms() + timeout_ms;
+
+	while (w->pending) {
+		struct pollfd p = { .fd = w->sh->efd, .events = POLLIN };
+		int64_t left = end - isotime_mono_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&p, 1, (int)left) > 0)
+			on_wake(w->sh->efd, EV_READ, w);
+	}
+	return 0;
 }
 
 int worker_new(struct event_base *base, unsigned n_threads, struct worker **ret, struct error *err)

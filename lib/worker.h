@@ -41,6 +41,13 @@ int worker_submit(struct worker *w, worker_run_fn run, worker_done_fn done,
 unsigned worker_pending(const struct worker *w);
 
 /*
+ * For after the loop has ended: waits up to timeout_ms for the jobs pending to
+ * finish and calls their done functions here, as the loop would have.  0 when
+ * none is left, -ETIMEDOUT when one is still running.  done must not free w.
+ */
+int worker_drain(struct worker *w, int timeout_ms);
+
+/*
  * Never blocks on a running job: jobs not yet started and jobs finished but
  * not yet reported are released at once; a job still running is released by
  * its thread when it returns, and that thread then exits.  No done function

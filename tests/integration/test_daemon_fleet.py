@@ -109,7 +109,7 @@ class Fleet(pgharness.PgTestCase):
         self.addCleanup(self.rx.stop)
         self.daemons = {}
 
-    def start_daemon(self, node, coordination=None):
+    def start_daemon(self, node, coordination=None, dsns=None):
         directory = self.path(node)
         os.makedirs(directory, exist_ok=True)
         d = dh.Daemon(directory, "")
@@ -118,7 +118,8 @@ class Fleet(pgharness.PgTestCase):
                                  coordination=coordination or self.coord.dsn("postgres"),
                                  lease_timeout="3s", node_name=node)
         # Schema checks too (fk-index: no finding here), on a schedule of their own.
-        conf += "".join(dh.target_section(t, self.pg.dsn(t), notifiers="hook",
+        conf += "".join(dh.target_section(t, (dsns or {}).get(t) or self.pg.dsn(t),
+                                          notifiers="hook",
                                           checks="fk-index", checks_schedule="every 2s")
                         for t in TARGETS)
         conf += dh.webhook_section("hook", self.rx.url("/hook/" + node))
@@ -416,6 +417,79 @@ class Fleet(pgharness.PgTestCase):
         time.sleep(3 * PERIOD)
         self.assertEqual([a[:3] for a in self.alerts()], [("n2", mine[0], "drift")],
                          "n1 alerted the drift again after it came back")
+
+    def test_lease_lost_during_a_run(self):
+        """A run still going when its lease expires (the coordination link silent) ends
+        without alerting: the drift it found is the next holder's to alert.  db0's
+        server link goes silent first, so that its run hangs while the lease runs out."""
+        hole_c = Blackhole(self.coord.port)
+        self.addCleanup(hole_c.close)
+        hole_t = Blackhole(self.pg.port)
+        self.addCleanup(hole_t.close)
+        d = self.start_daemon(
+            "n1", coordination="host=127.0.0.1 port=%d dbname=postgres user=%s"
+            % (hole_c.port, pgharness.SUPERUSER),
+            dsns={"db0": "host=127.0.0.1 port=%d dbname=db0 user=%s"
+                  % (hole_t.port, pgharness.SUPERUSER)})
+
+        def db0():
+            return [t for t in d.status()["targets"] if t["target"] == "db0"][0]
+        dh.wait_until(lambda: db0().get("leased") and db0()["runs"] >= 2,
+                      what="n1 checking db0")
+        hole_t.holes.set()
+        self.pg.psql("db0", "ALTER TABLE orders ADD COLUMN during_the_run int")
+        runs = db0()["runs"]
+        dh.wait_until(lambda: db0()["running"], what="a run of db0 hanging")
+        hole_c.holes.set()
+        dh.wait_until(lambda: not db0().get("leased"), what="n1's lease of db0 expiring")
+        hole_t.holes.clear()
+        dh.wait_until(lambda: db0()["runs"] > runs, what="the hung run of db0 ending")
+        d.wait_log(r"lease lost during the run: its alerts are left to the holder")
+        time.sleep(2 * PERIOD)
+        self.assertEqual(self.alerts("drift"), [], "n1 alerted a drift found without a lease")
+
+    def test_create_privilege_revoked_after_the_first_start(self):
+        """The coordination role needs CREATE on the database only the first time: with it
+        revoked after the schema exists, a restarted daemon still coordinates."""
+        self.coord.psql("postgres", "CREATE ROLE coordinator LOGIN")
+        self.coord.create_db("coordination")  # owned by the superuser, not the role
+        self.coord.psql("coordination", "GRANT CREATE ON DATABASE coordination TO coordinator")
+        dsn = self.coord.dsn("coordination", user="coordinator")
+        d = self.start_daemon("n1", coordination=dsn)
+        self.wait_spread(["n1"])
+        d.stop()
+        self.coord.psql("coordination", "REVOKE CREATE ON DATABASE coordination FROM coordinator")
+        self.assertEqual(self.coord.psql(
+            "coordination", "SELECT has_database_privilege('coordinator', 'coordination', "
+            "'CREATE')", tuples=True).strip(), "f")
+        d = self.start_daemon("n1", coordination=dsn)
+        d.wait_log(r"coordination: connected as node n1")
+        self.wait_spread(["n1"])
+        self.assertEqual(d.log_lines(r"permission denied"), [])
+
+    def test_a_baseline_that_cannot_be_read_is_published_later(self):
+        """A baseline whose snapshot file cannot be read (here a symlink, which the daemon
+        never follows in its state) is not published, and a later run publishes it once
+        the file is back."""
+        def shared_baseline():
+            return self.coord.psql("postgres", "SELECT baseline_hash FROM "
+                                   "schemadrift_coord.target_state WHERE target = 'db0'",
+                                   tuples=True).strip()
+        d = self.start_daemon("n1")
+        self.wait_spread(["n1"])
+        h = dh.wait_until(shared_baseline, what="db0's baseline published")
+        d.stop()
+        self.coord.psql("postgres", "UPDATE schemadrift_coord.target_state SET "
+                        "baseline_hash = NULL, baseline = NULL WHERE target = 'db0'")
+        snap = os.path.join(d.state_dir, "targets", "db0", "snapshots", h + ".json")
+        os.rename(snap, snap + ".real")
+        os.symlink(snap + ".real", snap)
+        d = self.start_daemon("n1")
+        d.wait_log(r"cannot publish the baseline", count=2, timeout=8)
+        self.assertEqual(shared_baseline(), "")
+        os.unlink(snap)
+        os.rename(snap + ".real", snap)
+        self.assertEqual(dh.wait_until(shared_baseline, what="db0's baseline published"), h)
 
 
 if __name__ == "__main__":

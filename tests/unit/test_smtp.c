@@ -1385,6 +1385,41 @@ START_TEST(test_worker_free_inside_done)
 }
 END_TEST
 
+/* After the loop ended (fleet_leave): a finished job is handed back by worker_drain, a
+ * running one waited for as long as it says, and no longer. */
+START_TEST(test_worker_drain_without_the_loop)
+{
+	struct event_base *base = event_base_new();
+	struct worker *w = NULL;
+	struct wjob quick, slow;
+	int next = 0, released = 0, remaining = 2;
+
+	ck_assert_int_eq(worker_new(base, 1, &w, NULL), 0);
+	memset(&quick, 0, sizeof(quick));
+	quick.loop_thread = pthread_self();
+	quick.next_done = &next;
+	quick.released = &released;
+	quick.base = base;
+	quick.remaining = &remaining;
+	quick.done_seen = -1;
+	slow = quick;
+	slow.sleep_us = 1000000;
+	ck_assert_int_eq(worker_submit(w, wjob_run, wjob_done, wjob_release, &quick), 0);
+	ck_assert_int_eq(worker_drain(w, 20000), 0);
+	ck_assert_int_eq(quick.done_seen, 0);
+	ck_assert(quick.done_on_loop);
+	ck_assert_uint_eq(worker_pending(w), 0);
+	ck_assert_int_eq(worker_submit(w, wjob_run, wjob_done, wjob_release, &slow), 0);
+	ck_assert_int_eq(worker_drain(w, 50), -ETIMEDOUT);
+	ck_assert_int_eq(slow.done_seen, -1);
+	ck_assert_uint_eq(worker_pending(w), 1);
+	worker_free(w);
+	wait_for(&released, 1);
+	ck_assert_int_eq(next, 1);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *smtp_suite(void)
 {
 	Suite *s = suite_create("smtp");
@@ -1405,6 +1440,7 @@ static Suite *smtp_suite(void)
 	tcase_add_test(work, test_worker_order_and_thread);
 	tcase_add_test(work, test_worker_free_while_running);
 	tcase_add_test(work, test_worker_free_inside_done);
+	tcase_add_test(work, test_worker_drain_without_the_loop);
 	suite_add_tcase(s, msg);
 	suite_add_tcase(s, conf);
 	tcase_add_test(wire, test_transport_is_byte_exact);
