@@ -273,6 +273,16 @@ class Daemon:
 
     def __exit__(self, exc_type, exc, tb):
         self.kill()
+        if exc_type is None:
+            # In the ASan+UBSan build a report aborts the daemon; a test that did not
+            # notice must not pass.
+            try:
+                found = re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error: ", self.log())
+            except OSError:
+                found = None
+            if found:
+                raise AssertionError("schemadriftd's log holds a sanitizer report:\n%s"
+                                     % self.log()[found.start():][:4000])
         if exc_type is not None:
             try:
                 tail = "\n".join(self.log().splitlines()[-60:])
