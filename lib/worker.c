@@ -12,6 +12,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "isotime.h"
 
 struct job {
@@ -158,6 +160,10 @@ static void *thread_main(void *p)
 	pthread_mutex_unlock(&sh->mu);
 	if (last)
 		shared_free(sh);
+	/* This thread's OpenSSL state (its error queue: libesmtp, libcurl and libpq
+	 * use OpenSSL here) is freed now, not by a thread-exit destructor that a
+	 * process exiting meanwhile never runs (valgrind saw those 904 bytes lost). */
+	OPENSSL_thread_stop();
 	return NULL;
 }
 
