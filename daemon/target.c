@@ -791,6 +791,7 @@ static void handle_snapshot(struct target *t, struct model *m)
 	check_upgrade(t, m, t->last_hash);
 	check_recorder(t, m, t->last_hash);
 	if (store_record_run(t->store, &rec, &run, &e) < 0) {
+		model_free(m); /* a store that refuses every run must not leak a model each time */
 		run_failed(t, e.text);
 		return;
 	}
