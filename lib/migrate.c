@@ -702,18 +702,26 @@ static bool line_is(const char *p, const char *marker)
 int migrate_file_statements(const struct migrate_set *s, const struct migrate_file *f,
 			    struct migrate_statement **ret, size_t *ret_n, struct error *err)
 {
-	const struct migrate_format *fmt = s->format;
-	struct stmts o = { 0 };
 	char *text = NULL;
 	size_t len;
 	int r = fileio_read_all(f->path, &text, &len, err);
 
 	if (r < 0)
 		return r;
-	if (strlen(text) != len) {
-		free(text);
-		return error_set(err, -EINVAL, "%s: holds a NUL byte: not SQL text", f->path);
-	}
+	r = migrate_text_statements(s->format, f->path, text, len, ret, ret_n, err);
+	free(text);
+	return r;
+}
+
+int migrate_text_statements(const struct migrate_format *fmt, const char *path, const char *text,
+			    size_t len, struct migrate_statement **ret, size_t *ret_n,
+			    struct error *err)
+{
+	struct stmts o = { 0 };
+	int r = 0;
+
+	if (strlen(text) != len)
+		return error_set(err, -EINVAL, "%s: holds a NUL byte: not SQL text", path);
 	if (!fmt->up_marker) {
 		r = split_into(&o, text, len, 1);
 	} else {
@@ -745,7 +753,7 @@ int migrate_file_statements(const struct migrate_set *s, const struct migrate_fi
 				if (!block) {
 					r = error_set(err, -EINVAL,
 						      "%s:%d: StatementEnd without StatementBegin",
-						      f->path, line);
+						      path, line);
 					break;
 				}
 				r = push_stmt(&o, block, (size_t)(p - block), block_line);
@@ -758,13 +766,12 @@ int migrate_file_statements(const struct migrate_set *s, const struct migrate_fi
 		}
 		if (r == 0 && block)
 			r = error_set(err, -EINVAL, "%s:%d: StatementBegin without StatementEnd",
-				      f->path, block_line - 1);
+				      path, block_line - 1);
 		else if (r == 0 && up && chunk)
 			r = split_into(&o, chunk, (size_t)(p - chunk), chunk_line);
 		if (r == 0 && !seen_up)
-			r = error_set(err, -EINVAL, "%s: no \"%s\" line", f->path, fmt->up_marker);
+			r = error_set(err, -EINVAL, "%s: no \"%s\" line", path, fmt->up_marker);
 	}
-	free(text);
 	if (r < 0) {
 		migrate_statements_free(o.v, o.n);
 		return err && err->code ? r : error_set(err, r, "out of memory");

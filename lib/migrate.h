@@ -83,6 +83,10 @@ int migrate_read_history(struct migrate_set *s, PGconn *conn, struct error *err)
 int migrate_file_statements(const struct migrate_set *s, const struct migrate_file *f,
 			    struct migrate_statement **ret, size_t *ret_n, struct error *err);
 void migrate_statements_free(struct migrate_statement *st, size_t n);
+/* The same from text[0..len) in memory (text NUL-terminated at len); path only names it in errors. */
+int migrate_text_statements(const struct migrate_format *fmt, const char *path, const char *text,
+			    size_t len, struct migrate_statement **ret, size_t *ret_n,
+			    struct error *err);
 
 /* Flyway's checksum: CRC32 over the file's lines without their line ends (BOM dropped). */
 int32_t migrate_flyway_checksum(const char *text, size_t len);

@@ -6,7 +6,7 @@
 #   --seconds N    how long each target runs (default 60; the long run: 3600)
 #   --jobs J       how many targets run at once (default 2)
 #   --build-dir D  where to build (default build-fuzz/)
-#   TARGET...      some of: snapshot config schedule tzif control alert outbox
+#   TARGET...      some of: snapshot config schedule tzif control alert outbox migrate
 #                  (default: all)
 #
 # Each target starts from its seed corpus, tests/fuzz/corpus/TARGET/ (never
@@ -23,7 +23,7 @@ repo=$(cd "$here/.." && pwd)
 seconds=60
 jobs=2
 build=$repo/build-fuzz
-all=(snapshot config schedule tzif control alert outbox)
+all=(snapshot config schedule tzif control alert outbox migrate)
 targets=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,10 +52,14 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 run_one() {
 	local t=$1 dir=$build/corpus/$1 art=$build/artifacts/$1/ log=$build/logs/$1.log
+	local TIMEFORMAT='%U %S' rc=0
 	mkdir -p "$dir" "$art" "$build/logs"
-	"$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-		-max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \
-		"$dir" "$repo/tests/fuzz/corpus/$t" >"$log" 2>&1
+	# The CPU seconds it used (user + system) go to logs/TARGET.cpu: on a
+	# shared or busy machine wall time overstates how long a target ran.
+	{ time "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \
+		"$dir" "$repo/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?; } 2>"$build/logs/$t.cpu"
+	return "$rc"
 }
 
 pids=()
@@ -69,7 +73,7 @@ for t in "${targets[@]}"; do
 	pids+=($!)
 	names+=("$t")
 done
-printf '%-10s %12s %8s %8s  %s\n' TARGET EXECUTIONS COVERAGE CORPUS RESULT
+printf '%-10s %8s %12s %8s %8s  %s\n' TARGET CPU_S EXECUTIONS COVERAGE CORPUS RESULT
 for i in "${!pids[@]}"; do
 	t=${names[$i]}
 	rc=0
@@ -78,12 +82,14 @@ for i in "${!pids[@]}"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
 	corp=$(find "$build/corpus/$t" -type f | wc -l)
+	cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$build/logs/$t.cpu" 2>/dev/null || true)
 	if [ "$rc" = 0 ]; then
 		result="ok"
 	else
 		result="FOUND SOMETHING (exit $rc): $(ls "$build/artifacts/$t" | head -n 3 | tr '\n' ' ')see $log"
 		status=1
 	fi
-	printf '%-10s %12s %8s %8s  %s\n' "$t" "${execs:-?}" "${cov:-?}" "$corp" "$result"
+	printf '%-10s %8s %12s %8s %8s  %s\n' "$t" "${cpu:-?}" "${execs:-?}" "${cov:-?}" "$corp" \
+		"$result"
 done
 exit "$status"
