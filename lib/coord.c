@@ -2,7 +2,6 @@
 #include "coord.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,34 +14,41 @@
 #include "ini.h"
 #include "isotime.h"
 #include "live.h"
+#include "pgdb.h"
 #include "strbuf.h"
 
 struct coord {
-	char *dsn, *password, *node;
-	int connect_timeout_ms;
+	char *node;
 	int64_t lease_timeout_ms;
-	PGconn *conn;
+	struct pgdb *db;
 	bool migrated;
-	char where[512]; /* host, port, dbname as the DSN says, for messages */
-	unsigned queries;
+	uint64_t queries_at_round; /* pgdb_queries() when the round began */
 };
 
 int coord_new(const struct coord_options *o, struct coord **ret)
 {
 	struct coord *c = calloc(1, sizeof(*c));
+	/* Each statement is short; one stuck behind a lock must not outlive a
+	 * lease, and a round that hangs on a dead peer holds the worker, not the
+	 * loop, which lets its leases lapse meanwhile. */
+	struct pgdb_options po = {
+		.dsn = o->dsn,
+		.password = o->password,
+		.application_name = "schemadriftd-coordination",
+		.label = "coordination",
+		.connect_timeout_ms = o->connect_timeout_ms,
+		.statement_timeout_ms = o->lease_timeout_ms / 2,
+		.deadline_ms = o->lease_timeout_ms / 2 + 1000,
+	};
 
 	if (!c)
 		return -ENOMEM;
-	c->dsn = strdup(o->dsn);
-	c->password = o->password ? strdup(o->password) : NULL;
 	c->node = strdup(o->node);
-	c->connect_timeout_ms = o->connect_timeout_ms;
 	c->lease_timeout_ms = o->lease_timeout_ms;
-	if (!c->dsn || !c->node || (o->password && !c->password)) {
+	if (!c->node || pgdb_new(&po, &c->db) < 0) {
 		coord_free(c);
 		return -ENOMEM;
 	}
-	live_describe_dsn(c->dsn, c->where, sizeof(c->where));
 	*ret = c;
 	return 0;
 }
@@ -51,10 +57,7 @@ void coord_free(struct coord *c)
 {
 	if (!c)
 		return;
-	if (c->conn)
-		PQfinish(c->conn);
-	free(c->dsn);
-	ini_secret_free(c->password);
+	pgdb_free(c->db);
 	free(c->node);
 	free(c);
 }
@@ -126,144 +129,17 @@ long coord_rendezvous(char *const *nodes, size_t n, const char *target)
 	return best;
 }
 
-/* libpq's message for the last failure, one line, redacted and escaped. */
-static int pq_error(struct coord *c, const char *what, const PGresult *res, struct error *err)
-{
-	char msg[600];
-
-	snprintf(msg, sizeof(msg), "%s", res ? PQresultErrorMessage(res) : PQerrorMessage(c->conn));
-	if (!msg[0] && c->conn)
-		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c->conn));
-	msg[strcspn(msg, "\n")] = '\0';
-	live_redact(c->dsn, c->password, msg, sizeof(msg));
-	return error_set(err, -EIO, "coordination %s: %s: %s", c->where, what, msg);
-}
-
-/* Waits until the socket is ready for events or the deadline (monotonic ms) passes. */
-static int wait_socket(struct coord *c, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = PQsocket(c->conn), .events = events };
-	int64_t left = deadline - isotime_mono_ms();
-	int n;
-
-	if (p.fd < 0)
-		return -EBADF;
-	if (left <= 0)
-		return -ETIMEDOUT;
-	do
-		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -errno : n == 0 ? -ETIMEDOUT : 0;
-}
-
-/*
- * PQexecParams with a deadline of our own: a server that stopped answering
- * (hung, or behind a link that drops everything but keepalives) must not hold
- * the worker for longer than a lease, or this daemon would never come back.
- * The server's statement_timeout, shorter, normally answers first.
- */
-static PGresult *exec_bounded(struct coord *c, const char *sql, int n, const char *const *vals,
-			      const int *lens, const int *formats, bool *ret_timed_out)
-{
-	int64_t deadline = isotime_mono_ms() + c->lease_timeout_ms / 2 + 1000;
-	PGresult *res, *last = NULL;
-	int f;
-
-	*ret_timed_out = false;
-	if (!PQsendQueryParams(c->conn, sql, n, NULL, vals, lens, formats, 0))
-		return NULL;
-	while ((f = PQflush(c->conn)) == 1)
-		if (wait_socket(c, POLLOUT | POLLIN, deadline) < 0 || !PQconsumeInput(c->conn))
-			goto fail;
-	if (f < 0)
-		goto fail;
-	for (;;) {
-		while (PQisBusy(c->conn))
-			if (wait_socket(c, POLLIN, deadline) < 0 || !PQconsumeInput(c->conn))
-				goto fail;
-		if (!(res = PQgetResult(c->conn)))
-			break;
-		PQclear(last);
-		last = res;
-	}
-	return last;
-fail:
-	*ret_timed_out = isotime_mono_ms() >= deadline;
-	PQclear(last);
-	return NULL;
-}
-
-/* Runs sql with parameters (text unless formats says otherwise); want is the status
- * expected.  *ret (may be NULL) gets the result to PQclear. */
 static int run_params(struct coord *c, const char *what, const char *sql, int n,
 		      const char *const *vals, const int *lens, const int *formats,
 		      ExecStatusType want, PGresult **ret, struct error *err)
 {
-	bool timed_out;
-	PGresult *res = exec_bounded(c, sql, n, vals, lens, formats, &timed_out);
-	int r = 0;
-
-	c->queries++;
-	if (timed_out)
-		r = error_set(err, -ETIMEDOUT, "coordination %s: %s: no answer within %lld ms",
-			      c->where, what, (long long)(c->lease_timeout_ms / 2 + 1000));
-	else if (!res || PQresultStatus(res) != want)
-		r = pq_error(c, what, res, err);
-	if (r == 0 && ret)
-		*ret = res;
-	else
-		PQclear(res);
-	return r;
+	return pgdb_exec(c->db, what, sql, n, vals, lens, formats, want, ret, NULL, err);
 }
 
 static int run(struct coord *c, const char *what, const char *sql, int n, const char *const *vals,
 	       ExecStatusType want, PGresult **ret, struct error *err)
 {
 	return run_params(c, what, sql, n, vals, NULL, NULL, want, ret, err);
-}
-
-/* The server's notices ("schema ... already exists, skipping") are nobody's business:
- * libpq's default prints them on stderr, and library code never prints. */
-static void no_notices(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-static int connect_db(struct coord *c, struct error *err)
-{
-	char timeout[32], user_timeout[32];
-	const char *const keys[] = { "dbname", "application_name", "client_encoding", "keepalives",
-				     "keepalives_idle", "keepalives_interval", "keepalives_count",
-				     "tcp_user_timeout", "connect_timeout",
-				     c->password ? "password" : NULL, NULL };
-	const char *vals[] = { c->dsn, "schemadriftd-coordination", "UTF8", "1", "5", "2", "3",
-			       user_timeout, timeout, c->password, NULL };
-	char sql[128];
-
-	/* libpq's connect_timeout is whole seconds.  A round that hangs on a
-	 * dead peer holds the worker, not the loop, and the loop lets its leases
-	 * lapse meanwhile; tcp_user_timeout bounds how long. */
-	snprintf(timeout, sizeof(timeout), "%d",
-		 c->connect_timeout_ms > 0 ? (c->connect_timeout_ms + 999) / 1000 : 10);
-	snprintf(user_timeout, sizeof(user_timeout), "%lld", (long long)c->lease_timeout_ms / 2);
-	c->conn = PQconnectdbParams(keys, vals, 1);
-	if (!c->conn)
-		return error_set(err, -ENOMEM, "out of memory");
-	if (PQstatus(c->conn) != CONNECTION_OK) {
-		int r = pq_error(c, "cannot connect", NULL, err);
-		PQfinish(c->conn);
-		c->conn = NULL;
-		return r;
-	}
-	PQsetNoticeProcessor(c->conn, no_notices, NULL);
-	/* Statements are sent and read with our own deadline (exec_bounded). */
-	if (PQsetnonblocking(c->conn, 1) != 0)
-		return pq_error(c, "non-blocking mode", NULL, err);
-	/* Each statement is short; one stuck behind a lock must not outlive a lease. */
-	snprintf(sql, sizeof(sql), "SET statement_timeout = %lld",
-		 (long long)(c->lease_timeout_ms / 2));
-	return run(c, "set statement_timeout", sql, 0, NULL, PGRES_COMMAND_OK, NULL, err);
 }
 
 /* The first version's tables; each later version adds its own list. */
@@ -279,80 +155,9 @@ static const char *const migration_1[] = {
 	NULL,
 };
 
-/* The schema's version, 0 without one; nothing created (no privilege needed but USAGE). */
-static int schema_version(struct coord *c, int *ret, struct error *err)
-{
-	PGresult *res = NULL;
-	bool exists;
-	int r;
-
-	if ((r = run(c, "migration", "SELECT to_regclass('" COORD_SCHEMA ".version') IS NOT NULL",
-		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
-		return r;
-	exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (!exists) {
-		*ret = 0;
-		return 0;
-	}
-	if ((r = run(c, "migration", "SELECT coalesce(max(version), 0) FROM " COORD_SCHEMA ".version",
-		     0, NULL, PGRES_TUPLES_OK, &res, err)) < 0)
-		return r;
-	*ret = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
-}
-
-static int migrate(struct coord *c, bool *ret_applied, struct error *err)
-{
-	PGresult *res = NULL;
-	int version, r;
-
-	/* Up to date: no DDL at all.  PostgreSQL checks the database's CREATE
-	 * privilege before CREATE SCHEMA IF NOT EXISTS looks, so a role whose
-	 * CREATE was revoked after the first start would fail every round. */
-	if ((r = schema_version(c, &version, err)) < 0)
-		return r;
-	if (version == COORD_SCHEMA_VERSION) {
-		*ret_applied = false;
-		return 0;
-	}
-	/* Daemons that start together take turns: the lock is held to COMMIT. */
-	if ((r = run(c, "migration", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, err)) < 0 ||
-	    (r = run(c, "migration", "SELECT pg_advisory_xact_lock(hashtext('" COORD_SCHEMA "'))",
-		     0, NULL, PGRES_TUPLES_OK, NULL, err)) < 0 ||
-	    (r = run(c, "migration", "CREATE SCHEMA IF NOT EXISTS " COORD_SCHEMA, 0, NULL,
-		     PGRES_COMMAND_OK, NULL, err)) < 0 ||
-	    (r = run(c, "migration",
-		     "CREATE TABLE IF NOT EXISTS " COORD_SCHEMA ".version"
-		     " (version integer NOT NULL)",
-		     0, NULL, PGRES_COMMAND_OK, NULL, err)) < 0 ||
-	    (r = run(c, "migration",
-		     "SELECT coalesce(max(version), 0) FROM " COORD_SCHEMA ".version", 0, NULL,
-		     PGRES_TUPLES_OK, &res, err)) < 0)
-		goto fail;
-	version = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	if (version > COORD_SCHEMA_VERSION) {
-		r = error_set(err, -EPROTO,
-			      "coordination %s: the schema " COORD_SCHEMA " is at version %d, "
-			      "newer than this daemon's %d: upgrade this daemon", c->where, version,
-			      COORD_SCHEMA_VERSION);
-		goto fail;
-	}
-	*ret_applied = version < COORD_SCHEMA_VERSION;
-	for (size_t i = 0; version < 1 && migration_1[i]; i++)
-		if ((r = run(c, "migration", migration_1[i], 0, NULL, PGRES_COMMAND_OK, NULL,
-			     err)) < 0)
-			goto fail;
-	if (version < COORD_SCHEMA_VERSION &&
-	    (r = run(c, "migration", "INSERT INTO " COORD_SCHEMA ".version VALUES (1)", 0, NULL,
-		     PGRES_COMMAND_OK, NULL, err)) < 0)
-		goto fail;
-	return run(c, "migration", "COMMIT", 0, NULL, PGRES_COMMAND_OK, NULL, err);
-fail:
-	return r;
-}
+static const char *const *const migrations[] = { migration_1 };
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == COORD_SCHEMA_VERSION,
+	       "one list of statements per schema version");
 
 /* A PostgreSQL text[] literal of the names in v[0..n) whose pick[i] is set (or all,
  * pick NULL).  Names are quoted, with backslash and double quote escaped. */
@@ -568,7 +373,7 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 	PGresult *res = NULL;
 	int r;
 
-	c->queries = 0;
+	c->queries_at_round = pgdb_queries(c->db);
 	snprintf(interval, sizeof(interval), "%lld milliseconds", (long long)c->lease_timeout_ms);
 	out.held = calloc(in->n + 1, sizeof(*out.held));
 	out.holder = calloc(in->n + 1, sizeof(*out.holder));
@@ -581,10 +386,14 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto done;
 	}
-	if (!c->conn && (r = connect_db(c, err)) < 0)
-		goto done;
+	if (!pgdb_connected(c->db)) {
+		c->migrated = false;
+		if ((r = pgdb_connect(c->db, err)) < 0)
+			goto done;
+	}
 	if (!c->migrated) {
-		if ((r = migrate(c, &out.migrated, err)) < 0)
+		if ((r = pgdb_migrate(c->db, COORD_SCHEMA, COORD_SCHEMA_VERSION, migrations,
+				      &out.migrated, err)) < 0)
 			goto done;
 		c->migrated = true;
 	}
@@ -605,7 +414,7 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 		    (r = run(c, "leaving", "DELETE FROM " COORD_SCHEMA ".nodes WHERE node = $1", 1,
 			     me, PGRES_COMMAND_OK, NULL, err)) < 0)
 			goto done;
-		out.queries = c->queries;
+		out.queries = (unsigned)(pgdb_queries(c->db) - c->queries_at_round);
 		*ret = out;
 		out = (struct coord_round_out){ 0 };
 		goto done;
@@ -669,15 +478,14 @@ int coord_round(struct coord *c, const struct coord_round_in *in, struct coord_r
 		     " WHERE heartbeat < now() - 10 * $1::interval",
 		     1, (const char *const[]){ interval }, PGRES_COMMAND_OK, NULL, err)) < 0)
 		goto done;
-	out.queries = c->queries;
+	out.queries = (unsigned)(pgdb_queries(c->db) - c->queries_at_round);
 	*ret = out;
 	out = (struct coord_round_out){ 0 };
 done:
-	if (r < 0 && c->conn) {
+	if (r < 0) {
 		/* Whatever state the session is in (an open transaction, a
 		 * broken socket), the next round starts on a new one. */
-		PQfinish(c->conn);
-		c->conn = NULL;
+		pgdb_disconnect(c->db);
 		c->migrated = false;
 	}
 	coord_round_out_done(&out, in->n);
