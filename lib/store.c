@@ -49,6 +49,16 @@ const char *store_dir(const struct store *s)
 	return s->dir;
 }
 
+const char *store_where(const struct store *s)
+{
+	return s->where;
+}
+
+bool store_is_central(const struct store *s)
+{
+	return s->ops == &store_pg_ops;
+}
+
 time_t store_now(const struct store *s)
 {
 	return s->opts.now ? s->opts.now(s->opts.now_data) : time(NULL);
@@ -67,8 +77,16 @@ void store_warn(const struct store *s, const char *fmt, ...)
 	s->opts.warn(msg, s->opts.warn_data);
 }
 
-/* <dir>/<name>, malloc'd. */
 char *store_path(const struct store *s, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", s->where, name) < 0)
+		return NULL;
+	return p;
+}
+
+char *store_local_path(const struct store *s, const char *name)
 {
 	char *p;
 
@@ -107,7 +125,7 @@ int store_mkdir_one(const char *path, struct error *err)
 /* mkdir -p, syncing each parent a directory was created in.  Components
  * after the first beneath bytes (the state dir's own path, the operator's
  * choice) must be directories, never symlinks: lstat, not stat. */
-static int mkdir_parents(const char *path, size_t beneath, struct error *err)
+int store_mkdir_parents(const char *path, size_t beneath, struct error *err)
 {
 	char *p = strdup(path);
 	int r = 0;
@@ -173,13 +191,22 @@ int store_open(const struct store_options *opts, const char *target, bool create
 		goto out;
 	}
 	s->opts.state_dir = s->state_dir;
+	s->ops = s->opts.central ? &store_pg_ops : &store_file_ops;
+	if (s->opts.central) {
+		r = store_pg_open(s, create, err);
+		goto out;
+	}
+	if (!(s->where = strdup(s->dir))) {
+		r = error_set(err, -ENOMEM, "out of memory");
+		goto out;
+	}
 	if (create) {
 		snaps = store_path(s, SNAPSHOT_DIR);
 		if (!snaps)
 			r = error_set(err, -ENOMEM, "out of memory");
-		else if ((r = mkdir_parents(s->state_dir, strlen(s->state_dir), err)) == 0 &&
+		else if ((r = store_mkdir_parents(s->state_dir, strlen(s->state_dir), err)) == 0 &&
 			 (r = fileio_check_dir(s->state_dir, false, err)) == 0)
-			r = mkdir_parents(snaps, strlen(s->state_dir), err);
+			r = store_mkdir_parents(snaps, strlen(s->state_dir), err);
 	} else if ((r = fileio_check_dir(s->state_dir, false, err)) < 0) {
 		if (r == -ENOENT)
 			r = error_set(err, -ENOENT, "no store for target '%s' in %s", target,
@@ -218,11 +245,14 @@ void store_free(struct store *s)
 {
 	if (!s)
 		return;
-	if (s->lock_fd >= 0)
-		close(s->lock_fd);
+	while (s->lock_depth > 0)
+		store_unlock(s);
+	if (s->ops && s->ops->close)
+		s->ops->close(s);
 	free(s->state_dir);
 	free(s->target);
 	free(s->dir);
+	free(s->where);
 	free(s);
 }
 
@@ -249,6 +279,9 @@ int store_list_targets(const struct store_options *opts, char ***ret, size_t *re
 	struct dirent *e;
 	DIR *d;
 	int r = 0;
+
+	if (opts && opts->central)
+		return store_pg_list_targets(opts->central, ret, ret_n, err);
 
 	if (asprintf(&dir, "%s/targets", state) < 0)
 		return error_set(err, -ENOMEM, "out of memory");
@@ -443,76 +476,22 @@ static int json_set_time(json_t *obj, const char *key, time_t t)
 /* ------------------------------------------------------- corrupt files */
 
 /* Whether a snapshot was moved to corrupt/ (damaged): its name there, in buf. */
-static bool moved_aside(const struct store *s, const char *hash, char *buf, size_t size)
+static bool moved_aside(struct store *s, const char *hash, char *buf, size_t size)
 {
-	char *cdir = store_path(s, CORRUPT_DIR), prefix[80];
-	DIR *d = cdir ? opendir(cdir) : NULL;
-	struct dirent *e;
+	char prefix[80], **names = NULL;
+	size_t n = 0;
 	bool found = false;
 
 	snprintf(prefix, sizeof(prefix), "%s.json.", hash);
-	while (d && !found && (e = readdir(d)))
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-			snprintf(buf, size, "%s/%s", CORRUPT_DIR, e->d_name);
+	if (s->ops->list(s, CORRUPT_DIR, &names, &n, NULL) < 0)
+		return false;
+	for (size_t i = 0; !found && i < n; i++)
+		if (strncmp(names[i], prefix, strlen(prefix)) == 0) {
+			snprintf(buf, size, "%s/%s", CORRUPT_DIR, names[i]);
 			found = true;
 		}
-	if (d)
-		closedir(d);
-	free(cdir);
+	store_strv_free(names);
 	return found;
-}
-
-/*
- * Moves path into <dir>/corrupt/ under its own name plus the time (and a
- * counter if that is taken).  Needs the lock.  Writes the new path to
- * ret_path (size bytes).
- */
-static int quarantine_locked(struct store *s, const char *path, char *ret_path, size_t size,
-			     struct error *err)
-{
-	char *cdir = store_path(s, CORRUPT_DIR), *dst = NULL, stamp[21];
-	const char *base = strrchr(path, '/');
-	int r;
-
-	base = base ? base + 1 : path;
-	if (!cdir)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = store_mkdir_one(cdir, err);
-	if (r == 0) {
-		isotime_format(store_now(s), stamp);
-		for (int i = 0; i < 1000; i++) {
-			struct stat st;
-
-			free(dst);
-			if ((i ? asprintf(&dst, "%s/%s.%s.%d", cdir, base, stamp, i)
-			       : asprintf(&dst, "%s/%s.%s", cdir, base, stamp)) < 0) {
-				dst = NULL;
-				r = error_set(err, -ENOMEM, "out of memory");
-				break;
-			}
-			if (lstat(dst, &st) < 0 && errno == ENOENT)
-				break;
-		}
-	}
-	if (r == 0 && rename(path, dst) < 0)
-		r = error_set(err, -errno, "%s: cannot move aside to %s: %s", path, dst,
-			      strerror(errno));
-	if (r == 0) {
-		fileio_sync_dir(cdir, NULL);
-		fileio_sync_dir(s->dir, NULL);
-		char *slash = strrchr(path, '/');
-		if (slash) {
-			char *pdir = strndup(path, (size_t)(slash - path));
-
-			if (pdir && strcmp(pdir, s->dir) != 0)
-				fileio_sync_dir(pdir, NULL);
-			free(pdir);
-		}
-		snprintf(ret_path, size, "%s", dst);
-	}
-	free(dst);
-	free(cdir);
-	return r;
 }
 
 /* ----------------------------------------------------------------- audit */
@@ -531,20 +510,15 @@ static int random_id(char *out, size_t hexlen)
 static int append_json_line_sync(struct store *s, const char *name, json_t *j, bool sync,
 				 struct error *err)
 {
-	char *path = store_path(s, name), *text = NULL, *line = NULL;
-	int r = -ENOMEM;
+	char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER), *line = NULL;
+	int r;
 
-	text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (path && text && asprintf(&line, "%s\n", text) >= 0)
-		r = sync ? fileio_append_line(path, line, strlen(line), err)
-			 : fileio_append_line_unsynced(path, line, strlen(line), err);
+	if (text && asprintf(&line, "%s\n", text) >= 0)
+		r = s->ops->append(s, name, line, strlen(line), sync, err);
 	else
 		line = NULL, r = error_set(err, -ENOMEM, "out of memory");
-	if (r < 0)
-		store_errno_named(err, r);
 	free(line);
 	free(text);
-	free(path);
 	return r;
 }
 
@@ -564,7 +538,7 @@ int store_read_json_lines(struct store *s, const char *name,
 
 	if (!path)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = fileio_read_state(path, &buf, &len, err);
+	r = s->ops->read(s, name, &buf, &len, err);
 	if (r == -ENOENT) {
 		error_clear(err);
 		if (ret_bad)
@@ -609,24 +583,34 @@ out:
 }
 
 /* Parses a state file; -ENOENT, -EBADMSG (with the reason in err) or 0. */
-static int read_state_raw(struct store *s, const char *path, json_t **ret, struct error *err)
+static int read_state_raw(struct store *s, const char *name, json_t **ret, struct error *err)
 {
+	char *buf = NULL, *path;
+	size_t len = 0;
 	json_error_t jerr;
 	json_t *j;
+	int r = s->ops->read(s, name, &buf, &len, err);
 
-	j = json_load_file(path, 0, &jerr);
-	if (!j) {
-		if (access(path, F_OK) < 0 && errno == ENOENT)
-			return -ENOENT;
-		if (json_error_code(&jerr) == json_error_cannot_open_file)
-			return error_set(err, -EIO, "%s: %s", path, jerr.text);
-		return error_set(err, -EBADMSG, "%s: line %d: %s", path, jerr.line, jerr.text);
-	}
-	if (!json_is_object(j) || !json_is_integer(json_object_get(j, "version"))) {
+	if (r == -ENOENT)
+		error_clear(err);
+	if (r < 0)
+		return r;
+	j = json_loadb(buf, len, 0, &jerr);
+	free(buf);
+	path = store_path(s, name);
+	if (!path) {
 		json_decref(j);
-		return error_set(err, -EBADMSG, "%s: not a schemadrift state file", path);
+		return error_set(err, -ENOMEM, "out of memory");
 	}
-	(void)s;
+	if (!j)
+		r = error_set(err, -EBADMSG, "%s: line %d: %s", path, jerr.line, jerr.text);
+	else if (!json_is_object(j) || !json_is_integer(json_object_get(j, "version")))
+		r = error_set(err, -EBADMSG, "%s: not a schemadrift state file", path);
+	free(path);
+	if (r < 0) {
+		json_decref(j);
+		return r;
+	}
 	*ret = j;
 	return 0;
 }
@@ -641,88 +625,56 @@ static bool baseline_json_valid(const json_t *j)
 int store_quarantine(struct store *s, const char *name, char *ret_path, size_t size,
 		     struct error *err)
 {
-	char *path = store_path(s, name);
-	int r = path ? store_lock(s, err) : error_set(err, -ENOMEM, "out of memory");
+	int r = store_lock(s, err);
 
 	if (r == 0) {
-		r = quarantine_locked(s, path, ret_path, size, err);
+		r = s->ops->aside(s, name, false, ret_path, size, err);
 		store_unlock(s);
 	}
-	free(path);
 	return r;
 }
 
-static int quarantine_and_warn(struct store *s, const char *path, const char *why,
+static int quarantine_and_warn(struct store *s, const char *name, const char *why,
 			       struct error *err)
 {
 	char moved[PATH_MAX + 64];
-	int r = quarantine_locked(s, path, moved, sizeof(moved), err);
+	int r = s->ops->aside(s, name, false, moved, sizeof(moved), err);
 
 	if (r == 0)
 		store_warn(s, "%s; moved to %s", why, moved);
 	return r;
 }
 
-/* Removes temp files a dead writer left in dir (only called under the lock). */
-static void remove_temp_files(const char *dir)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	bool any = false;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		char *p;
-
-		if (!strstr(e->d_name, ".tmp."))
-			continue;
-		if (asprintf(&p, "%s/%s", dir, e->d_name) >= 0) {
-			any |= unlink(p) == 0;
-			free(p);
-		}
-	}
-	closedir(d);
-	if (any)
-		fileio_sync_dir(dir, NULL);
-}
-
 /*
  * Runs when the lock is first taken: whatever a writer that died left
- * half-done is finished or cleaned up before anyone writes again.
+ * half-done is finished before anyone writes again (the file backend: a
+ * state file written whose audit line never made it).
  */
 static int recover_locked(struct store *s, struct error *err)
 {
 	static const char *const states[] = { BASELINE_FILE, "acks.json" };
 	json_t *audit = NULL;
-	char *snaps = store_path(s, SNAPSHOT_DIR);
 	bool have_baseline = false;
 	int r;
 
-	if (!snaps)
-		return error_set(err, -ENOMEM, "out of memory");
-	remove_temp_files(s->dir);
-	remove_temp_files(snaps);
-	free(snaps);
 	r = store_audit_load(s, &audit, err);
 	for (size_t i = 0; r == 0 && i < sizeof(states) / sizeof(states[0]); i++) {
-		char *path = store_path(s, states[i]);
-		struct error perr;
+		struct error perr = { 0 };
 		json_t *st = NULL, *entry;
 		const char *id;
 
-		if (!path) {
-			r = error_set(err, -ENOMEM, "out of memory");
-			break;
-		}
-		r = read_state_raw(s, path, &st, &perr);
+		r = read_state_raw(s, states[i], &st, &perr);
 		if (r == 0 && i == 0 && !baseline_json_valid(st)) {
+			char *path = store_path(s, states[i]);
+
 			json_decref(st);
 			st = NULL;
-			r = error_set(&perr, -EBADMSG, "%s: no valid hash and time", path);
+			r = error_set(&perr, -EBADMSG, "%s: no valid hash and time",
+				      path ? path : states[i]);
+			free(path);
 		}
 		if (r == -EBADMSG)
-			r = quarantine_and_warn(s, path, perr.text, err);
+			r = quarantine_and_warn(s, states[i], perr.text, err);
 		else if (r == -ENOENT)
 			r = 0;
 		else if (r < 0)
@@ -744,7 +696,6 @@ static int recover_locked(struct store *s, struct error *err)
 		if (i == 0 && st)
 			have_baseline = true;
 		json_decref(st);
-		free(path);
 	}
 	if (r == 0 && !have_baseline)
 		r = store_audit_restore_baseline(s, audit, err);
@@ -754,91 +705,44 @@ static int recover_locked(struct store *s, struct error *err)
 
 int store_lock(struct store *s, struct error *err)
 {
-	int timeout = s->opts.lock_timeout_ms > 0 ? s->opts.lock_timeout_ms
-						   : STORE_DEFAULT_LOCK_TIMEOUT_MS;
-	struct timespec start, now, nap = { 0, 1000000 };
-	char *path;
 	int r;
 
 	if (s->lock_depth > 0) {
 		s->lock_depth++;
 		return 0;
 	}
-	path = store_path(s, LOCK_FILE);
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
-	s->lock_fd = fileio_open_nofollow(path, O_RDWR | O_CREAT, 0640, err);
-	if (s->lock_fd < 0) {
-		r = s->lock_fd;
-		s->lock_fd = -1;
-		free(path);
+	if ((r = s->ops->lock(s, err)) < 0)
 		return r;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		long waited;
-
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK) {
-			r = error_set(err, -errno, "%s: cannot lock: %s", path, strerror(errno));
-			goto fail;
-		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (waited >= timeout) {
-			r = error_set(err, -ETIMEDOUT,
-				      "%s: another writer held the lock for %d ms; giving up", path,
-				      timeout);
-			goto fail;
-		}
-		nanosleep(&nap, NULL);
-		/* Back off up to 20 ms: short waits are the rule (a write takes milliseconds). */
-		if (nap.tv_nsec < 20000000)
-			nap.tv_nsec *= 2;
-	}
 	s->lock_depth = 1;
-	free(path);
-	r = recover_locked(s, err);
-	if (r < 0) {
+	if (s->ops->needs_recovery && (r = recover_locked(s, err)) < 0) {
 		store_unlock(s);
 		return r;
 	}
 	return 0;
-fail:
-	close(s->lock_fd);
-	s->lock_fd = -1;
-	free(path);
-	return r;
 }
 
 void store_unlock(struct store *s)
 {
 	if (s->lock_depth == 0 || --s->lock_depth > 0)
 		return;
-	/* Closing the only descriptor of the open file description releases the flock. */
-	close(s->lock_fd);
-	s->lock_fd = -1;
+	s->ops->unlock(s);
 }
 
 int store_read_state(struct store *s, const char *name, json_t **ret, struct error *err)
 {
-	char *path = store_path(s, name);
 	json_t *j = NULL;
 	int r;
 
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
-	r = read_state_raw(s, path, &j, err);
+	r = read_state_raw(s, name, &j, err);
 	if (r == -EBADMSG) {
 		/* Under the lock: a writer may have replaced it, or recovery restores it. */
 		struct error why;
 
 		r = store_lock(s, err);
 		if (r == 0) {
-			r = read_state_raw(s, path, &j, &why);
+			r = read_state_raw(s, name, &j, &why);
 			if (r == -EBADMSG) {
-				int q = quarantine_and_warn(s, path, why.text, err);
+				int q = quarantine_and_warn(s, name, why.text, err);
 
 				r = q < 0 ? q : error_set(err, -EBADMSG, "%s", why.text);
 			} else if (r < 0 && r != -ENOENT) {
@@ -847,7 +751,6 @@ int store_read_state(struct store *s, const char *name, json_t **ret, struct err
 			store_unlock(s);
 		}
 	}
-	free(path);
 	if (r < 0)
 		return r;
 	*ret = j;
@@ -857,11 +760,11 @@ int store_read_state(struct store *s, const char *name, json_t **ret, struct err
 int store_write_state(struct store *s, const char *name, json_t *state, json_t *audit,
 		      struct error *err)
 {
-	char *path = store_path(s, name), *text = NULL, id[17];
+	char *text = NULL, *line = NULL, *nl = NULL, id[17];
 	json_t *st = NULL, *au = NULL;
 	int r = -ENOMEM;
 
-	if (!path || random_id(id, 16) < 0)
+	if (random_id(id, 16) < 0)
 		goto oom;
 	au = json_object();
 	if (!au || json_object_set_new(au, "id", json_string(id)) < 0 ||
@@ -875,18 +778,19 @@ int store_write_state(struct store *s, const char *name, json_t *state, json_t *
 	text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!text)
 		goto oom;
-	r = fileio_write_atomic(path, text, strlen(text), err);
-	if (r < 0) {
-		store_errno_named(err, r);
-		goto out;
-	}
-	r = append_json_line(s, AUDIT_FILE, au, err);
+	line = json_dumps(au, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!line || !(nl = malloc(strlen(line) + 2)))
+		goto oom;
+	memcpy(nl, line, strlen(line));
+	memcpy(nl + strlen(line), "\n", 2);
+	r = s->ops->write_audited(s, name, text, strlen(text), nl, strlen(nl), err);
 	goto out;
 oom:
 	r = error_set(err, -ENOMEM, "out of memory");
 out:
+	free(nl);
+	free(line);
 	free(text);
-	free(path);
 	json_decref(st);
 	json_decref(au);
 	return r;
@@ -1099,30 +1003,46 @@ char *store_snapshot_path(const struct store *s, const char *hash)
 {
 	char *p;
 
-	if (asprintf(&p, "%s/%s/%s.json", s->dir, SNAPSHOT_DIR, hash) < 0)
+	if (asprintf(&p, "%s/%s/%s.json", s->where, SNAPSHOT_DIR, hash) < 0)
 		return NULL;
 	return p;
 }
 
+/* "snapshots/<hash>.json": the snapshot's name for the backend. */
+static void snapshot_name(const char *hash, char buf[128])
+{
+	snprintf(buf, 128, "%s/%.64s.json", SNAPSHOT_DIR, hash);
+}
+
 bool store_snapshot_exists(const struct store *s, const char *hash)
 {
-	char *p = store_snapshot_path(s, hash);
-	bool ok = p && access(p, F_OK) == 0;
+	char name[128];
 
-	free(p);
-	return ok;
+	snapshot_name(hash, name);
+	return s->ops->exists((struct store *)s, name) == 1;
 }
 
 int store_load_snapshot(struct store *s, const char *hash, struct model **ret, struct error *err)
 {
-	char *path = store_snapshot_path(s, hash), hex[65];
+	char *path = store_snapshot_path(s, hash), hex[65], name[128];
 	struct model *m = NULL;
-	struct error why;
+	struct error why = { 0 };
 	int r;
 
 	if (!path)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = snapshot_load(path, &m, &why);
+	snapshot_name(hash, name);
+	if (s->ops == &store_file_ops) {
+		r = snapshot_load(path, &m, &why); /* streamed from the file */
+	} else {
+		char *buf = NULL;
+		size_t len = 0;
+
+		r = s->ops->read(s, name, &buf, &len, &why);
+		if (r == 0)
+			r = snapshot_parse(buf, len, path, &m, &why);
+		free(buf);
+	}
 	if (r == 0) {
 		snapshot_hash_hex(m->hash, hex);
 		if (strcmp(hex, hash) != 0) {
@@ -1137,8 +1057,8 @@ int store_load_snapshot(struct store *s, const char *hash, struct model **ret, s
 
 		if (q == 0) {
 			/* Someone may have moved it already; only move what is still there. */
-			if (access(path, F_OK) == 0)
-				q = quarantine_and_warn(s, path, why.text, err);
+			if (s->ops->exists(s, name) == 1)
+				q = quarantine_and_warn(s, name, why.text, err);
 			store_unlock(s);
 		}
 		r = q < 0 ? q : error_set(err, -EBADMSG, "%s", why.text);
@@ -1158,84 +1078,54 @@ int store_load_snapshot(struct store *s, const char *hash, struct model **ret, s
 /* Writes the snapshot file for a model whose hash is new. */
 static int save_snapshot(struct store *s, struct model *m, const char *hash, struct error *err)
 {
-	char *path = store_snapshot_path(s, hash), *buf = NULL;
+	char *buf = NULL, name[128];
 	size_t len = 0;
 	FILE *f;
 	int r;
 
-	if (!path)
-		return error_set(err, -ENOMEM, "out of memory");
+	snapshot_name(hash, name);
 	/* In memory first: snapshot_write() reports stdio failures as EIO, and a full
 	 * disk must be reported as ENOSPC with the file's path. */
 	f = open_memstream(&buf, &len);
-	if (!f) {
-		free(path);
+	if (!f)
 		return error_set(err, -ENOMEM, "out of memory");
-	}
 	r = snapshot_write(m, f, err);
 	if (fclose(f) != 0 && r == 0)
 		r = error_set(err, -ENOMEM, "out of memory");
-	if (r == 0) {
-		r = fileio_write_atomic(path, buf, len, err);
-		if (r < 0)
-			store_errno_named(err, r);
-	}
+	if (r == 0)
+		r = s->ops->write(s, name, buf, len, err);
 	free(buf);
-	free(path);
 	return r;
 }
 
 /* Names of stored snapshots (64 hex digits), malloc'd array. */
 int store_list_snapshots(struct store *s, char (**ret)[65], size_t *ret_n, struct error *err)
 {
-	char *dir = store_path(s, SNAPSHOT_DIR);
-	char (*v)[65] = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *e;
-	DIR *d;
-	int r = 0;
+	char **names = NULL, (*v)[65] = NULL;
+	size_t n = 0, k = 0;
+	int r = s->ops->list(s, SNAPSHOT_DIR, &names, &n, err);
 
-	if (!dir)
+	if (r < 0)
+		return r;
+	if (n && !(v = malloc(n * sizeof(*v)))) {
+		store_strv_free(names);
 		return error_set(err, -ENOMEM, "out of memory");
-	d = opendir(dir);
-	if (!d) {
-		r = errno == ENOENT ? 0 : error_set(err, -errno, "%s: %s", dir, strerror(errno));
-		free(dir);
-		if (r == 0) {
-			*ret = NULL;
-			*ret_n = 0;
-		}
-		return r;
 	}
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		char name[65];
-
-		if (len != 69 || strcmp(e->d_name + 64, ".json") != 0)
+	for (size_t i = 0; i < n; i++) {
+		if (strlen(names[i]) != 69 || strcmp(names[i] + 64, ".json") != 0)
 			continue;
-		memcpy(name, e->d_name, 64);
-		name[64] = '\0';
-		if (!store_is_hex_hash(name))
-			continue;
-		if (n == cap) {
-			void *nv = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
-
-			if (!nv) {
-				r = error_set(err, -ENOMEM, "out of memory");
-				break;
-			}
-			v = nv;
-		}
-		memcpy(v[n++], name, 65);
+		memcpy(v[k], names[i], 64);
+		v[k][64] = '\0';
+		if (store_is_hex_hash(v[k]))
+			k++;
 	}
-	closedir(d);
-	free(dir);
-	if (r < 0) {
+	store_strv_free(names);
+	if (k == 0) {
 		free(v);
-		return r;
+		v = NULL;
 	}
 	*ret = v;
-	*ret_n = n;
+	*ret_n = k;
 	return 0;
 }
 
@@ -1519,7 +1409,7 @@ int store_baseline_get(struct store *s, struct store_baseline *ret, struct error
 		r = store_lock(s, err);
 		if (r == 0) {
 			store_unlock(s);
-			r = read_state_raw(s, path, &j, err);
+			r = read_state_raw(s, BASELINE_FILE, &j, err);
 			if (r == 0 && !baseline_json_valid(j)) {
 				json_decref(j);
 				r = error_set(err, -EBADMSG, "%s: no valid hash and time", path);

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -20,6 +21,35 @@
 #define STORE_TARGET_MAX 100
 
 typedef time_t (*store_now_fn)(void *data);
+
+/*
+ * The central store (`store = postgresql`, docs/store.md): the same files
+ * in tables of a PostgreSQL database (schema STORE_PG_SCHEMA, migrated on
+ * first use), so that every daemon and every CLI pointed at it sees the same
+ * history, snapshots, baselines, acknowledgements and audit log.  One
+ * connection, shared by every struct store opened with it and used under a
+ * mutex (a store of the daemon's loop and one of its report thread take
+ * turns).  Each call blocks for at most timeout_ms per statement.
+ */
+#define STORE_PG_SCHEMA "schemadrift_store"
+#define STORE_PG_SCHEMA_VERSION 1
+struct store_central;
+struct store_central_options {
+	const char *dsn;
+	const char *password;   /* NULL: none (or .pgpass, a service file) */
+	int connect_timeout_ms; /* 0: 10 s */
+	int64_t timeout_ms;     /* one statement; 0: 10 s */
+};
+/* Copies o's strings; connects on first use. */
+int store_central_new(const struct store_central_options *o, struct store_central **ret,
+		      struct error *err);
+/* Connects and brings the schema up to date (the daemon's start, a CLI's first call). */
+int store_central_check(struct store_central *c, bool *ret_migrated, struct error *err);
+void store_central_free(struct store_central *c);
+/* "host:port/dbname", for messages. */
+const char *store_central_where(const struct store_central *c);
+/* Statements sent so far (for /metrics). */
+uint64_t store_central_queries(const struct store_central *c);
 /* A problem that did not stop the operation (a corrupt file moved aside, a bad history line). */
 typedef void (*store_warn_fn)(const char *message, void *data);
 
@@ -30,6 +60,10 @@ struct store_options {
 	store_warn_fn warn;     /* NULL: warnings are dropped */
 	void *warn_data;
 	int lock_timeout_ms;    /* 0: STORE_DEFAULT_LOCK_TIMEOUT_MS */
+	/* The central store, or NULL: files under state_dir.  With it, state_dir
+	 * still holds what stays local (the daemon's alerts.log, check and verify
+	 * state). */
+	struct store_central *central;
 };
 
 /*
@@ -69,7 +103,11 @@ int store_open(const struct store_options *opts, const char *target, bool create
 void store_free(struct store *s);
 
 const char *store_target(const struct store *s);
+/* The target's local directory (with the central store: only for what stays local). */
 const char *store_dir(const struct store *s);
+/* Where the store is, for messages: the directory, or "postgresql HOST:PORT/DB". */
+const char *store_where(const struct store *s);
+bool store_is_central(const struct store *s);
 time_t store_now(const struct store *s);
 /* Reports a warning through the options' callback (printf-style). */
 void store_warn(const struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

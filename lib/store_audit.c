@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fileio.h"
 
 static int collect_audit(json_t *j, size_t line_no, void *data)
 {
@@ -74,10 +73,10 @@ int store_audit_restore_baseline(struct store *s, const json_t *audit, struct er
 		return error_set(err, -ENOMEM, "out of memory");
 	}
 	char *text = json_dumps(state, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	r = text ? fileio_write_atomic(path, text, strlen(text), err)
+	r = text ? s->ops->write(s, BASELINE_FILE, text, strlen(text), err)
 		 : error_set(err, -ENOMEM, "out of memory");
 	if (r == 0)
-		store_warn(s, "%s was missing; restored from %s/%s (%s by %s)", path, s->dir,
+		store_warn(s, "%s was missing; restored from %s/%s (%s by %s)", path, s->where,
 			   AUDIT_FILE, json_string_value(json_object_get(last, "time")),
 			   json_string_value(json_object_get(last, "who")) ?: "?");
 	free(text);

@@ -2,14 +2,12 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "fileio.h"
 #include "isotime.h"
 
 static void retention_defaults(struct store_retention *r)
@@ -50,7 +48,7 @@ int store_retention_get(struct store *s, struct store_retention *ret, struct err
 int store_retention_set(struct store *s, const struct store_retention *want, struct error *err)
 {
 	struct store_retention cur;
-	char *path = NULL, *text = NULL;
+	char *text = NULL;
 	json_t *j = NULL;
 	int r;
 
@@ -68,18 +66,14 @@ int store_retention_set(struct store *s, const struct store_retention *want, str
 		cur.history_days = want->history_days;
 	j = json_pack("{si si si si}", "version", 1, "keep_snapshots", cur.keep_snapshots,
 		      "keep_days", cur.keep_days, "history_days", cur.history_days);
-	path = store_path(s, RETENTION_FILE);
 	text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	if (!path || !text) {
+	if (!text) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
-	r = fileio_write_atomic(path, text, strlen(text), err);
-	if (r < 0)
-		store_errno_named(err, r);
+	r = s->ops->write(s, RETENTION_FILE, text, strlen(text), err);
 out:
 	free(text);
-	free(path);
 	json_decref(j);
 	store_unlock(s);
 	return r;
@@ -119,7 +113,7 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 	time_t cutoff = store_now(s) - (time_t)history_days * DAY_SECONDS;
 	const struct store_run *latest = store_history_latest(h);
 	size_t drop = 0, keep_line_last = h->n ? lines[h->n - 1] : 0, keep_line_ok = 0;
-	char *path = NULL, *buf = NULL, *out = NULL, *link_to = NULL;
+	char *path = NULL, *buf = NULL, *out = NULL;
 	size_t len = 0, olen = 0, line_no = 0, ri = 0;
 	bool any_old = false;
 	int r = 0;
@@ -140,7 +134,7 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 	path = store_path(s, HISTORY_FILE);
 	if (!path)
 		return error_set(err, -ENOMEM, "out of memory");
-	r = fileio_read_state(path, &buf, &len, err);
+	r = s->ops->read(s, HISTORY_FILE, &buf, &len, err);
 	if (r < 0)
 		goto out;
 	out = malloc(len + 1);
@@ -170,35 +164,19 @@ static int trim_history(struct store *s, const struct store_history *h, const si
 		pos += n;
 	}
 	if (h->bad_lines) {
-		char *cdir = store_path(s, CORRUPT_DIR), stamp[21];
+		char kept[PATH_MAX + 64];
 
-		isotime_format(store_now(s), stamp);
-		if (!cdir || asprintf(&link_to, "%s/%s.%s", cdir, HISTORY_FILE, stamp) < 0) {
-			free(cdir);
-			link_to = NULL;
-			r = error_set(err, -ENOMEM, "out of memory");
-			goto out;
-		}
-		r = store_mkdir_one(cdir, err);
-		free(cdir);
+		r = s->ops->aside(s, HISTORY_FILE, true, kept, sizeof(kept), err);
 		if (r < 0)
 			goto out;
-		if (link(path, link_to) < 0 && errno != EEXIST) {
-			r = error_set(err, -errno, "%s: cannot keep a copy in %s: %s", path, link_to,
-				      strerror(errno));
-			goto out;
-		}
 		store_warn(s, "%s had %zu lines that are not history records; the old file is kept as %s",
-			   path, h->bad_lines, link_to);
+			   path, h->bad_lines, kept);
 	}
-	r = fileio_write_atomic(path, out, olen, err);
-	if (r < 0) {
-		store_errno_named(err, r);
+	r = s->ops->write(s, HISTORY_FILE, out, olen, err);
+	if (r < 0)
 		goto out;
-	}
 	*ret_removed = drop;
 out:
-	free(link_to);
 	free(out);
 	free(buf);
 	free(path);
@@ -217,9 +195,8 @@ int store_prune_locked(struct store *s, const struct store_history *h, const siz
 	struct snap_rank *rank = NULL;
 	char (*sorted)[65] = NULL;
 	size_t n = 0;
-	bool have_baseline = false, removed_any = false;
+	bool have_baseline = false;
 	time_t now = store_now(s);
-	char *sdir = NULL;
 	int r;
 
 	r = store_retention_get(s, &pol, err);
@@ -243,8 +220,7 @@ int store_prune_locked(struct store *s, const struct store_history *h, const siz
 	}
 	rank = calloc(n ? n : 1, sizeof(*rank));
 	sorted = malloc((n ? n : 1) * sizeof(*sorted));
-	sdir = store_path(s, SNAPSHOT_DIR);
-	if (!rank || !sorted || !sdir) {
+	if (!rank || !sorted) {
 		r = error_set(err, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -269,12 +245,10 @@ int store_prune_locked(struct store *s, const struct store_history *h, const siz
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (rank[i].last_index == SIZE_MAX) {
-			char *p = store_snapshot_path(s, rank[i].hash);
-			struct stat st;
+			char name[128];
 
-			if (p && stat(p, &st) == 0)
-				rank[i].mtime = st.st_mtime;
-			free(p);
+			snprintf(name, sizeof(name), "%s/%s.json", SNAPSHOT_DIR, rank[i].hash);
+			rank[i].mtime = s->ops->mtime(s, name);
 		}
 	}
 	qsort(rank, n, sizeof(*rank), snap_rank_cmp);
@@ -284,32 +258,20 @@ int store_prune_locked(struct store *s, const struct store_history *h, const siz
 			    (have_baseline && strcmp(k->hash, b.hash) == 0) ||
 			    (pol.keep_days > 0 && k->last_index != SIZE_MAX &&
 			     k->last_time >= now - (time_t)pol.keep_days * DAY_SECONDS);
-		char *p;
+		char name[128];
 
 		if (keep) {
 			res.snapshots_kept++;
 			continue;
 		}
-		p = store_snapshot_path(s, k->hash);
-		if (!p) {
-			r = error_set(err, -ENOMEM, "out of memory");
+		snprintf(name, sizeof(name), "%s/%s.json", SNAPSHOT_DIR, k->hash);
+		if ((r = s->ops->remove(s, name, err)) < 0)
 			goto out;
-		}
-		if (unlink(p) < 0 && errno != ENOENT) {
-			r = error_set(err, -errno, "%s: cannot remove: %s", p, strerror(errno));
-			free(p);
-			goto out;
-		}
-		free(p);
-		removed_any = true;
 		res.snapshots_removed++;
 	}
-	if (removed_any && (r = fileio_sync_dir(sdir, err)) < 0)
-		goto out;
 history:
 	r = trim_history(s, h, lines, pol.history_days, exact, &res.lines_removed, err);
 out:
-	free(sdir);
 	free(sorted);
 	free(rank);
 	free(names);
