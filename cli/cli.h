@@ -44,6 +44,14 @@ struct cli {
 };
 
 /* Prints "schemadrift: <message>" on stderr (cli_report.c). */
+/*
+ * Where the per-target stores are: --state-dir, or the daemon configuration's
+ * state_dir and store (--config FILE or $SCHEMADRIFT_CONFIG: with store =
+ * postgresql, the central store), or $SCHEMADRIFT_STATE_DIR.  -1 after
+ * cli_fail() when the configuration cannot be read.
+ */
+struct store_options;
+int cli_store_options(const struct cli *c, struct store_options *o);
 void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Sides (cli_side.c).  A live side's DSN ("postgresql://...", "dsn:..."), or NULL for a file. */

@@ -25,11 +25,8 @@ static bool is_dir(const char *path)
 
 int cli_cmd_report(const struct cli *c, int argc, char **argv)
 {
-	const char *env = getenv("SCHEMADRIFT_STATE_DIR");
-	struct report_options o = {
-		.state_dir = c->state_dir ? c->state_dir : env && *env ? env : NULL,
-		.warn = report_warn,
-	};
+	struct store_options so;
+	struct report_options o = { .warn = report_warn };
 	const char *out = c->output ? c->output : "-";
 	struct fileio_atomic f;
 	struct error err;
@@ -40,6 +37,10 @@ int cli_cmd_report(const struct cli *c, int argc, char **argv)
 			 "report --all [-o FILE.html|DIR/]");
 		return EXIT_TROUBLE;
 	}
+	if (cli_store_options(c, &so) < 0)
+		return EXIT_TROUBLE;
+	o.state_dir = so.state_dir;
+	o.central = so.central;
 	if (c->since && store_parse_time(c->since, &o.since, NULL) < 0) {
 		cli_fail("--since '%s': expected a date or time (2026-11-20, 2026-11-20T06:00Z)",
 			 c->since);

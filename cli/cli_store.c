@@ -10,6 +10,7 @@
 
 #include "ack.h"
 #include "cli.h"
+#include "config.h"
 #include "diff.h"
 #include "isotime.h"
 #include "live.h"
@@ -28,14 +29,47 @@ static void cli_store_warn(const char *message, void *data)
 	fputc('\n', stderr);
 }
 
-static void store_opts(const struct cli *c, struct store_options *o)
+/* --config (or $SCHEMADRIFT_CONFIG): the daemon's configuration, read once, and the
+ * central store it names; both live until the process ends. */
+static struct config *cli_config;
+static struct store_central *cli_central;
+
+static void cli_store_cleanup(void)
+{
+	store_central_free(cli_central);
+	config_free(cli_config);
+}
+
+int cli_store_options(const struct cli *c, struct store_options *o)
 {
 	const char *env = getenv("SCHEMADRIFT_STATE_DIR");
+	const char *conf = c->config ? c->config : getenv("SCHEMADRIFT_CONFIG");
 
 	memset(o, 0, sizeof(*o));
-	o->state_dir = c->state_dir ? c->state_dir
-				    : env && *env ? env : STORE_DEFAULT_STATE_DIR;
+	if (conf && *conf && !cli_config) {
+		struct error err;
+
+		atexit(cli_store_cleanup);
+		if (config_load(conf, &cli_config, &err) < 0 ||
+		    store_central_from_config(cli_config, true, &cli_central, &err) < 0) {
+			cli_fail("%s", err.text);
+			return -1;
+		}
+	}
+	/* --state-dir, then the configuration's, then the environment's. */
+	o->state_dir = c->state_dir	       ? c->state_dir
+		       : cli_config	       ? cli_config->daemon.state_dir
+		       : env && *env	       ? env
+					       : STORE_DEFAULT_STATE_DIR;
+	o->central = cli_central;
 	o->warn = cli_store_warn;
+	return 0;
+}
+
+/* Where the stores are, for messages. */
+static const char *stores_where(const struct store_options *o)
+{
+	return o->central ? store_central_where(o->central) : o->state_dir;
 }
 
 static struct store *open_store(const struct cli *c, const char *target, bool create)
@@ -44,7 +78,8 @@ static struct store *open_store(const struct cli *c, const char *target, bool cr
 	struct store *s;
 	struct error err;
 
-	store_opts(c, &o);
+	if (cli_store_options(c, &o) < 0)
+		return NULL;
 	if (store_open(&o, target, create, &s, &err) < 0) {
 		cli_fail("%s", err.text);
 		return NULL;
@@ -559,7 +594,8 @@ static int ack_list(const struct cli *c, int argc, char **argv)
 		cli_fail("usage: schemadrift ack --list [TARGET]");
 		return EXIT_TROUBLE;
 	}
-	store_opts(c, &o);
+	if (cli_store_options(c, &o) < 0)
+		return EXIT_TROUBLE;
 	if (store_list_targets(&o, &targets, &n, &err) < 0) {
 		cli_fail("%s", err.text);
 		return EXIT_TROUBLE;
@@ -568,7 +604,7 @@ static int ack_list(const struct cli *c, int argc, char **argv)
 		if (ack_list_target(c, targets[i], true) != EXIT_SAME)
 			status = EXIT_TROUBLE;
 	if (n == 0)
-		printf("no targets in %s\n", o.state_dir);
+		printf("no targets in %s\n", stores_where(&o));
 	store_strv_free(targets);
 	return fflush(stdout) == 0 ? status : EXIT_TROUBLE;
 }
@@ -840,7 +876,8 @@ int cli_cmd_history(const struct cli *c, int argc, char **argv)
 					status = EXIT_TROUBLE;
 			return fflush(stdout) == 0 ? status : EXIT_TROUBLE;
 		}
-		store_opts(c, &o);
+		if (cli_store_options(c, &o) < 0)
+			return EXIT_TROUBLE;
 		if (store_list_targets(&o, &targets, &n, &err) < 0) {
 			cli_fail("%s", err.text);
 			return EXIT_TROUBLE;

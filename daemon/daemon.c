@@ -444,6 +444,12 @@ int daemon_check_config(const struct config *c, bool secrets, struct error *err)
 		r = check_daemon(c, err);
 	if (r == 0)
 		r = check_coordination(c, secrets, err);
+	if (r == 0) {
+		struct store_central *sc = NULL;
+
+		r = store_central_from_config(c, secrets, &sc, err);
+		store_central_free(sc);
+	}
 	http_client_free(d.notify_env.http);
 	event_base_free(d.base);
 	return r;
@@ -827,13 +833,31 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 		return r;
 	}
 	d->config_loaded = time(NULL);
+	if ((r = store_central_from_config(c, true, &d->central, err)) < 0) {
+		config_free(c);
+		return r;
+	}
+	if (d->central) {
+		/* Not reachable now: the runs fail (and alert) until it is. */
+		bool migrated = false;
+		struct error e;
+
+		if (store_central_check(d->central, &migrated, &e) < 0)
+			log_msg(LOG_ERR, "store: %s; runs fail until it answers", e.text);
+		else
+			log_msg(LOG_NOTICE, "store: %s%s", store_central_where(d->central),
+				migrated ? " (schema " STORE_PG_SCHEMA " created or migrated)" : "");
+		d->target_env.central = d->central;
+	}
 	if (c->daemon.coordination) {
 		if ((r = fleet_new(d, c, &d->fleet, err)) < 0) {
 			config_free(c);
 			return r;
 		}
 		d->target_env.state_saved = on_state_saved;
-		d->target_env.baseline_seen = on_baseline_seen;
+		/* The central store shares the baseline itself. */
+		if (!d->central)
+			d->target_env.baseline_seen = on_baseline_seen;
 	}
 	if ((r = apply_config(d, c, true, err)) < 0) {
 		config_free(c);
@@ -889,6 +913,7 @@ void daemon_stop(struct daemon *d)
 	worker_free(d->check_worker);
 	metrics_close(d->metrics);
 	reporting_free(d->reporting);
+	store_central_free(d->central); /* after every user: the targets, the report thread */
 	control_close(d->control);
 	outbox_close(d->outbox);
 	free_channels(d->channels, d->n_channels);

@@ -66,6 +66,7 @@ struct daemon {
 	struct reporting *reporting;
 	struct worker *check_worker; /* runs check jobs (target_check.c), made on first use */
 	struct fleet *fleet;       /* [daemon] coordination (fleet.c); NULL: every target is ours */
+	struct store_central *central; /* [daemon] store = postgresql; NULL: files */
 };
 
 /* The exit status for a configuration that cannot be used (sysexits.h's

@@ -63,7 +63,8 @@ static void job_warn(const char *message, void *data)
 static void job_run(void *arg)
 {
 	struct job *j = arg;
-	struct report_options o = { .state_dir = j->state_dir, .warn = job_warn, .warn_data = j };
+	struct report_options o = { .state_dir = j->state_dir, .central = j->rp->d->central,
+				    .warn = job_warn, .warn_data = j };
 
 	j->r = report_write_page(&o, j->report_dir, j->target[0] ? j->target : NULL, &j->err);
 	/*

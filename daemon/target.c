@@ -20,7 +20,7 @@
 #include "utf8.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
-static void verify_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+static void verify_dispatch(struct target *t, struct alert_state *st, const char *sub,
 			    int changed, const struct alert_state_event *ev, size_t n,
 			    json_t *diff_json, const char *message);
 
@@ -31,15 +31,13 @@ static void report_changed(struct target *t)
 		t->env->changed(t, t->env->arg);
 }
 
-/* Baseline accepts and acknowledgements append to the target's audit log. */
+/* Baseline accepts and acknowledgements append to the target's audit log (in
+ * the central store, perhaps by another host's CLI). */
 static long long audit_size(const struct target *t)
 {
-	char path[4096];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "%s/audit.log", store_dir(t->store));
-	return stat(path, &st) == 0 ? (long long)st.st_size : 0;
+	return store_audit_mark(t->store);
 }
+
 static void on_idle(evutil_socket_t fd, short what, void *arg);
 static void on_settle(evutil_socket_t fd, short what, void *arg);
 
@@ -184,7 +182,7 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 	       struct target_setup *setup, struct target **ret, struct error *err)
 {
 	struct target *t = calloc(1, sizeof(*t));
-	struct store_options so = { .state_dir = state_dir };
+	struct store_options so = { .state_dir = state_dir, .central = env->central };
 	int r;
 
 	if (!t)
@@ -208,14 +206,15 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		target_free(t);
 		return r;
 	}
-	r = alert_state_load(store_dir(t->store), t->name, &t->astate, err);
+	r = alert_state_load_store(t->store, NULL, &t->astate, err);
 	if (r < 0 && r != -ENOMEM) {
 		/* An unusable state file never drops the target: it moves aside,
 		 * the target starts afresh, and the operator is told twice. */
 		char name[300], moved[4200], what[2048];
 		struct error qe;
 
-		snprintf(name, sizeof(name), "%s.json", t->name);
+		snprintf(name, sizeof(name), "%s.json",
+			 store_is_central(t->store) ? "alert-state" : t->name);
 		if (store_quarantine(t->store, name, moved, sizeof(moved), &qe) < 0)
 			snprintf(moved, sizeof(moved), "nowhere (%s)", qe.text);
 		snprintf(what, sizeof(what),
@@ -484,7 +483,7 @@ static void finish_run(struct target *t)
 /* Turns alert-state events into alerts and spools them (fsync'd) for delivery;
  * saves the state when the observation changed it (changed > 0), events or not:
  * a count of consecutive failures must survive a restart too. */
-static void target_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+static void target_dispatch(struct target *t, struct alert_state *st, const char *sub,
 			    int changed, const struct alert_state_event *ev, size_t n,
 			    const struct diff *d, json_t *diff_json, const char *message)
 {
@@ -522,7 +521,7 @@ static void target_dispatch(struct target *t, struct alert_state *st, const char
 		alert_free(a);
 	}
 	struct error se;
-	if (changed > 0 && alert_state_save(st, state_dir, &se) < 0)
+	if (changed > 0 && alert_state_save_store(st, t->store, sub, &se) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the alert state: %s", se.text);
 	/* The drift state follows the target's lease to the next daemon. */
 	if (changed > 0 && st == t->astate && t->env->state_saved)
@@ -554,15 +553,15 @@ static void baseline_retry(struct target *t)
 static void dispatch(struct target *t, int changed, const struct alert_state_event *ev, size_t n,
 		     const struct diff *d, const char *message)
 {
-	target_dispatch(t, t->astate, store_dir(t->store), changed, ev, n, d, NULL, message);
+	target_dispatch(t, t->astate, NULL, changed, ev, n, d, NULL, message);
 }
 
 /* target_verify.c's mismatch events, through the same policy, outbox and log. */
-static void verify_dispatch(struct target *t, struct alert_state *st, const char *state_dir,
+static void verify_dispatch(struct target *t, struct alert_state *st, const char *sub,
 			    int changed, const struct alert_state_event *ev, size_t n,
 			    json_t *diff_json, const char *message)
 {
-	target_dispatch(t, st, state_dir, changed, ev, n, NULL, diff_json, message);
+	target_dispatch(t, st, sub, changed, ev, n, NULL, diff_json, message);
 }
 
 /* To every notifier of the target, through the durable outbox. */
@@ -631,7 +630,7 @@ static int baseline_model(struct target *t, const char *hash, struct model **ret
  * handed to the next holder, like an observation's change. */
 static void save_notices(struct target *t)
 {
-	target_dispatch(t, t->astate, store_dir(t->store), 1, NULL, 0, NULL, NULL, NULL);
+	target_dispatch(t, t->astate, NULL, 1, NULL, 0, NULL, NULL, NULL);
 }
 
 static void remember_major(struct target *t, int major)
@@ -1002,33 +1001,26 @@ bool target_lost_lease(const struct target *t)
 	return true;
 }
 
-/* Writes the snapshot file of hash from bytes unless the store has it and makes it the
- * baseline (store_baseline_set() loads it, verifying every object's hash). */
+/* Stores the snapshot of hash from bytes unless the store has it and makes it the
+ * baseline (store_baseline_set() loads it, verifying every object's hash; one that
+ * does not verify is moved aside there). */
 static int import_baseline(struct target *t, const char *hash, const unsigned char *bytes,
 			   size_t len, bool had_one, const char *node, struct error *err)
 {
-	char *path = NULL, reason[300];
+	char name[128], reason[300];
 	int r = 0;
 
 	/* It names a file: 64 hex digits and nothing else, whatever the database holds. */
 	if (strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64)
 		return error_set(err, -EINVAL, "the shared baseline is not a snapshot hash");
-	if (!store_snapshot_exists(t->store, hash)) {
-		if (!(path = store_snapshot_path(t->store, hash)))
-			return error_set(err, -ENOMEM, "out of memory");
-		if ((r = fileio_write_atomic(path, bytes, len, err)) < 0) {
-			free(path);
-			return r;
-		}
-	}
+	snprintf(name, sizeof(name), "snapshots/%s.json", hash);
+	if (!store_snapshot_exists(t->store, hash) &&
+	    (r = store_file_put(t->store, name, (const char *)bytes, len, err)) < 0)
+		return r;
 	snprintf(reason, sizeof(reason), "the baseline of %s, taken over with the target's lease",
 		 node ? node : "another daemon");
-	r = store_baseline_set(t->store, hash, had_one ? "baseline accept" : "baseline create",
-			       "schemadriftd", reason, err);
-	if (r < 0 && path)
-		unlink(path);
-	free(path);
-	return r;
+	return store_baseline_set(t->store, hash, had_one ? "baseline accept" : "baseline create",
+				  "schemadriftd", reason, err);
 }
 
 void target_take_over(struct target *t, const char *alert_state, const char *baseline_hash,
@@ -1062,11 +1054,26 @@ void target_take_over(struct target *t, const char *alert_state, const char *bas
 		} else {
 			alert_state_free(t->astate);
 			t->astate = st;
-			if (alert_state_save(st, store_dir(t->store), &e) < 0)
+			if (alert_state_save_store(st, t->store, NULL, &e) < 0)
 				log_target(LOG_ERR, t->name, NULL, NULL,
 					   "cannot save the alert state: %s", e.text);
 			t->drifting = st->drift;
 		}
+	}
+	/* The central store has what the last holder saved, checks and verify too. */
+	if (store_is_central(t->store)) {
+		struct alert_state *st = NULL;
+
+		if (alert_state_load_store(t->store, NULL, &st, &e) == 0) {
+			alert_state_free(t->astate);
+			t->astate = st;
+			t->drifting = st->drift;
+		} else {
+			log_target(LOG_ERR, t->name, NULL, NULL, "cannot read the alert state: %s",
+				   e.text);
+		}
+		target_checks_reload_state(t);
+		target_verify_reload_state(t->verify);
 	}
 	/* What this daemon remembers of the schema may be old: compare afresh. */
 	model_free(t->baseline);

@@ -48,6 +48,8 @@ struct target_env {
 	 * force, and the daemon's check worker, made on first use. */
 	const struct dbcheck_custom_set *customs;
 	struct worker **check_worker;
+	/* [daemon] store = postgresql: every target's store is there (NULL: files). */
+	struct store_central *central;
 };
 
 /* One monitored database: its schedule, pooled connection and run state. */
@@ -179,6 +181,9 @@ struct worker;
 int target_checks_configure(struct target *t, struct schedule *checks_schedule,
 			    struct error *err);
 void target_checks_free(struct target *t);
+/* The checks' alert state again from the store (the central store: after a takeover,
+ * what the last holder saved). */
+void target_checks_reload_state(struct target *t);
 /* 1 started, 0 already running, -ENOENT no checks configured, -EREMOTE another
  * daemon holds the target's lease, -ENOMEM. */
 int target_checks_run_now(struct target *t);

@@ -302,7 +302,7 @@ static void dispatch(struct target_checks *tc, int changed, const struct alert_s
 		target_spool(t, a);
 		alert_free(a);
 	}
-	if (changed > 0 && alert_state_save(tc->astate, tc->state_dir, &e) < 0)
+	if (changed > 0 && alert_state_save_store(tc->astate, t->store, "checks", &e) < 0)
 		log_target(LOG_ERR, t->name, NULL, NULL, "cannot save the check alert state: %s", e.text);
 }
 
@@ -546,7 +546,7 @@ int target_checks_configure(struct target *t, struct schedule *s, struct error *
 		else if (mkdir(tc->state_dir, 0750) < 0 && errno != EEXIST)
 			r = error_set(err, -errno, "%s: %s", tc->state_dir, strerror(errno));
 		else
-			r = alert_state_load(tc->state_dir, t->name, &tc->astate, err);
+			r = alert_state_load_store(t->store, "checks", &tc->astate, err);
 		if (r < 0) {
 			if (tc->timer)
 				event_free(tc->timer);
@@ -569,6 +569,23 @@ int target_checks_configure(struct target *t, struct schedule *s, struct error *
 		evtimer_add(tc->timer, &now);
 	}
 	return 0;
+}
+
+void target_checks_reload_state(struct target *t)
+{
+	struct target_checks *tc = t->checks;
+	struct alert_state *st = NULL;
+	struct error e;
+
+	if (!tc)
+		return;
+	if (alert_state_load_store(t->store, "checks", &st, &e) < 0) {
+		log_target(LOG_ERR, t->name, NULL, NULL, "keeping this daemon's check alert state: %s",
+			   e.text);
+		return;
+	}
+	alert_state_free(tc->astate);
+	tc->astate = st;
 }
 
 void target_checks_free(struct target *t)

@@ -29,7 +29,6 @@ struct target_verify {
 	struct schedule *schedule;
 	struct alert_state *astate;
 	target_verify_dispatch_fn dispatch;
-	char *state_dir;            /* <store>/verify: the mismatch alert state */
 	struct event *due_timer, *reap_timer, *out_ev, *err_ev;
 	time_t next_due;
 	pid_t pid;
@@ -124,17 +123,11 @@ static int verify_new(struct target *t, struct target_verify **ret, struct error
 	v->t = t;
 	v->out_fd = v->err_fd = -1;
 	v->due_timer = evtimer_new(t->env->base, on_verify_due, v);
-	if (!v->due_timer || asprintf(&v->state_dir, "%s/verify", store_dir(t->store)) < 0) {
-		v->state_dir = NULL;
+	if (!v->due_timer) {
 		target_verify_free(v);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	if (mkdir(v->state_dir, 0750) < 0 && errno != EEXIST) {
-		r = error_set(err, -errno, "%s: %s", v->state_dir, strerror(errno));
-		target_verify_free(v);
-		return r;
-	}
-	if ((r = alert_state_load(v->state_dir, t->name, &v->astate, err)) < 0) {
+	if ((r = alert_state_load_store(t->store, "verify", &v->astate, err)) < 0) {
 		target_verify_free(v);
 		return r;
 	}
@@ -185,6 +178,22 @@ static void close_child(struct target_verify *v)
 	v->reap_timer = NULL;
 }
 
+void target_verify_reload_state(struct target_verify *v)
+{
+	struct alert_state *st = NULL;
+	struct error e;
+
+	if (!v)
+		return;
+	if (alert_state_load_store(v->t->store, "verify", &st, &e) < 0) {
+		log_target(LOG_ERR, v->t->name, NULL, NULL,
+			   "keeping this daemon's mismatch alert state: %s", e.text);
+		return;
+	}
+	alert_state_free(v->astate);
+	v->astate = st;
+}
+
 void target_verify_free(struct target_verify *v)
 {
 	if (!v)
@@ -199,7 +208,6 @@ void target_verify_free(struct target_verify *v)
 		event_free(v->due_timer);
 	schedule_free(v->schedule);
 	alert_state_free(v->astate);
-	free(v->state_dir);
 	strbuf_done(&v->out);
 	free(v->result);
 	free(v->last_error);
@@ -281,7 +289,7 @@ static void observe(struct target_verify *v, json_t *report)
 	int changed = target_lost_lease(t) ? -1
 		    : alert_state_observe_ok(v->astate, &ao, expected, current, time(NULL), ev, &n);
 	if (changed >= 0)
-		v->dispatch(t, v->astate, v->state_dir, changed, ev, n, diff, message);
+		v->dispatch(t, v->astate, "verify", changed, ev, n, diff, message);
 	log_target(strcmp(result, "match") == 0 ? LOG_INFO : LOG_WARNING, t->name, NULL, live,
 		   "verify: %s (%zu difference%s, %zu pending)", result, v->differences,
 		   v->differences == 1 ? "" : "s", v->pending);
@@ -303,7 +311,7 @@ static void verify_failed(struct target_verify *v, const char *why)
 	int changed = target_lost_lease(t) ? -1
 		    : alert_state_observe_error(v->astate, &ao, time(NULL), ev, &n);
 	if (changed >= 0)
-		v->dispatch(t, v->astate, v->state_dir, changed, ev, n, NULL, why);
+		v->dispatch(t, v->astate, "verify", changed, ev, n, NULL, why);
 }
 
 static void finished(struct target_verify *v, int status)

@@ -12,12 +12,12 @@ struct target;
 struct target_verify;
 
 /*
- * How the events of a verify's alert state (saved in state_dir) become alerts:
+ * How the events of a verify's alert state (saved in the store under sub) become alerts:
  * the target's own dispatch in target.c, handed over so that this file never
  * calls back into it by name.  diff_json is the report's diff (the changes).
  */
 typedef void (*target_verify_dispatch_fn)(struct target *t, struct alert_state *st,
-					  const char *state_dir, int changed,
+					  const char *sub, int changed,
 					  const struct alert_state_event *ev, size_t n,
 					  json_t *diff_json, const char *message);
 
@@ -30,6 +30,8 @@ int target_verify_setup(struct target *t, struct schedule *schedule,
 			target_verify_dispatch_fn dispatch, struct error *err);
 /* Stops a running verify (SIGTERM: it removes its scratch cluster itself). */
 void target_verify_free(struct target_verify *v);
+/* The mismatch alert state again from the store (after a takeover). */
+void target_verify_reload_state(struct target_verify *v);
 json_t *target_verify_status_json(const struct target_verify *v);
 
 #endif

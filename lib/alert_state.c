@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
 #include "fileio.h"
 #include "isotime.h"
+#include "store.h"
 
 #define STATE_VERSION 1
 /* Longer targets are hashed in dedup keys: PagerDuty caps dedup_key at 255 bytes. */
@@ -597,5 +599,87 @@ int alert_state_load(const char *dir, const char *target, struct alert_state **r
 	}
 	free(text);
 	free(path);
+	return r;
+}
+
+/* <store dir>[/sub], made if missing (the file store). */
+static char *local_dir(struct store *s, const char *sub, struct error *err)
+{
+	char *dir = NULL;
+
+	if (!sub)
+		dir = strdup(store_dir(s));
+	else if (asprintf(&dir, "%s/%s", store_dir(s), sub) < 0)
+		dir = NULL;
+	if (!dir) {
+		error_set(err, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (sub && mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		error_set(err, -errno, "%s: %s", dir, strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+/* The central store's name for it: one fixed name per sub, beside no other file. */
+static void central_name(const char *sub, char buf[64])
+{
+	snprintf(buf, 64, "%s%salert-state.json", sub ? sub : "", sub ? "/" : "");
+}
+
+int alert_state_load_store(struct store *s, const char *sub, struct alert_state **ret,
+			   struct error *err)
+{
+	char name[64], *text = NULL, *origin;
+	size_t len = 0;
+	int r;
+
+	if (!store_is_central(s)) {
+		char *dir = local_dir(s, sub, err);
+
+		if (!dir)
+			return err ? err->code : -ENOMEM;
+		r = alert_state_load(dir, store_target(s), ret, err);
+		free(dir);
+		return r;
+	}
+	central_name(sub, name);
+	r = store_file_get(s, name, &text, &len, err);
+	if (r == -ENOENT) {
+		r = alert_state_new(store_target(s), ret);
+		return r < 0 ? error_set(err, r, "out of memory") : 0;
+	}
+	if (r < 0)
+		return r;
+	if (asprintf(&origin, "%s/%s", store_where(s), name) < 0)
+		origin = NULL;
+	r = alert_state_parse(store_target(s), text, len, origin ? origin : name, ret, err);
+	free(origin);
+	free(text);
+	return r;
+}
+
+int alert_state_save_store(const struct alert_state *st, struct store *s, const char *sub,
+			   struct error *err)
+{
+	char name[64], *text;
+	int r;
+
+	if (!store_is_central(s)) {
+		char *dir = local_dir(s, sub, err);
+
+		if (!dir)
+			return err ? err->code : -ENOMEM;
+		r = alert_state_save(st, dir, err);
+		free(dir);
+		return r;
+	}
+	central_name(sub, name);
+	if (!(text = alert_state_dump(st)))
+		return error_set(err, -ENOMEM, "out of memory");
+	r = store_file_put(s, name, text, strlen(text), err);
+	free(text);
 	return r;
 }

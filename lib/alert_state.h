@@ -147,6 +147,17 @@ char *alert_state_dump(const struct alert_state *st);
 int alert_state_parse(const char *target, const char *text, size_t len, const char *origin,
 		      struct alert_state **ret, struct error *err);
 /* The file that holds target's state in dir (malloc'd), or NULL when out of memory. */
+/*
+ * The same through the target's store: sub NULL for the drift alert state,
+ * "checks" or "verify" for theirs.  The file store keeps them where
+ * alert_state_load() and _save() do (<store dir>[/sub]/<target>.json); the
+ * central store keeps them in its tables, shared by every daemon.
+ */
+struct store;
+int alert_state_load_store(struct store *s, const char *sub, struct alert_state **ret,
+			   struct error *err);
+int alert_state_save_store(const struct alert_state *st, struct store *s, const char *sub,
+			   struct error *err);
 char *alert_state_path(const char *dir, const char *target);
 
 #endif

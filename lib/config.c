@@ -127,6 +127,15 @@ static const struct config_key keys[] = {
 	  "coordination_password." },
 	{ "daemon", "coordination_password", CONFIG_SECRET, D(coordination_password), NULL, 0, 0,
 	  NULL, false, "file:/etc/schemadrift/coord.pass or credential:NAME, for coordination." },
+	{ "daemon", "store", CONFIG_ENUM, D(store), "file", 0, 0, CHOICES("file", "postgresql"), false,
+	  "Where history, snapshots, baselines, acknowledgements, the audit log and alert state "
+	  "live: files under state_dir, or tables in PostgreSQL (store_dsn) that every daemon "
+	  "and every schemadrift command pointed there shares (docs/store.md)." },
+	{ "daemon", "store_dsn", CONFIG_DSN, D(store_dsn), NULL, 0, 0, NULL, false,
+	  "With store = postgresql: its database (default: coordination's); no password here: "
+	  "use store_password." },
+	{ "daemon", "store_password", CONFIG_SECRET, D(store_password), NULL, 0, 0, NULL, false,
+	  "file:/etc/schemadrift/store.pass or credential:NAME, for store_dsn." },
 	{ "daemon", "node_name", CONFIG_STRING, D(node_name), NULL, 0, 0, NULL, false,
 	  "This daemon's name in the coordination database (default: HOSTNAME:PID)." },
 	{ "daemon", "lease_timeout", CONFIG_DURATION, D(lease_timeout_ms), "30s", 1000, 3600000,
@@ -263,6 +272,8 @@ static int check_dsn(const struct ini_kv *kv, struct error *err)
 	const char *use =
 		strcmp(kv->key, "coordination") == 0
 			? "holds a password: use coordination_password (file: or credential:)"
+		: strcmp(kv->key, "store_dsn") == 0
+			? "holds a password: use store_password (file: or credential:)"
 			: "holds a password: use the password key (file: or credential:)";
 
 	if (live_dsn_has_password(kv->value))
@@ -476,6 +487,9 @@ void config_free(struct config *c)
 	free(d->report_dir);
 	free(d->coordination);
 	free(d->coordination_password);
+	free(d->store);
+	free(d->store_dsn);
+	free(d->store_password);
 	free(d->node_name);
 	for (size_t i = 0; i < c->n_targets; i++)
 		target_done(&c->targets[i]);

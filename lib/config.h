@@ -41,6 +41,10 @@ struct config_daemon {
 	char *coordination;          /* a libpq DSN, or NULL: this daemon runs every target */
 	char *coordination_password; /* file:PATH or credential:NAME, or NULL */
 	char *node_name;             /* NULL: HOSTNAME:PID */
+	/* The central store (docs/store.md) */
+	char *store;                 /* "file" or "postgresql" */
+	char *store_dsn;             /* NULL: coordination's */
+	char *store_password;        /* file:PATH or credential:NAME, or NULL */
 	long long lease_timeout_ms;
 };
 

@@ -309,7 +309,7 @@ static void find_drift_since(struct tgt *t)
 static int tgt_load(const struct report_options *o, const char *name, json_t *dead_all,
 		    struct tgt *t, struct error *err)
 {
-	struct store_options so = { .state_dir = o->state_dir, .warn = o->warn,
+	struct store_options so = { .state_dir = o->state_dir, .central = o->central, .warn = o->warn,
 				    .warn_data = o->warn_data };
 	struct error e;
 	size_t bad = 0;
@@ -1140,7 +1140,7 @@ static void put_alert_state(FILE *out, const struct tgt *t)
 	struct alert_state *st = NULL;
 	bool any = false;
 
-	if (alert_state_load(store_dir(t->s), t->name, &st, NULL) < 0) {
+	if (alert_state_load_store(t->s, NULL, &st, NULL) < 0) {
 		fputs("<span class=\"muted\">unknown (the alert state does not parse)</span>", out);
 		return;
 	}
@@ -1426,7 +1426,7 @@ int report_write_target(const struct report_options *o, const char *target, FILE
 
 int report_write_fleet(const struct report_options *o, FILE *out, struct error *err)
 {
-	struct store_options so = { .state_dir = o->state_dir };
+	struct store_options so = { .state_dir = o->state_dir, .central = o->central };
 	char **names = NULL;
 	size_t n = 0, drifting = 0, failing = 0;
 	json_t *dead = NULL;
@@ -1437,7 +1437,7 @@ int report_write_fleet(const struct report_options *o, FILE *out, struct error *
 	struct stat st;
 
 	/* A mistyped state directory is an error, not a fleet of none. */
-	if (stat(state_dir_of(o), &st) < 0)
+	if (!o->central && stat(state_dir_of(o), &st) < 0)
 		return error_set(err, -errno, "state directory %s: %s", state_dir_of(o),
 				 strerror(errno));
 	if ((r = store_list_targets(&so, &names, &n, err)) < 0)
@@ -1568,7 +1568,7 @@ int report_write_page(const struct report_options *o, const char *dir, const cha
 
 int report_write_dir(const struct report_options *o, const char *dir, struct error *err)
 {
-	struct store_options so = { .state_dir = o->state_dir };
+	struct store_options so = { .state_dir = o->state_dir, .central = o->central };
 	char **names = NULL;
 	size_t n = 0;
 	int r;

@@ -21,6 +21,7 @@
 
 struct report_options {
 	const char *state_dir;  /* NULL: STORE_DEFAULT_STATE_DIR */
+	struct store_central *central; /* the central store, or NULL: files under state_dir */
 	const char *outbox_dir; /* dead letters; NULL: <state_dir>/outbox */
 	time_t since;           /* 0: the whole history */
 	time_t now;             /* 0: time(NULL); tests pass a fixed time */

@@ -796,6 +796,22 @@ out:
 	return r;
 }
 
+int store_file_get(struct store *s, const char *name, char **ret, size_t *ret_len,
+		   struct error *err)
+{
+	int r = s->ops->read(s, name, ret, ret_len, err);
+
+	if (r == -ENOENT)
+		error_clear(err);
+	return r;
+}
+
+int store_file_put(struct store *s, const char *name, const char *buf, size_t len,
+		   struct error *err)
+{
+	return s->ops->write(s, name, buf, len, err);
+}
+
 /* --------------------------------------------------------------- history */
 
 #define N_TYPES (sizeof(((struct store_summary *)0)->by_type) / sizeof(size_t))

@@ -46,7 +46,15 @@ int store_central_new(const struct store_central_options *o, struct store_centra
 /* Connects and brings the schema up to date (the daemon's start, a CLI's first call). */
 int store_central_check(struct store_central *c, bool *ret_migrated, struct error *err);
 void store_central_free(struct store_central *c);
-/* "host:port/dbname", for messages. */
+/*
+ * The central store a configuration names ([daemon] store = postgresql,
+ * store_dsn or coordination's DSN, and the matching password key, read when
+ * secrets); *ret is NULL with store = file.  Errors give the key's file:line.
+ */
+struct config;
+int store_central_from_config(const struct config *c, bool secrets, struct store_central **ret,
+			      struct error *err);
+/* "postgresql:host:port/dbname", for messages. */
 const char *store_central_where(const struct store_central *c);
 /* Statements sent so far (for /metrics). */
 uint64_t store_central_queries(const struct store_central *c);
@@ -268,7 +276,20 @@ int store_write_state(struct store *s, const char *name, json_t *state, json_t *
 /* A state file's JSON (new reference); -ENOENT when absent; a corrupt one is moved aside. */
 int store_read_state(struct store *s, const char *name, json_t **ret, struct error *err);
 
+/*
+ * Another state file of the target, by name relative to it ("alert-state.json",
+ * "checks/alert-state.json"): read whole (-ENOENT when absent), replaced
+ * atomically and durably.  In the central store, like everything above.
+ */
+int store_file_get(struct store *s, const char *name, char **ret, size_t *ret_len,
+		   struct error *err);
+int store_file_put(struct store *s, const char *name, const char *buf, size_t len,
+		   struct error *err);
+
 /* Every entry of audit.log, oldest first (a JSON array, new reference). */
+/* A number that changes with every audit entry (a baseline accepted, an
+ * acknowledgement): one stat or one indexed query; -1 when it cannot be read. */
+long long store_audit_mark(struct store *s);
 int store_audit_load(struct store *s, json_t **ret, struct error *err);
 
 /* ---------------------------------------------------------------- time */

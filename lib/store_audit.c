@@ -29,6 +29,11 @@ int store_audit_load(struct store *s, json_t **ret, struct error *err)
 	return 0;
 }
 
+long long store_audit_mark(struct store *s)
+{
+	return s->ops->log_mark(s, AUDIT_FILE);
+}
+
 bool store_audit_has_id(const json_t *audit, const char *id)
 {
 	size_t i;

@@ -93,6 +93,16 @@ static int file_remove(struct store *s, const char *name, struct error *err)
 	return r;
 }
 
+static long long file_log_mark(struct store *s, const char *name)
+{
+	char *path = store_local_path(s, name);
+	struct stat st;
+	long long n = !path ? -1 : stat(path, &st) == 0 ? (long long)st.st_size : errno == ENOENT ? 0 : -1;
+
+	free(path);
+	return n;
+}
+
 static time_t file_mtime(struct store *s, const char *name)
 {
 	char *path = store_local_path(s, name);
@@ -293,6 +303,7 @@ const struct store_ops store_file_ops = {
 	.append = file_append,
 	.exists = file_exists,
 	.remove = file_remove,
+	.log_mark = file_log_mark,
 	.mtime = file_mtime,
 	.list = file_list,
 	.aside = file_aside,

@@ -58,6 +58,9 @@ struct store_ops {
 	int (*exists)(struct store *s, const char *name);
 	/* Removes a file; an absent one is no error. */
 	int (*remove)(struct store *s, const char *name, struct error *err);
+	/* A number that changes whenever a line is appended to the log (or it is
+	 * rewritten), cheaply: its size, the last row's number; -1 on error. */
+	long long (*log_mark)(struct store *s, const char *name);
 	/* When the file was last written, or -1. */
 	time_t (*mtime)(struct store *s, const char *name);
 	/* The names in a directory ("snapshots", "corrupt"), NULL-terminated; none: empty. */

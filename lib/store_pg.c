@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
 #include "fileio.h"
+#include "ini.h"
 #include "isotime.h"
 #include "pgdb.h"
 
@@ -26,6 +28,7 @@
  * audit line commit together.
  */
 #define S STORE_PG_SCHEMA "."
+#define STORE_PG_RETRY_MS 3000
 
 static const char *const migration_1[] = {
 	"CREATE TABLE " S "targets (target text PRIMARY KEY,"
@@ -54,6 +57,10 @@ struct store_central {
 	pthread_mutex_t mu; /* recursive: a store's lock holds it, its calls take it again */
 	bool migrated;
 	uint64_t session;   /* counts connections: a lock is only good in its own session */
+	/* A connection that failed is not tried again for a while: each try blocks
+	 * its caller (the daemon's loop) for up to connect_timeout. */
+	int64_t failed_at_ms;
+	struct error failed;
 	char where[600];    /* "postgresql:HOST:PORT/DB" */
 };
 
@@ -113,8 +120,18 @@ static int ready(struct store_central *c, bool *ret_migrated, struct error *err)
 
 	if (!pgdb_connected(c->db)) {
 		c->migrated = false;
-		if ((r = pgdb_connect(c->db, err)) < 0)
+		if (c->failed_at_ms && isotime_mono_ms() - c->failed_at_ms < STORE_PG_RETRY_MS) {
+			if (err)
+				*err = c->failed;
+			return c->failed.code;
+		}
+		if ((r = pgdb_connect(c->db, &c->failed)) < 0) {
+			c->failed_at_ms = isotime_mono_ms();
+			if (err)
+				*err = c->failed;
 			return r;
+		}
+		c->failed_at_ms = 0;
 		c->session++;
 	}
 	if (!c->migrated) {
@@ -270,16 +287,17 @@ static int write_log(struct store *s, const char *name, const char *buf, size_t 
 static int write_snapshot(struct store *s, const char *hash, const char *text, struct error *err)
 {
 	const char *const vals[] = { s->target, hash, text };
+	const char *const body[] = { hash, text };
 	int r = begin(s, err);
 
 	/* DO UPDATE locks the row, so a target pruning the same snapshot at the same
 	 * moment waits and then keeps it (its delete fails the foreign key). */
 	if (r == 0)
 		r = q(s, "storing a snapshot",
-		      "INSERT INTO " S "snapshots (hash, body) VALUES ($2, $3)"
+		      "INSERT INTO " S "snapshots (hash, body) VALUES ($1, $2)"
 		      " ON CONFLICT (hash) DO UPDATE SET body = EXCLUDED.body, stored = now()"
 		      " WHERE " S "snapshots.body IS DISTINCT FROM EXCLUDED.body",
-		      3, vals, PGRES_COMMAND_OK, NULL, NULL, err);
+		      2, body, PGRES_COMMAND_OK, NULL, NULL, err);
 	if (r == 0)
 		r = q(s, "storing a snapshot",
 		      "INSERT INTO " S "target_snapshots (target, hash) VALUES ($1, $2)"
@@ -329,7 +347,8 @@ static int pg_write_audited(struct store *s, const char *name, const void *buf, 
 			    const char *line, size_t line_len, struct error *err)
 {
 	char *text = strndup(buf, len), *l = line_text(line, line_len);
-	const char *const vals[] = { s->target, name, text, AUDIT_FILE, l };
+	const char *const vals[] = { s->target, name, text };
+	const char *const audit[] = { s->target, AUDIT_FILE, l };
 	int r;
 
 	if (!text || !l) {
@@ -346,7 +365,7 @@ static int pg_write_audited(struct store *s, const char *name, const void *buf, 
 		      3, vals, PGRES_COMMAND_OK, NULL, NULL, err);
 	if (r == 0)
 		r = q(s, "appending to the audit log",
-		      "INSERT INTO " S "lines (target, name, line) VALUES ($1, $4, $5)", 5, vals,
+		      "INSERT INTO " S "lines (target, name, line) VALUES ($1, $2, $3)", 3, audit,
 		      PGRES_COMMAND_OK, NULL, NULL, err);
 	r = finish(s, r, err);
 	pthread_mutex_unlock(&central(s)->mu);
@@ -433,6 +452,22 @@ static int pg_remove(struct store *s, const char *name, struct error *err)
 	r = remove_locked(s, name, err);
 	pthread_mutex_unlock(&central(s)->mu);
 	return r;
+}
+
+static long long pg_log_mark(struct store *s, const char *name)
+{
+	const char *const vals[] = { s->target, name };
+	PGresult *res = NULL;
+	long long n = -1;
+
+	pthread_mutex_lock(&central(s)->mu);
+	if (q(s, "reading a log's end",
+	      "SELECT coalesce(max(seq), 0) FROM " S "lines WHERE target = $1 AND name = $2", 2, vals,
+	      PGRES_TUPLES_OK, &res, NULL, NULL) == 0)
+		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	pthread_mutex_unlock(&central(s)->mu);
+	PQclear(res);
+	return n;
 }
 
 static time_t pg_mtime(struct store *s, const char *name)
@@ -611,6 +646,7 @@ const struct store_ops store_pg_ops = {
 	.append = pg_append,
 	.exists = pg_exists,
 	.remove = pg_remove,
+	.log_mark = pg_log_mark,
 	.mtime = pg_mtime,
 	.list = pg_list,
 	.aside = pg_aside,
@@ -663,5 +699,40 @@ int store_pg_list_targets(struct store_central *c, char ***ret, size_t *ret_n, s
 		r = strv_from(res, ret, ret_n, err);
 	pthread_mutex_unlock(&c->mu);
 	PQclear(res);
+	return r;
+}
+
+int store_central_from_config(const struct config *c, bool secrets, struct store_central **ret,
+			      struct error *err)
+{
+	const struct config_daemon *d = &c->daemon;
+	const struct ini_section *sec = ini_find(c->raw, "daemon", NULL);
+	const struct ini_kv *kind = sec ? ini_get(sec, "store") : NULL;
+	const struct ini_kv *pw_own = sec ? ini_get(sec, "store_password") : NULL;
+	const struct ini_kv *pw = d->store_dsn ? pw_own
+				  : sec ? ini_get(sec, "coordination_password") : NULL;
+	const char *dsn = d->store_dsn ? d->store_dsn : d->coordination;
+	struct store_central_options o = { .dsn = dsn, .connect_timeout_ms = 2000,
+					   .timeout_ms = 5000 };
+	char *password = NULL;
+	int r;
+
+	*ret = NULL;
+	if (!d->store || strcmp(d->store, "postgresql") != 0) {
+		if (d->store_dsn)
+			return ini_error(sec ? ini_get(sec, "store_dsn") : NULL, err, -EINVAL,
+					 "without store = postgresql (the store it is for)");
+		return 0;
+	}
+	if (!dsn)
+		return ini_error(kind, err, -EINVAL,
+				 "store = postgresql needs a database: store_dsn, or coordination");
+	if (pw_own && !d->store_dsn)
+		return ini_error(pw_own, err, -EINVAL, "without store_dsn (the database it is for)");
+	if (secrets && pw && (r = ini_secret(pw, &password, err)) < 0)
+		return r;
+	o.password = password;
+	r = store_central_new(&o, ret, err);
+	ini_secret_free(password);
 	return r;
 }
