@@ -105,6 +105,15 @@ static void fleet_metrics(struct daemon *d, struct evbuffer *b)
 	sample(b, "schemadrift_coordination_queries_total", NULL, NULL, (double)st.queries);
 }
 
+/* [daemon] store = postgresql: what the central store costs its database. */
+static void store_metrics(struct daemon *d, struct evbuffer *b)
+{
+	family(b, "schemadrift_store_queries_total", "counter",
+	       "Statements sent to the central store's database (store = postgresql).");
+	sample(b, "schemadrift_store_queries_total", NULL, NULL,
+	       (double)store_central_queries(d->central));
+}
+
 static void on_metrics(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
@@ -162,6 +171,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	target_checks_metrics(d->targets, d->n_targets, b, label);
 	if (d->fleet)
 		fleet_metrics(d, b);
+	if (d->central)
+		store_metrics(d, b);
 	family(b, "schemadrift_outbox_depth", "gauge", "Alerts waiting in the outbox.");
 	sample(b, "schemadrift_outbox_depth", NULL, NULL, (double)os.entries);
 	family(b, "schemadrift_outbox_oldest_age_seconds", "gauge",

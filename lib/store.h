@@ -57,7 +57,7 @@ int store_central_from_config(const struct config *c, bool secrets, struct store
 /* "postgresql:host:port/dbname", for messages. */
 const char *store_central_where(const struct store_central *c);
 /* Statements sent so far (for /metrics). */
-uint64_t store_central_queries(const struct store_central *c);
+uint64_t store_central_queries(struct store_central *c);
 /* A problem that did not stop the operation (a corrupt file moved aside, a bad history line). */
 typedef void (*store_warn_fn)(const char *message, void *data);
 

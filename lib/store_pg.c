@@ -107,9 +107,14 @@ const char *store_central_where(const struct store_central *c)
 	return c->where;
 }
 
-uint64_t store_central_queries(const struct store_central *c)
+uint64_t store_central_queries(struct store_central *c)
 {
-	return pgdb_queries(c->db);
+	uint64_t n;
+
+	pthread_mutex_lock(&c->mu); /* the report thread's calls count too */
+	n = pgdb_queries(c->db);
+	pthread_mutex_unlock(&c->mu);
+	return n;
 }
 
 /* Connected and migrated; called with the mutex held. */

@@ -8,7 +8,8 @@
 # (docs/operations.md, "Several daemons") on the same server, with lease_timeout LEASE
 # (default 10s); it reports each daemon's share, lag, RSS and coordination queries per
 # second, then kills the first with SIGKILL and reports how long until the others hold
-# every target.
+# every target.  STORE=postgresql (with DAEMONS=K) puts their store in the coordination
+# database too (docs/store.md) and reports the central store's statements per second.
 set -euo pipefail
 N=${1:-200}
 INTERVAL=${2:-10}

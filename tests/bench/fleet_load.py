@@ -38,7 +38,7 @@ def metrics(mport):
     out = {}
     for line in text.decode().splitlines():
         m = re.match(r"^(schemadrift_(?:leases_held|coordination_queries_total|"
-                     r"coordination_up)) (\S+)$", line)
+                     r"coordination_up|store_queries_total)) (\S+)$", line)
         if m:
             out[m.group(1)] = float(m.group(2))
     return out
@@ -69,6 +69,8 @@ for i in range(1, k + 1):
     d = d.replace("runtime_dir = %s/run" % tmp, "runtime_dir = %s/run%d" % (tmp, i))
     d += ("coordination = host=%s port=%s user=postgres dbname=coord\nnode_name = node%d\n"
           "lease_timeout = %s\nmetrics_listen = 127.0.0.1:%d\n" % (tmp, port, i, lease, mport))
+    if os.environ.get("STORE") == "postgresql":
+        d += "store = postgresql\n"  # in the coordination database
     path = "%s/schemadrift%d.conf" % (tmp, i)
     with open(path, "w") as f:
         f.write(d + sep + targets)
@@ -108,11 +110,13 @@ try:
         time.sleep(1)
     start = time.monotonic()
     queries = "schemadrift_coordination_queries_total"
-    before = [(cpu_ticks(x["proc"].pid), metrics(x["mport"])[queries]) for x in nodes]
+    sq = "schemadrift_store_queries_total"
+    before = [(cpu_ticks(x["proc"].pid), metrics(x["mport"])[queries],
+               metrics(x["mport"]).get(sq, 0)) for x in nodes]
     time.sleep(duration)
     took = time.monotonic() - start
-    total_q = 0.0
-    for x, (t0, q0) in zip(nodes, before):
+    total_q = total_s = 0.0
+    for x, (t0, q0, s0) in zip(nodes, before):
         m = metrics(x["mport"])
         st = json.loads(subprocess.run(
             [os.path.join(build, "schemadrift"), "status", "--runtime-dir", x["run"],
@@ -120,17 +124,23 @@ try:
         mine = [t for t in st["targets"] if t.get("leased")]
         lags = [t.get("worst_lag_s", 0) for t in mine] or [0]
         qps = (m[queries] - q0) / took
+        sps = (m.get(sq, 0) - s0) / took
         total_q += qps
+        total_s += sps
         cpu = 100.0 * (cpu_ticks(x["proc"].pid) - t0) / hz / took
         errors = [t["last_error"] for t in mine if t.get("last_error")]
         print("node%d: %d targets held, runs %d (failed %d), worst start lag %.1f s, "
-              "RSS %.1f MiB, CPU %.1f%%, coordination %.2f statements/s"
+              "RSS %.1f MiB, CPU %.1f%%, coordination %.2f statements/s%s"
               % (x["i"], len(mine), sum(t["runs"] for t in mine),
                  sum(t["failures"] for t in mine), max(lags),
-                 rss_kib(x["proc"].pid) / 1024.0, cpu, qps))
+                 rss_kib(x["proc"].pid) / 1024.0, cpu, qps,
+                 ", central store %.2f statements/s" % sps if sq in m else ""))
         if errors:
             print("  e.g. %s" % errors[0])
     print("coordination statements per second, all %d daemons: %.2f" % (k, total_q))
+    if os.environ.get("STORE") == "postgresql":
+        print("central store statements per second, all %d daemons: %.2f (%.3f per target)"
+              % (k, total_s, total_s / n))
 
     victim, rest = nodes[0], nodes[1:]
     victim_held = int(metrics(victim["mport"])["schemadrift_leases_held"])
