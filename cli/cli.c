@@ -102,6 +102,8 @@ static const char usage_text[] =
 	"\n"
 	"Store options:\n"
 	"      --state-dir DIR  the store (default $SCHEMADRIFT_STATE_DIR or /var/lib/schemadrift)\n"
+	"      --config FILE    the daemon's configuration: its state_dir, or with store =\n"
+	"                       postgresql the central store (default $SCHEMADRIFT_CONFIG)\n"
 	"      --target NAME    snapshot: record the run into NAME's history\n"
 	"      --reason TEXT    why (baseline, ack); recorded in the audit log\n"
 	"      --expires DATE   ack: until this date (through its end, UTC) or time\n"
