@@ -20,6 +20,8 @@
 #include "utf8.h"
 
 static void on_due(evutil_socket_t fd, short what, void *arg);
+static void finish_run(struct target *t);
+static int reload_states(struct target *t, struct error *err);
 static void verify_dispatch(struct target *t, struct alert_state *st, const char *sub,
 			    int changed, const struct alert_state_event *ev, size_t n,
 			    json_t *diff_json, const char *message);
@@ -207,7 +209,14 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		return r;
 	}
 	r = alert_state_load_store(t->store, NULL, &t->astate, err);
-	if (r < 0 && r != -ENOMEM) {
+	if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store)) {
+		/* The central store does not answer now: read it before the first run. */
+		log_target(LOG_ERR, t->name, NULL, NULL, "%s; the alert state is read once it answers",
+			   err->text);
+		error_clear(err);
+		t->state_pending = true;
+		r = alert_state_new(t->name, &t->astate);
+	} else if (r < 0 && r != -ENOMEM) {
 		/* An unusable state file never drops the target: it moves aside,
 		 * the target starts afresh, and the operator is told twice. */
 		char name[300], moved[4200], what[2048];
@@ -448,6 +457,24 @@ void target_start_run(struct target *t)
 	if (t->runs > 0 && late > t->worst_lag_ms)
 		t->worst_lag_ms = late;
 	t->due_ms = 0;
+	if (t->state_pending) {
+		struct error e;
+
+		if (reload_states(t, &e) < 0) {
+			/* No alert state to observe with: the run ends here, said once a run. */
+			char *why = utf8_escape_dup(e.text, 0);
+
+			log_target(LOG_ERR, t->name, NULL, NULL,
+				   "run skipped: the alert state cannot be read: %s", why ? why : "");
+			t->failures++;
+			t->failing = true;
+			free(t->last_error);
+			t->last_error = why;
+			finish_run(t);
+			return;
+		}
+		log_target(LOG_NOTICE, t->name, NULL, NULL, "alert states read from the store");
+	}
 	/* Most runs find nothing changed: the probe first, unless a full
 	 * snapshot is due anyway (full_every; 0 means every run) or there is
 	 * nothing to compare. */
@@ -1023,6 +1050,25 @@ static int import_baseline(struct target *t, const char *hash, const unsigned ch
 				  "schemadriftd", reason, err);
 }
 
+/* The drift, check and verify alert states again from the store, in that order: each
+ * that loads replaces the one in memory; the first that does not stops it. */
+static int reload_states(struct target *t, struct error *err)
+{
+	struct alert_state *st = NULL;
+	int r;
+
+	if ((r = alert_state_load_store(t->store, NULL, &st, err)) < 0)
+		return r;
+	alert_state_free(t->astate);
+	t->astate = st;
+	t->drifting = st->drift;
+	if ((r = target_checks_reload_state(t, err)) < 0 ||
+	    (r = target_verify_reload_state(t->verify, err)) < 0)
+		return r;
+	t->state_pending = false;
+	return 0;
+}
+
 void target_take_over(struct target *t, const char *alert_state, const char *baseline_hash,
 		      const unsigned char *baseline, size_t baseline_len, const char *node)
 {
@@ -1061,19 +1107,10 @@ void target_take_over(struct target *t, const char *alert_state, const char *bas
 		}
 	}
 	/* The central store has what the last holder saved, checks and verify too. */
-	if (store_is_central(t->store)) {
-		struct alert_state *st = NULL;
-
-		if (alert_state_load_store(t->store, NULL, &st, &e) == 0) {
-			alert_state_free(t->astate);
-			t->astate = st;
-			t->drifting = st->drift;
-		} else {
-			log_target(LOG_ERR, t->name, NULL, NULL, "cannot read the alert state: %s",
-				   e.text);
-		}
-		target_checks_reload_state(t);
-		target_verify_reload_state(t->verify);
+	if (store_is_central(t->store) && reload_states(t, &e) < 0) {
+		log_target(LOG_ERR, t->name, NULL, NULL, "%s; the alert states are read again "
+			   "before the next run", e.text);
+		t->state_pending = true;
 	}
 	/* What this daemon remembers of the schema may be old: compare afresh. */
 	model_free(t->baseline);

@@ -113,6 +113,10 @@ struct target {
 	/* With [daemon] coordination (daemon/fleet.c): runs only while leased, and
 	 * only until the lease would expire (monotonic), whatever the database says. */
 	bool coordinated, leased;
+	/* The central store did not answer when the alert states were to be read:
+	 * they are read before the next run (target_start_run), and no run goes
+	 * without them (it could not tell what was already alerted). */
+	bool state_pending;
 	int64_t lease_until_mono_ms;
 	char *holder;                 /* the node holding the lease, as last read; NULL: none */
 	char published_baseline[65];  /* the baseline hash last handed to baseline_seen */
@@ -182,8 +186,9 @@ int target_checks_configure(struct target *t, struct schedule *checks_schedule,
 			    struct error *err);
 void target_checks_free(struct target *t);
 /* The checks' alert state again from the store (the central store: after a takeover,
- * what the last holder saved). */
-void target_checks_reload_state(struct target *t);
+ * what the last holder saved; after a start while it did not answer).  On an
+ * error the state in memory stays. */
+int target_checks_reload_state(struct target *t, struct error *err);
 /* 1 started, 0 already running, -ENOENT no checks configured, -EREMOTE another
  * daemon holds the target's lease, -ENOMEM. */
 int target_checks_run_now(struct target *t);

@@ -359,7 +359,7 @@ static void handle_report(struct target_checks *tc, struct dbcheck_report *rep)
 	save_run(tc, report, findings);
 	findings_hash(findings, hash);
 	msg = summary(tc, findings);
-	int changed = target_lost_lease(tc->t) ? -1
+	int changed = target_lost_lease(tc->t) || tc->t->state_pending ? -1
 		    : alert_state_observe_ok(tc->astate, &ao, "none", hash, time(NULL), ev, &n);
 	if (changed >= 0)
 		dispatch(tc, changed, ev, n, findings, msg);
@@ -391,7 +391,7 @@ static void job_done(void *arg)
 		tc->failures++;
 		tc->last_error = strdup(j->err.text);
 		log_target(LOG_WARNING, tc->t->name, NULL, NULL, "check run failed: %s", j->err.text);
-		int changed = target_lost_lease(tc->t) ? -1
+		int changed = target_lost_lease(tc->t) || tc->t->state_pending ? -1
 			    : alert_state_observe_error(tc->astate, &ao, time(NULL), ev, &n);
 		if (changed >= 0)
 			dispatch(tc, changed, ev, n, NULL, j->err.text);
@@ -547,6 +547,13 @@ int target_checks_configure(struct target *t, struct schedule *s, struct error *
 			r = error_set(err, -errno, "%s: %s", tc->state_dir, strerror(errno));
 		else
 			r = alert_state_load_store(t->store, "checks", &tc->astate, err);
+		/* The central store not answering now: a fresh state until it does
+		 * (target_start_run() loads it before any run). */
+		if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store) &&
+		    (r = alert_state_new(t->name, &tc->astate)) == 0) {
+			error_clear(err);
+			t->state_pending = true;
+		}
 		if (r < 0) {
 			if (tc->timer)
 				event_free(tc->timer);
@@ -571,21 +578,19 @@ int target_checks_configure(struct target *t, struct schedule *s, struct error *
 	return 0;
 }
 
-void target_checks_reload_state(struct target *t)
+int target_checks_reload_state(struct target *t, struct error *err)
 {
 	struct target_checks *tc = t->checks;
 	struct alert_state *st = NULL;
-	struct error e;
+	int r;
 
 	if (!tc)
-		return;
-	if (alert_state_load_store(t->store, "checks", &st, &e) < 0) {
-		log_target(LOG_ERR, t->name, NULL, NULL, "keeping this daemon's check alert state: %s",
-			   e.text);
-		return;
-	}
+		return 0;
+	if ((r = alert_state_load_store(t->store, "checks", &st, err)) < 0)
+		return r;
 	alert_state_free(tc->astate);
 	tc->astate = st;
+	return 0;
 }
 
 void target_checks_free(struct target *t)

@@ -127,7 +127,14 @@ static int verify_new(struct target *t, struct target_verify **ret, struct error
 		target_verify_free(v);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	if ((r = alert_state_load_store(t->store, "verify", &v->astate, err)) < 0) {
+	r = alert_state_load_store(t->store, "verify", &v->astate, err);
+	/* The central store not answering now: fresh until target_start_run() loads it. */
+	if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store) &&
+	    (r = alert_state_new(t->name, &v->astate)) == 0) {
+		error_clear(err);
+		t->state_pending = true;
+	}
+	if (r < 0) {
 		target_verify_free(v);
 		return r;
 	}
@@ -178,20 +185,18 @@ static void close_child(struct target_verify *v)
 	v->reap_timer = NULL;
 }
 
-void target_verify_reload_state(struct target_verify *v)
+int target_verify_reload_state(struct target_verify *v, struct error *err)
 {
 	struct alert_state *st = NULL;
-	struct error e;
+	int r;
 
 	if (!v)
-		return;
-	if (alert_state_load_store(v->t->store, "verify", &st, &e) < 0) {
-		log_target(LOG_ERR, v->t->name, NULL, NULL,
-			   "keeping this daemon's mismatch alert state: %s", e.text);
-		return;
-	}
+		return 0;
+	if ((r = alert_state_load_store(v->t->store, "verify", &st, err)) < 0)
+		return r;
 	alert_state_free(v->astate);
 	v->astate = st;
+	return 0;
 }
 
 void target_verify_free(struct target_verify *v)
@@ -286,7 +291,7 @@ static void observe(struct target_verify *v, json_t *report)
 		if (m && k > 0 && (size_t)k < sizeof(message))
 			k += snprintf(message + k, sizeof(message) - (size_t)k, "; %s", m);
 	}
-	int changed = target_lost_lease(t) ? -1
+	int changed = target_lost_lease(t) || t->state_pending ? -1
 		    : alert_state_observe_ok(v->astate, &ao, expected, current, time(NULL), ev, &n);
 	if (changed >= 0)
 		v->dispatch(t, v->astate, "verify", changed, ev, n, diff, message);
@@ -308,7 +313,7 @@ static void verify_failed(struct target_verify *v, const char *why)
 	set_str(&v->result, "failed");
 	set_str(&v->last_error, why);
 	log_target(LOG_WARNING, t->name, NULL, NULL, "verify failed: %s", why);
-	int changed = target_lost_lease(t) ? -1
+	int changed = target_lost_lease(t) || t->state_pending ? -1
 		    : alert_state_observe_error(v->astate, &ao, time(NULL), ev, &n);
 	if (changed >= 0)
 		v->dispatch(t, v->astate, "verify", changed, ev, n, NULL, why);

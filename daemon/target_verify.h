@@ -31,7 +31,7 @@ int target_verify_setup(struct target *t, struct schedule *schedule,
 /* Stops a running verify (SIGTERM: it removes its scratch cluster itself). */
 void target_verify_free(struct target_verify *v);
 /* The mismatch alert state again from the store (after a takeover). */
-void target_verify_reload_state(struct target_verify *v);
+int target_verify_reload_state(struct target_verify *v, struct error *err);
 json_t *target_verify_status_json(const struct target_verify *v);
 
 #endif

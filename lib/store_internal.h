@@ -96,6 +96,7 @@ struct store {
 	int lock_fd;
 	int lock_depth;
 	uint64_t lock_session; /* the central store: the session the lock was taken in */
+	bool registered;       /* the central store: the target's row is there */
 };
 
 /* <where>/<name>, malloc'd: the file as messages name it (for the file backend, its path). */

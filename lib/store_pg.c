@@ -189,6 +189,22 @@ static int q(struct store *s, const char *what, const char *sql, int n, const ch
 	return r;
 }
 
+/* The target's row, which every other row references: made by the first write when
+ * store_open() could not (the store did not answer when the daemon started). */
+static int registered(struct store *s, struct error *err)
+{
+	const char *const vals[] = { s->target };
+	int r;
+
+	if (s->registered)
+		return 0;
+	r = q(s, "creating the target",
+	      "INSERT INTO " S "targets (target) VALUES ($1) ON CONFLICT DO NOTHING", 1, vals,
+	      PGRES_COMMAND_OK, NULL, NULL, err);
+	s->registered = r == 0;
+	return r;
+}
+
 static int begin(struct store *s, struct error *err)
 {
 	return q(s, "begin", "BEGIN", 0, NULL, PGRES_COMMAND_OK, NULL, NULL, err);
@@ -321,7 +337,9 @@ static int pg_write(struct store *s, const char *name, const void *buf, size_t l
 	if (memchr(buf, '\0', len))
 		return error_set(err, -EINVAL, "%s/%s: holds a NUL byte: not stored", s->where, name);
 	pthread_mutex_lock(&central(s)->mu);
-	if (k == LOG) {
+	if ((r = registered(s, err)) < 0) {
+		/* nothing written */
+	} else if (k == LOG) {
 		r = write_log(s, name, buf, len, err);
 	} else if (!(text = strndup(buf, len))) {
 		r = error_set(err, -ENOMEM, "out of memory");
@@ -362,8 +380,8 @@ static int pg_write_audited(struct store *s, const char *name, const void *buf, 
 		return error_set(err, -ENOMEM, "out of memory");
 	}
 	pthread_mutex_lock(&central(s)->mu);
-	r = begin(s, err);
-	if (r == 0)
+	r = registered(s, err);
+	if (r == 0 && (r = begin(s, err)) == 0)
 		r = q(s, "writing",
 		      "INSERT INTO " S "files (target, name, body) VALUES ($1, $2, $3)"
 		      " ON CONFLICT (target, name) DO UPDATE SET body = EXCLUDED.body, mtime = now()",
@@ -390,8 +408,10 @@ static int pg_append(struct store *s, const char *name, const char *line, size_t
 	if (!l)
 		return error_set(err, -ENOMEM, "out of memory");
 	pthread_mutex_lock(&central(s)->mu);
-	r = q(s, "appending", "INSERT INTO " S "lines (target, name, line) VALUES ($1, $2, $3)", 3,
-	      vals, PGRES_COMMAND_OK, NULL, NULL, err);
+	if ((r = registered(s, err)) == 0)
+		r = q(s, "appending",
+		      "INSERT INTO " S "lines (target, name, line) VALUES ($1, $2, $3)", 3, vals,
+		      PGRES_COMMAND_OK, NULL, NULL, err);
 	pthread_mutex_unlock(&central(s)->mu);
 	free(l);
 	return r;
@@ -677,15 +697,19 @@ int store_pg_open(struct store *s, bool create, struct error *err)
 		       (r = fileio_check_dir(s->state_dir, false, err)) < 0))
 		return r;
 	pthread_mutex_lock(&c->mu);
-	if (create)
-		r = q(s, "creating the target",
-		      "INSERT INTO " S "targets (target) VALUES ($1) ON CONFLICT DO NOTHING", 1, vals,
-		      PGRES_COMMAND_OK, NULL, NULL, err);
-	else if ((r = q(s, "looking up the target",
+	if (create) {
+		/* A store that does not answer now is no reason to drop the target: the
+		 * first write makes the row (registered()) and reports the error if any. */
+		(void)registered(s, NULL);
+		r = 0;
+	} else if ((r = q(s, "looking up the target",
 			"SELECT 1 FROM " S "targets WHERE target = $1", 1, vals, PGRES_TUPLES_OK,
-			&res, NULL, err)) == 0 &&
-		 PQntuples(res) == 0)
-		r = error_set(err, -ENOENT, "no store for target '%s' in %s", s->target, c->where);
+			&res, NULL, err)) == 0) {
+		s->registered = PQntuples(res) > 0;
+		if (!s->registered)
+			r = error_set(err, -ENOENT, "no store for target '%s' in %s", s->target,
+				      c->where);
+	}
 	pthread_mutex_unlock(&c->mu);
 	PQclear(res);
 	return r;

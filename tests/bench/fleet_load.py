@@ -34,7 +34,9 @@ def psql(db, sql):
 
 
 def metrics(mport):
-    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=5).read()
+    # Generous: a takeover burst keeps a daemon's loop busy for seconds (its runs
+    # and store writes), and /metrics is answered on that loop.
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % mport, timeout=60).read()
     out = {}
     for line in text.decode().splitlines():
         m = re.match(r"^(schemadrift_(?:leases_held|coordination_queries_total|"

@@ -227,6 +227,30 @@ class CentralStore(pgharness.PgTestCase):
         d.wait_log(r"started: 1 target")
         self.assertEqual(len(d.log_lines(r"schema schemadrift_store created")), 1)
 
+    def test_a_start_while_the_store_is_down_keeps_what_was_alerted(self):
+        target = TARGETS[0]
+        d = self.start_daemon("solo", coordination=False, targets=[target])
+        d.wait_runs(target, 2)
+        self.pg.psql(target, "ALTER TABLE customers ADD COLUMN email text")
+        dh.wait_until(lambda: self.alerts("drift", target), what="the drift alert")
+        dh.wait_until(lambda: self.alerts("check", target), what="the check alert")
+        d.stop()
+        # The store is down when the daemon starts again: the target stays (status),
+        # its runs wait for the alert states, nothing is alerted.
+        dh.pg_pause(self.central)
+        d.start()
+        d.wait_log(r"started: 1 target")
+        d.wait_log(r"run skipped: the alert state cannot be read: store ")
+        self.assertEqual([t["target"] for t in d.status()["targets"]], [target])
+        dh.pg_resume(self.central)
+        d.wait_log(r"alert states read from the store")
+        runs = d.target_status(target)["runs"]
+        d.wait_runs(target, runs + 3)
+        time.sleep(2)  # check runs too
+        self.assertEqual(len(self.alerts("drift", target)), 1, "the drift alerted again")
+        self.assertEqual(len(self.alerts("check", target)), 1, "the finding alerted again")
+        self.assertEqual(self.alerts("error", target), [])
+
     def test_config_errors_give_file_and_line(self):
         directory = self.path("conf")
         os.makedirs(directory, exist_ok=True)
