@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each one for a while.
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--jobs J] [--build-dir DIR] [TARGET...]
+# Usage: scripts/fuzz.sh [--seconds N] [--jobs J] [--timeout T] [--build-dir DIR] [TARGET...]
 #
 #   --seconds N    how long each target runs (default 60; the long run: 3600)
+#   --timeout T    an input that takes longer than T seconds (wall clock) is a finding
+#                  (default 10; a long run under nice on a busy machine wants more: a
+#                  starved process looks hung)
 #   --jobs J       how many targets run at once (default 2)
 #   --build-dir D  where to build (default build-fuzz/)
 #   TARGET...      some of: snapshot config schedule tzif control alert outbox migrate
@@ -22,6 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 seconds=60
 jobs=2
+timeout=10
 build=$repo/build-fuzz
 all=(snapshot config schedule tzif control alert outbox migrate)
 targets=()
@@ -29,6 +33,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
+	--timeout) timeout=$2; shift ;;
 	--build-dir) build=$2; shift ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
@@ -56,7 +61,7 @@ run_one() {
 	mkdir -p "$dir" "$art" "$build/logs"
 	# The CPU seconds it used (user + system) go to logs/TARGET.cpu: on a
 	# shared or busy machine wall time overstates how long a target ran.
-	{ time "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 \
+	{ time "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout="$timeout" \
 		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \
 		"$dir" "$repo/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?; } 2>"$build/logs/$t.cpu"
 	return "$rc"
