@@ -294,6 +294,32 @@ class Daemon:
         return False
 
 
+# -- several daemons (test_daemon_fleet, test_daemon_central_store) -----------
+
+def received_alerts(rx, kind=None, target=None):
+    """(node, target, kind, dedup_key) of every alert the receiver rx got, in order; each
+    daemon posts to its own path, /hook/NODE."""
+    out = []
+    for r in rx.requests:
+        if not r.json:
+            continue
+        a = (r.path.rsplit("/", 1)[-1], r.json.get("target"), r.json.get("kind"),
+             r.json.get("dedup_key"))
+        if (kind is None or a[2] == kind) and (target is None or a[1] == target):
+            out.append(a)
+    return out
+
+
+def lease_holders(daemons, nodes, targets):
+    """{target: [nodes that say they hold it]} from each daemon's status."""
+    held = {t: [] for t in targets}
+    for n in nodes:
+        for t in daemons[n].status()["targets"]:
+            if t.get("leased"):
+                held[t["target"]].append(n)
+    return held
+
+
 def pg_pause(pg):
     """Stops the cluster's server but keeps its data directory (pgharness's stop() removes it)."""
     pg._run_pg([os.path.join(pg.bindir, "pg_ctl"), "-D", pg.datadir, "-m", "fast",

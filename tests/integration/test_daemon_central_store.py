@@ -97,24 +97,10 @@ class CentralStore(pgharness.PgTestCase):
         return int(m.group(1))
 
     def alerts(self, kind=None, target=None):
-        """(node, target, kind, dedup_key) of every alert received, in order."""
-        out = []
-        for r in self.rx.requests:
-            if not r.json:
-                continue
-            a = (r.path.rsplit("/", 1)[-1], r.json.get("target"), r.json.get("kind"),
-                 r.json.get("dedup_key"))
-            if (kind is None or a[2] == kind) and (target is None or a[1] == target):
-                out.append(a)
-        return out
+        return dh.received_alerts(self.rx, kind, target)
 
     def holders(self, nodes):
-        held = {t: [] for t in TARGETS}
-        for n in nodes:
-            for t in self.daemons[n].status()["targets"]:
-                if t.get("leased"):
-                    held[t["target"]].append(n)
-        return held
+        return dh.lease_holders(self.daemons, nodes, TARGETS)
 
     def wait_spread(self, nodes):
         def spread():

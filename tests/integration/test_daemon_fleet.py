@@ -145,25 +145,10 @@ class Fleet(pgharness.PgTestCase):
         sys.stderr.write("----- %s stderr (last 40 lines) -----\n%s\n" % (node, tail))
 
     def alerts(self, kind=None, target=None):
-        """(node, target, kind, dedup_key) of every alert received, in order."""
-        out = []
-        for r in self.rx.requests:
-            if not r.json:
-                continue
-            a = (r.path.rsplit("/", 1)[-1], r.json.get("target"), r.json.get("kind"),
-                 r.json.get("dedup_key"))
-            if (kind is None or a[2] == kind) and (target is None or a[1] == target):
-                out.append(a)
-        return out
+        return dh.received_alerts(self.rx, kind, target)
 
     def holders(self, nodes, targets=TARGETS):
-        """{target: [nodes that say they hold it]} from each daemon's status."""
-        held = {t: [] for t in targets}
-        for n in nodes:
-            for t in self.daemons[n].status()["targets"]:
-                if t.get("leased"):
-                    held[t["target"]].append(n)
-        return held
+        return dh.lease_holders(self.daemons, nodes, targets)
 
     def wait_spread(self, nodes):
         return self.wait_spread_of(nodes, TARGETS)
