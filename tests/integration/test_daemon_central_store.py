@@ -31,7 +31,7 @@ import daemonharness as dh  # noqa: E402
 import http_receiver  # noqa: E402
 import pgharness  # noqa: E402
 
-TARGETS = ["app%d" % i for i in range(4)]
+TARGETS = ["app%d" % i for i in range(5)]  # rendezvous: each of n1..n3 wins some
 
 
 class CentralStore(pgharness.PgTestCase):
@@ -78,16 +78,19 @@ class CentralStore(pgharness.PgTestCase):
         """The CLI as an operator on node's host runs it: with that daemon's configuration."""
         return pgharness.cli_ok(*(list(args) + ["--config", self.daemons[node].config]))
 
-    def assert_same_through_both(self, *args):
-        """The same output through n1's configuration and n2's.  A run may land between
-        the two commands (one a second): the same output once is what two separate
-        stores, each with its own runs and times, would never give."""
+    def assert_same_through_both(self, *args, nodes=("n1", "n2")):
+        """The same output through each daemon's configuration.  A run may land between
+        the commands (one a second): the same output once is what separate stores, each
+        with its own runs and times, would never give."""
         for _ in range(20):
-            a, b = self.cli("n1", *args), self.cli("n2", *args)
-            if a == b:
-                return a
+            outs = [self.cli(n, *args) for n in nodes]
+            if all(o == outs[0] for o in outs):
+                return outs[0]
             time.sleep(0.05)
-        self.assertEqual(a, b, "schemadrift %s differs between the daemons" % " ".join(args))
+        self.assertEqual(outs[0], outs[1], "schemadrift %s differs between the daemons"
+                         % " ".join(args))
+        self.assertEqual(outs[0], outs[-1], "schemadrift %s differs between the daemons"
+                         % " ".join(args))
 
     def runs_in_history(self, node, target):
         """The run count of `schemadrift history`'s summary line ("N runs from ...")."""
@@ -114,18 +117,17 @@ class CentralStore(pgharness.PgTestCase):
     def sql(self, query):
         return self.central.psql("postgres", query, tuples=True).strip()
 
-    def test_two_daemons_share_one_store(self):
+    def test_two_then_three_daemons_share_one_store(self):
         self.start_daemon("n1")
         self.start_daemon("n2")
         owner = self.wait_spread(["n1", "n2"])
-        # Each target's fk-index finding is alerted once, by its holder.
+        # Each target's fk-index finding is alerted once (by the daemon that held it
+        # then: the first one up checks every target until the other takes its share).
         dh.wait_until(lambda: len(self.alerts("check")) >= len(TARGETS),
                       what="the check alerts of every target")
         time.sleep(2)
         checks = self.alerts("check")
         self.assertEqual(sorted(a[1] for a in checks), sorted(TARGETS), checks)
-        for node, target, _, _ in checks:
-            self.assertEqual(node, owner[target], "%s alerted %s's check" % (node, target))
 
         # One history, whichever daemon's configuration the CLI reads.
         for t in TARGETS:
@@ -166,6 +168,15 @@ class CentralStore(pgharness.PgTestCase):
         dh.wait_until(lambda: self.alerts("drift", other), what="the drift of %s" % other)
         self.cli("n2", "ack", other, "index:public.orders_note", "--reason", "being tested")
         self.assertIn("orders_note", self.cli("n1", "ack", "--list", other))
+
+        # A third daemon joins: the targets spread over three, and its CLI prints the same.
+        self.start_daemon("n3")
+        owner = self.wait_spread(["n1", "n2", "n3"])
+        for t in TARGETS:
+            self.assert_same_through_both("history", t, nodes=("n1", "n2", "n3"))
+            self.assert_same_through_both("baseline", "show", t, nodes=("n1", "n2", "n3"))
+        self.daemons["n3"].stop()
+        owner = self.wait_spread(["n1", "n2"])
 
         # kill -9 of n1: n2 takes its targets over and continues their history; their
         # check findings, alerted by n1, are not alerted again.
