@@ -854,10 +854,11 @@ int daemon_start(struct daemon *d, const char *config_path, struct error *err)
 			config_free(c);
 			return r;
 		}
-		d->target_env.state_saved = on_state_saved;
-		/* The central store shares the baseline itself. */
-		if (!d->central)
+		/* The central store shares the alert states and the baseline itself. */
+		if (!d->central) {
+			d->target_env.state_saved = on_state_saved;
 			d->target_env.baseline_seen = on_baseline_seen;
+		}
 	}
 	if ((r = apply_config(d, c, true, err)) < 0) {
 		config_free(c);

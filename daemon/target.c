@@ -208,15 +208,8 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 		target_free(t);
 		return r;
 	}
-	r = alert_state_load_store(t->store, NULL, &t->astate, err);
-	if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store)) {
-		/* The central store does not answer now: read it before the first run. */
-		log_target(LOG_ERR, t->name, NULL, NULL, "%s; the alert state is read once it answers",
-			   err->text);
-		error_clear(err);
-		t->state_pending = true;
-		r = alert_state_new(t->name, &t->astate);
-	} else if (r < 0 && r != -ENOMEM) {
+	r = target_load_state(t, NULL, &t->astate, err);
+	if (r < 0 && r != -ENOMEM) {
 		/* An unusable state file never drops the target: it moves aside,
 		 * the target starts afresh, and the operator is told twice. */
 		char name[300], moved[4200], what[2048];
@@ -1050,6 +1043,22 @@ static int import_baseline(struct target *t, const char *hash, const unsigned ch
 				  "schemadriftd", reason, err);
 }
 
+int target_load_state(struct target *t, const char *sub, struct alert_state **ret,
+		      struct error *err)
+{
+	int r = alert_state_load_store(t->store, sub, ret, err);
+
+	if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store)) {
+		if (!t->state_pending)
+			log_target(LOG_ERR, t->name, NULL, NULL,
+				   "%s; the alert states are read once it answers", err->text);
+		error_clear(err);
+		t->state_pending = true;
+		r = alert_state_new(t->name, ret);
+	}
+	return r;
+}
+
 /* The drift, check and verify alert states again from the store, in that order: each
  * that loads replaces the one in memory; the first that does not stops it. */
 static int reload_states(struct target *t, struct error *err)
@@ -1090,7 +1099,9 @@ void target_take_over(struct target *t, const char *alert_state, const char *bas
 	store_baseline_done(&b);
 	if (baseline_hash)
 		snprintf(t->published_baseline, sizeof(t->published_baseline), "%s", baseline_hash);
-	if (alert_state) {
+	/* With the central store the holder's alert states are there (below); a copy in
+	 * the coordination database may be older, or left from before the switch. */
+	if (alert_state && !store_is_central(t->store)) {
 		struct alert_state *st = NULL;
 
 		if (alert_state_parse(t->name, alert_state, strlen(alert_state),

@@ -185,6 +185,13 @@ struct worker;
 int target_checks_configure(struct target *t, struct schedule *checks_schedule,
 			    struct error *err);
 void target_checks_free(struct target *t);
+/*
+ * Reads an alert state of t from its store (sub: NULL for drift, "checks",
+ * "verify").  When the central store does not answer, *ret is a fresh state
+ * and t->state_pending is set: the states are read before the next run.
+ */
+int target_load_state(struct target *t, const char *sub, struct alert_state **ret,
+		      struct error *err);
 /* The checks' alert state again from the store (the central store: after a takeover,
  * what the last holder saved; after a start while it did not answer).  On an
  * error the state in memory stays. */

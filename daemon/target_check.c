@@ -546,14 +546,7 @@ int target_checks_configure(struct target *t, struct schedule *s, struct error *
 		else if (mkdir(tc->state_dir, 0750) < 0 && errno != EEXIST)
 			r = error_set(err, -errno, "%s: %s", tc->state_dir, strerror(errno));
 		else
-			r = alert_state_load_store(t->store, "checks", &tc->astate, err);
-		/* The central store not answering now: a fresh state until it does
-		 * (target_start_run() loads it before any run). */
-		if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store) &&
-		    (r = alert_state_new(t->name, &tc->astate)) == 0) {
-			error_clear(err);
-			t->state_pending = true;
-		}
+			r = target_load_state(t, "checks", &tc->astate, err);
 		if (r < 0) {
 			if (tc->timer)
 				event_free(tc->timer);

@@ -127,14 +127,7 @@ static int verify_new(struct target *t, struct target_verify **ret, struct error
 		target_verify_free(v);
 		return error_set(err, -ENOMEM, "out of memory");
 	}
-	r = alert_state_load_store(t->store, "verify", &v->astate, err);
-	/* The central store not answering now: fresh until target_start_run() loads it. */
-	if (r < 0 && r != -EBADMSG && r != -ENOMEM && store_is_central(t->store) &&
-	    (r = alert_state_new(t->name, &v->astate)) == 0) {
-		error_clear(err);
-		t->state_pending = true;
-	}
-	if (r < 0) {
+	if ((r = target_load_state(t, "verify", &v->astate, err)) < 0) {
 		target_verify_free(v);
 		return r;
 	}
