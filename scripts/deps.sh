@@ -31,9 +31,12 @@ packages=(
 
 # promtool (`promtool check metrics` in the tests) comes from Debian's prometheus
 # package, which would also install, enable and start a Prometheus server: only
-# the one static binary is extracted from it, to /usr/local/bin.
-promtool_dest=/usr/local/bin/promtool
-have_promtool() { command -v promtool >/dev/null 2>&1; }
+# the one static binary is extracted from it, to /opt/schemadrift-deps/bin, where
+# the tests look for it (tests/integration/pgharness.py promtool_path()).  Not
+# /usr/local/bin: machines that manage that directory themselves replace it
+# whole, and a promtool there was seen to vanish in the middle of a test run.
+promtool_dest=/opt/schemadrift-deps/bin/promtool
+have_promtool() { [ -x "$promtool_dest" ]; }
 
 check_only=0
 case ${1:-} in
@@ -160,7 +163,7 @@ install_promtool() {
 	(cd "$dir" && "${sudo[@]}" apt-get "${apt_opts[@]}" -q download prometheus) || rc=$?
 	if [ "$rc" = 0 ]; then
 		dpkg-deb --fsys-tarfile "$dir"/prometheus_*.deb | tar -xO ./usr/bin/promtool >"$dir/promtool" &&
-			"${sudo[@]}" install -m 0755 "$dir/promtool" "$promtool_dest" || rc=$?
+			"${sudo[@]}" env install -D -m 0755 "$dir/promtool" "$promtool_dest" || rc=$?
 	fi
 	"${sudo[@]}" rm -rf "$dir"
 	return "$rc"
@@ -169,7 +172,8 @@ install_promtool() {
 if [ ${#missing[@]} -eq 0 ] && [ -x /usr/bin/python3 ]; then
 	if ! have_promtool; then
 		echo "deps: installing promtool"
-		install_promtool || { echo "deps.sh: cannot extract promtool from prometheus" >&2; exit 2; }
+		install_promtool && have_promtool ||
+			{ echo "deps.sh: cannot extract promtool from prometheus to $promtool_dest" >&2; exit 2; }
 	fi
 	echo "deps: all ${#packages[@]} packages are installed, and promtool"
 	exit 0
@@ -194,6 +198,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 if ! have_promtool; then
 	echo "deps: installing promtool"
-	install_promtool || { echo "deps.sh: cannot extract promtool from prometheus" >&2; exit 2; }
+	install_promtool && have_promtool ||
+		{ echo "deps.sh: cannot extract promtool from prometheus to $promtool_dest" >&2; exit 2; }
 fi
 echo "deps: all ${#packages[@]} packages are installed, and promtool"

@@ -135,6 +135,21 @@ def source_dir():
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+# Where scripts/deps.sh installs promtool (kept in step with its promtool_dest).
+PROMTOOL_DEST = "/opt/schemadrift-deps/bin/promtool"
+
+
+def promtool_path():
+    """promtool: $SCHEMADRIFT_PROMTOOL, else where scripts/deps.sh puts it, else PATH's; None when
+    there is none (the caller fails: a missing promtool is never a skipped check)."""
+    env = os.environ.get("SCHEMADRIFT_PROMTOOL")
+    if env:
+        return env
+    if os.access(PROMTOOL_DEST, os.X_OK):
+        return PROMTOOL_DEST
+    return shutil.which("promtool")
+
+
 def run_cli(*args, input=None, env=None, timeout=None, binary=False):
     """Runs the CLI; returns (rc, stdout, stderr) as str (bytes if binary=True)."""
     cmd = [cli_bin()] + [str(a) for a in args]

@@ -10,7 +10,6 @@ restart-only key says it takes effect at the next restart, and does not apply it
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +42,7 @@ def significant(number):
 
 def promtool(text):
     """`promtool check metrics` on text: (exit status, what it printed)."""
-    tool = shutil.which("promtool")
+    tool = pgharness.promtool_path()
     if not tool:
         raise AssertionError("promtool is missing: run scripts/deps.sh")
     p = subprocess.run([tool, "check", "metrics"], input=text.encode(),

@@ -23,8 +23,8 @@ import daemonharness as dh  # noqa: E402
 import http_receiver  # noqa: E402
 import pgharness  # noqa: E402
 
-# scripts/deps.sh puts promtool on PATH (/usr/local/bin); SCHEMADRIFT_PROMTOOL overrides.
-PROMTOOL = os.environ.get("SCHEMADRIFT_PROMTOOL") or shutil.which("promtool") or "promtool"
+# scripts/deps.sh installs promtool (pgharness.promtool_path()); SCHEMADRIFT_PROMTOOL overrides.
+PROMTOOL = pgharness.promtool_path() or "promtool"
 SRC = pgharness.source_dir()
 RULES = os.path.join(SRC, "packaging", "prometheus", "schemadrift-rules.yml")
 RULES_TEST = os.path.join(SRC, "tests", "prometheus", "schemadrift-rules.test.yml")
