@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan) and runs each one for a while.
 #
-# Usage: scripts/fuzz.sh [--seconds N] [--jobs J] [--timeout T] [--build-dir DIR] [TARGET...]
+# Usage: scripts/fuzz.sh [--seconds N] [--cpu-seconds C] [--jobs J] [--timeout T]
+#                        [--build-dir DIR] [TARGET...]
 #
-#   --seconds N    how long each target runs (default 60; the long run: 3600)
+#   --seconds N    how long each target runs, wall clock (default 60)
+#   --cpu-seconds C  run each target again, N seconds at a time, until it has had C
+#                  CPU seconds in all (the long run: --cpu-seconds 3600): on a shared
+#                  machine a wall-clock limit says little about how long it really ran
 #   --timeout T    an input that takes longer than T seconds (wall clock) is a finding
 #                  (default 10; a long run under nice on a busy machine wants more: a
 #                  starved process looks hung)
@@ -24,6 +28,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
 seconds=60
+cpu_seconds=0
 jobs=2
 timeout=10
 build=$repo/build-fuzz
@@ -32,6 +37,7 @@ targets=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=$2; shift ;;
+	--cpu-seconds) cpu_seconds=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--build-dir) build=$2; shift ;;
@@ -57,13 +63,23 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 run_one() {
 	local t=$1 dir=$build/corpus/$1 art=$build/artifacts/$1/ log=$build/logs/$1.log
-	local TIMEFORMAT='%U %S' rc=0
+	local TIMEFORMAT='%U %S' rc=0 cpu=0 execs=0 slices=0 n
 	mkdir -p "$dir" "$art" "$build/logs"
-	# The CPU seconds it used (user + system) go to logs/TARGET.cpu: on a
-	# shared or busy machine wall time overstates how long a target ran.
-	{ time "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout="$timeout" \
-		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \
-		"$dir" "$repo/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?; } 2>"$build/logs/$t.cpu"
+	# The CPU seconds it used (user + system) go to logs/TARGET.cpu, the
+	# executions to logs/TARGET.execs, summed over the slices of a --cpu-seconds
+	# run (each one starts from the corpus the last one grew).
+	while :; do
+		{ time "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout="$timeout" \
+			-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art" \
+			"$dir" "$repo/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?; } 2>"$build/logs/$t.slice"
+		slices=$((slices + 1))
+		cpu=$(awk -v c="$cpu" '{ printf "%.3f", c + $1 + $2 }' "$build/logs/$t.slice")
+		n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+		execs=$((execs + ${n:-0}))
+		printf '%s\n' "$cpu" >"$build/logs/$t.cpu"
+		printf '%s %s\n' "$execs" "$slices" >"$build/logs/$t.execs"
+		[ "$rc" = 0 ] && awk -v c="$cpu" -v w="$cpu_seconds" 'BEGIN { exit !(c < w) }' || break
+	done
 	return "$rc"
 }
 
@@ -78,23 +94,23 @@ for t in "${targets[@]}"; do
 	pids+=($!)
 	names+=("$t")
 done
-printf '%-10s %8s %12s %8s %8s  %s\n' TARGET CPU_S EXECUTIONS COVERAGE CORPUS RESULT
+printf '%-10s %8s %12s %8s %8s %6s  %s\n' TARGET CPU_S EXECUTIONS COVERAGE CORPUS SLICES RESULT
 for i in "${!pids[@]}"; do
 	t=${names[$i]}
 	rc=0
 	wait "${pids[$i]}" || rc=$?
 	log=$build/logs/$t.log
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	read -r execs slices 2>/dev/null <"$build/logs/$t.execs" || true
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2)
 	corp=$(find "$build/corpus/$t" -type f | wc -l)
-	cpu=$(awk '{ printf "%.0f", $1 + $2 }' "$build/logs/$t.cpu" 2>/dev/null || true)
+	cpu=$(awk '{ printf "%.0f", $1 }' "$build/logs/$t.cpu" 2>/dev/null || true)
 	if [ "$rc" = 0 ]; then
 		result="ok"
 	else
 		result="FOUND SOMETHING (exit $rc): $(ls "$build/artifacts/$t" | head -n 3 | tr '\n' ' ')see $log"
 		status=1
 	fi
-	printf '%-10s %8s %12s %8s %8s  %s\n' "$t" "${cpu:-?}" "${execs:-?}" "${cov:-?}" "$corp" \
-		"$result"
+	printf '%-10s %8s %12s %8s %8s %6s  %s\n' "$t" "${cpu:-?}" "${execs:-?}" "${cov:-?}" "$corp" \
+		"${slices:-?}" "$result"
 done
 exit "$status"
