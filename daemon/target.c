@@ -212,13 +212,16 @@ int target_new(const struct target_env *env, const char *state_dir, struct confi
 	if (r < 0 && r != -ENOMEM) {
 		/* An unusable state file never drops the target: it moves aside,
 		 * the target starts afresh, and the operator is told twice. */
-		char name[300], moved[4200], what[2048];
+		char *name, moved[4200], what[2048];
 		struct error qe;
 
-		snprintf(name, sizeof(name), "%s.json",
-			 store_is_central(t->store) ? "alert-state" : t->name);
-		if (store_quarantine(t->store, name, moved, sizeof(moved), &qe) < 0)
+		name = store_is_central(t->store) ? strdup("alert-state.json")
+						  : alert_state_file_name(t->name);
+		if (!name)
+			snprintf(moved, sizeof(moved), "nowhere (out of memory)");
+		else if (store_quarantine(t->store, name, moved, sizeof(moved), &qe) < 0)
 			snprintf(moved, sizeof(moved), "nowhere (%s)", qe.text);
+		free(name);
 		snprintf(what, sizeof(what),
 			 "the alert state cannot be used (%s): moved to %s; starting with a fresh "
 			 "state", err->text, moved);

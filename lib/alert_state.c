@@ -352,21 +352,29 @@ int alert_state_check_alert_new(const struct alert_state *st, const struct alert
 
 /* ---- persistence ---- */
 
-char *alert_state_path(const char *dir, const char *target)
+/* The names the file store gives its own files in a target's directory
+ * (store_internal.h, ack.c, dbcheck.h): a target called so gets its first
+ * letter encoded, so its alert state never takes one of their places. */
+static const char *const store_own_names[] = { "baseline", "acks", "retention", "checks" };
+
+char *alert_state_file_name(const char *target)
 {
-	size_t len = strlen(target), cap = 3 * len + 1;
-	char *name = malloc(cap), *path = NULL;
+	size_t len = strlen(target), cap = 3 * len + 8;
+	char *name = malloc(cap);
 	size_t o = 0;
+	bool own = false;
 
 	if (!name)
 		return NULL;
+	for (size_t i = 0; i < sizeof(store_own_names) / sizeof(store_own_names[0]); i++)
+		own = own || strcmp(target, store_own_names[i]) == 0;
 	/* Section names may hold '/', '..' or anything: keep [A-Za-z0-9._-] and
 	 * percent-encode the rest (and a leading dot), so names never collide. */
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)target[i];
 		bool keep = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 			    (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || (c == '.' && i > 0);
-		if (keep)
+		if (keep && !(own && i == 0))
 			name[o++] = (char)c;
 		else
 			o += (size_t)snprintf(name + o, cap - o, "%%%02X", c);
@@ -384,7 +392,15 @@ char *alert_state_path(const char *dir, const char *target)
 		for (unsigned int i = 0; i < mdlen; i++)
 			o += (size_t)snprintf(name + o, cap - o, "%02x", md[i]);
 	}
-	if (asprintf(&path, "%s/%s.json", dir, name) < 0)
+	snprintf(name + o, cap - o, ".json");
+	return name;
+}
+
+char *alert_state_path(const char *dir, const char *target)
+{
+	char *name = alert_state_file_name(target), *path = NULL;
+
+	if (name && asprintf(&path, "%s/%s", dir, name) < 0)
 		path = NULL;
 	free(name);
 	return path;

@@ -146,7 +146,6 @@ char *alert_state_dump(const struct alert_state *st);
 /* The state of target from text (a file's or alert_state_dump()'s); errors name origin. */
 int alert_state_parse(const char *target, const char *text, size_t len, const char *origin,
 		      struct alert_state **ret, struct error *err);
-/* The file that holds target's state in dir (malloc'd), or NULL when out of memory. */
 /*
  * The same through the target's store: sub NULL for the drift alert state,
  * "checks" or "verify" for theirs.  The file store keeps them where
@@ -158,6 +157,11 @@ int alert_state_load_store(struct store *s, const char *sub, struct alert_state 
 			   struct error *err);
 int alert_state_save_store(const struct alert_state *st, struct store *s, const char *sub,
 			   struct error *err);
+/* The file that holds target's state in dir (malloc'd), or NULL when out of memory. */
 char *alert_state_path(const char *dir, const char *target);
+/* Its name alone: the target's name with anything but [A-Za-z0-9._-] (and a leading
+ * dot) percent-encoded, the first letter too when the name is one the file store
+ * uses for its own files (baseline, acks, retention, checks), plus ".json". */
+char *alert_state_file_name(const char *target);
 
 #endif

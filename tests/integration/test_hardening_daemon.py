@@ -81,6 +81,47 @@ class DaemonHardening(pgharness.PgTestCase):
             with open(victim) as f:
                 self.assertEqual(f.read(), "not json, not ours\n")
 
+    def test_a_target_named_like_a_store_file_keeps_both(self):
+        # A target's alert state lives beside baseline.json, acks.json, retention.json and
+        # checks.json in its directory of the file store: targets named so must not
+        # overwrite one with the other.
+        names = ("baseline", "acks", "retention", "checks")
+        wd = os.path.join(self.workdir, "named")
+        os.makedirs(wd)
+        d = dh.Daemon(wd, "")
+        d.write_config(dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 2s",
+                                         settle_delay="0s", error_threshold=1)
+                       + "".join(dh.target_section(n, self.pg.dsn("app"), notifiers="hook")
+                                 for n in names)
+                       + dh.webhook_section("hook", self.rx.url("/hook")))
+        with d:
+            d.start()
+            for n in names:
+                d.wait_runs(n, 1)
+            self.pg.psql("app", "ALTER TABLE orders ADD COLUMN note text")
+            drifts = dh.wait_until(lambda: len(dh.received_alerts(self.rx, "drift")) ==
+                                   len(names) and dh.received_alerts(self.rx, "drift"),
+                                   what="one drift alert per target")
+            for n in names:
+                d.wait_runs(n, d.target_status(n)["runs"] + 1)
+            self.assertEqual(d.stop()[0], 0)
+        self.assertEqual(sorted(a[1] for a in drifts), sorted(names))
+        for n in names:
+            tdir = os.path.join(d.state_dir, "targets", n)
+            self.assertEqual(os.listdir(os.path.join(tdir, "corrupt"))
+                             if os.path.isdir(os.path.join(tdir, "corrupt")) else [], [], n)
+            rc, out, err = pgharness.run_cli("baseline", "show", n, "--state-dir", d.state_dir)
+            self.assertEqual(rc, 0, "baseline show %s: %s" % (n, err))
+        # A restart reads each one's state back: the drift goes on, nothing alerts again.
+        with d:
+            d.start()
+            for n in names:
+                d.wait_runs(n, 2)
+            self.assertEqual(d.stop()[0], 0)
+        self.assertEqual(len(dh.received_alerts(self.rx)), len(names), self.kinds())
+        self.assertNotIn("cannot be used", d.log())
+        self.assertNotIn("cannot load", d.log())
+
     # -- C ---------------------------------------------------------------
     def test_c_symlinks_under_the_state_dir_are_never_followed(self):
         victim = self.path("victim")
