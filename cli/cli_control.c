@@ -7,12 +7,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "cli.h"
+#include "isotime.h"
 #include "utf8.h"
 
 #define DEFAULT_RUNTIME_DIR "/run/schemadrift"
@@ -28,14 +28,6 @@ static const char *runtime_dir(const struct cli *c)
 	if (c->runtime_dir)
 		return c->runtime_dir;
 	return env && *env ? env : DEFAULT_RUNTIME_DIR;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int send_all(int fd, const char *buf, size_t len)
@@ -55,7 +47,7 @@ static int send_all(int fd, const char *buf, size_t len)
 /* Reads one line (the answer) until newline or EOF, within the deadline. */
 static int read_answer(int fd, const char *path, char **ret, struct error *err)
 {
-	int64_t deadline = now_ms() + ANSWER_TIMEOUT_MS;
+	int64_t deadline = isotime_mono_ms() + ANSWER_TIMEOUT_MS;
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap);
 
@@ -63,7 +55,7 @@ static int read_answer(int fd, const char *path, char **ret, struct error *err)
 		return error_set(err, -ENOMEM, "out of memory");
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - isotime_mono_ms();
 		ssize_t n;
 		int r;
 

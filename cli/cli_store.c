@@ -149,14 +149,6 @@ static const char *short_hash(const char *hash)
 	return b;
 }
 
-static long long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
-}
-
 /* "3 changes: 1 breaking, 1 warning, 1 info (1 added, 2 modified)" */
 static void summary_text(const struct store_summary *sum, char *buf, size_t size)
 {
@@ -201,14 +193,14 @@ static int record_live_run(const struct cli *c, struct store *s, struct store_ru
 {
 	struct store_record rec = { 0 };
 	struct model *m = NULL;
-	struct timespec t0;
+	int64_t t0;
 	struct error err, serr;
 	int r;
 
 	rec.started = time(NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = isotime_mono_ms();
 	r = take_live(c, c->dsn, &m, &err);
-	rec.duration_ms = elapsed_ms(&t0);
+	rec.duration_ms = isotime_mono_ms() - t0;
 	if (r < 0) {
 		rec.error = err.text;
 		if (store_record_run(s, &rec, NULL, &serr) < 0)

@@ -142,7 +142,4 @@ void service_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void service_watchdog(void);
 uint64_t service_watchdog_usec(void);
 
-/* Monotonic milliseconds. */
-int64_t daemon_now_ms(void);
-
 #endif

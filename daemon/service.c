@@ -56,10 +56,3 @@ uint64_t service_watchdog_usec(void)
 	return usec;
 }
 
-int64_t daemon_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}

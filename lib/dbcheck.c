@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "fileio.h"
+#include "isotime.h"
 #include "live.h"
 
 /* Every check there is; custom SQL checks are one member.  Adding a check: one file, one row. */
@@ -792,14 +793,6 @@ const struct dbcheck_type dbcheck_custom_type = {
 
 /* ------------------------------------------------------------------- a run */
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The check's own limits (a [check] section may set them), else the run's. */
 static int set_timeouts(PGconn *conn, const struct dbcheck_options *o,
 			const struct dbcheck_custom *custom, struct error *err)
@@ -849,7 +842,7 @@ int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck
 				       .report = rep, .result = res,
 				       .custom = p->items[i].custom,
 				       .server_version = rep->server_version };
-		long long t0 = now_ms();
+		long long t0 = (long long)isotime_mono_ms();
 
 		if (p->items[i].custom) {
 			if (asprintf(&res->name, "custom:%s", p->items[i].custom->name) < 0)
@@ -866,7 +859,7 @@ int dbcheck_run(PGconn *conn, const struct dbcheck_plan *p, const struct dbcheck
 		if ((r = set_timeouts(conn, &o, p->items[i].custom, err)) < 0)
 			goto fail;
 		r = p->items[i].type->run(&c);
-		res->duration_ms = now_ms() - t0;
+		res->duration_ms = (long long)isotime_mono_ms() - t0;
 		if (r == -ENOMEM) {
 			r = error_set(err, r, "out of memory");
 			goto fail;

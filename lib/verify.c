@@ -4,19 +4,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libpq-fe.h>
 
+#include "isotime.h"
 #include "live.h"
 #include "snapshot.h"
 
 static double now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)isotime_mono_ms() / 1000.0;
 }
 
 void verify_result_free(struct verify_result *r)
