@@ -17,11 +17,12 @@
 #   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
-# and `ctest --output-on-failure -j2` there; scripts/packages.sh; then configure + build with
+# (the drift cases 25 to a test, one server per test) and `ctest --output-on-failure -j2`
+# there; scripts/packages.sh; then configure + build with
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
 # there, with leak detection on and every sanitizer report fatal.  The second
 # flavour runs even when the first fails.  With it (and no CTEST_ARGS), every
-# libFuzzer target runs for 30 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time
+# libFuzzer target runs for 60 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time
 # is printed, and a summary at the end, with each PostgreSQL major's passed tests
 # (ctest label pgNN).  Exit status: 0 when everything passed, 1 when a
 # build or a test failed, 2 when the dependencies could not be installed.
@@ -141,7 +142,11 @@ count_majors() {
 		n_ok=$(grep -cxFf <(sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* Passed .*/\1/p' \
 			"$dir/ctest.log") <(cd "$dir" && ctest -N -L "^$label\$" "${ctest_extra[@]}" \
 			2>/dev/null | sed -nE 's/^ *Test +#[0-9]+: (.*)$/\1/p') || true)
-		majors+=("$(printf '  %-24s PostgreSQL %s: %d of %d passed' "$name" "$major" "$n_ok" "$n_run")")
+		# The drift cases, several to a test: each says "ok   drift/CASE on PostgreSQL N".
+		n_cases=$(grep -cE "^ok   drift/[^ ]+ on PostgreSQL $major\$" \
+			"$dir/Testing/Temporary/LastTest.log" 2>/dev/null || true)
+		majors+=("$(printf '  %-24s PostgreSQL %s: %d of %d passed (%d drift cases ok)' \
+			"$name" "$major" "$n_ok" "$n_run" "${n_cases:-0}")")
 	done
 }
 
@@ -156,6 +161,10 @@ flavour() {
 
 stage "deps" bash "$here/deps.sh" || exit 2
 
+# Drift cases per ctest test, each test one server for its cases (tests/CMakeLists.txt):
+# a case is half server start and stop when it has one of its own.
+drift_batch=25
+
 # The majors besides Debian's 15, for CMake (SCHEMADRIFT_PG_VERSIONS).
 other_majors=$(tr ',' '\n' <<<"$pg_versions" | grep -vx 15 | sort -u | paste -sd ';' || true)
 if [ "$run_main" = 1 ]; then
@@ -166,7 +175,7 @@ if [ "$run_main" = 1 ]; then
 	server_majors=$(tr ',' '\n' <<<"$pg_servers" | grep -vx 15 | sort -u | paste -sd ';' || true)
 	flavour "build-test" build-test -DWERROR=ON -DSANITIZE=OFF \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCHEMADRIFT_PG_VERSIONS=$other_majors" \
-		"-DSCHEMADRIFT_PG_SERVERS=$server_majors"
+		"-DSCHEMADRIFT_PG_SERVERS=$server_majors" "-DSCHEMADRIFT_DRIFT_BATCH=$drift_batch"
 	# The .deb and the RPM built, linted, the .deb installed and purged (needs root).
 	stage "packages" bash "$here/packages.sh" || failed=1
 fi
@@ -180,13 +189,14 @@ if [ "$run_asan" = 1 ]; then
 	# 15 alone: the matrix exercises the catalog SQL, which the sanitizers do not see.
 	pg_versions=15
 	flavour "build-asan" build-asan -DSANITIZE=ON -DWERROR=OFF \
-		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF "-DSCHEMADRIFT_PG_VERSIONS="
+		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF "-DSCHEMADRIFT_PG_VERSIONS=" \
+		"-DSCHEMADRIFT_DRIFT_BATCH=$drift_batch"
 fi
 
 if [ "$run_asan" = 1 ] && [ ${#ctest_extra[@]} -eq 0 ]; then
-	# Every libFuzzer target for 30 s on a clang ASan + UBSan build, two at a
+	# Every libFuzzer target for 60 s on a clang ASan + UBSan build, two at a
 	# time (docs/fuzzing.md); a finding fails the suite.  Not with a ctest filter.
-	stage "fuzz (30 s per target)" bash "$here/fuzz.sh" --seconds 30 --jobs 2 || failed=1
+	stage "fuzz (60 s per target)" bash "$here/fuzz.sh" --seconds 60 --jobs 2 || failed=1
 fi
 
 printf '\n== [test.sh] summary (%s s in all)\n' "$(elapsed "$suite_start")"

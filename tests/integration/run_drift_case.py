@@ -26,7 +26,13 @@ relation's privileges on the server under test: arwdDxt, and arwdDxtm from 17
 on (MAINTAIN).  before.sql and after.sql may hold `-- @if N` blocks
 (pgharness.fixture_text).
 
-Usage: run_drift_case.py CASE_DIR [CASE_DIR...]   (ctest runs one per test)
+Usage: run_drift_case.py CASE_DIR [CASE_DIR...]
+Several cases share one server, one after the other, each in a fresh database
+(ctest runs SCHEMADRIFT_DRIFT_BATCH of them per test: tests/CMakeLists.txt);
+cluster-wide objects (roles) a case makes stay for the next ones, so a case
+makes them with CREATE ROLE inside DO ... EXCEPTION WHEN duplicate_object.
+Prints "ok   drift/CASE on PostgreSQL N" (scripts/test.sh counts those),
+"skip drift/CASE: ..." or "FAIL drift/CASE on PostgreSQL N: ...".
 Exit status 0 when every case passes.
 """
 
@@ -273,13 +279,13 @@ def main(argv):
             name = os.path.basename(os.path.normpath(case_dir))
             try:
                 report = run_case(pg, case_dir, expected)
-                print("ok   drift/%s\n%s" % (name, report))
+                print("ok   drift/%s on PostgreSQL %d\n%s" % (name, pg.major, report))
             except CaseSkipped as e:
                 skipped += 1
                 print("skip drift/%s: %s" % (name, e))
             except (CaseFailure, pgharness.HarnessError) as e:
                 failed += 1
-                print("FAIL drift/%s: %s" % (name, e))
+                print("FAIL drift/%s on PostgreSQL %s: %s" % (name, pg.major, e))
                 sys.stdout.flush()
                 pg.print_log_tail("drift/%s failed" % name, lines=20)
     if failed:
