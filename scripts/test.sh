@@ -2,7 +2,7 @@
 # The whole test suite: deps, a -Werror build + ctest, then an ASan+UBSan build + ctest.
 #
 # Usage: scripts/test.sh [--no-asan | --asan-only] [--pg-versions LIST] [--pg-servers LIST]
-#                       [-- CTEST_ARGS...]
+#                       [--jobs N] [-- CTEST_ARGS...]
 #
 #   --no-asan     only the -Werror build (build-test/)
 #   --asan-only   only the AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)
@@ -14,10 +14,12 @@
 #   --pg-servers 13,14,18
 #                 majors whose servers only the tests comparing two majors get
 #                 (test_pg_versions, test_daemon_upgrade, test_check_pg18)
+#   --jobs N      tests ctest runs at once (default: the cores plus one; a test
+#                 waits on its servers and daemons most of the time)
 #   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
-# (the drift cases 25 to a test, one server per test) and `ctest --output-on-failure -j2`
+# (the drift cases 25 to a test, one server per test) and `ctest --output-on-failure -jN`
 # there; scripts/packages.sh; then configure + build with
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
 # there, with leak detection on and every sanitizer report fatal.  The second
@@ -35,6 +37,7 @@ run_main=1
 run_asan=1
 pg_versions=15
 pg_servers=
+test_jobs=
 ctest_extra=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -51,6 +54,12 @@ while [ $# -gt 0 ]; do
 		pg_servers=$2
 		shift
 		;;
+	--jobs)
+		[ $# -ge 2 ] || { echo "test.sh: --jobs needs a number" >&2; exit 2; }
+		test_jobs=$2
+		shift
+		;;
+	--jobs=*) test_jobs=${1#*=} ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
@@ -77,6 +86,12 @@ if [ "$run_main" = 0 ] && [ "$run_asan" = 0 ]; then
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
+if [ -z "$test_jobs" ]; then
+	test_jobs=$((jobs + 1))
+elif ! [[ $test_jobs =~ ^[1-9][0-9]?$ ]]; then
+	echo "test.sh: --jobs takes a number from 1 to 99 (got '$test_jobs')" >&2
+	exit 2
+fi
 summary=()
 majors=()
 failed=0
@@ -104,13 +119,17 @@ stage() {
 	return "$rc"
 }
 
-# run_ctest BUILD_DIR: ctest there, its output kept in BUILD_DIR/ctest.log;
+# run_ctest BUILD_DIR: ctest there, its output kept in BUILD_DIR/ctest.log (and
+# every test's own output in BUILD_DIR/ctest-output.log);
 # adds its counts to the totals.  (Called through stage.)
 # shellcheck disable=SC2317
 run_ctest() {
 	local dir=$1 rc=0 line n_failed n_total n_skipped
-	(cd "$dir" && ctest --output-on-failure --no-tests=error -j2 "${ctest_extra[@]}") 2>&1 |
+	(cd "$dir" && ctest --output-on-failure --no-tests=error -j"$test_jobs" "${ctest_extra[@]}") 2>&1 |
 		tee "$dir/ctest.log" || rc=$?
+	# Every test's output (count_majors reads the drift cases' lines there); the
+	# `ctest -N` below would write over Testing/Temporary/LastTest.log.
+	cp "$dir/Testing/Temporary/LastTest.log" "$dir/ctest-output.log" 2>/dev/null || true
 	# "100% tests passed, 0 tests failed out of 57"
 	line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest.log" | tail -n 1 || true)
 	if [ -n "$line" ]; then
@@ -144,7 +163,7 @@ count_majors() {
 			2>/dev/null | sed -nE 's/^ *Test +#[0-9]+: (.*)$/\1/p') || true)
 		# The drift cases, several to a test: each says "ok   drift/CASE on PostgreSQL N".
 		n_cases=$(grep -cE "^ok   drift/[^ ]+ on PostgreSQL $major\$" \
-			"$dir/Testing/Temporary/LastTest.log" 2>/dev/null || true)
+			"$dir/ctest-output.log" 2>/dev/null || true)
 		majors+=("$(printf '  %-24s PostgreSQL %s: %d of %d passed (%d drift cases ok)' \
 			"$name" "$major" "$n_ok" "$n_run" "${n_cases:-0}")")
 	done
