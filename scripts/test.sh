@@ -16,13 +16,17 @@
 #                 (test_pg_versions, test_daemon_upgrade, test_check_pg18)
 #   --jobs N      tests ctest runs at once (default: the cores plus one; a test
 #                 waits on its servers and daemons most of the time)
-#   -- ARGS       passed to both ctest runs, e.g. `-- -L unit` or `-- -R drift/`
+#   -- ARGS       passed to both ctest runs, whole, e.g. `-- -L unit` or `-- -R drift/`
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
 # (the drift cases 25 to a test, one server per test) and `ctest --output-on-failure -jN`
 # there; scripts/packages.sh; then configure + build with
-# -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and the same ctest
-# there, with leak detection on and every sanitizer report fatal.  The second
+# -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and ctest there, with
+# leak detection on and every sanitizer report fatal.  With both flavours and no
+# CTEST_ARGS, each test runs in one of them: the default major's (15) under ASan,
+# the unit tests in both, the other majors' and those a sanitized build cannot
+# run (ctest label plain-build) in build-test/; --no-asan or --asan-only runs
+# every test in the one build.  The second
 # flavour runs even when the first fails.  With it (and no CTEST_ARGS), every
 # libFuzzer target runs for 60 s (scripts/fuzz.sh, build-fuzz/).  Each stage's time
 # is printed, and a summary at the end, with each PostgreSQL major's passed tests
@@ -125,7 +129,8 @@ stage() {
 # shellcheck disable=SC2317
 run_ctest() {
 	local dir=$1 rc=0 line n_failed n_total n_skipped
-	(cd "$dir" && ctest --output-on-failure --no-tests=error -j"$test_jobs" "${ctest_extra[@]}") 2>&1 |
+	(cd "$dir" && ctest --output-on-failure --no-tests=error -j"$test_jobs" \
+		"${flavour_filter[@]}" "${ctest_extra[@]}") 2>&1 |
 		tee "$dir/ctest.log" || rc=$?
 	# Every test's output (count_majors reads the drift cases' lines there); the
 	# `ctest -N` below would write over Testing/Temporary/LastTest.log.
@@ -154,12 +159,12 @@ count_majors() {
 	local dir=$1 name=$2 major label n_run n_ok
 	for major in $(tr ',' '\n' <<<"$pg_versions" | sort -un); do
 		label=pg$major
-		n_run=$(cd "$dir" && ctest -N -L "^$label\$" "${ctest_extra[@]}" 2>/dev/null |
+		n_run=$(cd "$dir" && ctest -N -L "^$label\$" "${flavour_filter[@]}" "${ctest_extra[@]}" 2>/dev/null |
 			sed -nE 's/^Total Tests: ([0-9]+)/\1/p')
 		[ -n "$n_run" ] && [ "$n_run" != 0 ] || continue
 		# "  3/194 Test  #24: pg18/drift/column_add .........   Passed    1.01 sec"
 		n_ok=$(grep -cxFf <(sed -nE 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: ([^ ]+) .* Passed .*/\1/p' \
-			"$dir/ctest.log") <(cd "$dir" && ctest -N -L "^$label\$" "${ctest_extra[@]}" \
+			"$dir/ctest.log") <(cd "$dir" && ctest -N -L "^$label\$" "${flavour_filter[@]}" "${ctest_extra[@]}" \
 			2>/dev/null | sed -nE 's/^ *Test +#[0-9]+: (.*)$/\1/p') || true)
 		# The drift cases, several to a test: each says "ok   drift/CASE on PostgreSQL N".
 		n_cases=$(grep -cE "^ok   drift/[^ ]+ on PostgreSQL $major\$" \
@@ -180,6 +185,17 @@ flavour() {
 
 stage "deps" bash "$here/deps.sh" || exit 2
 
+# With both flavours and no CTEST_ARGS, a test on Debian's 15 runs once, under ASan
+# (the sanitizers watch every line it runs); the -Werror build runs the unit
+# tests, the other majors' tests and those a sanitized build cannot run (label
+# plain-build: valgrind's memcheck, the tests comparing two majors).  Several
+# ctest -L options must all match (ctest >= 3.21).
+flavour_filter=()
+split_flavours=0
+if [ "$run_main" = 1 ] && [ "$run_asan" = 1 ] && [ ${#ctest_extra[@]} -eq 0 ]; then
+	split_flavours=1
+fi
+
 # Drift cases per ctest test, each test one server for its cases (tests/CMakeLists.txt):
 # a case is half server start and stop when it has one of its own.
 drift_batch=25
@@ -192,6 +208,9 @@ if [ "$run_main" = 1 ]; then
 			"$here/pg-server.sh" "$other_majors" || exit 2
 	fi
 	server_majors=$(tr ',' '\n' <<<"$pg_servers" | grep -vx 15 | sort -u | paste -sd ';' || true)
+	if [ "$split_flavours" = 1 ]; then
+		flavour_filter=(-L "^(unit|plain-build${other_majors:+|pg${other_majors//;/|pg}})\$")
+	fi
 	flavour "build-test" build-test -DWERROR=ON -DSANITIZE=OFF \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCHEMADRIFT_PG_VERSIONS=$other_majors" \
 		"-DSCHEMADRIFT_PG_SERVERS=$server_majors" "-DSCHEMADRIFT_DRIFT_BATCH=$drift_batch"
@@ -207,6 +226,8 @@ if [ "$run_asan" = 1 ]; then
 	# The benchmark is never a test: no need to build it a second time.
 	# 15 alone: the matrix exercises the catalog SQL, which the sanitizers do not see.
 	pg_versions=15
+	flavour_filter=()
+	[ "$split_flavours" = 0 ] || flavour_filter=(-LE '^plain-build$')
 	flavour "build-asan" build-asan -DSANITIZE=ON -DWERROR=OFF \
 		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF "-DSCHEMADRIFT_PG_VERSIONS=" \
 		"-DSCHEMADRIFT_DRIFT_BATCH=$drift_batch"

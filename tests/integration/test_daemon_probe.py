@@ -2,12 +2,11 @@
 inserts, updates and deletes and nextval() leave it alone, so an idle database costs one cheap
 query per run; and the probe prints the very fingerprint a full snapshot records, which is
 what the daemon compares it with.  That every DDL change moves it, so the daemon takes a full
-snapshot, is checked by each drift case on each major (run_drift_case.py: after after.sql the
-probe differs from snapshot A's fingerprint).
+snapshot, is checked by each drift case on each major (run_drift_case.py: snapshot B's recorded
+fingerprint differs from snapshot A's; this test is what makes B's the probe's).
 """
 
 import json
-
 import os
 import sys
 
