@@ -30,6 +30,12 @@ class DaemonVerify(pgharness.PgTestCase):
     def status_text(self, d):
         return pgharness.cli_ok("status", "--runtime-dir", d.runtime_dir)
 
+    def status_shows(self, d, text):
+        """Waits for the text status to show TEXT: with a run every 2 s, status may
+        catch one in flight ("verify: running"), so it is read again until it does."""
+        dh.wait_until(lambda: text in self.status_text(d),
+                      what="`schemadrift status` to show %r" % text)
+
     def verify_status(self, d):
         t = d.target_status("app")
         return t.get("verify") if t else None
@@ -52,8 +58,7 @@ class DaemonVerify(pgharness.PgTestCase):
             v = self.wait_verify_runs(d, 2)
             self.assertEqual(v["state"], "match", v)
             self.assertEqual(self.mismatch_alerts(), [])
-            out = self.status_text(d)
-            self.assertIn("verify: match, 0 differences", out)
+            self.status_shows(d, "verify: match, 0 differences")
 
             # A hand-made hotfix: one mismatch alert, however many runs see it.
             self.pg.psql(self.db, "CREATE INDEX orders_total ON orders (total)")
@@ -69,7 +74,7 @@ class DaemonVerify(pgharness.PgTestCase):
             v = self.wait_verify_runs(d, runs + 2)
             self.assertEqual(v["state"], "mismatch")
             self.assertEqual(len(self.mismatch_alerts()), 1, self.mismatch_alerts())
-            self.assertIn("verify: mismatch, 1 difference", self.status_text(d))
+            self.status_shows(d, "verify: mismatch, 1 difference")
 
             # Back to what the repository says: recovered, same dedup key.
             self.pg.psql(self.db, "DROP INDEX orders_total")
