@@ -41,8 +41,14 @@ import time
 import unittest
 
 PG_BINDIR = os.environ.get("SCHEMADRIFT_PG_BINDIR", "/usr/lib/postgresql/15/bin")
-PSQL = os.path.join(PG_BINDIR, "psql") if os.path.exists(
-    os.path.join(PG_BINDIR, "psql")) else "/usr/bin/psql"
+# The client tools are always Debian's 15 (the other majors come without them).
+CLIENT_BINDIR = "/usr/lib/postgresql/15/bin"
+CLIENT_MAJOR = 15
+# The server's own psql, else Debian's psql binary itself: /usr/bin/psql is
+# postgresql-common's Perl wrapper, which picks that same binary but costs a
+# Perl start per call (the embedded servers of the other majors have no psql).
+PSQL = next((p for p in (os.path.join(PG_BINDIR, "psql"), os.path.join(CLIENT_BINDIR, "psql"))
+             if os.path.exists(p)), "/usr/bin/psql")
 SUPERUSER = "postgres"
 # Roles in this group must authenticate with scram-sha-256 over TCP.
 SCRAM_GROUP = "scram_required"
@@ -71,11 +77,6 @@ def server_bindir(major):
     if d and os.path.exists(os.path.join(d, "postgres")):
         return d
     return None
-
-
-# The client tools are always Debian's 15 (the other majors come without them).
-CLIENT_BINDIR = "/usr/lib/postgresql/15/bin"
-CLIENT_MAJOR = 15
 
 
 def client_tool(name, server_major):

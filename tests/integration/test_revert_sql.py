@@ -124,13 +124,16 @@ class RevertSqlTest(pgharness.PgTestCase):
         return name
 
     def test_each_revert_brings_back_the_baseline(self):
+        # Every database made from the template snapshots alike: one baseline
+        # file serves the cases that add nothing to it.
+        base = self.pg.snapshot_file(self.fresh("case_base"), self.path("base.json"))
         for i, case in enumerate(CASES):
             name, drift = case[0], case[1:]
             with self.subTest(case=name):
                 db = self.fresh("case%d" % i)
                 for sql in drift[:-1]:     # part of the baseline
                     self.pg.psql(db, sql)
-                a = self.pg.snapshot_file(db, self.path("a%d.json" % i))
+                a = self.pg.snapshot_file(db, self.path("a%d.json" % i)) if drift[:-1] else base
                 self.pg.psql(db, drift[-1])
                 b = self.pg.snapshot_file(db, self.path("b%d.json" % i))
                 rc, text, err = pgharness.run_cli("diff", a, b)
