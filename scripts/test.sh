@@ -20,7 +20,8 @@
 #
 # Stages: scripts/deps.sh; configure + build with -DWERROR=ON into build-test/
 # (the drift cases 25 to a test, one server per test) and `ctest --output-on-failure -jN`
-# there; scripts/packages.sh; then configure + build with
+# there; scripts/packages.sh (beside the ASan flavour when that runs: its output is
+# printed when it ends); then configure + build with
 # -DSANITIZE=ON -DCMAKE_BUILD_TYPE=Debug into build-asan/ and ctest there, with
 # leak detection on and every sanitizer report fatal.  With both flavours and no
 # CTEST_ARGS, each test runs in one of them: the default major's (15) under ASan,
@@ -215,7 +216,17 @@ if [ "$run_main" = 1 ]; then
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DSCHEMADRIFT_PG_VERSIONS=$other_majors" \
 		"-DSCHEMADRIFT_PG_SERVERS=$server_majors" "-DSCHEMADRIFT_DRIFT_BATCH=$drift_batch"
 	# The .deb and the RPM built, linted, the .deb installed and purged (needs root).
-	stage "packages" bash "$here/packages.sh" || failed=1
+	# Beside the ASan flavour when that runs: dpkg, lintian and rpmlint leave a
+	# core idle most of the time, and nothing there touches the build trees.
+	if [ "$run_asan" = 1 ]; then
+		packages_log=$repo/build-test/packages.log
+		printf '\n== [test.sh] packages: started beside build-asan (its output: %s)\n' \
+			"$packages_log"
+		stage "packages" bash "$here/packages.sh" >"$packages_log" 2>&1 &
+		packages_pid=$!
+	else
+		stage "packages" bash "$here/packages.sh" || failed=1
+	fi
 fi
 
 if [ "$run_asan" = 1 ]; then
@@ -231,6 +242,19 @@ if [ "$run_asan" = 1 ]; then
 	flavour "build-asan" build-asan -DSANITIZE=ON -DWERROR=OFF \
 		-DCMAKE_BUILD_TYPE=Debug -DBUILD_BENCH=OFF "-DSCHEMADRIFT_PG_VERSIONS=" \
 		"-DSCHEMADRIFT_DRIFT_BATCH=$drift_batch"
+fi
+
+if [ -n "${packages_pid:-}" ]; then
+	# The stage ran in a subshell: its summary line is taken from its output.
+	wait "$packages_pid" || failed=1
+	cat "$packages_log"
+	line=$(grep -E '^== \[test.sh\] packages: (ok in|FAILED)' "$packages_log" | tail -n 1 || true)
+	secs=$(sed -nE 's/.* ([0-9.]+) s$/\1/p' <<<"$line")
+	case $line in
+	*": ok in "*) result=ok ;;
+	*) result=FAILED ;;
+	esac
+	summary+=("$(printf '  %-24s %8s s  %s (beside build-asan)' packages "${secs:-?}" "$result")")
 fi
 
 if [ "$run_asan" = 1 ] && [ ${#ctest_extra[@]} -eq 0 ]; then
