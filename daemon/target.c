@@ -446,6 +446,7 @@ void target_start_run(struct target *t)
 
 	t->running = true;
 	t->pending = false;
+	t->run_audit_size = audit_size(t);
 	t->started_mono_ms = isotime_mono_ms();
 	t->started_ms = now;
 	/* How late this run starts against its due time (timer and queue).  Not
@@ -487,7 +488,7 @@ static int64_t elapsed_ms(const struct target *t)
 
 static void finish_run(struct target *t)
 {
-	t->audit_size = audit_size(t);
+	t->audit_size = t->run_audit_size;
 	t->running = false;
 	t->runs++;
 	t->last_run_ms = t->started_ms;
@@ -842,6 +843,8 @@ static void handle_snapshot(struct target *t, struct model *m)
 				log_target(LOG_NOTICE, t->name, NULL, hash,
 					   "baseline created from the first snapshot");
 				baseline_seen(t, hash);
+				/* Its own entry needs no second look. */
+				t->run_audit_size = audit_size(t);
 			}
 			t->waiting_for_baseline = false;
 		} else {

@@ -83,6 +83,10 @@ struct target {
 	 * baseline accepted or an object acknowledged meanwhile grows it, and
 	 * then the probe alone cannot answer. */
 	long long audit_size;
+	/* The audit log's size when this run started, before it read the
+	 * baseline: what audit_size becomes when the run ends, so an accept
+	 * made while the run was in flight is seen by the next one. */
+	long long run_audit_size;
 	int64_t last_full_ms;
 	char last_hash[65];        /* last recorded schema hash */
 	/* The DDL recorder at the last full snapshot (docs/attribution.md):
