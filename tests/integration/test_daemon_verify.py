@@ -41,9 +41,12 @@ class DaemonVerify(pgharness.PgTestCase):
         return t.get("verify") if t else None
 
     def wait_verify_runs(self, d, n):
-        return dh.wait_until(lambda: (self.verify_status(d) or {}).get("runs", 0) >= n
-                             and self.verify_status(d)["state"] != "running" and self.verify_status(d),
-                             what="%d verify runs" % n)
+        """Waits for N verify runs to have ended. One status read per poll: three reads
+        could see a run end in the first and the next one start in the last."""
+        def done():
+            v = self.verify_status(d) or {}
+            return v if v.get("runs", 0) >= n and v.get("state") != "running" else None
+        return dh.wait_until(done, what="%d verify runs" % n)
 
     def test_mismatch_alert_dedup_and_recovery(self):
         d = dh.Daemon(self.workdir, "")
