@@ -270,7 +270,7 @@ static void submit_round(struct fleet *f)
 			goto fail;
 		j->in.n++;
 		j->in.held[i] = t->leased;
-		j->in.busy[i] = t->running || t->queued;
+		j->in.busy[i] = target_busy(t);
 	}
 	/* The writes go with the round; a failed round gives them back. */
 	j->in.writes = f->pending;

@@ -1018,6 +1018,12 @@ bool target_may_start(const struct target *t)
 		t->lease_until_mono_ms - isotime_mono_ms() >= t->env->cfg->lease_timeout_ms / 4);
 }
 
+bool target_busy(const struct target *t)
+{
+	return t->running || t->queued || target_checks_running(t) ||
+	       target_verify_running(t->verify);
+}
+
 bool target_lost_lease(const struct target *t)
 {
 	if (target_may_run(t))

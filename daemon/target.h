@@ -167,6 +167,9 @@ bool target_may_run(const struct target *t);
 /* Whether a run may start on t now: target_may_run(), with a quarter of
  * lease_timeout left at least (a run that starts should end inside the lease). */
 bool target_may_start(const struct target *t);
+/* Whether a run, a check run or a verify run of t is in flight or queued: its
+ * lease is kept until it ends, even when another daemon should have t. */
+bool target_busy(const struct target *t);
 /* For a run's (or a check or verify run's) end: false while t may run; else
  * logs that the lease was lost during the run and returns true, and the caller
  * records the run but alerts nothing and hands nothing on (the holder does). */
@@ -203,6 +206,7 @@ int target_checks_reload_state(struct target *t, struct error *err);
 /* 1 started, 0 already running, -ENOENT no checks configured, -EREMOTE another
  * daemon holds the target's lease, -ENOMEM. */
 int target_checks_run_now(struct target *t);
+bool target_checks_running(const struct target *t);
 json_t *target_checks_status_json(const struct target *t);
 void target_checks_metrics(struct target *const *targets, size_t n, struct evbuffer *b,
 			   void (*label)(struct evbuffer *b, const char *v));

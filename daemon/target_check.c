@@ -503,7 +503,7 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
 	}
 	/* A run still going absorbs this one, as snapshot runs do.  With several
 	 * daemons only the lease holder checks (docs/operations.md). */
-	if (!tc->job && tc->t->cfg->enabled && tc->t->cfg->n_checks && target_may_run(tc->t))
+	if (!tc->job && tc->t->cfg->enabled && tc->t->cfg->n_checks && target_may_start(tc->t))
 		start_job(tc);
 	arm(tc);
 }
@@ -612,8 +612,15 @@ int target_checks_run_now(struct target *t)
 		return -EREMOTE;
 	if (t->checks->job)
 		return 0;
+	if (!target_may_start(t)) /* held, but not for long enough: the next holder checks */
+		return -EREMOTE;
 	start_job(t->checks);
 	return t->checks->job ? 1 : -ENOMEM;
+}
+
+bool target_checks_running(const struct target *t)
+{
+	return t->checks && t->checks->job;
 }
 
 /* -------------------------------------------------------- status, metrics */

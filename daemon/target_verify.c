@@ -611,7 +611,9 @@ static void on_verify_due(evutil_socket_t fd, short what, void *arg)
 	}
 	if (v->pid)
 		return; /* still running: its end schedules the next */
-	if (!target_may_run(v->t)) { /* another daemon holds the target: it verifies */
+	/* Another daemon holds the target (it verifies), or our lease has under a
+	 * quarter of lease_timeout left (the next holder will). */
+	if (!target_may_start(v->t)) {
 		plan_next(v, false);
 		return;
 	}
@@ -619,6 +621,11 @@ static void on_verify_due(evutil_socket_t fd, short what, void *arg)
 		verify_failed(v, err.text);
 		plan_next(v, false);
 	}
+}
+
+bool target_verify_running(const struct target_verify *v)
+{
+	return v && v->pid > 0;
 }
 
 json_t *target_verify_status_json(const struct target_verify *v)

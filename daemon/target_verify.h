@@ -2,6 +2,8 @@
 #ifndef SCHEMADRIFT_TARGET_VERIFY_H
 #define SCHEMADRIFT_TARGET_VERIFY_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "alert_state.h"
@@ -33,5 +35,7 @@ void target_verify_free(struct target_verify *v);
 /* The mismatch alert state again from the store (after a takeover). */
 int target_verify_reload_state(struct target_verify *v, struct error *err);
 json_t *target_verify_status_json(const struct target_verify *v);
+/* Whether a verify run (its child process) is in flight; v may be NULL. */
+bool target_verify_running(const struct target_verify *v);
 
 #endif

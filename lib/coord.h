@@ -69,7 +69,8 @@ struct coord_write {
 struct coord_round_in {
 	char **targets;    /* every target this daemon is configured for */
 	bool *held;        /* held by us before this round (the loop's view) */
-	bool *busy;        /* running now: kept while held, even if another node should have it */
+	bool *busy;        /* a run, check run or verify run in flight: kept while held,
+	                    * even if another node should have it */
 	size_t n;
 	struct coord_write *writes;
 	size_t n_writes;

@@ -74,9 +74,10 @@ class DaemonAlerts(pgharness.PgTestCase):
             d.wait_log(r"target 'app': baseline created from the first snapshot")
             shown = d.store_cli("baseline", "show", "app")
             self.assertIn("schemadriftd", shown)
-            d.wait_runs("app", 3)
+            # (the status wait_runs read: a new read could catch the next run in flight)
+            st = d.wait_runs("app", 3)
             self.assertEqual(self.kinds(), ([], []), "alerts without any change")
-            self.assertEqual(d.target_status("app")["state"], "ok")
+            self.assertEqual(st["state"], "ok")
 
             # -- one ALTER TABLE: one drift alert per channel, within the bound
             t0 = time.monotonic()
@@ -96,9 +97,8 @@ class DaemonAlerts(pgharness.PgTestCase):
             self.assertIn("Schema drift on app", subject)
             # Confirmation and later runs must not alert again.
             runs = d.target_status("app")["runs"]
-            d.wait_runs("app", runs + 3)
+            st = d.wait_runs("app", runs + 3)
             self.assertEqual(self.kinds(), (["drift"], ["drift"]))
-            st = d.target_status("app")
             self.assertEqual(st["state"], "drifting")
             self.assertTrue(st["drifting"])
             self.assertEqual(len(d.log_lines(r"Schema drift on app")), 1, d.log())
@@ -110,9 +110,9 @@ class DaemonAlerts(pgharness.PgTestCase):
             self.wait_kinds(2)
             self.assertEqual(self.rx.requests[1].json["kind"], "recovered")
             runs = d.target_status("app")["runs"]
-            d.wait_runs("app", runs + 2)
+            st = d.wait_runs("app", runs + 2)
             self.assertEqual(self.kinds(), (["drift", "recovered"], ["drift", "recovered"]))
-            self.assertEqual(d.target_status("app")["state"], "ok")
+            self.assertEqual(st["state"], "ok")
             # -- every notifier's deliveries are counted in /metrics
             url = "http://127.0.0.1:%d/metrics" % metrics_port
             text = dh.wait_until(lambda: (lambda t: 'notifier="mail"} 2' in t and t)(
@@ -131,21 +131,21 @@ class DaemonAlerts(pgharness.PgTestCase):
                 failures = st["failures"]
                 self.assertGreaterEqual(failures, ERROR_THRESHOLD)
                 # Several more failed runs: still the one error alert.
-                dh.wait_until(lambda: d.target_status("app")["failures"] >= failures + 3,
-                              what="three more failed runs")
+                st = dh.wait_until(lambda: (lambda t: t["failures"] >= failures + 3 and
+                                            not t["running"] and t)(d.target_status("app")),
+                                   what="three more failed runs")
                 self.assertEqual(self.kinds(), (["drift", "recovered", "error"],
                                                 ["drift", "recovered", "error"]))
-                self.assertEqual(d.target_status("app")["state"], "failing")
+                self.assertEqual(st["state"], "failing")
             finally:
                 dh.pg_resume(self.pg)
 
             # -- PostgreSQL back: one recovery
             self.wait_kinds(4)
             runs = d.target_status("app")["runs"]
-            d.wait_runs("app", runs + 3)
+            st = d.wait_runs("app", runs + 3)
             want = ["drift", "recovered", "error", "recovered"]
             self.assertEqual(self.kinds(), (want, want))
-            st = d.target_status("app")
             self.assertEqual(st["state"], "ok")
             self.assertIsNone(st["last_error"])
             # The alerts a user greps the log for, once each.

@@ -217,10 +217,12 @@ class CentralStore(pgharness.PgTestCase):
         self.assertEqual(len(self.alerts("error", TARGETS[0])), 1)
         self.assertEqual(len(self.alerts("drift")), 0, "a store outage alerted as drift")
 
-        # A restart migrates nothing.
+        # A restart migrates nothing.  (The log is appended to across starts: count on.)
+        starts = len(d.log_lines(r"started: 1 target"))
         d.stop()
         d.start()
-        d.wait_log(r"started: 1 target")
+        d.wait_log(r"started: 1 target", count=starts + 1)
+        d.wait_runs(TARGETS[0], 1)
         self.assertEqual(len(d.log_lines(r"schema schemadrift_store created")), 1)
 
     def test_a_start_while_the_store_is_down_keeps_what_was_alerted(self):
@@ -234,9 +236,11 @@ class CentralStore(pgharness.PgTestCase):
         # The store is down when the daemon starts again: the target stays (status),
         # its runs wait for the alert states, nothing is alerted.
         dh.pg_pause(self.central)
+        starts = len(d.log_lines(r"started: 1 target"))
+        skipped = len(d.log_lines(r"run skipped: the alert state cannot be read: store "))
         d.start()
-        d.wait_log(r"started: 1 target")
-        d.wait_log(r"run skipped: the alert state cannot be read: store ")
+        d.wait_log(r"started: 1 target", count=starts + 1)
+        d.wait_log(r"run skipped: the alert state cannot be read: store ", count=skipped + 1)
         self.assertEqual([t["target"] for t in d.status()["targets"]], [target])
         dh.pg_resume(self.central)
         d.wait_log(r"alert states read from the store")

@@ -57,11 +57,10 @@ class DaemonChecks(pgharness.PgTestCase):
     def run_checks(self, d, n_before):
         out = pgharness.cli_ok("check", "--target", "app", "--runtime-dir", d.runtime_dir)
         self.assertIn("app: checks started", out)
-        return dh.wait_until(
-            lambda: (d.target_status("app")["checks"]["runs"] > n_before and
-                     not d.target_status("app")["checks"]["running"]) and
-            d.target_status("app")["checks"],
-            what="check run %d" % (n_before + 1))
+        def ended():  # one status read per poll, so the fields agree with each other
+            c = d.target_status("app")["checks"]
+            return c if c["runs"] > n_before and not c["running"] else None
+        return dh.wait_until(ended, what="check run %d" % (n_before + 1))
 
     def test_raise_ack_recover(self):
         port = free_port()

@@ -15,6 +15,7 @@ which daemon sent what (each daemon posts to its own path).  What an operator ch
     where a drift made meanwhile alerts exactly once.
 """
 
+import hashlib
 import os
 import select
 import signal
@@ -87,6 +88,15 @@ class Blackhole:
             c.close()
 
 
+def rendezvous(nodes, target):
+    """The node a target goes to among live nodes (docs/operations.md): the highest weight,
+    the first 8 bytes (big-endian) of SHA-256(node NUL target); ties to the smaller name."""
+    def weight(n):
+        return int.from_bytes(hashlib.sha256(n.encode() + b"\0" + target.encode())
+                              .digest()[:8], "big")
+    return sorted(nodes, key=lambda n: (-weight(n), n))[0]
+
+
 def shared_drift(coord, target):
     """The drift incident the coordination database holds for target (None: none)."""
     out = coord.psql("postgres", "SELECT alert_state::json -> 'drift' ->> 'incident' FROM "
@@ -109,7 +119,7 @@ class Fleet(pgharness.PgTestCase):
         self.addCleanup(self.rx.stop)
         self.daemons = {}
 
-    def start_daemon(self, node, coordination=None, dsns=None):
+    def start_daemon(self, node, coordination=None, dsns=None, checks="fk-index", extra=""):
         directory = self.path(node)
         os.makedirs(directory, exist_ok=True)
         d = dh.Daemon(directory, "")
@@ -120,9 +130,9 @@ class Fleet(pgharness.PgTestCase):
         # Schema checks too (fk-index: no finding here), on a schedule of their own.
         conf += "".join(dh.target_section(t, (dsns or {}).get(t) or self.pg.dsn(t),
                                           notifiers="hook",
-                                          checks="fk-index", checks_schedule="every 2s")
+                                          checks=checks, checks_schedule="every 2s")
                         for t in TARGETS)
-        conf += dh.webhook_section("hook", self.rx.url("/hook/" + node))
+        conf += extra + dh.webhook_section("hook", self.rx.url("/hook/" + node))
         d.write_config(conf)
         self.addCleanup(self.dump_log, d, node)
         self.addCleanup(d.kill)
@@ -154,12 +164,16 @@ class Fleet(pgharness.PgTestCase):
         return self.wait_spread_of(nodes, TARGETS)
 
     def wait_spread_of(self, nodes, targets):
-        """Until every target is held by exactly one of nodes, each node holds some (the
-        rebalance is done), and each node agrees who holds what."""
+        """Until every target is held by exactly one of nodes, the one rendezvous hashing
+        gives it among them (the rebalance is done: a node keeps a target it should hand
+        over while a run of it is in flight), each node holds some, and each node agrees
+        who holds what."""
+        want = {t: rendezvous(nodes, t) for t in targets}
+        self.assertEqual(set(want.values()), set(nodes), "a node would hold nothing")
+
         def spread():
             held = self.holders(nodes, targets)
-            if any(len(v) != 1 for v in held.values()) or \
-                    set(v[0] for v in held.values()) != set(nodes):
+            if any(v != [want[t]] for t, v in held.items()):
                 return None
             for n in nodes:
                 for t in self.daemons[n].status()["targets"]:
@@ -173,8 +187,18 @@ class Fleet(pgharness.PgTestCase):
         return {(n, t["target"]): (t["runs"], (t.get("checks") or {}).get("runs", 0))
                 for n in nodes for t in self.daemons[n].status()["targets"]}
 
+    def wait_unheld_runs_ended(self, nodes):
+        """A run or a check run that a node started before its lease went is recorded when
+        it ends (alerting nothing): waits until no node has one of a target it no longer
+        holds, so that counting from here is fair."""
+        dh.wait_until(lambda: not any(
+            not t.get("leased") and (t.get("running") or (t.get("checks") or {}).get("running"))
+            for n in nodes for t in self.daemons[n].status()["targets"]),
+            what="runs in flight of targets no longer held to end")
+
     def assert_one_checker(self, nodes, owner):
         """Over a few periods, each target's runs and check runs grow at its holder only."""
+        self.wait_unheld_runs_ended(nodes)
         before = self.runs(nodes)
         time.sleep(4 * PERIOD)
         after = self.runs(nodes)
@@ -289,6 +313,7 @@ class Fleet(pgharness.PgTestCase):
                                      r"database unreachable\)")
         target = TARGETS[0]
         self.pg.psql(target, "ALTER TABLE orders ADD COLUMN while_coord_down int")
+        self.wait_unheld_runs_ended(["n1", "n2"])
         before = self.runs(["n1", "n2"])
         time.sleep(3 * PERIOD)
         self.assertEqual(self.runs(["n1", "n2"]), before, "checks went on without a lease")
@@ -385,9 +410,7 @@ class Fleet(pgharness.PgTestCase):
         n1_stopped = time.monotonic() - cut
         # A run or a check run still in flight when the leases went is recorded when it
         # ends (alerting nothing): count from when none is left.
-        dh.wait_until(lambda: not any(t.get("running") or (t.get("checks") or {}).get("running")
-                                      for t in self.daemons["n1"].status()["targets"]),
-                      what="n1's runs in flight to end")
+        self.wait_unheld_runs_ended(["n1"])
         runs_n1 = self.runs(["n1"])
         self.pg.psql(mine[0], "ALTER TABLE orders ADD COLUMN while_cut_off int")
         held = dh.wait_until(lambda: all(self.holders(["n2"])[t] for t in mine) and
@@ -407,6 +430,57 @@ class Fleet(pgharness.PgTestCase):
         time.sleep(3 * PERIOD)
         self.assertEqual([a[:3] for a in self.alerts()], [("n2", mine[0], "drift")],
                          "n1 alerted the drift again after it came back")
+
+    def test_a_check_run_in_flight_keeps_its_lease(self):
+        """A daemon that should hand a target over to a node that joined keeps its lease
+        while a check run of that target is in flight (running or waiting for a worker),
+        so that two daemons never check one target at once; the target moves when the run
+        ends.  The check runs are held up by an advisory lock that a custom check waits for
+        (the snapshot runs go on)."""
+        slow = ("[check slow]\nsql = SELECT 1 FROM pg_advisory_xact_lock_shared(42) l WHERE l::text = 'never'\n"
+                "lock_timeout = 60s\nstatement_timeout = 60s\n")
+        self.start_daemon("n1", checks="fk-index, custom:slow", extra=slow)
+        self.wait_spread(["n1"])
+        dh.wait_until(lambda: all((t.get("checks") or {}).get("runs", 0) >= 1
+                                  for t in self.daemons["n1"].status()["targets"]),
+                      what="n1's first check run of each target")
+        lockers = []
+
+        def unlock():
+            for p in lockers:
+                p.stdin.close()
+                p.wait(timeout=30)
+            lockers.clear()
+        self.addCleanup(unlock)
+        for t in TARGETS:
+            p = subprocess.Popen([pgharness.PSQL, "-X", "-q", "-A", "-t", "-w", "-d",
+                                  self.pg.dsn(t)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, env=pgharness.clean_env(), text=True)
+            lockers.append(p)
+            p.stdin.write("SELECT pg_advisory_lock(42);\nSELECT 'locked';\n")
+            p.stdin.flush()
+            self.assertEqual(p.stdout.readline().strip(), "")  # pg_advisory_lock's void
+            self.assertEqual(p.stdout.readline().strip(), "locked")
+        # Every target's next check run waits for its lock (two on the worker threads, the
+        # others queued behind them).
+        dh.wait_until(lambda: all((t.get("checks") or {}).get("running")
+                                  for t in self.daemons["n1"].status()["targets"]),
+                      what="a check run of every target in flight on n1")
+        self.start_daemon("n2")
+        self.daemons["n2"].wait_log(r"coordination: connected as node n2")
+        # Rounds of both nodes go by (a round every quarter lease): n1 keeps everything.
+        time.sleep(2 * LEASE)
+        held = self.holders(["n1", "n2"])
+        self.assertEqual(sorted(t for t, h in held.items() if h != ["n1"]), [],
+                         "targets handed over while n1 still checks them: %r" % held)
+        self.assertEqual([t["target"] for t in self.daemons["n2"].status()["targets"]
+                          if (t.get("checks") or {}).get("runs", 0) or t["runs"]], [],
+                         "n2 ran targets that n1 was checking")
+        unlock()
+        # The runs end; the targets n2 wins move to it.
+        owner = self.wait_spread(["n1", "n2"])
+        self.assertIn("n2", owner.values())
+        self.assert_one_checker(["n1", "n2"], owner)
 
     def test_lease_lost_during_a_run(self):
         """A run still going when its lease expires (the coordination link silent) ends
@@ -475,7 +549,7 @@ class Fleet(pgharness.PgTestCase):
         os.rename(snap, snap + ".real")
         os.symlink(snap + ".real", snap)
         d = self.start_daemon("n1")
-        d.wait_log(r"cannot publish the baseline", count=2, timeout=8)
+        d.wait_log(r"cannot publish the baseline", count=2)
         self.assertEqual(shared_baseline(), "")
         os.unlink(snap)
         os.rename(snap + ".real", snap)

@@ -126,7 +126,10 @@ class DaemonReload(pgharness.PgTestCase):
                 runs = {t["target"]: t["runs"] for t in st["targets"]}
                 d.wait_runs("a", runs["a"] + 1)
                 d.wait_runs("b", runs["b"] + 1)
-                text = pgharness.cli_ok("status", "--runtime-dir", d.runtime_dir)
+                # a and b run every 2 s: the text is read again while it shows a run in flight
+                text = dh.wait_until(lambda: (lambda s: re.search(r"(?m)^a\s+ok\s", s) and s)(
+                    pgharness.cli_ok("status", "--runtime-dir", d.runtime_dir)),
+                    what="`schemadrift status` to show a between runs")
                 self.assertIn("last reload failed", text)
                 self.assertIn(where, text)
                 self.assertRegex(text, r"(?m)^a\s+ok\s")

@@ -110,7 +110,9 @@ class DaemonUpgrade(unittest.TestCase):
             # 15 writes shop.big_orders and shop.daily with qualified columns, 18 does not.
             rendered = int(re.search(r"; (\d+) definition", note["message"]).group(1))
             self.assertGreaterEqual(rendered, 2, note["message"])
-            st = d.target_status("app")
+            # (between runs: one in flight shows "running")
+            st = dh.wait_until(lambda: (lambda t: not t["running"] and t)(d.target_status("app")),
+                               what="app between runs")
             self.assertEqual(st["state"], "ok", st)
             self.assertFalse(st["drifting"])
             self.assertEqual(len(d.log_lines(r"Server upgraded on app")), 1, d.log())
