@@ -155,6 +155,7 @@ static int query(PGconn *conn, const char *sql, const char *table, PGresult **re
 {
 	PGresult *res = PQexec(conn, sql);
 
+	*ret = NULL;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));

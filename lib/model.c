@@ -8,6 +8,10 @@
 
 #include "utf8.h"
 
+/* Chunks grow from ARENA_FIRST to ARENA_CHUNK, doubling: a model of a few
+ * objects (a small database's baseline, which the daemon keeps while it
+ * drifts) takes a few KiB, not 64. */
+#define ARENA_FIRST (2 * 1024)
 #define ARENA_CHUNK (64 * 1024)
 
 struct model_arena_chunk {
@@ -115,7 +119,10 @@ static void *arena_alloc(struct model *m, size_t n)
 	if (c)
 		c->used = (c->used + align - 1) & ~(align - 1);
 	if (!c || c->used > c->size || c->size - c->used < n) {
-		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		size_t size = !c ? ARENA_FIRST : c->size >= ARENA_CHUNK / 2 ? ARENA_CHUNK : c->size * 2;
+
+		if (size < n)
+			size = n;
 
 		c = malloc(sizeof(*c) + size);
 		if (!c)
@@ -196,6 +203,16 @@ void model_free(struct model *m)
 	free(m->objects);
 	free(m->pending);
 	free(m);
+}
+
+size_t model_heap_bytes(const struct model *m)
+{
+	size_t n = sizeof(*m) + m->cap_objects * sizeof(*m->objects) +
+		   m->cap_pending * sizeof(*m->pending);
+
+	for (const struct model_arena_chunk *c = m->arena; c; c = c->next)
+		n += sizeof(*c) + c->size;
+	return n;
 }
 
 /* Marks the object being built as failed; model_end() reports it. */
@@ -340,7 +357,7 @@ int model_end(struct model *m)
 		if (strcmp(m->pending[i - 1].name, m->pending[i].name) == 0)
 			return -EINVAL;
 	if (m->n_objects == m->cap_objects) {
-		size_t cap = m->cap_objects ? m->cap_objects * 2 : 256;
+		size_t cap = m->cap_objects ? m->cap_objects * 2 : 16;
 		struct model_object *p = realloc(m->objects, cap * sizeof(*p));
 		if (!p)
 			return -ENOMEM;
@@ -408,6 +425,18 @@ int model_finish(struct model *m)
 {
 	if (m->in_object)
 		return -EINVAL;
+	/* Built: the attribute scratch goes, and the objects array fits (a model
+	 * may be kept for long). */
+	free(m->pending);
+	m->pending = NULL;
+	m->cap_pending = 0;
+	if (m->n_objects && m->n_objects < m->cap_objects) {
+		struct model_object *p = realloc(m->objects, m->n_objects * sizeof(*p));
+		if (p) {
+			m->objects = p;
+			m->cap_objects = m->n_objects;
+		}
+	}
 	if (m->n_objects > 1)
 		qsort(m->objects, m->n_objects, sizeof(*m->objects), object_qsort_cmp);
 	for (size_t i = 1; i < m->n_objects; i++)

@@ -143,6 +143,8 @@ int model_kind_from_name(const char *name, enum model_kind *ret);
 
 int model_new(struct model **ret);
 void model_free(struct model *m);
+/* The bytes m holds on the heap (requested sizes, not malloc's own overhead). */
+size_t model_heap_bytes(const struct model *m);
 
 /* n bytes from the model's arena, aligned for any type; NULL on allocation failure. */
 void *model_alloc(struct model *m, size_t n);

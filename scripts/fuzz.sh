@@ -4,7 +4,8 @@
 # Usage: scripts/fuzz.sh [--seconds N] [--cpu-seconds C] [--jobs J] [--timeout T]
 #                        [--build-dir DIR] [TARGET...]
 #
-#   --seconds N    how long each target runs, wall clock (default 60)
+#   --seconds N    how long each target runs, wall clock (default 60; 0: no run,
+#                  only the build and, with --merge, the merge)
 #   --cpu-seconds C  run each target again, N seconds at a time, until it has had C
 #                  CPU seconds in all (the long run: --cpu-seconds 3600): on a shared
 #                  machine a wall-clock limit says little about how long it really ran
@@ -13,11 +14,14 @@
 #                  starved process looks hung)
 #   --jobs J       how many targets run at once (default 2)
 #   --build-dir D  where to build (default build-fuzz/)
+#   --merge        after the runs, add to each target's seed corpus the inputs of
+#                  its working corpus that reach new coverage (libFuzzer's
+#                  -merge=1), so a commit keeps what a long run found
 #   TARGET...      some of: snapshot config schedule tzif control alert outbox migrate
 #                  (default: all)
 #
-# Each target starts from its seed corpus, tests/fuzz/corpus/TARGET/ (never
-# written), and grows a working corpus in BUILD_DIR/corpus/TARGET/, kept
+# Each target starts from its seed corpus, tests/fuzz/corpus/TARGET/ (written
+# only by --merge), and grows a working corpus in BUILD_DIR/corpus/TARGET/, kept
 # between runs so a long run builds on the short ones.  A crash, leak, timeout
 # or sanitizer report stops that target and leaves the input in
 # BUILD_DIR/artifacts/TARGET/.  Prints one line per target: executions,
@@ -32,6 +36,7 @@ cpu_seconds=0
 jobs=2
 timeout=10
 build=$repo/build-fuzz
+merge=0
 all=(snapshot config schedule tzif control alert outbox migrate)
 targets=()
 while [ $# -gt 0 ]; do
@@ -41,6 +46,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift ;;
 	--timeout) timeout=$2; shift ;;
 	--build-dir) build=$2; shift ;;
+	--merge) merge=1 ;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 		exit 0
@@ -86,7 +92,9 @@ run_one() {
 pids=()
 names=()
 status=0
-for t in "${targets[@]}"; do
+targets_run=()
+[ "$seconds" -gt 0 ] && targets_run=("${targets[@]}")
+for t in "${targets_run[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
 		wait -n || true
 	done
@@ -94,7 +102,8 @@ for t in "${targets[@]}"; do
 	pids+=($!)
 	names+=("$t")
 done
-printf '%-10s %8s %12s %8s %8s %6s  %s\n' TARGET CPU_S EXECUTIONS COVERAGE CORPUS SLICES RESULT
+[ ${#targets_run[@]} = 0 ] ||
+	printf '%-10s %8s %12s %8s %8s %6s  %s\n' TARGET CPU_S EXECUTIONS COVERAGE CORPUS SLICES RESULT
 for i in "${!pids[@]}"; do
 	t=${names[$i]}
 	rc=0
@@ -113,4 +122,17 @@ for i in "${!pids[@]}"; do
 	printf '%-10s %8s %12s %8s %8s %6s  %s\n' "$t" "${cpu:-?}" "${execs:-?}" "${cov:-?}" "$corp" \
 		"${slices:-?}" "$result"
 done
+if [ "$merge" = 1 ] && [ "$status" = 0 ]; then
+	for t in "${targets[@]}"; do
+		seeds=$repo/tests/fuzz/corpus/$t
+		before=$(find "$seeds" -type f | wc -l)
+		"$build/tests/fuzz/fuzz_$t" -merge=1 -timeout="$timeout" -rss_limit_mb=2048 \
+			-max_len=65536 "$seeds" "$build/corpus/$t" >"$build/logs/$t.merge" 2>&1 || {
+			echo "fuzz.sh: merging $t's corpus failed, see $build/logs/$t.merge" >&2
+			exit 2
+		}
+		echo "merged $t: $before seed inputs, now $(find "$seeds" -type f | wc -l)" \
+			"($(du -sk "$seeds" | cut -f1) KiB)"
+	done
+fi
 exit "$status"

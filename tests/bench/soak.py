@@ -39,9 +39,23 @@ import pgharness  # noqa: E402
 
 
 def proc_sample(pid):
+    """(RSS KiB, open fds, [heap] RSS KiB, other anonymous RSS KiB): the main arena grows
+    [heap]; glibc's per-thread arenas are anonymous mappings, as are libraries' own."""
     with open("/proc/%d/status" % pid) as f:
         rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
-    return rss, len(os.listdir("/proc/%d/fd" % pid))
+    heap = anon = 0
+    name = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for l in f:
+            fields = l.split()
+            if fields and not fields[0].endswith(":"):  # a mapping's header line
+                name = fields[5] if len(fields) > 5 else ""
+            elif fields and fields[0] == "Rss:":
+                if name == "[heap]":
+                    heap += int(fields[1])
+                elif name == "":
+                    anon += int(fields[1])
+    return rss, len(os.listdir("/proc/%d/fd" % pid)), heap, anon
 
 
 def main():
@@ -53,6 +67,8 @@ def main():
     ap.add_argument("--flap", type=float, default=30, help="receiver: seconds up, then down")
     ap.add_argument("--interval", type=int, default=20, help="each target's schedule (s)")
     ap.add_argument("--changes", type=int, default=5, help="databases changed per minute")
+    ap.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                    help="set in the daemon's environment (MALLOC_ARENA_MAX=2, say)")
     a = ap.parse_args()
 
     rx = http_receiver.Receiver().start()
@@ -77,7 +93,7 @@ def main():
         work = pgharness.cluster_base_dir()
         wd = os.path.join(work, "soak-%d" % os.getpid())
         os.makedirs(wd)
-        d = dh.Daemon(wd, "", verbose=False)
+        d = dh.Daemon(wd, "", verbose=False, env=dict(e.split("=", 1) for e in a.env))
         conf = dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every %ds" % a.interval,
                                  settle_delay="2s", error_threshold=2, max_concurrent=16,
                                  log_level="info")
@@ -117,8 +133,10 @@ def main():
                         changed[db] = not changed.get(db)
                     st = d.status()
                     runs = sum(t["runs"] for t in st["targets"])
-                    print("%6.0f s  rss %6d KiB  fds %4d  runs %7d  alerts accepted %5d  "
-                          "requests %6d" % (now - t0, samples[-1][1], samples[-1][2], runs,
+                    print("%6.0f s  rss %6d KiB (heap %6d, anon %6d)  fds %4d  runs %7d  "
+                          "alerts accepted %5d  requests %6d" % (
+                              now - t0, samples[-1][1], samples[-1][3], samples[-1][4],
+                              samples[-1][2], runs,
                                             sum(1 for r in rx.requests if r.answered == 200),
                                             len(rx.requests)), flush=True)
                 time.sleep(10)
@@ -161,6 +179,10 @@ def main():
               len(delivered_lines)))
     print("RSS KiB: first %d, 2nd-quarter median %d, last-quarter median %d, max %d" % (
         samples[0][1], rss_mid, rss_end, max(s[1] for s in samples)))
+    for col, what in ((3, "[heap]"), (4, "other anonymous")):
+        print("%s RSS KiB: first %d, 2nd-quarter median %d, last-quarter median %d" % (
+            what, samples[0][col], statistics.median(s[col] for s in samples[q:2 * q]) if q else 0,
+            statistics.median(s[col] for s in samples[3 * q:]) if q else 0))
     print("open fds: first %d, 2nd-quarter median %d, last-quarter median %d, max %d" % (
         samples[0][2], fds_mid, fds_end, max(s[2] for s in samples)))
     print("daemon exit status %d" % rc)
