@@ -604,6 +604,8 @@ int scratch_open(const struct scratch_options *o, struct scratch **ret, struct e
 		return error_set(err, -ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
 	s->connect_timeout_s = o->connect_timeout_s > 0 ? o->connect_timeout_s : 10;
+	if (o->on_open)
+		o->on_open(s, o->arg);
 	r = o->dsn ? open_on_server(s, o, err) : open_embedded(s, o, err);
 	if (r == 0 && !(s->conn = connect_to(s, s->conninfo, err)))
 		r = err ? err->code : -ECONNREFUSED;
@@ -616,6 +618,8 @@ int scratch_open(const struct scratch_options *o, struct scratch **ret, struct e
 	if (r == 0 && !s->describe)
 		r = error_set(err, -ENOMEM, "out of memory");
 	if (r < 0) {
+		if (o->on_open)
+			o->on_open(NULL, o->arg);
 		scratch_free(s);
 		return r;
 	}

@@ -19,14 +19,22 @@
  *     as the `postgres` user (else `nobody`): initdb and postgres refuse root.
  * Never the target: nothing here connects to it.
  */
+struct scratch;
+
 struct scratch_options {
 	const char *dsn;        /* --scratch-dsn, or NULL for the embedded cluster */
 	const char *pg_bindir;  /* server binaries; NULL: pg_config, Debian and RPM paths */
 	int prefer_major;       /* embedded: prefer binaries of this major version (0: any) */
 	int connect_timeout_s;  /* 0: 10 */
+	/*
+	 * Called with the scratch as soon as it exists, before anything is made
+	 * (so that a signal handler can scratch_cleanup() what a start left
+	 * half-made: the directory during initdb, the database before the
+	 * connection), and with NULL before a failed scratch_open() frees it.
+	 */
+	void (*on_open)(struct scratch *s, void *arg);
+	void *arg;
 };
-
-struct scratch;
 
 int scratch_open(const struct scratch_options *o, struct scratch **ret, struct error *err);
 

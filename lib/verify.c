@@ -139,11 +139,11 @@ static int build_expected(const struct verify_options *o, struct verify_result *
 
 	if (!so.prefer_major) /* binaries of the target's major version, when installed */
 		so.prefer_major = res->target_version / 10000;
+	so.on_open = o->on_scratch;
+	so.arg = o->arg;
 	r = scratch_open(&so, &s, err);
 	if (r < 0)
 		return error_prefix(err, "scratch database");
-	if (o->on_scratch)
-		o->on_scratch(s, o->arg);
 	res->scratch_version = scratch_server_version(s);
 	res->scratch = strdup(scratch_describe(s));
 	if (res->target_version / 10000 != res->scratch_version / 10000)

@@ -428,6 +428,33 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
     def test_sigterm_stops_and_removes_the_cluster(self):
         self.interrupt(signal.SIGTERM)
 
+    def test_sigterm_during_initdb_removes_the_directory(self):
+        """A signal while the scratch cluster is still being made (here as soon as its
+        directory exists, initdb running) removes what was made: the directory was left
+        behind when the signal came before the cluster accepted connections."""
+        p = subprocess.Popen([pgharness.cli_bin(), "verify", "--dsn", self.pg.dsn(self.db),
+                              "--expected-cmd", "sleep 60"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=pgharness.clean_env(self.env))
+        try:
+            deadline = time.time() + 60
+            while not os.listdir(self.tmp) and time.time() < deadline and p.poll() is None:
+                time.sleep(0.005)
+            self.assertTrue(os.listdir(self.tmp), "no scratch directory was made: %s" %
+                            (p.stderr.read() if p.poll() is not None else ""))
+            made = os.listdir(os.path.join(self.tmp, os.listdir(self.tmp)[0]))
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+            p.stderr.close()
+        self.assertEqual(p.returncode, -signal.SIGTERM)
+        self.assertNotIn(".s.PGSQL", " ".join(made), "the signal came too late to test this")
+        self.assertEqual(os.listdir(self.tmp), [])
+
     def test_sigint_stops_and_removes_the_cluster(self):
         self.interrupt(signal.SIGINT)
 
