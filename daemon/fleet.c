@@ -221,6 +221,13 @@ static void round_done(void *arg)
 		/* Leases end at the database's now() + lease_timeout; the round
 		 * began before that now(), so this end comes first. */
 		t->lease_until_mono_ms = j->started_mono_ms + f->lease_ms - f->tick_ms;
+		/* Kept only for a run in flight: none starts any more, so that the
+		 * target moves once it ends (runs back to back would keep it). */
+		bool handing_over = j->out.owner[i] && strcmp(j->out.owner[i], f->node) != 0;
+		if (handing_over && !t->handing_over)
+			log_target(LOG_INFO, t->name, NULL, NULL, "to be handed over to %s once "
+				   "the run in flight ends", j->out.owner[i]);
+		t->handing_over = handing_over;
 		if (t->leased)
 			continue;
 		if (!j->in.held[i]) {

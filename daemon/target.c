@@ -997,6 +997,7 @@ static void on_live_done(struct model *m, const struct error *err, void *arg)
 void target_lease_lost(struct target *t)
 {
 	t->leased = false;
+	t->handing_over = false;
 	if (t->conn && !t->running) {
 		evtimer_del(t->idle_timer);
 		PQfinish(t->conn);
@@ -1013,7 +1014,7 @@ bool target_may_start(const struct target *t)
 {
 	/* A renewed lease has at least half of lease_timeout left (fleet.c renews
 	 * it every quarter): under a quarter, renewals failed twice. */
-	return target_may_run(t) &&
+	return target_may_run(t) && !t->handing_over &&
 	       (!t->coordinated ||
 		t->lease_until_mono_ms - isotime_mono_ms() >= t->env->cfg->lease_timeout_ms / 4);
 }

@@ -117,6 +117,9 @@ struct target {
 	/* With [daemon] coordination (daemon/fleet.c): runs only while leased, and
 	 * only until the lease would expire (monotonic), whatever the database says. */
 	bool coordinated, leased;
+	/* Leased, but another live node should hold it: kept only while a run of
+	 * it is in flight (target_busy), and no new run starts, so that it moves. */
+	bool handing_over;
 	/* The central store did not answer when the alert states were to be read:
 	 * they are read before the next run (target_start_run), and no run goes
 	 * without them (it could not tell what was already alerted). */
@@ -165,7 +168,8 @@ void target_lease_lost(struct target *t);
 /* Whether t may be checked now: always without coordination, else while its lease lasts. */
 bool target_may_run(const struct target *t);
 /* Whether a run may start on t now: target_may_run(), with a quarter of
- * lease_timeout left at least (a run that starts should end inside the lease). */
+ * lease_timeout left at least (a run that starts should end inside the lease),
+ * and not while t is being handed over. */
 bool target_may_start(const struct target *t);
 /* Whether a run, a check run or a verify run of t is in flight or queued: its
  * lease is kept until it ends, even when another daemon should have t. */
@@ -204,7 +208,8 @@ int target_load_state(struct target *t, const char *sub, struct alert_state **re
  * error the state in memory stays. */
 int target_checks_reload_state(struct target *t, struct error *err);
 /* 1 started, 0 already running, -ENOENT no checks configured, -EREMOTE another
- * daemon holds the target's lease, -ENOMEM. */
+ * daemon holds the target's lease or is about to (ours ends, or is being handed
+ * over), -ENOMEM. */
 int target_checks_run_now(struct target *t);
 bool target_checks_running(const struct target *t);
 json_t *target_checks_status_json(const struct target *t);
