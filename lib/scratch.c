@@ -351,14 +351,35 @@ static void child_setup(const struct scratch *s, const char *logfile)
 		dup2(null, STDIN_FILENO);
 }
 
-/* Waits for a child that scratch_cleanup() may have to stop meanwhile. */
+/*
+ * fork() with the child's pid in *slot before scratch_cleanup() can look (a
+ * signal between the fork and the assignment left an initdb running, which
+ * made the removed directory again); after a cleanup, no fork: -1, EINTR.
+ */
+static pid_t fork_tracked(struct scratch *s, pid_t *slot)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->cleaned) {
+		pthread_mutex_unlock(&s->lock);
+		errno = EINTR;
+		return -1;
+	}
+	pid = fork();
+	if (pid > 0)
+		*slot = pid;
+	if (pid != 0) /* the child's copy of the lock is never used */
+		pthread_mutex_unlock(&s->lock);
+	return pid;
+}
+
+/* Waits for a child (forked with fork_tracked(s, &s->child)) that
+ * scratch_cleanup() may have to stop meanwhile. */
 static int wait_child(struct scratch *s, pid_t pid)
 {
 	int status = 0;
 
-	pthread_mutex_lock(&s->lock);
-	s->child = pid;
-	pthread_mutex_unlock(&s->lock);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&s->lock);
@@ -389,7 +410,7 @@ static int run_initdb(struct scratch *s, struct error *err)
 	snprintf(initdb, sizeof(initdb), "%s/initdb", s->bindir);
 	snprintf(data, sizeof(data), "%s/data", s->dir);
 	snprintf(logfile, sizeof(logfile), "%s/initdb.log", s->dir);
-	pid = fork();
+	pid = fork_tracked(s, &s->child);
 	if (pid < 0)
 		return error_set(err, -errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -422,7 +443,7 @@ static int start_postmaster(struct scratch *s, struct error *err)
 	snprintf(data, sizeof(data), "%s/data", s->dir);
 	snprintf(logfile, sizeof(logfile), "%s/server.log", s->dir);
 	snprintf(sockopt, sizeof(sockopt), "unix_socket_directories=%s", s->dir);
-	pid = fork();
+	pid = fork_tracked(s, &s->postmaster);
 	if (pid < 0)
 		return error_set(err, -errno, "fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -440,7 +461,6 @@ static int start_postmaster(struct scratch *s, struct error *err)
 		      (char *)NULL);
 		_exit(127);
 	}
-	s->postmaster = pid;
 	for (int i = 0; i < 60 * 50; i++) {
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -467,10 +487,22 @@ static int open_embedded(struct scratch *s, const struct scratch_options *o, str
 	snprintf(tmpl, sizeof(tmpl), "%s/schemadrift-verify-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (strlen(tmpl) > 80) /* a unix socket path is at most 107 bytes */
 		return error_set(err, -ENAMETOOLONG, "TMPDIR %s is too long for a socket path", tmp);
-	if (!mkdtemp(tmpl))
+	/* Made and named under the lock: a cleanup either finds it or comes first. */
+	pthread_mutex_lock(&s->lock);
+	if (s->cleaned) {
+		pthread_mutex_unlock(&s->lock);
+		return error_set(err, -EINTR, "interrupted");
+	}
+	if (!mkdtemp(tmpl)) {
+		pthread_mutex_unlock(&s->lock);
 		return error_set(err, -errno, "%s: %s", tmpl, strerror(errno));
-	if (!(s->dir = strdup(tmpl)))
+	}
+	s->dir = strdup(tmpl);
+	pthread_mutex_unlock(&s->lock);
+	if (!s->dir) {
+		rmdir(tmpl);
 		return error_set(err, -ENOMEM, "out of memory");
+	}
 	if (geteuid() == 0) {
 		/* initdb and postgres refuse to run as root. */
 		struct passwd *pw = getpwnam("postgres");
@@ -1097,7 +1129,7 @@ int scratch_run_command(struct scratch *s, const char *command, struct error *er
 		goto out;
 	}
 	fflush(stdout);
-	pid = fork();
+	pid = fork_tracked(s, &s->child);
 	if (pid < 0) {
 		r = error_set(err, -errno, "fork: %s", strerror(errno));
 		goto out;
