@@ -433,19 +433,26 @@ class Fleet(pgharness.PgTestCase):
         self.assertEqual([a[:3] for a in self.alerts()], [("n2", mine[0], "drift")],
                          "n1 alerted the drift again after it came back")
 
+    def start_slow_checker(self, sql, **limits):
+        """n1 alone, with a custom check of sql beside fk-index on every target, once it has
+        run each target's checks once."""
+        slow = "[check slow]\nsql = %s\n" % sql + "".join(
+            "%s = %s\n" % kv for kv in sorted(limits.items()))
+        self.start_daemon("n1", checks="fk-index, custom:slow", extra=slow)
+        self.wait_spread(["n1"])
+        dh.wait_until(lambda: all((t.get("checks") or {}).get("runs", 0) >= 1
+                                  for t in self.daemons["n1"].status()["targets"]),
+                      what="n1's first check run of each target")
+
     def test_a_check_run_in_flight_keeps_its_lease(self):
         """A daemon that should hand a target over to a node that joined keeps its lease
         while a check run of that target is in flight (running or waiting for a worker),
         so that two daemons never check one target at once; the target moves when the run
         ends.  The check runs are held up by an advisory lock that a custom check waits for
         (the snapshot runs go on)."""
-        slow = ("[check slow]\nsql = SELECT 1 FROM pg_advisory_xact_lock_shared(42) l WHERE l::text = 'never'\n"
-                "lock_timeout = 60s\nstatement_timeout = 60s\n")
-        self.start_daemon("n1", checks="fk-index, custom:slow", extra=slow)
-        self.wait_spread(["n1"])
-        dh.wait_until(lambda: all((t.get("checks") or {}).get("runs", 0) >= 1
-                                  for t in self.daemons["n1"].status()["targets"]),
-                      what="n1's first check run of each target")
+        self.start_slow_checker("SELECT 1 FROM pg_advisory_xact_lock_shared(42) l "
+                                "WHERE l::text = 'never'",
+                                lock_timeout="60s", statement_timeout="60s")
         lockers = []
 
         def unlock():
@@ -488,13 +495,8 @@ class Fleet(pgharness.PgTestCase):
         """Check runs that take longer than their schedule's period run back to back, so
         one is nearly always in flight: a node that should hand a target over starts no
         new run of it, and the target moves once the one in flight ends."""
-        slow = ("[check slow]\nsql = SELECT 1 FROM pg_sleep(3) s WHERE s::text = 'never'\n"
-                "statement_timeout = 60s\n")
-        self.start_daemon("n1", checks="fk-index, custom:slow", extra=slow)
-        self.wait_spread(["n1"])
-        dh.wait_until(lambda: all((t.get("checks") or {}).get("runs", 0) >= 1
-                                  for t in self.daemons["n1"].status()["targets"]),
-                      what="n1's first check run of each target")
+        self.start_slow_checker("SELECT 1 FROM pg_sleep(3) s WHERE s::text = 'never'",
+                                statement_timeout="60s")
         joined = time.monotonic()
         self.start_daemon("n2")
         owner = self.wait_spread(["n1", "n2"])

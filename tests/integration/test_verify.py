@@ -395,23 +395,34 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
         self.assertTrue(report["scratch"].startswith("embedded PostgreSQL 15"), report["scratch"])
         self.assertEqual(os.listdir(self.tmp), [], "the scratch cluster's directory is left behind")
 
-    def interrupt(self, sig):
+    def interrupt(self, sig, early=False):
+        """Signals a verify whose --expected-cmd sleeps: once the embedded cluster accepts
+        connections, or (early) as soon as its directory exists, initdb running.  Either
+        way the process ends by the signal and leaves nothing behind."""
         p = subprocess.Popen([pgharness.cli_bin(), "verify", "--dsn", self.pg.dsn(self.db),
                               "--expected-cmd", "sleep 60"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              env=pgharness.clean_env(self.env))
+        postmaster = None
         try:
-            def running():  # the server's socket: initdb is done, the command runs soon
+            def ready():
+                if early:
+                    return os.listdir(self.tmp)
+                # the server's socket: initdb is done, the command runs soon
                 return glob.glob(os.path.join(self.tmp, "*", ".s.PGSQL.*.lock"))
             deadline = time.time() + 60
-            while not running() and time.time() < deadline and p.poll() is None:
-                time.sleep(0.05)
-            pidfiles = running()
-            self.assertTrue(pidfiles, "no embedded cluster started: %s" %
+            while not ready() and time.time() < deadline and p.poll() is None:
+                time.sleep(0.005 if early else 0.05)
+            found = ready()
+            self.assertTrue(found, "no embedded cluster started: %s" %
                             (p.stderr.read() if p.poll() is not None else ""))
-            with open(os.path.join(os.path.dirname(pidfiles[0]), "data", "postmaster.pid")) as f:
-                postmaster = int(f.readline())
-            time.sleep(0.5)  # the command runs by then
+            if early:
+                made = os.listdir(os.path.join(self.tmp, found[0]))
+            else:
+                with open(os.path.join(os.path.dirname(found[0]), "data",
+                                       "postmaster.pid")) as f:
+                    postmaster = int(f.readline())
+                time.sleep(0.5)  # the command runs by then
             p.send_signal(sig)
             p.wait(timeout=60)
         finally:
@@ -421,39 +432,21 @@ class EmbeddedScratchTest(pgharness.PgTestCase):
             p.stdout.close()
             p.stderr.close()
         self.assertEqual(p.returncode, -sig)
+        if early:
+            self.assertNotIn(".s.PGSQL", " ".join(made), "the signal came too late to test this")
         self.assertEqual(os.listdir(self.tmp), [])
-        with self.assertRaises(ProcessLookupError):
-            os.kill(postmaster, 0)
+        if postmaster:
+            with self.assertRaises(ProcessLookupError):
+                os.kill(postmaster, 0)
 
     def test_sigterm_stops_and_removes_the_cluster(self):
         self.interrupt(signal.SIGTERM)
 
     def test_sigterm_during_initdb_removes_the_directory(self):
-        """A signal while the scratch cluster is still being made (here as soon as its
-        directory exists, initdb running) removes what was made: the directory was left
-        behind when the signal came before the cluster accepted connections."""
-        p = subprocess.Popen([pgharness.cli_bin(), "verify", "--dsn", self.pg.dsn(self.db),
-                              "--expected-cmd", "sleep 60"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env=pgharness.clean_env(self.env))
-        try:
-            deadline = time.time() + 60
-            while not os.listdir(self.tmp) and time.time() < deadline and p.poll() is None:
-                time.sleep(0.005)
-            self.assertTrue(os.listdir(self.tmp), "no scratch directory was made: %s" %
-                            (p.stderr.read() if p.poll() is not None else ""))
-            made = os.listdir(os.path.join(self.tmp, os.listdir(self.tmp)[0]))
-            p.send_signal(signal.SIGTERM)
-            p.wait(timeout=60)
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-            p.stdout.close()
-            p.stderr.close()
-        self.assertEqual(p.returncode, -signal.SIGTERM)
-        self.assertNotIn(".s.PGSQL", " ".join(made), "the signal came too late to test this")
-        self.assertEqual(os.listdir(self.tmp), [])
+        """A signal while the scratch cluster is still being made removes what was made:
+        the directory was left behind when the signal came before the cluster accepted
+        connections."""
+        self.interrupt(signal.SIGTERM, early=True)
 
     def test_sigint_stops_and_removes_the_cluster(self):
         self.interrupt(signal.SIGINT)
