@@ -63,6 +63,14 @@ def write_private(path, text):
     return path
 
 
+def quiet_schedule():
+    """A schedule that does not fire while a test runs: once a day, twelve hours from now
+    (UTC, the schedules' default zone).  `every 1h` and `@daily` fire on the hour and at
+    midnight, so a test that counts runs fails when it happens to cross one."""
+    t = time.gmtime()
+    return "%d %d * * *" % (t.tm_min, (t.tm_hour + 12) % 24)
+
+
 def daemon_section(state_dir, runtime_dir, schedule="every 2s", settle_delay="2s", **extra):
     lines = ["[daemon]", "state_dir = %s" % state_dir, "runtime_dir = %s" % runtime_dir,
              "schedule = %s" % schedule, "settle_delay = %s" % settle_delay, "jitter = 0"]

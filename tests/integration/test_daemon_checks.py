@@ -65,10 +65,10 @@ class DaemonChecks(pgharness.PgTestCase):
     def test_raise_ack_recover(self):
         port = free_port()
         d = dh.Daemon(self.workdir, "")
-        conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1h",
+        conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule=dh.quiet_schedule(),
                                   metrics_listen="127.0.0.1:%d" % port)
                 + dh.target_section("app", self.pg.dsn("app"), notifiers="hook",
-                                    checks="fk-index, orphans", checks_schedule="@daily",
+                                    checks="fk-index, orphans", checks_schedule=dh.quiet_schedule(),
                                     check_dsn=self.pg.dsn("replica"),
                                     check_statement_timeout="10s")
                 + dh.webhook_section("hook", self.rx.url("/hook")))

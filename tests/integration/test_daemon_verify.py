@@ -50,7 +50,7 @@ class DaemonVerify(pgharness.PgTestCase):
 
     def test_mismatch_alert_dedup_and_recovery(self):
         d = dh.Daemon(self.workdir, "")
-        conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1h")
+        conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule=dh.quiet_schedule())
                 + dh.target_section("app", self.pg.dsn(self.db), notifiers="hook",
                                     expected=self.schema, verify_schedule="every 2s",
                                     scratch_dsn=self.pg.dsn("postgres"))
@@ -94,7 +94,7 @@ class DaemonVerify(pgharness.PgTestCase):
         with open(self.schema, "w") as f:
             f.write(SCHEMA + "CREATE TABLE broken (x nosuchtype);\n")
         d = dh.Daemon(self.workdir, "")
-        conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule="every 1h")
+        conf = (dh.daemon_section(d.state_dir, d.runtime_dir, schedule=dh.quiet_schedule())
                 + dh.target_section("app", self.pg.dsn(self.db), expected=self.schema,
                                     verify_schedule="every 2s",
                                     scratch_dsn=self.pg.dsn("postgres")))
